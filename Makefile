@@ -1,0 +1,43 @@
+# Everything runs from a local virtual environment that is (re)built only when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test lint format typecheck demo run sandbox clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: $(STAMP)
+	$(BIN)/python -m bot.demo
+
+run: $(STAMP)
+	@test -f .env || { echo "no .env: run 'cp .env.example .env' and fill it in" >&2; exit 2; }
+	$(BIN)/python -m bot
+
+sandbox: $(STAMP)
+	$(BIN)/python -m kavenegar.sandbox
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""A local Kavenegar Call API for tests and demos: ``python -m kavenegar.sandbox --port 8765``.
+
+It follows the documented service: Bearer auth (401 with the documented error body), validation
+errors with ``status``/``reasons``, endpoints auto-created by username, one ``accessToken`` per
+endpoint (the docs show a user keeping the same token across calls), calls that end as
+``no_one_connected`` after their minute, and 0-based pagination. Where the docs are silent the
+sandbox picks a plausible answer and says so: a duplicate ``POST /endpoints`` is a 422
+``duplicate_username``, a call between one username and itself a 422
+``caller_and_receptor_are_same``.
+
+Control routes under ``/_sandbox`` (never part of the real API) let a test join and hang up
+calls, move the clock, inject latency and faults, and read the requests received::
+
+    async with KavenegarSandbox(api_token="t") as sandbox:
+        async with KavenegarClient(api_token="t", base_url=sandbox.base_url) as kv:
+            ...
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
+from ._faults import Fault, FaultBook
+from ._state import CALL_WINDOW, SandboxClock, SandboxState
+
+__all__ = ["CALL_WINDOW", "Fault", "KavenegarSandbox", "SandboxClock", "SandboxState"]
+
+
+class KavenegarSandbox:
+    """Runs the sandbox on a loopback port inside the current event loop."""
+
+    def __init__(
+        self,
+        *,
+        api_token: str = "sandbox-api-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: SandboxClock | None = None,
+        app_max_duration: int | None = None,
+    ) -> None:
+        self.api_token = api_token
+        self.host = host
+        self.port = port
+        self.state = SandboxState(clock=clock or SandboxClock(), app_max_duration=app_max_duration)
+        self.faults = FaultBook()
+        self.app = build_app(self.state, self.faults, api_token)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL to give a client, like ``https://api.kavenegar.io/user/v1``."""
+        return self.root_url + API_PREFIX
+
+    @property
+    def control_url(self) -> str:
+        return self.root_url + CONTROL_PREFIX
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request received, oldest first (method, path, query, headers, body)."""
+        return self.app[LOG_KEY]
+
+    def add_fault(self, **kwargs: Any) -> None:
+        """Switch on a failure; see :class:`Fault` for the arguments."""
+        self.faults.add(Fault(**kwargs))
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,282 @@
+"""What the sandbox knows: endpoints, calls and the call lifecycle, free of any HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = ["CALL_WINDOW", "SandboxClock", "SandboxState", "SimCall", "SimEndpoint"]
+
+#: A created call waits this long for both sides to connect (create-call and iOS docs).
+CALL_WINDOW = timedelta(minutes=1)
+
+
+class SandboxClock:
+    """Wall-clock time (naive, UTC, like the API's dates) that tests can move forward."""
+
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+        self._now = now or (lambda: datetime.now(UTC).replace(tzinfo=None))
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        return self._now() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += timedelta(seconds=seconds)
+
+
+def format_date(value: datetime | None) -> str | None:
+    """The API's date format: ISO 8601, milliseconds, no offset (``2018-08-26T16:18:18.163``)."""
+    return None if value is None else value.isoformat(timespec="milliseconds")
+
+
+@dataclass
+class SimEndpoint:
+    id: int
+    username: str
+    access_token: str
+    api_token: str
+    created_at: datetime
+    updated_at: datetime
+    display_name: str | None = None
+    mobile_number: str | None = None
+    platform: str | None = None
+
+    def as_json(self, *, application_id: int, status: str = "available") -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "applicationId": application_id,
+            "username": self.username,
+            "displayName": self.display_name,
+            "mobileNumber": self.mobile_number,
+            "createdAt": format_date(self.created_at),
+            "updatedAt": format_date(self.updated_at),
+            "platform": self.platform,
+            "apiToken": self.api_token,
+            "status": status,
+        }
+
+
+@dataclass
+class SimCall:
+    id: str
+    caller: SimEndpoint
+    receptor: SimEndpoint
+    created_at: datetime
+    max_duration: int | None
+    status: str = "new"
+    caller_joined_at: datetime | None = None
+    receptor_joined_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    finish_reason: str | None = None
+    recording_id: int | None = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at) / timedelta(milliseconds=1))
+
+    def created_json(self) -> dict[str, Any]:
+        """The create-call response, shaped like the documented example."""
+        return {
+            "id": self.id,
+            "createdAt": format_date(self.created_at),
+            "status": self.status,
+            "caller": _side_json(self.caller),
+            "receptor": _side_json(self.receptor),
+        }
+
+    def detail_json(self, *, application_id: int) -> dict[str, Any]:
+        """The call-detail response, shaped like the documented example."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "applicationId": application_id,
+            "createdAt": format_date(self.created_at),
+            "startedAt": format_date(self.started_at),
+            "finishedAt": format_date(self.finished_at),
+            "duration": self.duration_ms,
+            "status": self.status,
+            "caller": self._endpoint_json(self.caller, application_id),
+            "receptor": self._endpoint_json(self.receptor, application_id),
+            "finishReason": self.finish_reason,
+        }
+        if self.recording_id is not None:
+            data["recording"] = {
+                "id": self.recording_id,
+                "name": self.id,
+                "url": f"https://static.kavenegar.io/recordings/{self.id}/final.mp3",
+                "status": "done",
+            }
+        return data
+
+    @staticmethod
+    def _endpoint_json(endpoint: SimEndpoint, application_id: int) -> dict[str, Any]:
+        data = endpoint.as_json(application_id=application_id, status="offline")
+        del data["apiToken"]
+        data["accessToken"] = endpoint.access_token
+        return data
+
+
+def _side_json(endpoint: SimEndpoint) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": endpoint.id, "username": endpoint.username}
+    if endpoint.display_name is not None:
+        data["displayName"] = endpoint.display_name
+    data["accessToken"] = endpoint.access_token
+    data["events"] = []
+    return data
+
+
+class SandboxError(Exception):
+    """A request the real API would refuse: carries the documented error body."""
+
+    def __init__(self, http_status: int, status: str, *reasons: str) -> None:
+        super().__init__(f"{http_status} {status}: {', '.join(reasons)}")
+        self.http_status = http_status
+        self.body = {"status": status, "reasons": list(reasons)}
+
+
+@dataclass
+class SandboxState:
+    """Endpoints keyed by username, calls keyed by id, and the lifecycle rules."""
+
+    clock: SandboxClock = field(default_factory=SandboxClock)
+    application_id: int = 1
+    #: The application's own maximum conversation length (seconds); None is unlimited.
+    app_max_duration: int | None = None
+    endpoints: dict[str, SimEndpoint] = field(default_factory=dict)
+    calls: dict[str, SimCall] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
+    _recordings: itertools.count[int] = field(default_factory=lambda: itertools.count(2000))
+
+    def upsert_endpoint(
+        self,
+        username: str,
+        *,
+        display_name: str | None = None,
+        platform: str | None = None,
+        mobile_number: str | None = None,
+    ) -> SimEndpoint:
+        """Find or auto-create an endpoint; sent fields overwrite, omitted ones are kept."""
+        now = self.clock.now()
+        endpoint = self.endpoints.get(username)
+        if endpoint is None:
+            endpoint = SimEndpoint(
+                id=next(self._ids),
+                username=username,
+                access_token=str(uuid.uuid4()),
+                api_token=str(uuid.uuid4()),
+                created_at=now,
+                updated_at=now,
+            )
+            self.endpoints[username] = endpoint
+        for name, value in (
+            ("display_name", display_name),
+            ("platform", platform),
+            ("mobile_number", mobile_number),
+        ):
+            if value is not None:
+                setattr(endpoint, name, value)
+                endpoint.updated_at = now
+        return endpoint
+
+    def endpoint_by_id(self, endpoint_id: int) -> SimEndpoint:
+        for endpoint in self.endpoints.values():
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise SandboxError(404, "not_found", "endpoint_not_found")
+
+    def create_call(
+        self, caller: dict[str, Any], receptor: dict[str, Any], max_duration: int | None
+    ) -> SimCall:
+        if caller["username"] == receptor["username"]:
+            raise SandboxError(422, "unprocessable_entity", "caller_and_receptor_are_same")
+        call = SimCall(
+            id=str(uuid.uuid4()),
+            caller=self.upsert_endpoint(**caller),
+            receptor=self.upsert_endpoint(**receptor),
+            created_at=self.clock.now(),
+            max_duration=max_duration,
+        )
+        self.calls[call.id] = call
+        return call
+
+    def get_call(self, call_id: str) -> SimCall:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise SandboxError(404, "not_found", "call_not_found")
+        self.refresh(call)
+        return call
+
+    def list_calls(
+        self,
+        *,
+        endpoint_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[SimCall]:
+        """Calls matching the filters, newest first."""
+        found = []
+        for call in self.calls.values():
+            self.refresh(call)
+            if endpoint_id is not None and endpoint_id not in (call.caller.id, call.receptor.id):
+                continue
+            if since is not None and call.created_at < since:
+                continue
+            if until is not None and call.created_at > until:
+                continue
+            found.append(call)
+        return sorted(found, key=lambda c: c.created_at, reverse=True)
+
+    def join(self, call_id: str, side: str) -> SimCall:
+        """A participant's app connects, as the SDK's join would."""
+        call = self.get_call(call_id)
+        if call.status == "finished":
+            raise SandboxError(409, "conflict", "call_session_finished")
+        now = self.clock.now()
+        if side == "caller":
+            call.caller_joined_at = call.caller_joined_at or now
+        elif side == "receptor":
+            call.receptor_joined_at = call.receptor_joined_at or now
+        else:
+            raise SandboxError(400, "bad_request", "invalid_input_parameter")
+        if call.caller_joined_at and call.receptor_joined_at:
+            call.status, call.started_at = "conversation", now
+        else:
+            call.status = "ringing"
+        return call
+
+    def hangup(self, call_id: str) -> SimCall:
+        """Either side hangs up."""
+        call = self.get_call(call_id)
+        if call.status != "finished":
+            self._finish(call, "hangup", self.clock.now())
+        return call
+
+    def refresh(self, call: SimCall) -> None:
+        """Apply the time rules: the one-minute window and ``maxDuration``."""
+        if call.status == "finished":
+            return
+        now = self.clock.now()
+        if call.started_at is None:
+            if now - call.created_at >= CALL_WINDOW:
+                reason = "unreachable" if call.caller_joined_at else "no_one_connected"
+                self._finish(call, reason, call.created_at + CALL_WINDOW)
+            return
+        limit = self._effective_max_duration(call)
+        if limit is not None and now - call.started_at >= timedelta(seconds=limit):
+            self._finish(call, "call_duration_exceeded", call.started_at + timedelta(seconds=limit))
+
+    def _effective_max_duration(self, call: SimCall) -> int | None:
+        limits = [x for x in (call.max_duration, self.app_max_duration) if x is not None]
+        return min(limits) if limits else None
+
+    def _finish(self, call: SimCall, reason: str, when: datetime) -> None:
+        call.status, call.finish_reason, call.finished_at = "finished", reason, when
+        if call.started_at is not None:
+            call.recording_id = next(self._recordings)
