@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
 
 async def _serve(host: str, port: int, api_token: str) -> None:
     async with KavenegarSandbox(api_token=api_token, host=host, port=port) as sandbox:
-        print(f"Kavenegar sandbox: {sandbox.base_url}  (controls: {sandbox.control_url})")  # noqa: T201
+        print(f"Kavenegar sandbox: {sandbox.base_url}  (controls: {sandbox.control_url})")
         await asyncio.Event().wait()
 
 

@@ -1,0 +1,296 @@
+"""Placing a call: the whole ``/call`` flow as a plain domain service, free of Telegram types.
+
+Order of work, chosen so a refusal costs nothing and a failure never doubles a paid call:
+understand the command, resolve both people from our registry, refuse anything we can refuse
+without Kavenegar, claim the (chat, message) key in the database, create the call once, deliver
+each access token to its owner's private chat concurrently, then post a token-free notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from kavenegar import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    InternalServerError,
+    KavenegarClient,
+    KavenegarError,
+    Participant,
+    PermissionDeniedError,
+    RateLimitError,
+)
+
+from .messages import Button, Delivery, Messenger, OutgoingMessage
+from .parsing import CallParseError, Mention, parse_call
+from .storage import Store, UserProfile, UserRecord
+from .texts import pick_language, t
+
+__all__ = ["CallReport", "CallRequest", "CallService", "CallSettings", "classify_failure"]
+
+logger = logging.getLogger(__name__)
+DISPLAY_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    default_max_duration: int
+    max_duration_limit: int
+    join_url_template: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A ``/call`` message, reduced to what the flow needs."""
+
+    chat_id: int
+    message_id: int
+    caller: UserProfile
+    args_text: str
+    mentions: list[Mention] = field(default_factory=list)
+    reply_to: UserProfile | None = None
+
+    @property
+    def in_private_chat(self) -> bool:
+        return self.chat_id == self.caller.telegram_id
+
+
+@dataclass
+class CallReport:
+    """How a request ended: ``placed``, ``refused``, ``failed`` or ``duplicate``."""
+
+    outcome: str
+    reason: str | None = None
+    call_row_id: int | None = None
+    call_id: str | None = None
+    caller_delivery: Delivery | None = None
+    callee_delivery: Delivery | None = None
+
+
+class _Refusal(Exception):
+    def __init__(self, key: str, *, start_button: bool = False, **params: object) -> None:
+        super().__init__(key)
+        self.key, self.start_button, self.params = key, start_button, params
+
+    @classmethod
+    def from_parse_error(cls, error: CallParseError) -> _Refusal:
+        refusal = cls(error.key)
+        refusal.params = dict(error.params)
+        return refusal
+
+
+def classify_failure(exc: KavenegarError) -> tuple[str, str]:
+    """(text key, call status) for a Kavenegar failure. ``unknown``: the call may exist."""
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return "kv_credentials", "failed"
+    if isinstance(exc, RateLimitError | InternalServerError):
+        return "kv_busy", "failed"
+    if isinstance(exc, APIStatusError):
+        return "kv_refused", "failed"
+    if isinstance(exc, APITimeoutError):
+        return "kv_no_answer", "unknown"
+    if isinstance(exc, APIResponseValidationError):
+        return "kv_bad_answer", "unknown"
+    if isinstance(exc, APIConnectionError):
+        return "kv_unreachable", "failed"
+    return "kv_unreachable", "failed"
+
+
+class CallService:
+    """Runs ``/call`` end to end; every user mistake and service failure becomes a reply."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kavenegar: KavenegarClient,
+        messenger: Messenger,
+        settings: CallSettings,
+        bot_username: str,
+        remember_secret: Callable[[str], None] = lambda secret: None,
+    ) -> None:
+        self.store = store
+        self.kavenegar = kavenegar
+        self.messenger = messenger
+        self.settings = settings
+        self.bot_username = bot_username
+        self.remember_secret = remember_secret
+
+    @property
+    def start_link(self) -> str:
+        return f"https://t.me/{self.bot_username}?start=call"
+
+    async def handle(self, request: CallRequest) -> CallReport:
+        caller = await self.store.get_user(request.caller.telegram_id)
+        if caller is None:
+            caller = await self.store.upsert_user(request.caller)
+        lang = pick_language(caller.language_code)
+        try:
+            callee, duration = await self._check(request, caller)
+        except _Refusal as refusal:
+            buttons = (Button(t(lang, "button_start"), self.start_link),)
+            await self._reply(
+                request,
+                t(lang, refusal.key, **refusal.params),
+                buttons if refusal.start_button else (),
+            )
+            return CallReport("refused", refusal.key)
+
+        row_id = await self.store.claim_call(
+            chat_id=request.chat_id,
+            message_id=request.message_id,
+            caller_id=caller.telegram_id,
+            callee_id=callee.telegram_id,
+            max_duration=duration,
+        )
+        if row_id is None:
+            logger.info("message %s/%s already placed a call", request.chat_id, request.message_id)
+            return CallReport("duplicate")
+
+        try:
+            call = await self.kavenegar.calls.create(
+                caller=_participant(caller), receptor=_participant(callee), max_duration=duration
+            )
+        except KavenegarError as exc:
+            key, status = classify_failure(exc)
+            logger.warning("call %s not placed (%s): %r", row_id, status, exc)
+            await self.store.finish_call(row_id, status=status, error=str(exc))
+            reason = ", ".join(getattr(exc, "reasons", [])) or str(getattr(exc, "status_code", ""))
+            await self._reply(request, t(lang, key, reason=reason or "?"))
+            return CallReport("failed", key, call_row_id=row_id)
+
+        await self.store.finish_call(row_id, status="created", kavenegar_call_id=call.id)
+        logger.info("call %s created as %s", row_id, call.id)
+        caller_token = call.caller.access_token or ""
+        callee_token = call.receptor.access_token or ""
+        self.remember_secret(caller_token)
+        self.remember_secret(callee_token)
+        caller_delivery, callee_delivery = await asyncio.gather(
+            self.messenger.send(
+                caller.telegram_id, self._token_message(caller, callee, call.id, caller_token, True)
+            ),
+            self.messenger.send(
+                callee.telegram_id,
+                self._token_message(callee, caller, call.id, callee_token, False),
+            ),
+        )
+        await self.store.record_deliveries(
+            row_id, caller=caller_delivery.value, callee=callee_delivery.value
+        )
+        for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
+            if delivery.unreachable:
+                await self.store.set_dm_open(person.telegram_id, False)
+        await self._notify(request, lang, caller, callee, caller_delivery, callee_delivery)
+        return CallReport(
+            "placed",
+            call_row_id=row_id,
+            call_id=call.id,
+            caller_delivery=caller_delivery,
+            callee_delivery=callee_delivery,
+        )
+
+    async def _check(self, request: CallRequest, caller: UserRecord) -> tuple[UserRecord, int]:
+        """Everything that can be refused without asking Kavenegar."""
+        try:
+            command = parse_call(request.args_text, request.mentions, request.reply_to)
+        except CallParseError as exc:
+            raise _Refusal.from_parse_error(exc) from None
+        callee: UserRecord | None
+        if command.callee is not None:
+            profile = command.callee
+            if profile.is_bot:
+                raise _Refusal("call_bot")
+            callee = await self.store.get_user(profile.telegram_id)
+            if callee is None:
+                callee = await self.store.upsert_user(profile)
+            name = profile.display_name
+        else:
+            username = command.callee_username or ""
+            if username.lower() == self.bot_username.lower():
+                raise _Refusal("call_bot")
+            callee = await self.store.find_by_username(username)
+            name = f"@{username}"
+            if callee is None:
+                raise _Refusal("call_unknown_callee", start_button=True, name=name)
+        if callee.telegram_id == caller.telegram_id:
+            raise _Refusal("call_self")
+        if callee.is_bot:
+            raise _Refusal("call_bot")
+        if not caller.dm_open:
+            raise _Refusal("call_caller_not_started", start_button=True)
+        if not callee.dm_open:
+            raise _Refusal("call_callee_not_started", start_button=True, name=name)
+        duration = command.duration or self.settings.default_max_duration
+        if duration > self.settings.max_duration_limit:
+            raise _Refusal(
+                "call_duration_too_long", max_minutes=self.settings.max_duration_limit // 60
+            )
+        return callee, duration
+
+    def _token_message(
+        self, owner: UserRecord, other: UserRecord, call_id: str, token: str, is_caller: bool
+    ) -> OutgoingMessage:
+        lang = pick_language(owner.language_code)
+        title = t(lang, "token_caller" if is_caller else "token_callee", other=other.display_name)
+        body = t(lang, "token_body", call_id=call_id, access_token=token)
+        template = self.settings.join_url_template
+        if template:
+            url = template.format(
+                call_id=quote(call_id, safe=""), access_token=quote(token, safe="")
+            )
+            how = t(lang, "token_tap_to_join")
+            buttons: tuple[Button, ...] = (Button(t(lang, "button_join"), url),)
+        else:
+            how, buttons = t(lang, "token_how_to_join"), ()
+        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons)
+
+    async def _notify(
+        self,
+        request: CallRequest,
+        lang: str,
+        caller: UserRecord,
+        callee: UserRecord,
+        caller_delivery: Delivery,
+        callee_delivery: Delivery,
+    ) -> None:
+        """A token-free notice where /call was typed, naming anyone we could not reach."""
+        problems = [
+            t(lang, "unreachable", name=person.display_name, reason=t(lang, f"reason_{d.value}"))
+            for person, d in ((caller, caller_delivery), (callee, callee_delivery))
+            if d is not Delivery.SENT
+        ]
+        buttons = (
+            (Button(t(lang, "button_start"), self.start_link),)
+            if any(d.unreachable for d in (caller_delivery, callee_delivery))
+            else ()
+        )
+        if request.in_private_chat:
+            if problems:
+                await self._reply(request, "\n".join(problems), buttons)
+            return
+        notice = t(lang, "chat_notice", caller=caller.display_name, callee=callee.display_name)
+        await self._reply(request, "\n".join([notice, *problems]), buttons)
+        if problems and caller_delivery is Delivery.SENT:
+            await self.messenger.send(caller.telegram_id, OutgoingMessage("\n".join(problems)))
+
+    async def _reply(
+        self, request: CallRequest, html: str, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        message = OutgoingMessage(html, buttons, reply_to_message_id=request.message_id)
+        return await self.messenger.send(request.chat_id, message)
+
+
+def _participant(user: UserRecord) -> Participant:
+    platform = user.platform if user.platform in ("ios", "android") else None
+    return Participant(
+        username=user.kavenegar_username,
+        display_name=user.display_name[:DISPLAY_NAME_MAX],
+        platform=platform,
+    )

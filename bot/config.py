@@ -1,0 +1,112 @@
+"""Settings, from the environment and ``.env``: the one place the bot reads its configuration."""
+
+from __future__ import annotations
+
+import string
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kavenegar import DEFAULT_BASE_URL
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """Every setting the bot takes. Field descriptions feed ``--help`` and the README table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr = Field(description="Bot token from @BotFather.")
+    kavenegar_api_token: SecretStr = Field(description="API token of your Kavenegar application.")
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        description="Bot API base URL: a self-hosted Bot API server or a simulator.",
+    )
+    kavenegar_base_url: str = Field(DEFAULT_BASE_URL, description="Kavenegar Call API base URL.")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///data/bot.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    default_max_duration: int = Field(
+        600, ge=1, description="maxDuration of a call in seconds when /call names none."
+    )
+    max_duration_limit: int = Field(
+        3600, ge=1, description="Upper bound, in seconds, for a duration given with /call."
+    )
+    kavenegar_username_prefix: str = Field(
+        "tg",
+        max_length=30,
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description="Prefix of the Kavenegar username made from a Telegram id (tg123...).",
+    )
+    join_url_template: str | None = Field(
+        None,
+        description="Optional join link, e.g. https://app.example.com/call/{call_id}/{access_token}",
+    )
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_base_url", "kavenegar_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("does not look like a bot token (123456:ABC...)")
+        return value
+
+    @field_validator("join_url_template")
+    @classmethod
+    def _join_template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if not fields <= {"call_id", "access_token"} or "call_id" not in fields:
+            raise ValueError("may use only {call_id} and {access_token}, and needs {call_id}")
+        return value
+
+    @model_validator(mode="after")
+    def _durations(self) -> Self:
+        if self.default_max_duration > self.max_duration_limit:
+            raise ValueError("DEFAULT_MAX_DURATION must not exceed MAX_DURATION_LIMIT")
+        return self
+
+
+class ConfigError(Exception):
+    """Settings that cannot be used; ``problems`` holds one plain line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one line per variable (no values shown)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = "missing" if error["type"] == "missing" else error["msg"]
+            message = message.removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if error["loc"] else message)
+        raise ConfigError(problems) from None

@@ -1,0 +1,189 @@
+"""A local Telegram Bot API for tests and the demo: ``python -m bot.simulator``.
+
+The bot reaches it through ``TELEGRAM_BASE_URL`` (``http://127.0.0.1:<port>/bot``) exactly as it
+reaches Telegram: ``getMe``, long-polling ``getUpdates``, ``sendMessage`` and the rest, form or
+JSON bodies, and Telegram's own error bodies: 401 for a wrong token, 403 for a user who never
+started or blocked the bot or was deactivated, 400 for an unknown chat or unparsable HTML, and
+429 with ``retry_after`` when flood control is on. Tests drive it from Python (``add_user``,
+``user_sends``, ``sent_to``) or over HTTP under ``/_sim``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from ._app import SimFault, build_app
+from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState
+
+__all__ = ["FloodControl", "SentMessage", "SimChat", "SimFault", "SimUser", "TelegramSimulator"]
+
+
+class TelegramSimulator:
+    """Runs a Bot API simulator for one bot on a loopback port in the current event loop."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "123456789:SIMULATED-bot-token-AAAAAAAAAAAAAAAA",
+        bot_username: str = "KavenegarCallBot",
+        bot_name: str = "Kavenegar Call",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.host = host
+        self.port = port
+        bot_id = int(token.split(":", 1)[0])
+        self.state = TelegramState(
+            bot=SimUser(id=bot_id, first_name=bot_name, username=bot_username, is_bot=True)
+        )
+        self.faults: list[SimFault] = []
+        self.app = build_app(self)
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """What to give the bot as ``TELEGRAM_BASE_URL``."""
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def control_url(self) -> str:
+        return f"http://{self.host}:{self.port}/_sim"
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- the world -----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+        is_bot: bool = False,
+    ) -> SimUser:
+        """A Telegram account. It has not pressed Start yet: the bot may not write to it."""
+        user = SimUser(
+            id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            is_bot=is_bot,
+        )
+        self.state.users[user_id] = user
+        return user
+
+    def add_group(self, chat_id: int, title: str, *, supergroup: bool = False) -> SimChat:
+        """A group the bot is a member of (group ids are negative)."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        chat = SimChat(id=chat_id, title=title, type="supergroup" if supergroup else "group")
+        self.state.chats[chat_id] = chat
+        return chat
+
+    async def user_sends(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
+        text_mentions: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        """The user types ``text`` in ``chat_id`` (their private chat with the bot by default).
+
+        Writing to the bot in private is what pressing Start does: afterwards the bot may write
+        back. Returns the message as the bot will receive it.
+        """
+        user = self.state.users[user_id]
+        chat = user_id if chat_id is None else chat_id
+        if chat == user_id:
+            user.started = True
+            user.blocked = False
+        message = self.state.make_user_message(
+            user, chat, text, reply_to=reply_to, text_mentions=text_mentions
+        )
+        await self.state.push_update("message", message)
+        return message
+
+    async def user_edits(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """The author edits one of their messages: Telegram sends an ``edited_message``."""
+        original = self.state.messages[chat_id][message_id]
+        edited = dict(original, text=text, edit_date=int(time.time()))
+        self.state.messages[chat_id][message_id] = edited
+        await self.state.push_update("edited_message", edited)
+        return edited
+
+    async def redeliver(self, update: dict[str, Any]) -> None:
+        """Deliver an update again, as Telegram does when it thinks the first try failed."""
+        kind = next(k for k in update if k != "update_id")
+        await self.state.push_update(kind, update[kind])
+
+    def block(self, user_id: int) -> None:
+        self.state.users[user_id].blocked = True
+
+    def deactivate(self, user_id: int) -> None:
+        self.state.users[user_id].deactivated = True
+
+    def add_fault(self, **kwargs: Any) -> None:
+        """Make a method fail; see :class:`SimFault`."""
+        self.faults.append(SimFault(**kwargs))
+
+    # -- what happened ------------------------------------------------------------------------
+
+    def sent_to(self, chat_id: int) -> list[SentMessage]:
+        """Messages the bot sent to ``chat_id``, oldest first (edits appear as new entries)."""
+        return [s for s in self.state.sent if s.chat_id == chat_id]
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        """Parameters of every call of a Bot API ``method`` received so far."""
+        return [p for m, p in self.state.api_calls if m.lower() == method.lower()]
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], *, timeout: float = 10.0, what: str = "condition"
+    ) -> None:
+        """Poll ``predicate`` until true; fail loudly after ``timeout`` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def wait_idle(self, *, timeout: float = 10.0) -> None:
+        """Wait until the bot has fetched and confirmed every update."""
+        await self.wait_until(
+            lambda: not self.state.pending, timeout=timeout, what="the bot to take all updates"
+        )

@@ -1,0 +1,268 @@
+"""The Bot API methods the bot uses, answered the way Telegram answers them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from ._html import EntityParseError, html_to_plain
+from ._state import ApiError, SentMessage, TelegramState
+
+__all__ = ["METHODS", "normalize_params"]
+
+Params = dict[str, Any]
+Method = Callable[[TelegramState, Params], Awaitable[Any]]
+
+_JSON_FIELDS = {
+    "reply_markup", "entities", "commands", "scope", "allowed_updates", "reply_parameters",
+    "link_preview_options",
+}  # fmt: skip
+_INT_FIELDS = {
+    "chat_id", "message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id",
+    "max_connections", "cache_time",
+}  # fmt: skip
+_BOOL_FIELDS = {"disable_notification", "drop_pending_updates", "protect_content", "show_alert"}
+MAX_TEXT = 4096
+
+
+def normalize_params(raw: dict[str, Any], *, from_form: bool) -> Params:
+    """Form bodies carry everything as strings (nested values JSON-encoded); JSON bodies don't."""
+    params: Params = {}
+    for key, value in raw.items():
+        if from_form and isinstance(value, str):
+            if key in _JSON_FIELDS:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
+            elif key in _BOOL_FIELDS:
+                value = value.lower() == "true"
+        if key in _INT_FIELDS and isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                if key == "chat_id":
+                    raise ApiError(400, "Bad Request: chat not found") from None
+                raise ApiError(400, f'Bad Request: field "{key}" must be a number') from None
+        params[key] = value
+    return params
+
+
+async def get_me(state: TelegramState, params: Params) -> Any:
+    data = state.bot.as_json()
+    data.update(
+        can_join_groups=True,
+        can_read_all_group_messages=False,
+        supports_inline_queries=False,
+    )
+    return data
+
+
+async def get_updates(state: TelegramState, params: Params) -> Any:
+    if state.webhook.get("url"):
+        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+    offset = params.get("offset")
+    if offset:
+        state.confirm(offset)
+    await state.wait_for_updates(float(params.get("timeout", 0) or 0))
+    offset = params.get("offset")
+    pending = state.pending
+    if offset:
+        pending = [u for u in pending if u["update_id"] >= offset]
+    return pending[: int(params.get("limit", 100) or 100)]
+
+
+async def delete_webhook(state: TelegramState, params: Params) -> Any:
+    state.webhook.clear()
+    if params.get("drop_pending_updates"):
+        state.confirm(10**12)
+    return True
+
+
+async def set_webhook(state: TelegramState, params: Params) -> Any:
+    url = str(params.get("url", ""))
+    if url and urlparse(url).scheme not in ("http", "https"):
+        raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+    state.webhook = {"url": url, "secret_token": params.get("secret_token")}
+    return True
+
+
+async def get_webhook_info(state: TelegramState, params: Params) -> Any:
+    return {"url": state.webhook.get("url", ""), "has_custom_certificate": False,
+            "pending_update_count": len(state.pending)}  # fmt: skip
+
+
+def _target_chat(state: TelegramState, chat_id: Any) -> int:
+    """Where the bot may write, with Telegram's own refusals."""
+    if not isinstance(chat_id, int):
+        raise ApiError(400, "Bad Request: chat not found")
+    if chat_id in state.chats:
+        if not state.chats[chat_id].bot_is_member:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        return chat_id
+    user = state.users.get(chat_id)
+    if user is None:
+        raise ApiError(400, "Bad Request: chat not found")
+    if user.is_bot:
+        raise ApiError(403, "Forbidden: bot can't send messages to bots")
+    if user.deactivated:
+        raise ApiError(403, "Forbidden: user is deactivated")
+    if user.blocked:
+        raise ApiError(403, "Forbidden: bot was blocked by the user")
+    if not user.started:
+        raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+    return chat_id
+
+
+def _checked_text(params: Params) -> tuple[str, str]:
+    """(raw, plain) text after Telegram's checks on length and parse mode."""
+    raw = params.get("text")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    plain = raw
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            plain = html_to_plain(raw)
+        except EntityParseError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    if not plain.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if len(plain) > MAX_TEXT:
+        raise ApiError(400, "Bad Request: message is too long")
+    return raw, plain
+
+
+def _check_markup(markup: Any) -> dict[str, Any] | None:
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            url = button.get("url")
+            if url is not None and urlparse(url).scheme not in ("http", "https", "tg"):
+                raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid")
+    return markup
+
+
+def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "message_id": sent.message_id,
+        "date": sent.date,
+        "chat": state.chat_json(sent.chat_id),
+        "from": state.bot.as_json(),
+        "text": sent.text,
+    }
+    if sent.reply_markup:
+        data["reply_markup"] = sent.reply_markup
+    if sent.edited:
+        data["edit_date"] = int(time.time())
+    return data
+
+
+async def send_message(state: TelegramState, params: Params) -> Any:
+    chat_id = _target_chat(state, params.get("chat_id"))
+    raw, plain = _checked_text(params)
+    markup = _check_markup(params.get("reply_markup"))
+    reply = params.get("reply_parameters") or {}
+    reply_to = reply.get("message_id") or params.get("reply_to_message_id")
+    state.flood.check(chat_id)
+    sent = SentMessage(
+        message_id=state.next_message_id(chat_id),
+        chat_id=chat_id,
+        text=plain,
+        raw_text=raw,
+        parse_mode=params.get("parse_mode"),
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
+        date=int(time.time()),
+    )
+    state.sent.append(sent)
+    message = _message_json(state, sent)
+    state.messages.setdefault(chat_id, {})[sent.message_id] = message
+    return message
+
+
+def _find_sent(state: TelegramState, chat_id: Any, message_id: Any, action: str) -> SentMessage:
+    for sent in reversed(state.sent):
+        if sent.chat_id == chat_id and sent.message_id == message_id:
+            return sent
+    raise ApiError(400, f"Bad Request: message to {action} not found")
+
+
+async def edit_message_text(state: TelegramState, params: Params) -> Any:
+    chat_id = _target_chat(state, params.get("chat_id"))
+    raw, plain = _checked_text(params)
+    old = _find_sent(state, chat_id, params.get("message_id"), "edit")
+    markup = _check_markup(params.get("reply_markup"))
+    if old.raw_text == raw and old.reply_markup == markup:
+        raise ApiError(
+            400,
+            "Bad Request: message is not modified: specified new message content and reply "
+            "markup are exactly the same as a current content and reply markup of the message",
+        )
+    state.flood.check(chat_id)
+    new = SentMessage(
+        message_id=old.message_id,
+        chat_id=chat_id,
+        text=plain,
+        raw_text=raw,
+        parse_mode=params.get("parse_mode"),
+        reply_markup=markup,
+        reply_to_message_id=old.reply_to_message_id,
+        date=old.date,
+        edited=True,
+    )
+    state.sent.append(new)
+    return _message_json(state, new)
+
+
+async def delete_message(state: TelegramState, params: Params) -> Any:
+    chat_id = params.get("chat_id")
+    sent = _find_sent(state, chat_id, params.get("message_id"), "delete")
+    state.sent = [
+        s for s in state.sent if (s.chat_id, s.message_id) != (sent.chat_id, sent.message_id)
+    ]
+    return True
+
+
+async def set_my_commands(state: TelegramState, params: Params) -> Any:
+    commands = params.get("commands")
+    if not isinstance(commands, list) or not commands:
+        raise ApiError(400, "Bad Request: commands must be non-empty")
+    scope = (params.get("scope") or {}).get("type", "default")
+    state.commands[(scope, str(params.get("language_code") or ""))] = commands
+    return True
+
+
+async def get_my_commands(state: TelegramState, params: Params) -> Any:
+    scope = (params.get("scope") or {}).get("type", "default")
+    return state.commands.get((scope, str(params.get("language_code") or "")), [])
+
+
+async def answer_callback_query(state: TelegramState, params: Params) -> Any:
+    return True
+
+
+async def send_chat_action(state: TelegramState, params: Params) -> Any:
+    _target_chat(state, params.get("chat_id"))
+    return True
+
+
+METHODS: dict[str, Method] = {
+    "getme": get_me,
+    "getupdates": get_updates,
+    "deletewebhook": delete_webhook,
+    "setwebhook": set_webhook,
+    "getwebhookinfo": get_webhook_info,
+    "sendmessage": send_message,
+    "editmessagetext": edit_message_text,
+    "deletemessage": delete_message,
+    "setmycommands": set_my_commands,
+    "getmycommands": get_my_commands,
+    "answercallbackquery": answer_callback_query,
+    "sendchataction": send_chat_action,
+}

@@ -1,0 +1,259 @@
+"""What the Telegram simulator knows: accounts, chats, messages, pending updates, flood limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ApiError", "FloodControl", "SentMessage", "SimChat", "SimUser", "TelegramState"]
+
+# Telegram usernames: 5-32 characters, a letter first.
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z][A-Za-z0-9_]{4,31}(?![A-Za-z0-9_])")
+
+
+def utf16_len(text: str) -> int:
+    """Telegram measures entity offsets in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class ApiError(Exception):
+    """An answer with ``ok: false``, exactly as the Bot API words it."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            data["parameters"] = {"retry_after": self.retry_after}
+        return data
+
+
+@dataclass
+class SimUser:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+    #: Pressed Start: the bot may write to them.
+    started: bool = False
+    blocked: bool = False
+    deactivated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        return data
+
+    def private_chat(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": "private", "first_name": self.first_name}
+        if self.username:
+            data["username"] = self.username
+        return data
+
+
+@dataclass
+class SimChat:
+    id: int
+    title: str
+    type: str = "group"
+    bot_is_member: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent (or edited), with the raw text it asked for and what readers see."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    raw_text: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    reply_to_message_id: int | None
+    date: int
+    edited: bool = False
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+
+class FloodControl:
+    """Telegram's published limits: ~1 message/s per chat, 20/min per group, 30/s overall.
+
+    Off by default. When on, a send over a limit gets 429 with ``retry_after`` and is counted in
+    ``violations``, so a test can assert the bot kept within the limits.
+    """
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.per_chat_per_second = 1.0
+        self.per_chat_burst = 3
+        self.group_per_minute = 20
+        self.overall_per_second = 30
+        self.violations = 0
+        self._chat: dict[int, deque[float]] = {}
+        self._overall: deque[float] = deque()
+
+    def check(self, chat_id: int, now: float | None = None) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic() if now is None else now
+        window = self._chat.setdefault(chat_id, deque())
+        overall = self._overall
+        _trim(window, now, 60.0)
+        _trim(overall, now, 1.0)
+        wait = 0.0
+        recent = [t for t in window if now - t < self.per_chat_burst / self.per_chat_per_second]
+        if len(recent) >= self.per_chat_burst:
+            wait = recent[0] + self.per_chat_burst / self.per_chat_per_second - now
+        if chat_id < 0 and len(window) >= self.group_per_minute:
+            wait = max(wait, window[0] + 60.0 - now)
+        if len(overall) >= self.overall_per_second:
+            wait = max(wait, overall[0] + 1.0 - now)
+        if wait > 0:
+            self.violations += 1
+            retry = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        window.append(now)
+        overall.append(now)
+
+
+def _trim(window: deque[float], now: float, span: float) -> None:
+    while window and now - window[0] >= span:
+        window.popleft()
+
+
+@dataclass
+class TelegramState:
+    """Accounts, chats, every message by chat, the update queue, and what the bot did."""
+
+    bot: SimUser
+    users: dict[int, SimUser] = field(default_factory=dict)
+    chats: dict[int, SimChat] = field(default_factory=dict)
+    messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    sent: list[SentMessage] = field(default_factory=list)
+    api_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    webhook: dict[str, Any] = field(default_factory=dict)
+    flood: FloodControl = field(default_factory=FloodControl)
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
+    _changed: asyncio.Condition | None = None
+
+    # -- the people and chats that exist -------------------------------------------------------
+
+    def chat_json(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.chats:
+            return self.chats[chat_id].as_json()
+        return self.users[chat_id].private_chat()
+
+    def next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    # -- updates -------------------------------------------------------------------------------
+
+    @property
+    def changed(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), kind: payload}
+        async with self.changed:
+            self._pending.append(update)
+            self.changed.notify_all()
+        return update
+
+    def confirm(self, offset: int) -> None:
+        """getUpdates with ``offset`` forgets every update below it."""
+        self._pending = [u for u in self._pending if u["update_id"] >= offset]
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        return list(self._pending)
+
+    async def wait_for_updates(self, timeout: float) -> None:
+        async with self.changed:
+            if not self._pending and timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), timeout)
+
+    def make_user_message(
+        self,
+        user: SimUser,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        text_mentions: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self.next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self.chat_json(chat_id),
+            "from": user.as_json(),
+            "text": text,
+        }
+        entities = compute_entities(text)
+        for name, user_id in (text_mentions or {}).items():
+            start = text.index(name)
+            entities.append(
+                {
+                    "type": "text_mention",
+                    "offset": utf16_len(text[:start]),
+                    "length": utf16_len(name),
+                    "user": self.users[user_id].as_json(),
+                }
+            )
+        if entities:
+            message["entities"] = sorted(entities, key=lambda e: e["offset"])
+        if reply_to is not None:
+            message["reply_to_message"] = self.messages[chat_id][reply_to]
+        self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        return message
+
+
+def compute_entities(text: str) -> list[dict[str, Any]]:
+    """The ``bot_command`` and ``mention`` entities a Telegram client would attach."""
+    entities: list[dict[str, Any]] = []
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
+        skip = len(command)
+    else:
+        skip = 0
+    for match in _MENTION.finditer(text, skip):
+        entities.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group(0)),
+            }
+        )
+    return entities

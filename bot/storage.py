@@ -1,0 +1,355 @@
+"""All SQL lives here: SQLAlchemy 2 Core on an async engine, SQLite or PostgreSQL by URL.
+
+Two tables. ``users`` maps a Telegram user to a stable Kavenegar username and remembers what we
+last saw of them. ``calls`` records every attempt to place a call; its unique key on
+(chat_id, message_id) is taken *before* Kavenegar is asked, so one Telegram message creates at
+most one call whatever happens (edits, redelivered updates, retries). Access tokens are never
+stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = ["CallRecord", "Store", "UserProfile", "UserRecord", "metadata"]
+
+logger = logging.getLogger(__name__)
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(64), nullable=True, index=True),  # lower-cased, without "@"
+    Column("first_name", String(256), nullable=False),
+    Column("last_name", String(256), nullable=True),
+    Column("language_code", String(16), nullable=True),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("kavenegar_username", String(50), nullable=False, unique=True),
+    Column("platform", String(16), nullable=True),
+    # True once the user pressed Start in private (the bot may write to them); False again
+    # when Telegram refuses a private message (blocked, deactivated).
+    Column("dm_open", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("caller_id", BigInteger, nullable=False, index=True),
+    Column("callee_id", BigInteger, nullable=False),
+    Column("max_duration", Integer, nullable=False),
+    # pending -> created | failed | unknown (no answer: the call may exist)
+    Column("status", String(16), nullable=False),
+    Column("kavenegar_call_id", String(64), nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("caller_delivery", String(32), nullable=True),
+    Column("callee_delivery", String(32), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """What a Telegram update tells us about its sender."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A known user."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    is_bot: bool
+    kavenegar_username: str
+    platform: str | None
+    dm_open: bool
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One attempt to place a call."""
+
+    id: int
+    chat_id: int
+    message_id: int
+    caller_id: int
+    callee_id: int
+    max_duration: int
+    status: str
+    kavenegar_call_id: str | None
+    error: str | None
+    caller_delivery: str | None
+    callee_delivery: str | None
+
+
+class Store:
+    """Intent-named queries over one async engine."""
+
+    def __init__(self, engine: AsyncEngine, *, username_prefix: str = "tg") -> None:
+        self.engine = engine
+        self.username_prefix = username_prefix
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str, *, username_prefix: str = "tg") -> Store:
+        """Connect, creating an SQLite file's folder if needed, and make sure the schema exists."""
+        parsed = make_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_async_engine(url, **options)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine, username_prefix=username_prefix)
+        await store.create_schema()
+        return store
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def ping(self) -> bool:
+        """Whether the database answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except Exception:
+            logger.warning("database ping failed", exc_info=True)
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- users ---------------------------------------------------------------------------------
+
+    def kavenegar_username_for(self, telegram_id: int) -> str:
+        """Stable, unique, at most 50 characters: the prefix (<= 30) and the numeric id."""
+        return f"{self.username_prefix}{telegram_id}"
+
+    async def upsert_user(self, profile: UserProfile, *, dm_open: bool | None = None) -> UserRecord:
+        """Refresh what we know of a user, creating them (and their Kavenegar name) if new.
+
+        A username moves with its owner: whoever held it before loses it, so ``@name`` lookups
+        stay unambiguous.
+        """
+        now = utcnow()
+        username = profile.username.lower() if profile.username else None
+        values: dict[str, Any] = {
+            "first_name": profile.first_name[:256],
+            "last_name": profile.last_name[:256] if profile.last_name else None,
+            "username": username,
+            "language_code": profile.language_code,
+            "is_bot": profile.is_bot,
+            "updated_at": now,
+        }
+        if dm_open is not None:
+            values["dm_open"] = dm_open
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(users)
+        statement = insert.values(
+            telegram_id=profile.telegram_id,
+            kavenegar_username=self.kavenegar_username_for(profile.telegram_id),
+            created_at=now,
+            **{"dm_open": False, **values},
+        ).on_conflict_do_update(index_elements=[users.c.telegram_id], set_=values)
+        async with self.engine.begin() as conn:
+            if username:
+                await conn.execute(
+                    update(users)
+                    .where(users.c.username == username)
+                    .where(users.c.telegram_id != profile.telegram_id)
+                    .values(username=None)
+                )
+            await conn.execute(statement)
+            row = (
+                await conn.execute(select(users).where(users.c.telegram_id == profile.telegram_id))
+            ).one()
+        return _user(row)
+
+    async def get_user(self, telegram_id: int) -> UserRecord | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(users).where(users.c.telegram_id == telegram_id))
+            ).first()
+        return None if row is None else _user(row)
+
+    async def find_by_username(self, username: str) -> UserRecord | None:
+        """Look up ``@name`` (case-insensitive, with or without the ``@``)."""
+        name = username.removeprefix("@").lower()
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(users).where(users.c.username == name))).first()
+        return None if row is None else _user(row)
+
+    async def set_platform(self, telegram_id: int, platform: str | None) -> None:
+        await self._update_user(telegram_id, platform=platform)
+
+    async def set_dm_open(self, telegram_id: int, dm_open: bool) -> None:
+        await self._update_user(telegram_id, dm_open=dm_open)
+
+    async def _update_user(self, telegram_id: int, **values: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.telegram_id == telegram_id)
+                .values(updated_at=utcnow(), **values)
+            )
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    async def claim_call(
+        self, *, chat_id: int, message_id: int, caller_id: int, callee_id: int, max_duration: int
+    ) -> int | None:
+        """Record a call about to be placed; None if this message already placed (or tried) one."""
+        now = utcnow()
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    calls.insert()
+                    .values(
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        caller_id=caller_id,
+                        callee_id=callee_id,
+                        max_duration=max_duration,
+                        status="pending",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(calls.c.id)
+                )
+                return int(result.scalar_one())
+        except IntegrityError:
+            return None
+
+    async def finish_call(
+        self,
+        call_row_id: int,
+        *,
+        status: str,
+        kavenegar_call_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id)
+                .values(
+                    status=status,
+                    kavenegar_call_id=kavenegar_call_id,
+                    error=error[:200] if error else None,
+                    updated_at=utcnow(),
+                )
+            )
+
+    async def record_deliveries(self, call_row_id: int, *, caller: str, callee: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id)
+                .values(caller_delivery=caller, callee_delivery=callee, updated_at=utcnow())
+            )
+
+    async def get_call(self, call_row_id: int) -> CallRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(calls).where(calls.c.id == call_row_id))).first()
+        return None if row is None else _call(row)
+
+    async def list_calls(self) -> list[CallRecord]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(calls).order_by(calls.c.id))).all()
+        return [_call(row) for row in rows]
+
+
+def _user(row: Any) -> UserRecord:
+    return UserRecord(
+        telegram_id=row.telegram_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        username=row.username,
+        language_code=row.language_code,
+        is_bot=row.is_bot,
+        kavenegar_username=row.kavenegar_username,
+        platform=row.platform,
+        dm_open=row.dm_open,
+    )
+
+
+def _call(row: Any) -> CallRecord:
+    return CallRecord(
+        id=row.id,
+        chat_id=row.chat_id,
+        message_id=row.message_id,
+        caller_id=row.caller_id,
+        callee_id=row.callee_id,
+        max_duration=row.max_duration,
+        status=row.status,
+        kavenegar_call_id=row.kavenegar_call_id,
+        error=row.error,
+        caller_delivery=row.caller_delivery,
+        callee_delivery=row.callee_delivery,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers run beside the writer; the busy timeout waits instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

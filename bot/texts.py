@@ -1,0 +1,222 @@
+"""Every text the bot sends, keyed, in each language it speaks.
+
+Texts are HTML (Telegram's HTML parse mode). Values passed to :func:`t` are escaped, so a name
+like ``<b>Boss</b> & Co.`` is shown as typed and never breaks the message. To add a language, add
+a dictionary with the same keys to ``TEXTS``; a test checks that every language has every key
+and the same placeholders.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["DEFAULT_LANGUAGE", "TEXTS", "pick_language", "plain", "t"]
+
+DEFAULT_LANGUAGE = "en"
+
+EN: dict[str, str] = {
+    "welcome": (
+        "👋 Hi {name}! I place <b>Kavenegar voice calls</b> from Telegram chats.\n\n"
+        "Your Kavenegar username is <code>{kv_username}</code>.\n\n"
+        "To call someone, type <code>/call @username</code> in a group or here, or reply to "
+        "their message with /call. You can add a length: <code>/call @bob 10m</code>.\n"
+        "Each of you gets a private message from me with your own access token: join from the "
+        "app within one minute.\n\n"
+        "Tell me your phone with /platform ios or /platform android."
+    ),
+    "help": (
+        "<b>Commands</b>\n"
+        "/call @username [length] – call someone (or reply to their message with /call)\n"
+        "/whoami – your Kavenegar username and platform\n"
+        "/platform ios|android|none – the phone you join calls from\n"
+        "/start – sign up, so people can call you\n\n"
+        "A length is like 90s, 10m or 1h (at most {max_minutes} minutes; default "
+        "{default_minutes}). A call waits one minute for both of you to join."
+    ),
+    "start_in_group": "To sign up, open a private chat with me and press Start.",
+    "whoami": (
+        "Your Kavenegar username: <code>{kv_username}</code>\n"
+        "Platform: {platform}\n"
+        "Private messages from me: {reachable}"
+    ),
+    "platform_not_set": "not set",
+    "reachable_yes": "yes",
+    "reachable_no": "no: press Start in a private chat with me",
+    "platform_set": "Done: calls will say your phone is {platform}.",
+    "platform_cleared": "Done: your platform is no longer set.",
+    "platform_usage": "Use /platform ios, /platform android or /platform none. Now: {platform}.",
+    "button_start": "Open a private chat with me",
+    "button_join": "Join the call",
+    "call_no_callee": (
+        "Whom should I call? Type <code>/call @username</code>, or reply to their message "
+        "with /call."
+    ),
+    "call_too_many": "I can call one person at a time. Name just one.",
+    "call_self": "You can't call yourself.",
+    "call_bot": "Bots can't take calls.",
+    "call_unknown_callee": (
+        "I don't know {name} yet. They need to open a private chat with me and press Start; "
+        "then call again."
+    ),
+    "call_callee_not_started": (
+        "{name} hasn't pressed Start in a private chat with me, so I can't send them the call. "
+        "Ask them to, then call again."
+    ),
+    "call_caller_not_started": (
+        "Before you can call, open a private chat with me and press Start, then try again."
+    ),
+    "call_bad_argument": (
+        "I didn't understand “{arg}”. Try <code>/call @username</code> or "
+        "<code>/call @username 10m</code>."
+    ),
+    "call_duration_too_long": "The longest call I can place is {max_minutes} minutes.",
+    "kv_credentials": (
+        "Kavenegar rejected this bot's credentials, so I can't place calls. "
+        "Please tell the bot's admin."
+    ),
+    "kv_busy": "Kavenegar is busy or down right now. Please try again in a minute.",
+    "kv_refused": "Kavenegar refused the call ({reason}). Please check and try again.",
+    "kv_no_answer": (
+        "Kavenegar didn't answer in time, so I don't know whether the call was placed. "
+        "Please wait a minute before you try again."
+    ),
+    "kv_unreachable": "I couldn't reach Kavenegar. Please try again in a minute.",
+    "kv_bad_answer": (
+        "Kavenegar sent an answer I couldn't read, so the call may or may not exist. "
+        "Please wait a minute before you try again."
+    ),
+    "token_caller": "📞 <b>You are calling {other}</b>",
+    "token_callee": "📞 <b>{other} is calling you</b>",
+    "token_body": (
+        "Call ID: <code>{call_id}</code>\n"
+        "Your access token: <code>{access_token}</code>\n\n"
+        "Join within one minute, after that the call expires. This token is yours alone: "
+        "don't share it."
+    ),
+    "token_how_to_join": "Open the app, choose to join a call, and paste the call ID and token.",
+    "token_tap_to_join": "Tap the button to join from the app.",
+    "chat_notice": "📞 {caller} is calling {callee}: check your private chat with me.",
+    "unreachable": "⚠️ I couldn't reach {name}: {reason}.",
+    "reason_not_started": "they haven't pressed Start in a private chat with me",
+    "reason_blocked": "they blocked me",
+    "reason_deactivated": "their Telegram account is deleted",
+    "reason_failed": "Telegram didn't take the message",
+}
+
+FA: dict[str, str] = {
+    "welcome": (
+        "👋 سلام {name}! من از گفت‌وگوهای تلگرام <b>تماس صوتی کاوه‌نگار</b> برقرار می‌کنم.\n\n"
+        "نام کاربری کاوه‌نگار شما <code>{kv_username}</code> است.\n\n"
+        "برای تماس با کسی، در گروه یا همین‌جا بنویسید <code>/call @username</code> یا روی پیام او "
+        "با /call پاسخ دهید. می‌توانید مدت را هم بگویید: <code>/call @bob 10m</code>.\n"
+        "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
+        "تماس شوید.\n\n"
+        "گوشی‌تان را با /platform ios یا /platform android به من بگویید."
+    ),
+    "help": (
+        "<b>دستورها</b>\n"
+        "/call @username [مدت] – تماس با یک نفر (یا پاسخ با /call روی پیام او)\n"
+        "/whoami – نام کاربری کاوه‌نگار و پلتفرم شما\n"
+        "/platform ios|android|none – گوشی‌ای که با آن وارد تماس می‌شوید\n"
+        "/start – ثبت‌نام، تا دیگران بتوانند با شما تماس بگیرند\n\n"
+        "مدت مثل 90s، 10m یا 1h است (حداکثر {max_minutes} دقیقه؛ پیش‌فرض {default_minutes}). "
+        "هر تماس یک دقیقه منتظر ورود هر دو نفر می‌ماند."
+    ),
+    "start_in_group": "برای ثبت‌نام، گفت‌وگوی خصوصی با من را باز کنید و Start را بزنید.",
+    "whoami": (
+        "نام کاربری کاوه‌نگار شما: <code>{kv_username}</code>\n"
+        "پلتفرم: {platform}\n"
+        "پیام خصوصی از من: {reachable}"
+    ),
+    "platform_not_set": "تعیین نشده",
+    "reachable_yes": "بله",
+    "reachable_no": "خیر: در گفت‌وگوی خصوصی با من Start را بزنید",
+    "platform_set": "انجام شد: در تماس‌ها گوشی شما {platform} اعلام می‌شود.",
+    "platform_cleared": "انجام شد: پلتفرم شما دیگر تعیین نشده است.",
+    "platform_usage": (
+        "از /platform ios، /platform android یا /platform none استفاده کنید. اکنون: {platform}."
+    ),
+    "button_start": "باز کردن گفت‌وگوی خصوصی با من",
+    "button_join": "ورود به تماس",
+    "call_no_callee": (
+        "با چه کسی تماس بگیرم؟ بنویسید <code>/call @username</code> یا روی پیام او با /call "
+        "پاسخ دهید."
+    ),
+    "call_too_many": "هر بار فقط با یک نفر می‌توانم تماس بگیرم. فقط یک نفر را نام ببرید.",
+    "call_self": "نمی‌توانید با خودتان تماس بگیرید.",
+    "call_bot": "ربات‌ها نمی‌توانند تماس بگیرند.",
+    "call_unknown_callee": (
+        "هنوز {name} را نمی‌شناسم. او باید گفت‌وگوی خصوصی با من را باز کند و Start را بزند؛ "
+        "بعد دوباره تماس بگیرید."
+    ),
+    "call_callee_not_started": (
+        "{name} هنوز در گفت‌وگوی خصوصی با من Start را نزده، پس نمی‌توانم تماس را برایش بفرستم. "
+        "از او بخواهید این کار را بکند و دوباره تماس بگیرید."
+    ),
+    "call_caller_not_started": (
+        "پیش از تماس، گفت‌وگوی خصوصی با من را باز کنید و Start را بزنید، سپس دوباره امتحان کنید."
+    ),
+    "call_bad_argument": (
+        "«{arg}» را نفهمیدم. امتحان کنید <code>/call @username</code> یا "
+        "<code>/call @username 10m</code>."
+    ),
+    "call_duration_too_long": "طولانی‌ترین تماسی که می‌توانم برقرار کنم {max_minutes} دقیقه است.",
+    "kv_credentials": (
+        "کاوه‌نگار اعتبارنامهٔ این ربات را نپذیرفت، پس نمی‌توانم تماس برقرار کنم. "
+        "لطفاً به مدیر ربات خبر دهید."
+    ),
+    "kv_busy": "کاوه‌نگار الان شلوغ است یا در دسترس نیست. لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید.",
+    "kv_refused": "کاوه‌نگار تماس را نپذیرفت ({reason}). لطفاً بررسی کنید و دوباره امتحان کنید.",
+    "kv_no_answer": (
+        "کاوه‌نگار به‌موقع پاسخ نداد، پس نمی‌دانم تماس برقرار شد یا نه. "
+        "لطفاً پیش از تلاش دوباره یک دقیقه صبر کنید."
+    ),
+    "kv_unreachable": "به کاوه‌نگار دسترسی پیدا نکردم. لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید.",
+    "kv_bad_answer": (
+        "کاوه‌نگار پاسخی فرستاد که نتوانستم بخوانم، پس شاید تماس ساخته شده باشد. "
+        "لطفاً پیش از تلاش دوباره یک دقیقه صبر کنید."
+    ),
+    "token_caller": "📞 <b>در حال تماس با {other}</b>",
+    "token_callee": "📞 <b>{other} با شما تماس می‌گیرد</b>",
+    "token_body": (
+        "شناسهٔ تماس: <code>{call_id}</code>\n"
+        "توکن دسترسی شما: <code>{access_token}</code>\n\n"
+        "ظرف یک دقیقه وارد شوید؛ پس از آن تماس منقضی می‌شود. این توکن فقط مال شماست: "
+        "آن را به کسی ندهید."
+    ),
+    "token_how_to_join": (
+        "برنامه را باز کنید، ورود به تماس را بزنید و شناسهٔ تماس و توکن را بچسبانید."
+    ),
+    "token_tap_to_join": "برای ورود از برنامه، دکمه را بزنید.",
+    "chat_notice": "📞 {caller} با {callee} تماس می‌گیرد: گفت‌وگوی خصوصی‌تان با من را ببینید.",
+    "unreachable": "⚠️ به {name} دسترسی پیدا نکردم: {reason}.",
+    "reason_not_started": "هنوز در گفت‌وگوی خصوصی با من Start را نزده است",
+    "reason_blocked": "مرا مسدود کرده است",
+    "reason_deactivated": "حساب تلگرامش حذف شده است",
+    "reason_failed": "تلگرام پیام را نپذیرفت",
+}
+
+TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def pick_language(language_code: str | None) -> str:
+    """The language we speak to a user: theirs if we have it (``fa-IR`` -> ``fa``), else English."""
+    if language_code:
+        short = language_code.split("-")[0].lower()
+        if short in TEXTS:
+            return short
+    return DEFAULT_LANGUAGE
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    """The text ``key`` in ``lang`` (English if missing), with every value HTML-escaped."""
+    template = TEXTS.get(lang, EN).get(key) or EN[key]
+    return template.format(**{k: html.escape(str(v), quote=False) for k, v in params.items()})
+
+
+def plain(text: str) -> str:
+    """What an HTML text reads as without markup: the fallback when Telegram refuses the HTML."""
+    return html.unescape(_TAGS.sub("", text))

@@ -1,0 +1,213 @@
+"""The client against the local sandbox over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import httpx
+import pytest
+
+from kavenegar import (
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    FinishReason,
+    InternalServerError,
+    KavenegarClient,
+    NotFoundError,
+    Participant,
+    RetryPolicy,
+    UnprocessableEntityError,
+)
+from kavenegar.sandbox import KavenegarSandbox, SandboxClock
+
+from .conftest import API_TOKEN
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[KavenegarSandbox]:
+    frozen = SandboxClock(now=lambda: datetime(2026, 11, 28, 9, 0, 0))  # moves only when told
+    async with KavenegarSandbox(api_token=API_TOKEN, clock=frozen) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def kv(sandbox: KavenegarSandbox) -> AsyncIterator[KavenegarClient]:
+    policy = RetryPolicy(initial_delay=0, max_delay=0)
+    async with KavenegarClient(
+        api_token=API_TOKEN, base_url=sandbox.base_url, retry_policy=policy
+    ) as client:
+        yield client
+
+
+async def test_create_call_returns_a_token_per_participant(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(
+        caller=Participant(username="mohsen_k", display_name="mohsen karimi", platform="android"),
+        receptor=Participant(username="mohammad_r", display_name="محمد", platform="ios"),
+        max_duration=100,
+    )
+    assert call.status == "new"
+    assert call.caller.access_token
+    assert call.receptor.access_token
+    assert call.caller.access_token != call.receptor.access_token
+    assert call.receptor.display_name == "محمد"
+    (request,) = sandbox.requests
+    assert request["authorization"] == f"Bearer {API_TOKEN}"
+    assert json.loads(request["body"])["maxDuration"] == 100
+    # endpoints were created on the fly, display name and platform kept
+    endpoints = (await kv.endpoints.list()).result
+    assert {e.username: e.platform for e in endpoints} == {
+        "mohsen_k": "android",
+        "mohammad_r": "ios",
+    }
+
+
+async def test_omitted_display_name_keeps_the_stored_one(kv: KavenegarClient) -> None:
+    await kv.calls.create(caller=Participant(username="a", display_name="Alice"), receptor="b")
+    call = await kv.calls.create(caller="a", receptor="b")
+    assert call.caller.display_name == "Alice"
+
+
+async def test_wrong_token_gets_401_with_the_documented_body(sandbox: KavenegarSandbox) -> None:
+    async with KavenegarClient(api_token="wrong", base_url=sandbox.base_url) as kv:
+        with pytest.raises(AuthenticationError) as info:
+            await kv.calls.create(caller="a", receptor="b")
+    assert info.value.status == "unauthorized"
+    assert info.value.reasons == ["invalid_api_token"]
+    assert sandbox.state.calls == {}
+
+
+async def test_server_side_validation_answers_bad_request(sandbox: KavenegarSandbox) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            sandbox.base_url + "/calls",
+            content=b'{"caller":{"username":"a"},"receptor":{"username":"' + b"x" * 51 + b'"}}',
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+    assert response.status_code == 400
+    assert response.json() == {"status": "bad_request", "reasons": ["invalid_input_parameter"]}
+
+
+async def test_calling_yourself_is_refused(kv: KavenegarClient) -> None:
+    with pytest.raises(UnprocessableEntityError, match="caller_and_receptor_are_same"):
+        await kv.calls.create(caller="a", receptor="a")
+
+
+async def test_call_ends_unanswered_after_its_minute(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    sandbox.state.clock.advance(59)
+    assert (await kv.calls.get(call.id)).finish_reason is None
+    sandbox.state.clock.advance(2)
+    detail = await kv.calls.get(call.id)
+    assert detail.status == "finished"
+    assert detail.finish_reason == FinishReason.NO_ONE_CONNECTED
+    assert detail.duration is None
+
+
+async def test_joined_and_hung_up_call_has_duration_and_recording(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        assert (await control.post(f"/calls/{call.id}/join", json={"side": "caller"})).is_success
+        sandbox.state.clock.advance(3)
+        await control.post(f"/calls/{call.id}/join", json={"side": "receptor"})
+        sandbox.state.clock.advance(4.992)
+        await control.post(f"/calls/{call.id}/hangup")
+    detail = await kv.calls.get(call.id)
+    assert detail.finish_reason == "hangup"
+    assert detail.duration == 4992
+    assert detail.started_at is not None
+    assert detail.finished_at is not None
+    assert detail.recording is not None
+    assert detail.recording.status == "done"
+
+
+async def test_max_duration_ends_the_conversation(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b", max_duration=30)
+    sandbox.state.join(call.id, "caller")
+    sandbox.state.join(call.id, "receptor")
+    sandbox.state.clock.advance(45)
+    detail = await kv.calls.get(call.id)
+    assert detail.finish_reason == FinishReason.CALL_DURATION_EXCEEDED
+    assert detail.duration == 30_000
+
+
+async def test_list_paginates_and_filters(kv: KavenegarClient, sandbox: KavenegarSandbox) -> None:
+    for i in range(5):
+        await kv.calls.create(caller="a", receptor=f"b{i}")
+        sandbox.state.clock.advance(1)
+    first = await kv.calls.list(size=2)
+    last = await kv.calls.list(size=2, page=2)
+    assert (first.page.number, first.page.size, first.page.total) == (0, 2, 5)
+    assert [c.receptor.username for c in first.result] == ["b4", "b3"]
+    assert [c.receptor.username for c in last.result] == ["b0"]
+    b1 = sandbox.state.endpoints["b1"]
+    only = await kv.calls.list(endpoint_id=b1.id)
+    assert [c.receptor.username for c in only.result] == ["b1"]
+
+
+async def test_unknown_ids_are_404(kv: KavenegarClient) -> None:
+    with pytest.raises(NotFoundError, match="call_not_found"):
+        await kv.calls.get("no-such-call")
+    with pytest.raises(NotFoundError, match="endpoint_not_found"):
+        await kv.endpoints.get(999)
+
+
+async def test_endpoint_create_and_duplicate(kv: KavenegarClient) -> None:
+    endpoint = await kv.endpoints.create(username="mohsen_k", mobile_number="0912123456")
+    assert (await kv.endpoints.get(endpoint.id)).mobile_number == "0912123456"
+    with pytest.raises(UnprocessableEntityError):
+        await kv.endpoints.create(username="mohsen_k")
+
+
+async def test_injected_503_is_retried_for_reads_only(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    sandbox.add_fault(status=503, times=1, method="GET")
+    assert (await kv.calls.get(call.id)).id == call.id
+    sandbox.add_fault(status=503, times=1, method="POST")
+    with pytest.raises(InternalServerError):
+        await kv.calls.create(caller="a", receptor="b")
+    assert len(sandbox.state.calls) == 1
+
+
+async def test_a_hanging_server_times_out(sandbox: KavenegarSandbox) -> None:
+    sandbox.add_fault(kind="hang", times=1)
+    async with KavenegarClient(
+        api_token=API_TOKEN, base_url=sandbox.base_url, timeout=0.3
+    ) as client:
+        with pytest.raises(APITimeoutError):
+            await client.calls.create(caller="a", receptor="b")
+    assert sum(r["method"] == "POST" for r in sandbox.requests) == 1
+
+
+async def test_lost_response_after_creation_is_not_a_second_call(
+    sandbox: KavenegarSandbox, kv: KavenegarClient
+) -> None:
+    sandbox.add_fault(status=504, body="<html>gateway</html>", after=True)
+    with pytest.raises(InternalServerError):
+        await kv.calls.create(caller="a", receptor="b")
+    assert len(sandbox.state.calls) == 1  # created once, never repeated
+
+
+async def test_control_faults_over_http(sandbox: KavenegarSandbox, kv: KavenegarClient) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        await control.post("/faults", json={"kind": "garbage", "times": 1})
+        with pytest.raises(Exception, match="not a valid Call"):
+            await kv.calls.create(caller="a", receptor="b")
+        await control.post("/faults", json={"status": 400, "body": "plain text", "times": 1})
+        with pytest.raises(BadRequestError) as info:
+            await kv.calls.create(caller="a", receptor="b")
+        assert info.value.body == "plain text"
+        received = (await control.get("/requests")).json()
+    assert [r["path"] for r in received] == ["/calls", "/calls"]
