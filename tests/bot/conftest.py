@@ -32,7 +32,7 @@ def make_settings(
         "database_url": db_url,
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass
@@ -118,6 +118,7 @@ def db_url(tmp_path: Path) -> str:
 async def start_bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any) -> Bot:
     app = build_application(make_settings(tg, kv, db_url, **extra))
     await app.initialize()
+    assert app.post_init is not None
     await app.post_init(app)  # run_polling does this itself; here we start by hand
     await app.start()
     assert app.updater is not None
@@ -132,6 +133,7 @@ async def stop_bot(bot: Bot) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    assert app.post_shutdown is not None
     await app.post_shutdown(app)
 
 

@@ -1,0 +1,81 @@
+"""Shared fixtures: a throwaway PostgreSQL 15 server on loopback, started once per session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """``postgresql+asyncpg://`` URL of a fresh cluster (the ``postgres`` user when run as root)."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip(
+            "PostgreSQL SERVER BINARIES (initdb, pg_ctl) NOT FOUND: PostgreSQL tests are skipped"
+        )
+    root = Path(tempfile.mkdtemp(prefix="kcb-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, user="postgres", group="postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    run = lambda *cmd: subprocess.run(  # noqa: E731
+        [*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root
+    )
+    run(initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def _admin(server: str, sql: str) -> None:
+    dsn = server.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(f"{dsn}/postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the session's server, dropped afterwards.
+
+    A plain (sync) fixture so that parametrized fixtures can ask for it by name.
+    """
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_server, f'CREATE DATABASE "{name}"'))
+    yield f"{postgres_server}/{name}"
+    asyncio.run(_admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
