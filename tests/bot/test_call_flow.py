@@ -6,7 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
+from bot.simulator import TelegramSimulator
 from bot.storage import Store
+from kavenegar.sandbox import KavenegarSandbox
 
 from .conftest import GROUP, Bot, start_bot, stop_bot
 
@@ -120,7 +122,9 @@ async def test_redelivered_update_places_no_second_call(bot: Bot) -> None:
     assert len(await bot.services.store.list_calls()) == 1
 
 
-async def test_join_url_template_adds_a_join_button(tg, kv, db_url) -> None:  # type: ignore[no-untyped-def]
+async def test_join_url_template_adds_a_join_button(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
     bot = await start_bot(
         tg, kv, db_url, join_url_template="https://app.example.com/join/{call_id}/{access_token}"
     )
@@ -154,7 +158,9 @@ async def test_markup_laden_and_persian_names_are_shown_as_typed(bot: Bot) -> No
     assert body["receptor"]["displayName"] == "محمد رضایی"  # type: ignore[index]
 
 
-async def test_restart_keeps_every_mapping(tg, kv, db_url) -> None:  # type: ignore[no-untyped-def]
+async def test_restart_keeps_every_mapping(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
     first = await start_bot(tg, kv, db_url)
     await onboard_pair(first)
     await first.say(BOB, "/platform android")

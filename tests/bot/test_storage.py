@@ -66,7 +66,7 @@ async def test_a_username_moves_with_its_new_owner(store: Store) -> None:
 
 
 async def test_one_message_claims_at_most_one_call(store: Store) -> None:
-    claim = dict(chat_id=-5, message_id=9, caller_id=1, callee_id=2, max_duration=60)
+    claim = {"chat_id": -5, "message_id": 9, "caller_id": 1, "callee_id": 2, "max_duration": 60}
     results = await asyncio.gather(*(store.claim_call(**claim) for _ in range(5)))
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
