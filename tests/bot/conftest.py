@@ -14,6 +14,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.services import Services
 from bot.simulator import SentMessage, TelegramSimulator
+from kavenegar import KavenegarClient
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
 BOT_TOKEN = "987654321:TEST-secret-bot-token-0123456789abcdef"
@@ -115,8 +116,15 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
 
-async def start_bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any) -> Bot:
-    app = build_application(make_settings(tg, kv, db_url, **extra))
+async def start_bot(
+    tg: TelegramSimulator,
+    kv: KavenegarSandbox,
+    db_url: str,
+    *,
+    kavenegar: KavenegarClient | None = None,
+    **extra: Any,
+) -> Bot:
+    app = build_application(make_settings(tg, kv, db_url, **extra), kavenegar=kavenegar)
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)  # run_polling does this itself; here we start by hand

@@ -1,0 +1,221 @@
+"""Kavenegar and Telegram failures: a clear message to the right person, no crash, no lost
+record, no duplicate call."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.simulator import TelegramSimulator
+from kavenegar import KavenegarClient, RetryPolicy
+from kavenegar.sandbox import KavenegarSandbox
+
+from .conftest import GROUP, KV_TOKEN, Bot, start_bot, stop_bot
+
+ALICE, BOB = 4001, 4002
+
+
+async def onboard_pair(bot: Bot) -> None:
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def quick_bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
+    """A bot whose Kavenegar client gives up after a second, so a hang is quick to test."""
+    client = KavenegarClient(
+        api_token=KV_TOKEN,
+        base_url=kv.base_url,
+        timeout=0.5,
+        total_timeout=1.0,
+        retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
+    )
+    running = await start_bot(tg, kv, db_url, kavenegar=client)
+    yield running
+    await stop_bot(running)
+    await client.aclose()
+
+
+KAVENEGAR_FAULTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("400", {"status": 400, "body": {"status": "bad_request", "reasons": ["invalid_input_parameter"]}},
+     "Kavenegar refused the call (invalid_input_parameter)", "failed"),
+    ("401", {"status": 401, "body": {"status": "unauthorized", "reasons": ["invalid_api_token"]}},
+     "Kavenegar rejected this bot's credentials", "failed"),
+    ("403", {"status": 403, "body": {"status": "forbidden", "reasons": []}},
+     "Please tell the bot's admin", "failed"),
+    ("404", {"status": 404, "body": {"status": "not_found", "reasons": ["application_not_found"]}},
+     "Kavenegar refused the call (application_not_found)", "failed"),
+    ("422", {"status": 422, "body": {"status": "unprocessable_entity", "reasons": ["no_credit"]}},
+     "Kavenegar refused the call (no_credit)", "failed"),
+    ("429-retry-after", {"status": 429, "headers": {"Retry-After": "120"}, "body": {"status": "x"}},
+     "Kavenegar is busy or down right now", "failed"),
+    ("500", {"status": 500}, "Kavenegar is busy or down right now", "failed"),
+    ("502", {"status": 502, "body": "<html>Bad Gateway</html>"}, "busy or down", "failed"),
+    ("503", {"status": 503, "body": {"status": "service_unavailable"}}, "busy or down", "failed"),
+    ("504", {"status": 504, "body": ""}, "busy or down", "failed"),
+    ("hang", {"kind": "hang"}, "Kavenegar didn't answer in time", "unknown"),
+    ("garbage", {"kind": "garbage"}, "Kavenegar sent an answer I couldn't read", "unknown"),
+    ("created-then-504", {"status": 504, "body": "", "after": True}, "busy or down", "failed"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected", "status"),
+    [pytest.param(f, e, s, id=name) for name, f, e, s in KAVENEGAR_FAULTS],
+)
+async def test_kavenegar_failures(
+    quick_bot: Bot, fault: dict[str, Any], expected: str, status: str
+) -> None:
+    await onboard_pair(quick_bot)
+    quick_bot.kv.add_fault(method="POST", path="/calls", times=None, **fault)
+    await quick_bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    answer = quick_bot.last(GROUP)
+    assert expected in answer.text
+    posts = [r for r in quick_bot.kv.requests if r["method"] == "POST"]
+    assert len(posts) == 1, "a paid POST /calls must never be sent twice"
+    assert "calling" not in quick_bot.last(BOB).text  # no token went out
+    (record,) = await quick_bot.services.store.list_calls()
+    assert record.status == status
+    assert record.error
+    # the bot keeps working
+    quick_bot.kv.faults.clear()
+    await quick_bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in quick_bot.last(GROUP).text
+
+
+async def test_429_without_retry_after_is_retried_then_reported(quick_bot: Bot) -> None:
+    await onboard_pair(quick_bot)
+    quick_bot.kv.add_fault(method="POST", status=429, body={"status": "too_many"}, times=None)
+    await quick_bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "busy or down" in quick_bot.last(GROUP).text
+    posts = [r for r in quick_bot.kv.requests if r["method"] == "POST"]
+    assert len(posts) == 3  # a 429 means "not done": the client retried twice
+    assert quick_bot.kv.state.calls == {}
+
+
+async def test_429_once_then_success_places_one_call(quick_bot: Bot) -> None:
+    await onboard_pair(quick_bot)
+    quick_bot.kv.add_fault(method="POST", status=429, headers={"Retry-After": "0"}, times=1)
+    await quick_bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in quick_bot.last(GROUP).text
+    assert len(quick_bot.kv.state.calls) == 1
+
+
+async def test_wrong_kavenegar_token(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
+    bot = await start_bot(tg, kv, db_url, kavenegar_api_token="not-the-right-token")
+    try:
+        await onboard_pair(bot)
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        assert "Kavenegar rejected this bot's credentials" in bot.last(GROUP).text
+    finally:
+        await stop_bot(bot)
+
+
+async def test_kavenegar_connection_refused(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
+    base = f"http://127.0.0.1:{closed_port()}/user/v1"
+    bot = await start_bot(tg, kv, db_url, kavenegar_base_url=base)
+    try:
+        await onboard_pair(bot)
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        assert "I couldn't reach Kavenegar" in bot.last(GROUP).text
+    finally:
+        await stop_bot(bot)
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [("block", "they blocked me"), ("deactivate", "their Telegram account is deleted")],
+)
+async def test_callee_unreachable_after_onboarding(bot: Bot, how: str, reason: str) -> None:
+    await onboard_pair(bot)
+    getattr(bot.tg, how)(BOB)
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    notice = bot.last(GROUP)
+    assert notice.text == (
+        f"📞 Alice is calling Bob: check your private chat with me.\n"
+        f"⚠️ I couldn't reach Bob: {reason}."
+    )
+    assert [b["url"] for b in notice.buttons] == ["https://t.me/KavenegarCallBot?start=call"]
+    caller_messages = [m.text for m in bot.tg.sent_to(ALICE)[-2:]]
+    assert "You are calling Bob" in caller_messages[0]
+    assert caller_messages[1] == f"⚠️ I couldn't reach Bob: {reason}."
+    (record,) = await bot.services.store.list_calls()
+    assert (record.status, record.caller_delivery, record.callee_delivery) == (
+        "created",
+        "sent",
+        "blocked" if how == "block" else "deactivated",
+    )
+    bob = await bot.services.store.get_user(BOB)
+    assert bob is not None and not bob.dm_open
+    # the next call is refused up front, at no cost
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "@bob_k hasn't pressed Start" in bot.last(GROUP).text
+    assert len(bot.kv.state.calls) == 1
+
+
+async def test_unparsable_html_falls_back_to_plain_text(bot: Bot) -> None:
+    await onboard_pair(bot)
+    bot.tg.add_fault(
+        method="sendMessage",
+        chat_id=BOB,
+        status=400,
+        description="Bad Request: can't parse entities: Unsupported start tag at byte offset 3",
+    )
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    bob_message = bot.last(BOB)
+    token = bot.kv.state.endpoints[f"tg{BOB}"].access_token
+    assert bob_message.parse_mode is None
+    assert token in bob_message.text and "<code>" not in bob_message.raw_text
+    assert "Alice is calling Bob" in bot.last(GROUP).text
+
+
+@pytest.mark.parametrize("chat", [BOB, GROUP])
+async def test_flood_429_is_waited_out_then_delivered(bot: Bot, chat: int) -> None:
+    await onboard_pair(bot)
+    bot.tg.add_fault(
+        method="sendMessage",
+        chat_id=chat,
+        status=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+    )
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    await bot.settle()
+    assert "Alice is calling you" in bot.last(BOB).text
+    assert "Alice is calling Bob" in bot.last(GROUP).text
+    (record,) = await bot.services.store.list_calls()
+    assert record.callee_delivery == "sent"
+    attempts = [p for p in bot.tg.calls_of("sendMessage") if p["chat_id"] == chat]
+    expected = 2 if chat == GROUP else 3  # the refused try and the retry (+ bob's welcome)
+    assert len(attempts) == expected
+
+
+async def test_telegram_failing_on_the_group_notice_loses_nothing(bot: Bot) -> None:
+    await onboard_pair(bot)
+    bot.tg.add_fault(method="sendMessage", chat_id=GROUP, kind="bad_gateway", times=5)
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling you" in bot.last(BOB).text
+    (record,) = await bot.services.store.list_calls()
+    assert record.status == "created"
+    await bot.say(ALICE, "/help")
+    assert "<b>Commands</b>" in bot.last(ALICE).raw_text
+
+
+async def test_polling_survives_network_errors(bot: Bot) -> None:
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    bot.tg.add_fault(method="getUpdates", kind="bad_gateway", times=3)
+    await bot.tg.user_sends(ALICE, "/whoami")
+    await bot.tg.wait_until(lambda: "tg4001" in bot.last(ALICE).text, what="whoami", timeout=15)
