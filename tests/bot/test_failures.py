@@ -46,8 +46,8 @@ async def quick_bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) ->
 
 
 KAVENEGAR_FAULTS: list[tuple[str, dict[str, Any], str, str]] = [
-    ("400", {"status": 400, "body": {"status": "bad_request", "reasons": ["invalid_input_parameter"]}},
-     "Kavenegar refused the call (invalid_input_parameter)", "failed"),
+    ("400", {"status": 400, "body": {"status": "bad_request", "reasons": ["invalid_input"]}},
+     "Kavenegar refused the call (invalid_input)", "failed"),
     ("401", {"status": 401, "body": {"status": "unauthorized", "reasons": ["invalid_api_token"]}},
      "Kavenegar rejected this bot's credentials", "failed"),
     ("403", {"status": 403, "body": {"status": "forbidden", "reasons": []}},
