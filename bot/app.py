@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -14,7 +17,7 @@ from .logs import SecretRedactor
 from .services import Services
 from .storage import Store
 
-__all__ = ["build_application", "redactor_for"]
+__all__ = ["build_application", "redactor_for", "started"]
 
 #: Updates handled at once: a slow Kavenegar answer for one user never stalls the others.
 CONCURRENT_UPDATES = 64
@@ -63,3 +66,32 @@ def build_application(
     app.bot_data["services"] = services
     handlers.register(app, services)
     return app
+
+
+@asynccontextmanager
+async def started(
+    app: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: float = 1.0
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """Run ``app`` with long polling inside the current event loop (tests, the demo).
+
+    ``run_polling`` owns its event loop and signals; this does the same steps by hand, in the
+    same order, including the ``post_init``/``post_shutdown`` hooks ``run_polling`` would call.
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=timedelta(seconds=poll_timeout))
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

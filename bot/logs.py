@@ -20,7 +20,7 @@ __all__ = ["REDACTED", "SecretRedactor", "configure_logging"]
 
 REDACTED = "***"
 # Any bot token, ours or not, as it appears in Bot API URLs: keep the bot id, hide the secret.
-_BOT_TOKEN = re.compile(r"\b(\d{3,}):[A-Za-z0-9_-]{20,}")
+_BOT_TOKEN = re.compile(r"(?<![0-9])([0-9]{3,}):[A-Za-z0-9_-]{20,}")
 _MAX_REMEMBERED = 10_000
 
 
@@ -43,10 +43,11 @@ class SecretRedactor(logging.Filter):
             self._secrets.popitem(last=False)
 
     def redact(self, text: str) -> str:
+        text = _BOT_TOKEN.sub(rf"\1:{REDACTED}", text)
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return _BOT_TOKEN.sub(rf"\1:{REDACTED}", text)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())

@@ -19,9 +19,17 @@ from typing import Any, Self
 from aiohttp import web
 
 from ._app import SimFault, build_app
-from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState
+from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState, TimelineEntry
 
-__all__ = ["FloodControl", "SentMessage", "SimChat", "SimFault", "SimUser", "TelegramSimulator"]
+__all__ = [
+    "FloodControl",
+    "SentMessage",
+    "SimChat",
+    "SimFault",
+    "SimUser",
+    "TelegramSimulator",
+    "TimelineEntry",
+]
 
 
 class TelegramSimulator:
@@ -163,6 +171,10 @@ class TelegramSimulator:
         self.faults.append(SimFault(**kwargs))
 
     # -- what happened ------------------------------------------------------------------------
+
+    def transcript(self, chat_id: int) -> list[TimelineEntry]:
+        """Everything written in ``chat_id``, by people and by the bot, in order."""
+        return [entry for entry in self.state.timeline if entry.chat_id == chat_id]
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id``, oldest first (edits appear as new entries)."""

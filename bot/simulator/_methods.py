@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ._html import EntityParseError, html_to_plain
-from ._state import ApiError, SentMessage, TelegramState
+from ._state import ApiError, SentMessage, TelegramState, TimelineEntry
 
 __all__ = ["METHODS", "normalize_params"]
 
@@ -181,6 +181,9 @@ async def send_message(state: TelegramState, params: Params) -> Any:
         date=int(time.time()),
     )
     state.sent.append(sent)
+    state.timeline.append(
+        TimelineEntry(chat_id, state.bot.first_name, plain, tuple(b["url"] for b in sent.buttons))
+    )
     message = _message_json(state, sent)
     state.messages.setdefault(chat_id, {})[sent.message_id] = message
     return message

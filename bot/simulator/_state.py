@@ -12,7 +12,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiError", "FloodControl", "SentMessage", "SimChat", "SimUser", "TelegramState"]
+__all__ = [
+    "ApiError",
+    "FloodControl",
+    "SentMessage",
+    "SimChat",
+    "SimUser",
+    "TelegramState",
+    "TimelineEntry",
+]
 
 # Telegram usernames: 5-32 characters, a letter first.
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z][A-Za-z0-9_]{4,31}(?![A-Za-z0-9_])")
@@ -147,6 +155,16 @@ def _trim(window: deque[float], now: float, span: float) -> None:
         window.popleft()
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the conversation: who wrote what, where (bot messages as readers see them)."""
+
+    chat_id: int
+    author: str
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
 @dataclass
 class TelegramState:
     """Accounts, chats, every message by chat, the update queue, and what the bot did."""
@@ -156,6 +174,7 @@ class TelegramState:
     chats: dict[int, SimChat] = field(default_factory=dict)
     messages: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     sent: list[SentMessage] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
     api_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -236,6 +255,7 @@ class TelegramState:
         if reply_to is not None:
             message["reply_to_message"] = self.messages[chat_id][reply_to]
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        self.timeline.append(TimelineEntry(chat_id, user.first_name, text))
         return message
 
 

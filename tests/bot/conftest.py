@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application
+from bot.app import build_application, started
 from bot.config import Settings
 from bot.services import Services
 from bot.simulator import SentMessage, TelegramSimulator
@@ -44,6 +45,7 @@ class Bot:
     kv: KavenegarSandbox
     app: Any
     db_url: str
+    stack: AsyncExitStack
 
     @property
     def services(self) -> Services:
@@ -125,24 +127,13 @@ async def start_bot(
     **extra: Any,
 ) -> Bot:
     app = build_application(make_settings(tg, kv, db_url, **extra), kavenegar=kavenegar)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)  # run_polling does this itself; here we start by hand
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    return Bot(tg=tg, kv=kv, app=app, db_url=db_url)
+    stack = AsyncExitStack()
+    await stack.enter_async_context(started(app))
+    return Bot(tg=tg, kv=kv, app=app, db_url=db_url, stack=stack)
 
 
 async def stop_bot(bot: Bot) -> None:
-    app = bot.app
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    await bot.stack.aclose()
 
 
 @pytest.fixture

@@ -1,0 +1,122 @@
+"""``make demo``: the real bot against local Telegram and Kavenegar simulators, no network.
+
+Two people sign up with /start, one calls the other from a group, both join from "the app"
+(the Kavenegar sandbox's controls) and hang up. The transcript shows what each chat received;
+the checks at the end prove each access token reached only its owner's private chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+from kavenegar import KavenegarClient
+from kavenegar.sandbox import KavenegarSandbox
+
+from .app import build_application, started
+from .config import Settings
+from .simulator import TelegramSimulator
+
+BOT_TOKEN = "424242:DEMO-bot-token-not-a-real-secret-000"
+KV_TOKEN = "demo-kavenegar-api-token"
+GROUP, ALICE, BOB = -1001, 1111, 2222
+DEADLINE = 30.0
+
+
+def show(tg: TelegramSimulator, chat_id: int, title: str) -> None:
+    print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
+    for entry in tg.transcript(chat_id):
+        who = "🤖 bot" if entry.author == tg.state.bot.first_name else f"👤 {entry.author}"
+        body = textwrap.indent(entry.text, " " * 11).lstrip()
+        print(f"{who:<10} {body}")
+        for url in entry.buttons:
+            print(f"{'':<10} [button] {url}")
+
+
+async def demo(workdir: Path) -> bool:
+    async with (
+        TelegramSimulator(token=BOT_TOKEN, bot_username="KavenegarCallBot") as tg,
+        KavenegarSandbox(api_token=KV_TOKEN) as kv,
+    ):
+        tg.add_group(GROUP, "Ops team")
+        tg.add_user(ALICE, "Alice", username="alice_m", language_code="en")
+        tg.add_user(BOB, "Bob", username="bob_r", language_code="en")
+        settings = Settings(
+            _env_file=None,
+            telegram_bot_token=BOT_TOKEN,
+            kavenegar_api_token=KV_TOKEN,
+            telegram_base_url=tg.base_url,
+            kavenegar_base_url=kv.base_url,
+            database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+            join_url_template="https://app.example.com/call/{call_id}/{access_token}",
+        )
+        async with started(build_application(settings)):
+            for user in (ALICE, BOB):
+                await tg.user_sends(user, "/start")
+                await tg.wait_until(_has_message(tg, user), what="a welcome")
+            await tg.user_sends(BOB, "/platform ios")
+            await tg.wait_until(lambda: len(tg.sent_to(BOB)) == 2, what="/platform")
+            await tg.user_sends(ALICE, "/call @bob_r 10m", chat_id=GROUP)
+            await tg.wait_until(lambda: bool(tg.sent_to(GROUP)), what="the group notice")
+            await tg.wait_until(lambda: len(tg.sent_to(BOB)) == 3, what="Bob's token")
+
+            (call,) = kv.state.calls.values()
+            for side in ("caller", "receptor"):  # both apps join, talk for 42 s, hang up
+                kv.state.join(call.id, side)
+            kv.state.clock.advance(42)
+            kv.state.hangup(call.id)
+            async with KavenegarClient(api_token=KV_TOKEN, base_url=kv.base_url) as client:
+                detail = await client.calls.get(call.id)
+
+        print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
+        show(tg, GROUP, "Group “Ops team”")
+        show(tg, ALICE, "Alice's private chat with the bot")
+        show(tg, BOB, "Bob's private chat with the bot")
+        print(f"\n── Kavenegar {'─' * 50}")
+        print(f"call {detail.id}: {detail.finish_reason} after {detail.duration} ms")
+
+        alice_token = call.caller.access_token
+        bob_token = call.receptor.access_token
+        checks = {
+            "Alice's token is only in Alice's chat": _only_in(tg, alice_token, ALICE),
+            "Bob's token is only in Bob's chat": _only_in(tg, bob_token, BOB),
+            "the group saw no token": all(
+                alice_token not in e.text and bob_token not in e.text for e in tg.transcript(GROUP)
+            ),
+            "exactly one call was placed": len(kv.state.calls) == 1,
+        }
+        print()
+        for name, ok in checks.items():
+            print(f"{'✔' if ok else '✘'} {name}")
+        return all(checks.values())
+
+
+def _has_message(tg: TelegramSimulator, chat_id: int) -> Callable[[], bool]:
+    return lambda: bool(tg.sent_to(chat_id))
+
+
+def _only_in(tg: TelegramSimulator, token: str, owner: int) -> bool:
+    chats = {
+        e.chat_id
+        for e in tg.state.timeline
+        if token in e.text or any(token in b for b in e.buttons)
+    }
+    return chats == {owner}
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="kavenegar-bot-demo-") as workdir:
+        try:
+            ok = asyncio.run(asyncio.wait_for(demo(Path(workdir)), DEADLINE))
+        except TimeoutError:
+            print(f"demo: did not finish within {DEADLINE:.0f} s", file=sys.stderr)
+            return 1
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The Telegram simulator answers like the Bot API, so tests against it mean something."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.simulator import TelegramSimulator
+
+TOKEN = "42:SIMULATOR-TEST-token-abcdefghijkl"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[TelegramSimulator]:
+    async with TelegramSimulator(token=TOKEN) as simulator:
+        simulator.add_user(7, "Ann", username="ann_k")
+        simulator.add_group(-9, "Team")
+        yield simulator
+
+
+async def call(sim: TelegramSimulator, method: str, **params: object) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.post(f"{sim.base_url}{TOKEN}/{method}", json=params)
+
+
+async def test_wrong_token_is_401(sim: TelegramSimulator) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{sim.base_url}1:wrong/getMe")
+    assert response.status_code == 401
+    assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
+@pytest.mark.parametrize(
+    ("prepare", "code", "description"),
+    [
+        ("never_started", 403, "Forbidden: bot can't initiate conversation with a user"),
+        ("block", 403, "Forbidden: bot was blocked by the user"),
+        ("deactivate", 403, "Forbidden: user is deactivated"),
+    ],
+)
+async def test_private_chat_refusals(
+    sim: TelegramSimulator, prepare: str, code: int, description: str
+) -> None:
+    if prepare != "never_started":
+        await sim.user_sends(7, "/start")
+        getattr(sim, prepare)(7)
+    response = await call(sim, "sendMessage", chat_id=7, text="hi")
+    assert response.status_code == code
+    assert response.json()["description"] == description
+
+
+async def test_unknown_chat_and_bad_html_are_400(sim: TelegramSimulator) -> None:
+    response = await call(sim, "sendMessage", chat_id=123456, text="hi")
+    assert (response.status_code, response.json()["description"]) == (
+        400,
+        "Bad Request: chat not found",
+    )
+    response = await call(sim, "sendMessage", chat_id=-9, text="<b>x", parse_mode="HTML")
+    assert response.status_code == 400
+    assert response.json()["description"].startswith("Bad Request: can't parse entities")
+    response = await call(sim, "sendMessage", chat_id=-9, text="a & b", parse_mode="HTML")
+    assert response.status_code == 400
+
+
+async def test_form_bodies_like_python_telegram_bot_sends(sim: TelegramSimulator) -> None:
+    markup = {"inline_keyboard": [[{"text": "Go", "url": "https://example.com"}]]}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{sim.base_url}{TOKEN}/sendMessage",
+            data={"chat_id": "-9", "text": "<b>hi</b> &amp; bye", "parse_mode": "HTML",
+                  "reply_markup": json.dumps(markup)},
+        )  # fmt: skip
+    result = response.json()["result"]
+    assert result["text"] == "hi & bye"
+    assert result["chat"] == {"id": -9, "type": "group", "title": "Team"}
+    (sent,) = sim.sent_to(-9)
+    assert sent.buttons == [{"text": "Go", "url": "https://example.com"}]
+
+
+async def test_flood_control_answers_429_with_retry_after(sim: TelegramSimulator) -> None:
+    sim.state.flood.enabled = True
+    codes = [(await call(sim, "sendMessage", chat_id=-9, text="x")).status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200]
+    refused = await call(sim, "sendMessage", chat_id=-9, text="x")
+    assert refused.status_code == 429
+    assert refused.json()["parameters"]["retry_after"] >= 1
+    assert sim.state.flood.violations >= 1
+
+
+async def test_updates_long_poll_and_confirm(sim: TelegramSimulator) -> None:
+    message = await sim.user_sends(7, "/call@KavenegarCallBot @ann_k 5m")
+    assert message["entities"] == [
+        {"type": "bot_command", "offset": 0, "length": 22},
+        {"type": "mention", "offset": 23, "length": 6},
+    ]
+    first = (await call(sim, "getUpdates", timeout=0)).json()["result"]
+    assert [u["update_id"] for u in first] == [1]
+    again = (await call(sim, "getUpdates", offset=2, timeout=0)).json()["result"]
+    assert again == []
+    assert sim.state.pending == []
+
+
+async def test_entity_offsets_count_utf16_units(sim: TelegramSimulator) -> None:
+    message = await sim.user_sends(7, "/call 😀 @ann_k")
+    assert message["entities"][1] == {"type": "mention", "offset": 9, "length": 6}
+
+
+async def test_unknown_method_is_404(sim: TelegramSimulator) -> None:
+    response = await call(sim, "sendRocket", chat_id=7)
+    assert response.status_code == 404
