@@ -30,8 +30,8 @@ from kavenegar import (
 
 from .messages import Button, Delivery, Messenger, OutgoingMessage
 from .parsing import CallParseError, Mention, parse_call
-from .storage import Store, UserProfile, UserRecord
-from .texts import pick_language, t
+from .storage import Quota, Store, UserProfile, UserRecord, utcnow
+from .texts import format_wait, pick_language, t
 
 __all__ = ["CallReport", "CallRequest", "CallService", "CallSettings", "classify_failure"]
 
@@ -44,6 +44,12 @@ class CallSettings:
     default_max_duration: int
     max_duration_limit: int
     join_url_template: str | None = None
+    calls_per_minute: int = 0  # 0: unlimited
+    calls_per_day: int = 0
+
+    @property
+    def quotas(self) -> tuple[Quota, ...]:
+        return (Quota(self.calls_per_minute, 60), Quota(self.calls_per_day, 86_400))
 
 
 @dataclass(frozen=True)
@@ -143,16 +149,26 @@ class CallService:
             )
             return CallReport("refused", refusal.key)
 
-        row_id = await self.store.claim_call(
+        claim = await self.store.claim_call(
             chat_id=request.chat_id,
             message_id=request.message_id,
             caller_id=caller.telegram_id,
             callee_id=callee.telegram_id,
             max_duration=duration,
+            quotas=self.settings.quotas,
         )
-        if row_id is None:
+        if claim.duplicate:
             logger.info("message %s/%s already placed a call", request.chat_id, request.message_id)
             return CallReport("duplicate")
+        if claim.row_id is None:
+            assert claim.quota is not None and claim.retry_at is not None
+            key = "quota_minute" if claim.quota.window == 60 else "quota_day"
+            wait = (claim.retry_at - utcnow()).total_seconds()
+            await self._reply(
+                request, t(lang, key, limit=claim.quota.limit, wait=format_wait(wait, lang))
+            )
+            return CallReport("refused", key)
+        row_id = claim.row_id
 
         try:
             call = await self.kavenegar.calls.create(
@@ -225,6 +241,8 @@ class CallService:
             raise _Refusal("call_bot")
         if not caller.dm_open:
             raise _Refusal("call_caller_not_started", start_button=True)
+        if callee.dnd or callee.uncallable:
+            raise _Refusal("call_not_taking_calls", name=name)
         if not callee.dm_open:
             raise _Refusal("call_callee_not_started", start_button=True, name=name)
         duration = command.duration or self.settings.default_max_duration

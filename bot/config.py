@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import string
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kavenegar import DEFAULT_BASE_URL
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+#: Comma-separated numeric ids in the environment ("1, 2,-100123"); empty means none.
+IdSet = Annotated[frozenset[int], NoDecode]
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 
 
 class Settings(BaseSettings):
@@ -50,6 +55,63 @@ class Settings(BaseSettings):
         description="Optional join link, e.g. https://app.example.com/call/{call_id}/{access_token}",
     )
     log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    allowed_user_ids: IdSet = Field(
+        frozenset(), description="Telegram user ids who may use the bot; empty: everyone."
+    )
+    allowed_chat_ids: IdSet = Field(
+        frozenset(), description="Group chat ids where the bot works; empty: every group."
+    )
+    admin_user_ids: IdSet = Field(
+        frozenset(), description="User ids who may /allow, /deny, /access, /uncallable."
+    )
+    calls_per_minute: int = Field(
+        5, ge=0, description="Calls one person may create per minute; 0: no limit."
+    )
+    calls_per_day: int = Field(
+        50, ge=0, description="Calls one person may create per 24 hours; 0: no limit."
+    )
+    webhook_url: str | None = Field(
+        None, description="Public https URL for webhook mode; unset: long polling."
+    )
+    webhook_listen: str = Field("0.0.0.0", description="Address the webhook server binds.")
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port of the webhook server.")
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Required with WEBHOOK_URL: 32-256 characters of A-Z a-z 0-9 _ -.",
+    )
+
+    @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be numeric ids separated by commas") from None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("https", "http") or not parsed.netloc:
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("must be 32-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts updates to: the path of WEBHOOK_URL."""
+        return urlparse(self.webhook_url or "").path or "/"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -87,6 +149,8 @@ class Settings(BaseSettings):
     def _durations(self) -> Self:
         if self.default_max_duration > self.max_duration_limit:
             raise ValueError("DEFAULT_MAX_DURATION must not exceed MAX_DURATION_LIMIT")
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET: required when WEBHOOK_URL is set")
         return self
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application
 
 from kavenegar import KavenegarClient
 
+from .access import Access
 from .calls import CallService, CallSettings
 from .config import Settings
 from .delivery import TelegramMessenger
@@ -28,6 +34,16 @@ COMMANDS: list[tuple[str, dict[str, str]]] = [
     ("start", {"en": "Sign up so people can call you", "fa": "ثبت‌نام برای دریافت تماس"}),
     ("whoami", {"en": "Your Kavenegar username", "fa": "نام کاربری کاوه‌نگار شما"}),
     ("platform", {"en": "Your phone: ios or android", "fa": "گوشی شما: ios یا android"}),
+    ("dnd", {"en": "Stop or resume receiving calls", "fa": "توقف یا ادامهٔ دریافت تماس"}),
+    ("forget", {"en": "Delete what the bot knows about you", "fa": "حذف اطلاعات شما"}),
+]
+#: Shown only in admins' private chats.
+ADMIN_COMMANDS: list[tuple[str, dict[str, str]]] = [
+    ("allow", {"en": "Allow a chat or person (id)", "fa": "مجاز کردن گفت‌وگو یا شخص"}),
+    ("deny", {"en": "Deny a chat or person (id)", "fa": "ممنوع کردن گفت‌وگو یا شخص"}),
+    ("access", {"en": "Who may use the bot", "fa": "چه کسانی مجازند"}),
+    ("uncallable", {"en": "Mark a person uncallable", "fa": "غیرقابل تماس کردن شخص"}),
+    ("callable", {"en": "Make a person callable again", "fa": "قابل تماس کردن دوبارهٔ شخص"}),
 ]
 GROUP_COMMANDS = {"call", "help"}
 
@@ -50,12 +66,19 @@ class Services:
         self._owns_store = store is None
         self._owns_kavenegar = kavenegar is None
         self._calls: CallService | None = None
+        self._access: Access | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("the store is opened in post_init")
         return self._store
+
+    @property
+    def access(self) -> Access:
+        if self._access is None:
+            raise RuntimeError("access control is built in post_init")
+        return self._access
 
     @property
     def calls(self) -> CallService:
@@ -74,6 +97,12 @@ class Services:
                 api_token=settings.kavenegar_api_token.get_secret_value(),
                 base_url=settings.kavenegar_base_url,
             )
+        self._access = Access(
+            self._store,
+            allowed_users=settings.allowed_user_ids,
+            allowed_chats=settings.allowed_chat_ids,
+            admins=settings.admin_user_ids,
+        )
         self._calls = CallService(
             store=self._store,
             kavenegar=self._kavenegar,
@@ -82,6 +111,8 @@ class Services:
                 default_max_duration=settings.default_max_duration,
                 max_duration_limit=settings.max_duration_limit,
                 join_url_template=settings.join_url_template,
+                calls_per_minute=settings.calls_per_minute,
+                calls_per_day=settings.calls_per_day,
             ),
             bot_username=app.bot.username,
             remember_secret=self.redactor.add,
@@ -110,3 +141,9 @@ class Services:
                 )
         except TelegramError as exc:
             logger.warning("could not publish the command menu: %s", exc)
+        admin_menu = [BotCommand(c, d["en"]) for c, d in COMMANDS + ADMIN_COMMANDS]
+        for admin_id in sorted(self.settings.admin_user_ids):
+            try:  # fails until the admin has pressed Start; harmless
+                await app.bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+            except TelegramError as exc:
+                logger.info("no admin menu for %s yet: %s", admin_id, exc)

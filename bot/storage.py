@@ -1,17 +1,22 @@
 """All SQL lives here: SQLAlchemy 2 Core on an async engine, SQLite or PostgreSQL by URL.
 
-Two tables. ``users`` maps a Telegram user to a stable Kavenegar username and remembers what we
-last saw of them. ``calls`` records every attempt to place a call; its unique key on
+``users`` maps a Telegram user to a stable Kavenegar username and remembers what we last saw of
+them, with their consent flags. ``calls`` records every attempt to place a call; its unique key on
 (chat_id, message_id) is taken *before* Kavenegar is asked, so one Telegram message creates at
-most one call whatever happens (edits, redelivered updates, retries). Access tokens are never
-stored.
+most one call whatever happens (edits, redelivered updates, two replicas, retries), and the
+per-user quotas are counted from it in the same transaction. ``access_rules`` holds the
+allow/deny decisions admins make at run time; ``access_notices`` remembers which chats were
+already told they are not allowed. Access tokens are never stored.
+
+The schema is managed by Alembic (``bot/migrations``); :meth:`Store.open` upgrades it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +25,17 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     UniqueConstraint,
+    delete,
     event,
+    false,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +43,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["CallRecord", "Store", "UserProfile", "UserRecord", "metadata"]
+__all__ = [
+    "AccessRule",
+    "CallRecord",
+    "Claim",
+    "Quota",
+    "Store",
+    "UserProfile",
+    "UserRecord",
+    "metadata",
+]
 
 logger = logging.getLogger(__name__)
 metadata = MetaData()
@@ -55,6 +73,10 @@ users = Table(
     Column("dm_open", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # The person asked not to receive calls (/dnd on).
+    Column("dnd", Boolean, nullable=False, default=False, server_default=false()),
+    # An admin marked the person uncallable.
+    Column("uncallable", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 calls = Table(
@@ -75,7 +97,30 @@ calls = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
+    Index("ix_calls_caller_created", "caller_id", "created_at"),
 )
+
+access_rules = Table(
+    "access_rules",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # "user" or "chat"
+    Column("subject_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("changed_by", BigInteger, nullable=True),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+access_notices = Table(
+    "access_notices",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("noticed_at", DateTime, nullable=False),
+)
+
+#: Calls that count against a quota: placed, possibly placed, or being placed.
+QUOTA_STATUSES = ("pending", "created", "unknown")
+_MIGRATION_LOCK = 7_243_001  # pg_advisory_xact_lock key: one replica migrates at a time
+_LOCK_STRIPES = 64
 
 
 def utcnow() -> datetime:
@@ -112,6 +157,8 @@ class UserRecord:
     kavenegar_username: str
     platform: str | None
     dm_open: bool
+    dnd: bool = False
+    uncallable: bool = False
 
     @property
     def display_name(self) -> str:
@@ -135,6 +182,34 @@ class CallRecord:
     callee_delivery: str | None
 
 
+@dataclass(frozen=True)
+class AccessRule:
+    """An admin's run-time decision: ``kind`` is "user" or "chat"."""
+
+    kind: str
+    subject_id: int
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``limit`` calls per ``window`` seconds (0: unlimited)."""
+
+    limit: int
+    window: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The result of :meth:`Store.claim_call`: a row id, or why there is none."""
+
+    row_id: int | None = None
+    duplicate: bool = False
+    #: The quota that refused the call, and when the caller may call again.
+    quota: Quota | None = None
+    retry_at: datetime | None = None
+
+
 class Store:
     """Intent-named queries over one async engine."""
 
@@ -142,6 +217,7 @@ class Store:
         self.engine = engine
         self.username_prefix = username_prefix
         self._dialect = engine.dialect.name
+        self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
 
     @classmethod
     async def open(cls, url: str, *, username_prefix: str = "tg") -> Store:
@@ -162,8 +238,13 @@ class Store:
         return store
 
     async def create_schema(self) -> None:
+        """Apply every pending migration; replicas starting together take turns (PostgreSQL)."""
+        from .migrations import upgrade
+
         async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+            if self._dialect == "postgresql":
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+            await conn.run_sync(upgrade)
 
     async def ping(self) -> bool:
         """Whether the database answers."""
@@ -251,32 +332,113 @@ class Store:
                 .values(updated_at=utcnow(), **values)
             )
 
+    async def set_dnd(self, telegram_id: int, dnd: bool) -> None:
+        await self._update_user(telegram_id, dnd=dnd)
+
+    async def set_uncallable(self, telegram_id: int, uncallable: bool) -> bool:
+        """Mark a known user (un)callable; False if we do not know them."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(users)
+                .where(users.c.telegram_id == telegram_id)
+                .values(uncallable=uncallable, updated_at=utcnow())
+            )
+        return bool(result.rowcount)
+
+    async def forget_user(self, telegram_id: int) -> bool:
+        """Delete a user's record (their call history keeps only numeric ids)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(users).where(users.c.telegram_id == telegram_id))
+        return bool(result.rowcount)
+
+    # -- access --------------------------------------------------------------------------------
+
+    async def access_rules(self) -> list[AccessRule]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(access_rules))).all()
+        return [AccessRule(r.kind, r.subject_id, r.allowed) for r in rows]
+
+    async def set_access_rule(
+        self, kind: str, subject_id: int, allowed: bool, *, changed_by: int | None
+    ) -> None:
+        """Allow or deny a user or chat; allowing one forgets that it was told it was not."""
+        values = {"allowed": allowed, "changed_by": changed_by, "changed_at": utcnow()}
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
+            access_rules
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert.values(kind=kind, subject_id=subject_id, **values).on_conflict_do_update(
+                    index_elements=[access_rules.c.kind, access_rules.c.subject_id], set_=values
+                )
+            )
+            if allowed:
+                await conn.execute(
+                    delete(access_notices).where(access_notices.c.chat_id == subject_id)
+                )
+
+    async def first_access_notice(self, chat_id: int) -> bool:
+        """True the first time a chat is told it may not use the bot; False afterwards."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    access_notices.insert().values(chat_id=chat_id, noticed_at=utcnow())
+                )
+        except IntegrityError:
+            return False
+        return True
+
     # -- calls ---------------------------------------------------------------------------------
 
     async def claim_call(
-        self, *, chat_id: int, message_id: int, caller_id: int, callee_id: int, max_duration: int
-    ) -> int | None:
-        """Record a call about to be placed; None if this message already placed (or tried) one."""
+        self,
+        *,
+        chat_id: int,
+        message_id: int,
+        caller_id: int,
+        callee_id: int,
+        max_duration: int,
+        quotas: tuple[Quota, ...] = (),
+    ) -> Claim:
+        """Record a call about to be placed, unless this message already did or a quota is spent.
+
+        Check and insert happen under a lock on the caller (in this process, and across
+        replicas through a PostgreSQL advisory lock), so concurrent commands cannot overspend.
+        """
         now = utcnow()
-        try:
-            async with self.engine.begin() as conn:
-                result = await conn.execute(
-                    calls.insert()
-                    .values(
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        caller_id=caller_id,
-                        callee_id=callee_id,
-                        max_duration=max_duration,
-                        status="pending",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(calls.c.id)
+        async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
+            if self._dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
+            existing = await conn.execute(
+                select(calls.c.id).where(
+                    calls.c.chat_id == chat_id, calls.c.message_id == message_id
                 )
-                return int(result.scalar_one())
-        except IntegrityError:
-            return None
+            )
+            if existing.first() is not None:
+                return Claim(duplicate=True)
+            for quota in quotas:
+                retry_at = await _quota_retry_at(conn, caller_id, quota, now)
+                if retry_at is not None:
+                    return Claim(quota=quota, retry_at=retry_at)
+            try:
+                async with conn.begin_nested():
+                    result = await conn.execute(
+                        calls.insert()
+                        .values(
+                            chat_id=chat_id,
+                            message_id=message_id,
+                            caller_id=caller_id,
+                            callee_id=callee_id,
+                            max_duration=max_duration,
+                            status="pending",
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .returning(calls.c.id)
+                    )
+            except IntegrityError:  # another replica claimed it a moment ago
+                return Claim(duplicate=True)
+            return Claim(row_id=int(result.scalar_one()))
 
     async def finish_call(
         self,
@@ -328,6 +490,8 @@ def _user(row: Any) -> UserRecord:
         kavenegar_username=row.kavenegar_username,
         platform=row.platform,
         dm_open=row.dm_open,
+        dnd=row.dnd,
+        uncallable=row.uncallable,
     )
 
 
@@ -345,6 +509,30 @@ def _call(row: Any) -> CallRecord:
         caller_delivery=row.caller_delivery,
         callee_delivery=row.callee_delivery,
     )
+
+
+async def _quota_retry_at(
+    conn: Any, caller_id: int, quota: Quota, now: datetime
+) -> datetime | None:
+    """When the caller may call again under ``quota``; None if they may now."""
+    if quota.limit <= 0:
+        return None
+    since = now - timedelta(seconds=quota.window)
+    recent = (
+        select(calls.c.created_at)
+        .where(
+            calls.c.caller_id == caller_id,
+            calls.c.created_at > since,
+            calls.c.status.in_(QUOTA_STATUSES),
+        )
+        .order_by(calls.c.created_at.desc())
+        .limit(quota.limit)
+    )
+    rows = (await conn.execute(recent)).all()
+    if len(rows) < quota.limit:
+        return None
+    oldest: datetime = rows[-1].created_at
+    return oldest + timedelta(seconds=quota.window)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -9,9 +9,10 @@ and the same placeholders.
 from __future__ import annotations
 
 import html
+import math
 import re
 
-__all__ = ["DEFAULT_LANGUAGE", "TEXTS", "pick_language", "plain", "t"]
+__all__ = ["DEFAULT_LANGUAGE", "TEXTS", "format_wait", "pick_language", "plain", "t"]
 
 DEFAULT_LANGUAGE = "en"
 
@@ -30,7 +31,9 @@ EN: dict[str, str] = {
         "/call @username [length] – call someone (or reply to their message with /call)\n"
         "/whoami – your Kavenegar username and platform\n"
         "/platform ios|android|none – the phone you join calls from\n"
-        "/start – sign up, so people can call you\n\n"
+        "/start – sign up, so people can call you\n"
+        "/dnd on|off – stop or resume receiving calls\n"
+        "/forget – delete what I know about you\n\n"
         "A length is like 90s, 10m or 1h (at most {max_minutes} minutes; default "
         "{default_minutes}). A call waits one minute for both of you to join."
     ),
@@ -38,7 +41,8 @@ EN: dict[str, str] = {
     "whoami": (
         "Your Kavenegar username: <code>{kv_username}</code>\n"
         "Platform: {platform}\n"
-        "Private messages from me: {reachable}"
+        "Private messages from me: {reachable}\n"
+        "Calls: {taking}"
     ),
     "platform_not_set": "not set",
     "reachable_yes": "yes",
@@ -102,6 +106,54 @@ EN: dict[str, str] = {
     "reason_blocked": "they blocked me",
     "reason_deactivated": "their Telegram account is deleted",
     "reason_failed": "Telegram didn't take the message",
+    "call_not_taking_calls": "{name} isn't taking calls right now.",
+    "quota_minute": (
+        "You have reached your limit of calls ({limit} per minute). You can call again in {wait}."
+    ),
+    "quota_day": (
+        "You have reached your limit of calls ({limit} per 24 hours). You can call again in {wait}."
+    ),
+    "wait_seconds": "{n} seconds",
+    "wait_minutes": "{n} minutes",
+    "wait_hours": "{n} hours",
+    "access_user": (
+        "Sorry, this bot is only for its team. Ask the bot's admin to allow you "
+        "(your id: <code>{user_id}</code>)."
+    ),
+    "access_chat": (
+        "Sorry, this bot isn't enabled in this chat. Ask the bot's admin to allow it "
+        "(chat id: <code>{chat_id}</code>)."
+    ),
+    "admin_only": "Only the bot's admins can do that.",
+    "access_usage": (
+        "Use /allow or /deny in a group to change that group, or give an id: "
+        "<code>/allow 123456</code> (a person) or <code>/allow -100123</code> (a chat)."
+    ),
+    "access_allowed": "Allowed: {kind} <code>{subject_id}</code>.",
+    "access_denied": "Denied: {kind} <code>{subject_id}</code>.",
+    "kind_user": "person",
+    "kind_chat": "chat",
+    "access_list": (
+        "<b>Who may use the bot</b>\n"
+        "People: {users}\n"
+        "Chats: {chats}\n"
+        "Denied: {denied}\n"
+        "Admins: {admins}"
+    ),
+    "access_open": "everyone",
+    "access_none": "none",
+    "dnd_on": "Done: you won't receive calls. Send /dnd off to take calls again.",
+    "dnd_off": "Done: you take calls again.",
+    "dnd_usage": "Use /dnd on to stop receiving calls, /dnd off to take them again. Now: {state}.",
+    "dnd_state_on": "not taking calls",
+    "dnd_state_off": "taking calls",
+    "callable_usage": (
+        "Reply to the person's message with the command, or give their id or @username."
+    ),
+    "uncallable_done": "{name} can no longer be called.",
+    "callable_done": "{name} can be called again.",
+    "unknown_person": "I don't know {name}.",
+    "forget_done": "Done: I have forgotten you. Press /start if you want to come back.",
 }
 
 FA: dict[str, str] = {
@@ -119,7 +171,9 @@ FA: dict[str, str] = {
         "/call @username [مدت] – تماس با یک نفر (یا پاسخ با /call روی پیام او)\n"
         "/whoami – نام کاربری کاوه‌نگار و پلتفرم شما\n"
         "/platform ios|android|none – گوشی‌ای که با آن وارد تماس می‌شوید\n"
-        "/start – ثبت‌نام، تا دیگران بتوانند با شما تماس بگیرند\n\n"
+        "/start – ثبت‌نام، تا دیگران بتوانند با شما تماس بگیرند\n"
+        "/dnd on|off – توقف یا ادامهٔ دریافت تماس\n"
+        "/forget – حذف آنچه از شما می‌دانم\n\n"
         "مدت مثل 90s، 10m یا 1h است (حداکثر {max_minutes} دقیقه؛ پیش‌فرض {default_minutes}). "
         "هر تماس یک دقیقه منتظر ورود هر دو نفر می‌ماند."
     ),
@@ -127,7 +181,8 @@ FA: dict[str, str] = {
     "whoami": (
         "نام کاربری کاوه‌نگار شما: <code>{kv_username}</code>\n"
         "پلتفرم: {platform}\n"
-        "پیام خصوصی از من: {reachable}"
+        "پیام خصوصی از من: {reachable}\n"
+        "تماس‌ها: {taking}"
     ),
     "platform_not_set": "تعیین نشده",
     "reachable_yes": "بله",
@@ -195,6 +250,54 @@ FA: dict[str, str] = {
     "reason_blocked": "مرا مسدود کرده است",
     "reason_deactivated": "حساب تلگرامش حذف شده است",
     "reason_failed": "تلگرام پیام را نپذیرفت",
+    "call_not_taking_calls": "{name} در حال حاضر تماس نمی‌پذیرد.",
+    "quota_minute": (
+        "به سقف تماس‌هایتان رسیده‌اید ({limit} در دقیقه). {wait} دیگر می‌توانید دوباره تماس بگیرید."
+    ),
+    "quota_day": (
+        "به سقف تماس‌هایتان رسیده‌اید ({limit} در ۲۴ ساعت). {wait} دیگر می‌توانید دوباره تماس بگیرید."
+    ),
+    "wait_seconds": "{n} ثانیه",
+    "wait_minutes": "{n} دقیقه",
+    "wait_hours": "{n} ساعت",
+    "access_user": (
+        "متأسفم، این ربات فقط برای اعضای تیم است. از مدیر ربات بخواهید به شما اجازه دهد "
+        "(شناسهٔ شما: <code>{user_id}</code>)."
+    ),
+    "access_chat": (
+        "متأسفم، این ربات در این گفت‌وگو فعال نیست. از مدیر ربات بخواهید آن را مجاز کند "
+        "(شناسهٔ گفت‌وگو: <code>{chat_id}</code>)."
+    ),
+    "admin_only": "فقط مدیران ربات می‌توانند این کار را بکنند.",
+    "access_usage": (
+        "در گروه /allow یا /deny را بزنید تا همان گروه تغییر کند، یا شناسه بدهید: "
+        "<code>/allow 123456</code> (یک نفر) یا <code>/allow -100123</code> (یک گفت‌وگو)."
+    ),
+    "access_allowed": "مجاز شد: {kind} <code>{subject_id}</code>.",
+    "access_denied": "ممنوع شد: {kind} <code>{subject_id}</code>.",
+    "kind_user": "شخص",
+    "kind_chat": "گفت‌وگو",
+    "access_list": (
+        "<b>چه کسانی می‌توانند از ربات استفاده کنند</b>\n"
+        "افراد: {users}\n"
+        "گفت‌وگوها: {chats}\n"
+        "ممنوع: {denied}\n"
+        "مدیران: {admins}"
+    ),
+    "access_open": "همه",
+    "access_none": "هیچ",
+    "dnd_on": "انجام شد: دیگر تماسی دریافت نمی‌کنید. برای پذیرفتن دوبارهٔ تماس‌ها /dnd off بفرستید.",
+    "dnd_off": "انجام شد: دوباره تماس می‌پذیرید.",
+    "dnd_usage": (
+        "با /dnd on دریافت تماس را متوقف کنید و با /dnd off دوباره تماس بپذیرید. اکنون: {state}."
+    ),
+    "dnd_state_on": "تماس نمی‌پذیرد",
+    "dnd_state_off": "تماس می‌پذیرد",
+    "callable_usage": "روی پیام آن شخص با این دستور پاسخ دهید، یا شناسه یا @username او را بدهید.",
+    "uncallable_done": "دیگر نمی‌توان با {name} تماس گرفت.",
+    "callable_done": "دوباره می‌توان با {name} تماس گرفت.",
+    "unknown_person": "{name} را نمی‌شناسم.",
+    "forget_done": "انجام شد: شما را فراموش کردم. اگر خواستید برگردید، /start را بزنید.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}
@@ -215,6 +318,16 @@ def t(lang: str, key: str, **params: object) -> str:
     """The text ``key`` in ``lang`` (English if missing), with every value HTML-escaped."""
     template = TEXTS.get(lang, EN).get(key) or EN[key]
     return template.format(**{k: html.escape(str(v), quote=False) for k, v in params.items()})
+
+
+def format_wait(seconds: float, lang: str) -> str:
+    """A wait, rounded up to a unit people use: "40 seconds", "3 minutes", "5 hours"."""
+    whole = max(2, math.ceil(seconds))  # never "1 seconds"
+    if whole < 100:
+        return t(lang, "wait_seconds", n=whole)
+    if whole < 100 * 60:
+        return t(lang, "wait_minutes", n=math.ceil(whole / 60))
+    return t(lang, "wait_hours", n=math.ceil(whole / 3600))
 
 
 def plain(text: str) -> str:

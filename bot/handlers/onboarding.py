@@ -63,6 +63,7 @@ class WhoAmI(Handler):
                 kv_username=record.kavenegar_username,
                 platform=record.platform or t(lang, "platform_not_set"),
                 reachable=t(lang, "reachable_yes" if record.dm_open else "reachable_no"),
+                taking=t(lang, "dnd_state_on" if record.dnd else "dnd_state_off"),
             ),
         )
 

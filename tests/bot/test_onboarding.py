@@ -49,7 +49,8 @@ async def test_whoami_and_platform(bot: Bot) -> None:
     await bot.onboard(ALICE, "Alice", "alice_k")
     await bot.say(ALICE, "/whoami")
     assert bot.last(ALICE).text == (
-        "Your Kavenegar username: tg3001\nPlatform: not set\nPrivate messages from me: yes"
+        "Your Kavenegar username: tg3001\nPlatform: not set\nPrivate messages from me: yes\n"
+        "Calls: taking calls"
     )
     await bot.say(ALICE, "/platform IOS")
     assert bot.last(ALICE).text == "Done: calls will say your phone is ios."
@@ -75,7 +76,7 @@ async def test_command_menu_is_published_per_scope_and_language(bot: Bot) -> Non
     menus = bot.tg.state.commands
     private = [c["command"] for c in menus[("all_private_chats", "")]]
     group = [c["command"] for c in menus[("all_group_chats", "")]]
-    assert private == ["call", "help", "start", "whoami", "platform"]
+    assert private == ["call", "help", "start", "whoami", "platform", "dnd", "forget"]
     assert group == ["call", "help"]
     assert menus[("all_private_chats", "fa")][0]["description"].startswith("تماس")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.storage import Store, UserProfile
+from bot.storage import AccessRule, Quota, Store, UserProfile, utcnow
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -65,11 +66,20 @@ async def test_a_username_moves_with_its_new_owner(store: Store) -> None:
     assert old is not None and old.username is None
 
 
+CLAIM: dict[str, Any] = {
+    "chat_id": -5,
+    "message_id": 9,
+    "caller_id": 1,
+    "callee_id": 2,
+    "max_duration": 60,
+}
+
+
 async def test_one_message_claims_at_most_one_call(store: Store) -> None:
-    claim = {"chat_id": -5, "message_id": 9, "caller_id": 1, "callee_id": 2, "max_duration": 60}
-    results = await asyncio.gather(*(store.claim_call(**claim) for _ in range(5)))
-    winners = [r for r in results if r is not None]
+    results = await asyncio.gather(*(store.claim_call(**CLAIM) for _ in range(5)))
+    winners = [r.row_id for r in results if r.row_id is not None]
     assert len(winners) == 1
+    assert sum(r.duplicate for r in results) == 4
     await store.finish_call(winners[0], status="created", kavenegar_call_id="abc")
     await store.record_deliveries(winners[0], caller="sent", callee="blocked")
     (call,) = await store.list_calls()
@@ -78,17 +88,67 @@ async def test_one_message_claims_at_most_one_call(store: Store) -> None:
         "abc",
         "blocked",
     )
-    assert await store.claim_call(**claim) is None
-    assert await store.claim_call(**{**claim, "message_id": 10}) is not None
+    assert (await store.claim_call(**CLAIM)).duplicate
+    assert (await store.claim_call(**{**CLAIM, "message_id": 10})).row_id is not None
+
+
+async def test_quotas_hold_under_concurrency_and_say_when(store: Store) -> None:
+    per_minute = Quota(limit=3, window=60)
+    claims = await asyncio.gather(
+        *(store.claim_call(**{**CLAIM, "message_id": i}, quotas=(per_minute,)) for i in range(10))
+    )
+    placed = [c for c in claims if c.row_id is not None]
+    refused = [c for c in claims if c.quota is not None]
+    assert (len(placed), len(refused)) == (3, 7)
+    assert all(c.retry_at is not None and c.retry_at > utcnow() for c in refused)
+    # failed calls do not count; other callers are not affected
+    for claim in placed:
+        assert claim.row_id is not None
+        await store.finish_call(claim.row_id, status="failed", error="x")
+    again = await store.claim_call(**{**CLAIM, "message_id": 100}, quotas=(per_minute,))
+    assert again.row_id is not None
+    other = await store.claim_call(
+        **{**CLAIM, "message_id": 101, "caller_id": 7}, quotas=(Quota(1, 60),)
+    )
+    assert other.row_id is not None
+    unlimited = await store.claim_call(**{**CLAIM, "message_id": 102}, quotas=(Quota(0, 60),))
+    assert unlimited.row_id is not None
 
 
 async def test_errors_are_truncated_and_ping_answers(store: Store) -> None:
-    row = await store.claim_call(chat_id=1, message_id=1, caller_id=1, callee_id=2, max_duration=5)
-    assert row is not None
-    await store.finish_call(row, status="failed", error="x" * 500)
-    call = await store.get_call(row)
+    claim = await store.claim_call(**CLAIM)
+    assert claim.row_id is not None
+    await store.finish_call(claim.row_id, status="failed", error="x" * 500)
+    call = await store.get_call(claim.row_id)
     assert call is not None and call.error == "x" * 200
     assert await store.ping()
+
+
+async def test_consent_flags_and_forgetting(store: Store) -> None:
+    await store.upsert_user(ALICE, dm_open=True)
+    await store.set_dnd(111, True)
+    assert await store.set_uncallable(111, True)
+    assert not await store.set_uncallable(999, True)  # unknown people are reported
+    record = await store.upsert_user(ALICE)  # a refresh keeps the flags
+    assert (record.dnd, record.uncallable) == (True, True)
+    assert await store.forget_user(111)
+    assert await store.get_user(111) is None
+    assert await store.find_by_username("alice_k") is None
+    assert not await store.forget_user(111)
+
+
+async def test_access_rules_and_notices(store: Store) -> None:
+    await store.set_access_rule("user", 5, False, changed_by=1)
+    await store.set_access_rule("chat", -7, True, changed_by=1)
+    await store.set_access_rule("user", 5, True, changed_by=2)  # changed, not duplicated
+    assert sorted(await store.access_rules(), key=lambda r: r.kind) == [
+        AccessRule("chat", -7, True),
+        AccessRule("user", 5, True),
+    ]
+    assert await store.first_access_notice(-9)
+    assert not await store.first_access_notice(-9)
+    await store.set_access_rule("chat", -9, True, changed_by=1)  # allowing resets the notice
+    assert await store.first_access_notice(-9)
 
 
 async def test_data_survives_reopening(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from bot.simulator._html import EntityParseError, html_to_plain
-from bot.texts import TEXTS, pick_language, plain, t
+from bot.texts import TEXTS, format_wait, pick_language, plain, t
 
 
 def fields(template: str) -> set[str]:
@@ -48,3 +48,12 @@ def test_plain_fallback_reads_like_the_html() -> None:
     html = t("en", "token_body", call_id="c-1", access_token="tok&<>")
     assert plain(html) == html_to_plain(html)
     assert "tok&<>" in plain(html)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.2, "2 seconds"), (59.4, "60 seconds"), (99, "99 seconds"), (100, "2 minutes"),
+     (3599, "60 minutes"), (86_399.5, "24 hours")],
+)  # fmt: skip
+def test_waits_read_naturally(seconds: float, text: str) -> None:
+    assert format_wait(seconds, "en") == text

@@ -1,0 +1,35 @@
+"""Alembic migrations of the bot's database, applied at start-up (see :func:`upgrade`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, inspect
+
+__all__ = ["FIRST_REVISION", "HEAD", "alembic_config", "upgrade"]
+
+FIRST_REVISION = "0001"
+HEAD = "head"
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config that runs on ``connection`` with the migrations shipped in this package."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(connection: Connection, revision: str = HEAD) -> None:
+    """Bring the schema to ``revision``.
+
+    A database made by the first release (tables created directly, before migrations existed)
+    has the first revision's schema: it is stamped as such, then upgraded like any other.
+    """
+    config = alembic_config(connection)
+    tables = set(inspect(connection).get_table_names())
+    if "users" in tables and "alembic_version" not in tables:
+        command.stamp(config, FIRST_REVISION)
+    command.upgrade(config, revision)

@@ -1,0 +1,183 @@
+"""Access control, consent and quotas, end to end: refused commands cost no Kavenegar request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.simulator import TelegramSimulator
+from kavenegar.sandbox import KavenegarSandbox
+
+from .conftest import GROUP, Bot, start_bot, stop_bot
+
+ADMIN, ALICE, BOB, EVE = 5000, 5001, 5002, 5003
+OTHER_GROUP = -100999
+
+
+@pytest.fixture
+async def locked(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
+    """A bot open only to alice, bob and the admin, in GROUP only."""
+    tg.add_group(OTHER_GROUP, "Strangers")
+    bot = await start_bot(
+        tg,
+        kv,
+        db_url,
+        allowed_user_ids=f"{ALICE},{BOB}",
+        allowed_chat_ids=str(GROUP),
+        admin_user_ids=str(ADMIN),
+    )
+    await bot.onboard(ADMIN, "Ada", "ada_admin")
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+    yield bot
+    await stop_bot(bot)
+
+
+async def test_outsider_is_answered_once_and_places_no_call(locked: Bot) -> None:
+    locked.tg.add_user(EVE, "Eve", username="eve_k")
+    await locked.say(EVE, "/start")
+    assert "this bot is only for its team" in locked.last(EVE).text
+    assert f"your id: {EVE}" in locked.last(EVE).text
+    await locked.say(EVE, "/call @bob_k")
+    await locked.say(EVE, "/help")
+    assert len(locked.tg.sent_to(EVE)) == 1  # answered once, then quiet
+    assert locked.kv.requests == []
+
+
+async def test_unlisted_group_is_refused_even_for_listed_people(locked: Bot) -> None:
+    await locked.say(ALICE, "/call @bob_k", chat_id=OTHER_GROUP)
+    await locked.say(ALICE, "/call @bob_k", chat_id=OTHER_GROUP)
+    sent = locked.tg.sent_to(OTHER_GROUP)
+    assert len(sent) == 1
+    assert "isn't enabled in this chat" in sent[0].text
+    assert f"chat id: {OTHER_GROUP}" in sent[0].text
+    assert locked.kv.requests == []
+    await locked.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in locked.last(GROUP).text
+
+
+async def test_admins_change_access_at_run_time_and_it_survives_restart(
+    locked: Bot, tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
+    await locked.say(ALICE, f"/allow {EVE}")
+    assert locked.last(ALICE).text == "Only the bot's admins can do that."
+    await locked.say(ADMIN, "/allow", chat_id=OTHER_GROUP)  # in the group itself
+    assert locked.last(OTHER_GROUP).text == f"Allowed: chat {OTHER_GROUP}."
+    await locked.say(ADMIN, f"/allow {EVE}")
+    await locked.say(ADMIN, f"/deny {BOB}")
+    await locked.say(ADMIN, "/access")
+    assert locked.last(ADMIN).text == (
+        f"Who may use the bot\nPeople: {ALICE}, {EVE}\nChats: {OTHER_GROUP}, {GROUP}\n"
+        f"Denied: {BOB}\nAdmins: {ADMIN}"
+    )
+    await stop_bot(locked)
+
+    bot = await start_bot(
+        tg, kv, db_url,
+        allowed_user_ids=f"{ALICE},{BOB}", allowed_chat_ids=str(GROUP),
+        admin_user_ids=str(ADMIN),
+    )  # fmt: skip
+    try:
+        await bot.onboard(EVE, "Eve", "eve_k")
+        assert bot.last(EVE).text.startswith("👋 Hi Eve!")
+        await bot.say(EVE, "/call @alice_k", chat_id=OTHER_GROUP)
+        assert "Eve is calling Alice" in bot.last(OTHER_GROUP).text
+        await bot.say(BOB, "/call @alice_k")
+        assert "this bot is only for its team" in bot.last(BOB).text
+        assert len(kv.state.calls) == 1
+    finally:
+        await stop_bot(bot)
+
+
+async def test_deny_works_in_an_open_bot(bot: Bot) -> None:
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+    await bot.services.store.set_access_rule("user", ALICE, False, changed_by=None)
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "this bot is only for its team" in bot.last(GROUP).text
+    assert bot.kv.requests == []
+
+
+async def test_dnd_stops_calls_until_turned_off(bot: Bot) -> None:
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+    await bot.say(BOB, "/dnd on")
+    assert bot.last(BOB).text.startswith("Done: you won't receive calls.")
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert bot.last(GROUP).text == "@bob_k isn't taking calls right now."
+    assert bot.kv.requests == []
+    await bot.say(BOB, "/dnd")
+    assert bot.last(BOB).text.endswith("Now: not taking calls.")
+    await bot.say(BOB, "/dnd off")
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in bot.last(GROUP).text
+
+
+async def test_admin_marks_people_uncallable_and_back(locked: Bot) -> None:
+    hello = await locked.say(BOB, "hi", chat_id=GROUP)
+    await locked.say(ADMIN, "/uncallable", chat_id=GROUP, reply_to=hello["message_id"])
+    assert locked.last(GROUP).text == "Bob can no longer be called."
+    await locked.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert locked.last(GROUP).text == "@bob_k isn't taking calls right now."
+    await locked.say(ADMIN, "/callable @bob_k")
+    assert locked.last(ADMIN).text == "@bob_k can be called again."
+    await locked.say(ADMIN, "/uncallable 424242")
+    assert locked.last(ADMIN).text == "I don't know 424242."
+    await locked.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in locked.last(GROUP).text
+    assert len(locked.kv.state.calls) == 1
+
+
+async def test_forget_takes_effect_at_once(bot: Bot) -> None:
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+    await bot.say(BOB, "/forget")
+    assert bot.last(BOB).text.startswith("Done: I have forgotten you.")
+    assert await bot.services.store.get_user(BOB) is None
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert bot.last(GROUP).text.startswith("I don't know @bob_k yet.")
+    assert bot.kv.requests == []
+    await bot.onboard(BOB, "Bob", "bob_k")  # coming back is one /start
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in bot.last(GROUP).text
+
+
+async def test_quota_per_minute_counts_group_and_private_together(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> None:
+    bot = await start_bot(tg, kv, db_url, calls_per_minute=2, calls_per_day=10)
+    try:
+        await bot.onboard(ALICE, "Alice", "alice_k")
+        await bot.onboard(BOB, "Bob", "bob_k")
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        await bot.say(ALICE, "/call @bob_k")  # private
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        refusal = bot.last(GROUP).text
+        assert refusal.startswith(
+            "You have reached your limit of calls (2 per minute). You can call again in"
+        )
+        assert refusal.endswith(" seconds.")
+        assert len(kv.state.calls) == 2
+        await bot.say(BOB, "/call @alice_k", chat_id=GROUP)  # others are not affected
+        assert "Bob is calling Alice" in bot.last(GROUP).text
+    finally:
+        await stop_bot(bot)
+
+
+async def test_quota_per_day(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> None:
+    bot = await start_bot(tg, kv, db_url, calls_per_minute=0, calls_per_day=1)
+    try:
+        await bot.onboard(ALICE, "Alice", "alice_k")
+        await bot.onboard(BOB, "Bob", "bob_k", language_code="fa")
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        assert bot.last(GROUP).text == (
+            "You have reached your limit of calls (1 per 24 hours). You can call again in 24 hours."
+        )
+        await bot.say(BOB, "/call @alice_k", chat_id=GROUP)
+        await bot.say(BOB, "/call @alice_k", chat_id=GROUP)
+        assert bot.last(GROUP).text.endswith("24 ساعت دیگر می‌توانید دوباره تماس بگیرید.")
+        assert len(kv.state.calls) == 2
+    finally:
+        await stop_bot(bot)
