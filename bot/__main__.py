@@ -1,5 +1,6 @@
 """``python -m bot`` / ``kavenegar-bot``: run the bot with long polling.
 
+Long polling by default; webhook mode when ``WEBHOOK_URL`` is set (see :mod:`bot.webhook`).
 Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for unusable settings or a bot token that
 Telegram rejects (one plain line per problem, no traceback), 1 when Telegram cannot be reached
 at start-up.
@@ -8,8 +9,10 @@ at start-up.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import sys
+from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
@@ -17,6 +20,7 @@ from telegram.error import InvalidToken, NetworkError
 from .app import build_application, redactor_for
 from .config import ConfigError, Settings, load_settings
 from .logs import configure_logging
+from .webhook import serving_webhook
 
 PROG = "kavenegar-bot"
 
@@ -58,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, redactor)
     app = build_application(settings, redactor=redactor)
     try:
-        app.run_polling(
-            allowed_updates=Update.ALL_TYPES,
-            stop_signals=(signal.SIGINT, signal.SIGTERM),
-            close_loop=False,
-        )
+        if settings.webhook_url:
+            asyncio.run(_serve_webhook(app, settings))
+        else:
+            app.run_polling(
+                allowed_updates=Update.ALL_TYPES,
+                stop_signals=(signal.SIGINT, signal.SIGTERM),
+                close_loop=False,
+            )
     except InvalidToken:
         print(
             f"{PROG}: TELEGRAM_BOT_TOKEN: rejected by Telegram (401 Unauthorized)", file=sys.stderr
@@ -72,6 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: cannot reach Telegram: {redactor.redact(str(exc))}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _serve_webhook(app: Any, settings: Settings) -> None:
+    """Webhook mode until SIGINT or SIGTERM, then a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with serving_webhook(app, settings):
+        await stop.wait()
 
 
 if __name__ == "__main__":

@@ -47,9 +47,11 @@ def build_application(
     services = Services(
         settings, redactor or redactor_for(settings), store=store, kavenegar=kavenegar
     )
+    builder = ApplicationBuilder()
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive through bot.webhook instead
     app = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .concurrent_updates(CONCURRENT_UPDATES)
         # Telegram's flood limits: 30 msg/s overall, 20/min per group; a 429 is waited out

@@ -6,7 +6,8 @@ them, with their consent flags. ``calls`` records every attempt to place a call;
 most one call whatever happens (edits, redelivered updates, two replicas, retries), and the
 per-user quotas are counted from it in the same transaction. ``access_rules`` holds the
 allow/deny decisions admins make at run time; ``access_notices`` remembers which chats were
-already told they are not allowed. Access tokens are never stored.
+already told they are not allowed; ``processed_updates`` lets exactly one replica handle each
+Telegram update. Access tokens are never stored.
 
 The schema is managed by Alembic (``bot/migrations``); :meth:`Store.open` upgrades it.
 """
@@ -116,6 +117,17 @@ access_notices = Table(
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("noticed_at", DateTime, nullable=False),
 )
+
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claimed_at", DateTime, nullable=False, index=True),
+)
+
+#: How long processed update ids are remembered (Telegram redelivers within hours, not days).
+UPDATE_MEMORY = timedelta(days=2)
 
 #: Calls that count against a quota: placed, possibly placed, or being placed.
 QUOTA_STATUSES = ("pending", "created", "unknown")
@@ -384,6 +396,28 @@ class Store:
                 await conn.execute(
                     access_notices.insert().values(chat_id=chat_id, noticed_at=utcnow())
                 )
+        except IntegrityError:
+            return False
+        return True
+
+    # -- updates -------------------------------------------------------------------------------
+
+    async def claim_update(self, bot_id: int, update_id: int) -> bool:
+        """True for the first replica to see this update; False for every later delivery."""
+        now = utcnow()
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    processed_updates.insert().values(
+                        bot_id=bot_id, update_id=update_id, claimed_at=now
+                    )
+                )
+                if update_id % 500 == 0:  # now and then, forget ids nobody will redeliver
+                    await conn.execute(
+                        delete(processed_updates).where(
+                            processed_updates.c.claimed_at < now - UPDATE_MEMORY
+                        )
+                    )
         except IntegrityError:
             return False
         return True

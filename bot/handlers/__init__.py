@@ -17,7 +17,8 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
-    """Add every handler to ``app``: the tracker first, then the access gate, then commands."""
+    """Add every handler to ``app``: de-duplication, the tracker, the access gate, commands."""
+    app.add_handler(TypeHandler(Update, tracking.OncePerUpdate(services)), group=-3)
     app.add_handler(TypeHandler(Update, tracking.TrackSender(services)), group=-2)
     app.add_handler(TypeHandler(Update, gate.AccessGate(services)), group=-1)
     app.add_handler(CommandHandler("start", onboarding.Start(services), filters=NEW_MESSAGES))

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from .common import Handler, profile_of
+
+
+class OncePerUpdate(Handler):
+    """Stop an update another replica (or an earlier delivery) already took."""
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.services.store.claim_update(context.bot.id, update.update_id):
+            raise ApplicationHandlerStop
 
 
 class TrackSender(Handler):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 
 from ._app import SimFault, build_app
 from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState, TimelineEntry
@@ -54,6 +54,14 @@ class TelegramSimulator:
         self.faults: list[SimFault] = []
         self.app = build_app(self)
         self._runner: web.AppRunner | None = None
+        #: Deliver every update to each of these URLs instead of the registered webhook: what a
+        #: misbehaving load balancer or a redelivery does to several replicas at once.
+        self.webhook_targets: list[str] | None = None
+        #: (url, HTTP status or error name) of every webhook delivery attempt.
+        self.webhook_log: list[tuple[str, str]] = []
+        self._http: ClientSession | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self.state.webhook_sink = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -67,6 +75,8 @@ class TelegramSimulator:
         return f"http://{self.host}:{self.port}/_sim"
 
     async def start(self) -> None:
+        self._http = ClientSession()
+        self.state.webhook_sink = self._sink
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -74,9 +84,50 @@ class TelegramSimulator:
             self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        for task in list(self._deliveries):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # -- webhook delivery -------------------------------------------------------------------
+
+    def _sink(self, update: dict[str, Any]) -> None:
+        """A new update: POST it to the webhook(s) if one is set, else keep it for getUpdates."""
+        urls = self._webhook_urls()
+        if not urls:
+            self.state.queue_for_polling(update)
+            return
+        for url in urls:
+            task = asyncio.get_running_loop().create_task(self._post_update(url, update))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+    def _webhook_urls(self) -> list[str]:
+        if self.webhook_targets is not None:
+            return list(self.webhook_targets)
+        url = self.state.webhook.get("url")
+        return [url] if url else []
+
+    async def _post_update(self, url: str, update: dict[str, Any]) -> None:
+        """POST like Telegram: with the secret header, retried a few times on failure."""
+        assert self._http is not None
+        headers = {}
+        secret = self.state.webhook.get("secret_token")
+        if secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(secret)
+        for attempt in range(5):
+            try:
+                async with self._http.post(url, json=update, headers=headers) as response:
+                    self.webhook_log.append((url, str(response.status)))
+                    if response.status < 300 or response.status in (401, 403):
+                        return
+            except (ClientError, OSError) as exc:
+                self.webhook_log.append((url, type(exc).__name__))
+            await asyncio.sleep(0.2 * 2**attempt)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -195,7 +246,9 @@ class TelegramSimulator:
             await asyncio.sleep(0.02)
 
     async def wait_idle(self, *, timeout: float = 10.0) -> None:
-        """Wait until the bot has fetched and confirmed every update."""
+        """Wait until the bot has fetched and confirmed every update (or took every webhook)."""
         await self.wait_until(
-            lambda: not self.state.pending, timeout=timeout, what="the bot to take all updates"
+            lambda: not self.state.pending and not self._deliveries,
+            timeout=timeout,
+            what="the bot to take all updates",
         )

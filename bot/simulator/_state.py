@@ -9,6 +9,7 @@ import math
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,7 +183,9 @@ class TelegramState:
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
-    _changed: asyncio.Condition | None = None
+    _arrived: asyncio.Event | None = None
+    #: Set by the simulator: where updates go while a webhook is set (instead of getUpdates).
+    webhook_sink: Callable[[dict[str, Any]], None] | None = None
 
     # -- the people and chats that exist -------------------------------------------------------
 
@@ -197,17 +200,25 @@ class TelegramState:
     # -- updates -------------------------------------------------------------------------------
 
     @property
-    def changed(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
+    def arrived(self) -> asyncio.Event:
+        """Set whenever an update is queued for getUpdates."""
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
+        return self._arrived
 
     async def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
-        async with self.changed:
-            self._pending.append(update)
-            self.changed.notify_all()
+        if self.webhook_sink is not None:
+            self.webhook_sink(update)
+        else:
+            self.queue_for_polling(update)
+        await asyncio.sleep(0)
         return update
+
+    def queue_for_polling(self, update: dict[str, Any]) -> None:
+        """Keep ``update`` for getUpdates and wake any long poll waiting for it."""
+        self._pending.append(update)
+        self.arrived.set()
 
     def confirm(self, offset: int) -> None:
         """getUpdates with ``offset`` forgets every update below it."""
@@ -218,10 +229,11 @@ class TelegramState:
         return list(self._pending)
 
     async def wait_for_updates(self, timeout: float) -> None:
-        async with self.changed:
-            if not self._pending and timeout > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait(), timeout)
+        if self._pending or timeout <= 0:
+            return
+        self.arrived.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.arrived.wait(), timeout)
 
     def make_user_message(
         self,

@@ -121,7 +121,7 @@ async def test_first_release_database_upgrades_with_every_record(database_url: s
         )).duplicate  # fmt: skip
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0002"
+        assert version == "0003"
     finally:
         await store.close()
 

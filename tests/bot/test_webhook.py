@@ -1,0 +1,119 @@
+"""Webhook mode: updates arrive by POST with the secret; /healthz reflects the database."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from bot.app import build_application
+from bot.simulator import TelegramSimulator
+from bot.webhook import SECRET_HEADER, serving_webhook
+from kavenegar.sandbox import KavenegarSandbox
+
+from .conftest import GROUP, Bot, make_settings
+
+SECRET = "w" * 20 + "-SECRET_0123456789abcdef"
+ALICE, BOB = 6001, 6002
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_webhook_bot(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any
+) -> tuple[Bot, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/updates"
+    settings = make_settings(
+        tg, kv, db_url,
+        webhook_url=url, webhook_listen="127.0.0.1", webhook_port=port, webhook_secret=SECRET,
+        **extra,
+    )  # fmt: skip
+    app = build_application(settings)
+    stack = AsyncExitStack()
+    await stack.enter_async_context(serving_webhook(app, settings))
+    return Bot(tg=tg, kv=kv, app=app, db_url=db_url, stack=stack), url
+
+
+@pytest.fixture
+async def hooked(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> AsyncIterator[tuple[Bot, str]]:
+    bot, url = await start_webhook_bot(tg, kv, db_url)
+    yield bot, url
+    await bot.stack.aclose()
+
+
+async def test_calls_work_over_the_webhook(hooked: tuple[Bot, str]) -> None:
+    bot, url = hooked
+    (registration,) = bot.tg.calls_of("setWebhook")
+    assert registration["url"] == url
+    assert registration["secret_token"] == SECRET
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    await bot.onboard(BOB, "Bob", "bob_k")
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in bot.last(GROUP).text
+    assert "Alice is calling you" in bot.last(BOB).text
+    assert bot.tg.calls_of("getUpdates") == []
+    assert {status for _, status in bot.tg.webhook_log} == {"200"}
+
+
+@pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET[:-1]}])
+async def test_requests_without_the_secret_get_403(
+    hooked: tuple[Bot, str], headers: dict[str, str]
+) -> None:
+    bot, url = hooked
+    update = {
+        "update_id": 99,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"},
+                    "from": {"id": 7, "is_bot": False, "first_name": "Mallory"}, "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}]},
+    }  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        response = await http.post(url, json=update, headers=headers)
+        assert response.status_code == 403
+        assert await bot.services.store.get_user(7) is None
+        garbage = await http.post(url, content=b"{not json", headers={SECRET_HEADER: SECRET})
+        assert garbage.status_code == 400
+        ok = await http.post(url, json=update, headers={SECRET_HEADER: SECRET})
+        assert ok.status_code == 200
+    await bot.tg.wait_until(lambda: bool(bot.tg.calls_of("sendMessage")), what="the answer")
+
+
+async def test_healthz_answers_when_the_database_does(hooked: tuple[Bot, str]) -> None:
+    _bot, url = hooked
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url.replace("/telegram/updates", "/healthz"))
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.postgres
+async def test_healthz_is_503_when_postgres_is_gone(
+    tg: TelegramSimulator, kv: KavenegarSandbox, postgres_url: str
+) -> None:
+    bot, url = await start_webhook_bot(tg, kv, postgres_url)
+    health = url.replace("/telegram/updates", "/healthz")
+    try:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(health)).status_code == 200
+            server, name = postgres_url.rsplit("/", 1)
+            admin = await asyncpg.connect(server.replace("+asyncpg", "") + "/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+            await asyncio.sleep(0.1)
+            response = await http.get(health)
+        assert (response.status_code, response.json()) == (503, {"status": "database unavailable"})
+    finally:
+        await bot.stack.aclose()
