@@ -8,7 +8,6 @@ import itertools
 import math
 import re
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,8 +109,25 @@ class SentMessage:
         return [button for row in rows for button in row]
 
 
+class _Bucket:
+    """A token bucket: ``capacity`` sends at once, refilled at ``rate`` per second."""
+
+    def __init__(self, capacity: float, rate: float, now: float) -> None:
+        self.capacity, self.rate, self.tokens, self.stamp = capacity, rate, capacity, now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a send is allowed (0: now), after refilling."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
 class FloodControl:
-    """Telegram's published limits: ~1 message/s per chat, 20/min per group, 30/s overall.
+    """Telegram's published limits as token buckets: 30 messages/s overall, 20/min per group,
+    about 1/s per private chat (a burst of 2).
 
     Off by default. When on, a send over a limit gets 429 with ``retry_after`` and is counted in
     ``violations``, so a test can assert the bot kept within the limits.
@@ -119,41 +135,35 @@ class FloodControl:
 
     def __init__(self) -> None:
         self.enabled = False
-        self.per_chat_per_second = 1.0
-        self.per_chat_burst = 3
-        self.group_per_minute = 20
-        self.overall_per_second = 30
+        self.overall_per_second = 30.0
+        self.group_per_minute = 20.0
+        self.private_per_second = 1.0
+        self.private_burst = 2.0
         self.violations = 0
-        self._chat: dict[int, deque[float]] = {}
-        self._overall: deque[float] = deque()
+        self._overall: _Bucket | None = None
+        self._chats: dict[int, _Bucket] = {}
 
     def check(self, chat_id: int, now: float | None = None) -> None:
         if not self.enabled:
             return
         now = time.monotonic() if now is None else now
-        window = self._chat.setdefault(chat_id, deque())
-        overall = self._overall
-        _trim(window, now, 60.0)
-        _trim(overall, now, 1.0)
-        wait = 0.0
-        recent = [t for t in window if now - t < self.per_chat_burst / self.per_chat_per_second]
-        if len(recent) >= self.per_chat_burst:
-            wait = recent[0] + self.per_chat_burst / self.per_chat_per_second - now
-        if chat_id < 0 and len(window) >= self.group_per_minute:
-            wait = max(wait, window[0] + 60.0 - now)
-        if len(overall) >= self.overall_per_second:
-            wait = max(wait, overall[0] + 1.0 - now)
+        if self._overall is None:
+            self._overall = _Bucket(self.overall_per_second, self.overall_per_second, now)
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = (
+                _Bucket(self.group_per_minute, self.group_per_minute / 60, now)
+                if chat_id < 0
+                else _Bucket(self.private_burst, self.private_per_second, now)
+            )
+            self._chats[chat_id] = chat
+        wait = max(self._overall.wait(now), chat.wait(now))
         if wait > 0:
             self.violations += 1
             retry = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
-        window.append(now)
-        overall.append(now)
-
-
-def _trim(window: deque[float], now: float, span: float) -> None:
-    while window and now - window[0] >= span:
-        window.popleft()
+        self._overall.take()
+        chat.take()
 
 
 @dataclass(frozen=True)
