@@ -28,13 +28,9 @@ GROUP_PER_MINUTE = 18
 
 
 def redactor_for(settings: Settings) -> SecretRedactor:
-    """A log redactor that knows this bot's secrets."""
-    return SecretRedactor(
-        [
-            settings.telegram_bot_token.get_secret_value(),
-            settings.kavenegar_api_token.get_secret_value(),
-        ]
-    )
+    """A log redactor that knows this bot's secrets: both tokens and the webhook secret."""
+    secrets = (settings.telegram_bot_token, settings.kavenegar_api_token, settings.webhook_secret)
+    return SecretRedactor([secret.get_secret_value() for secret in secrets if secret is not None])
 
 
 def build_application(

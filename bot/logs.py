@@ -29,22 +29,23 @@ class SecretRedactor(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets: OrderedDict[str, None] = OrderedDict()
-        for secret in secrets:
-            self.add(secret)
+        #: The bot's own secrets, kept for good.
+        self._fixed = [s for s in secrets if s]
+        #: Secrets learned while running (access tokens), the most recent 10,000.
+        self._recent: OrderedDict[str, None] = OrderedDict()
 
     def add(self, secret: str | None) -> None:
         """Remember one more secret (the most recent 10,000 are kept)."""
         if not secret or len(secret) < 6:
             return
-        self._secrets[secret] = None
-        self._secrets.move_to_end(secret)
-        while len(self._secrets) > _MAX_REMEMBERED:
-            self._secrets.popitem(last=False)
+        self._recent[secret] = None
+        self._recent.move_to_end(secret)
+        while len(self._recent) > _MAX_REMEMBERED:
+            self._recent.popitem(last=False)
 
     def redact(self, text: str) -> str:
         text = _BOT_TOKEN.sub(rf"\1:{REDACTED}", text)
-        for secret in self._secrets:
+        for secret in (*self._fixed, *self._recent):
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text

@@ -37,8 +37,10 @@ async def test_hundred_calls_at_once_within_flood_limits(bot: Bot) -> None:
         commands.append(tg.user_sends(caller, f"/call @person_{callee}", chat_id=chat))
     await asyncio.gather(*commands)
     await tg.wait_until(
-        lambda: all(len(tg.sent_to(u)) == 2 for u in ids)
-        and all(len(tg.sent_to(g)) == 10 for g in GROUPS),
+        lambda: (
+            all(len(tg.sent_to(u)) == 2 for u in ids)
+            and all(len(tg.sent_to(g)) == 10 for g in GROUPS)
+        ),
         timeout=120,
         what="every token and notice",
     )

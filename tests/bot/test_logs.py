@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.app import redactor_for
+from bot.config import load_settings
 from bot.logs import SecretRedactor, configure_logging
 
 BOT_TOKEN = "123456789:AAH-very-secret-bot-token-xyz123"
@@ -57,9 +59,24 @@ def test_chatty_http_libraries_are_quiet(capture: tuple[io.StringIO, SecretRedac
     assert stream.getvalue() == ""
 
 
-def test_remembered_secrets_are_bounded() -> None:
-    redactor = SecretRedactor()
+def test_remembered_secrets_are_bounded_but_the_bots_own_are_kept() -> None:
+    redactor = SecretRedactor(["the-api-token", "webhook-secret-value"])
     for i in range(10_050):
         redactor.add(f"secret-{i:06d}")
     assert redactor.redact("secret-010049") == "***"
     assert redactor.redact("secret-000000") == "secret-000000"  # the oldest were forgotten
+    assert redactor.redact("the-api-token webhook-secret-value") == "*** ***"
+
+
+def test_redactor_for_knows_every_configured_secret() -> None:
+    settings = load_settings(
+        _env_file=None,
+        telegram_bot_token="123:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        kavenegar_api_token="kv-token-value",
+        webhook_url="https://bot.example.com/hook",
+        webhook_secret="w" * 40,
+    )
+    text = redactor_for(settings).redact(
+        f"{'w' * 40} kv-token-value 123:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    )
+    assert text == "*** *** 123:***"
