@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck demo run sandbox clean
+.PHONY: install test lint format demo run sandbox bench clean
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ demo: $(STAMP)
 run: $(STAMP)
 	@test -f .env || { echo "no .env: run 'cp .env.example .env' and fill it in" >&2; exit 2; }
 	$(BIN)/python -m bot
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_client.py
+	$(BIN)/python bench/bench_bot.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m kavenegar.sandbox
