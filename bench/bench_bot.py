@@ -46,9 +46,8 @@ async def main(workdir: Path) -> None:
     floor = 2 * CALLS / OVERALL_PER_SECOND  # two private messages a call, paced for Telegram
     print(f"{CALLS} calls, Kavenegar latency {LATENCY * 1000:.0f} ms: {wall:.2f} s in all")
     print(f"wall time / one Kavenegar round trip = {wall / LATENCY:.1f} (sequential: {CALLS})")
-    print(
-        f"wall time / flood-limit floor ({floor:.1f} s at {OVERALL_PER_SECOND}/s) = {wall / floor:.2f}"
-    )
+    label = f"flood-limit floor ({floor:.1f} s at {OVERALL_PER_SECOND}/s)"
+    print(f"wall time / {label} = {wall / floor:.2f}")
 
 
 if __name__ == "__main__":
