@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -40,11 +41,18 @@ def postgres_server() -> Iterator[str]:
         pytest.skip(
             "PostgreSQL SERVER BINARIES (initdb, pg_ctl) NOT FOUND: PostgreSQL tests are skipped"
         )
-    root = Path(tempfile.mkdtemp(prefix="kcb-pg-"))
     prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, user="postgres", group="postgres")
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip(
+                "RUNNING AS ROOT WITHOUT A 'postgres' SYSTEM USER: PostgreSQL tests skipped"
+            )
         prefix = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="kcb-pg-"))
+    if prefix:
+        shutil.chown(root, user="postgres", group="postgres")
     data, port = root / "data", _free_port()
     run = lambda *cmd: subprocess.run(  # noqa: E731
         [*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root

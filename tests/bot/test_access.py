@@ -60,6 +60,8 @@ async def test_unlisted_group_is_refused_even_for_listed_people(locked: Bot) -> 
 async def test_admins_change_access_at_run_time_and_it_survives_restart(
     locked: Bot, tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
 ) -> None:
+    admin_menu = [c["command"] for c in locked.tg.state.commands[("chat", "")]]
+    assert {"allow", "deny", "access", "uncallable", "callable"} <= set(admin_menu)
     await locked.say(ALICE, f"/allow {EVE}")
     assert locked.last(ALICE).text == "Only the bot's admins can do that."
     await locked.say(ADMIN, "/allow", chat_id=OTHER_GROUP)  # in the group itself

@@ -136,12 +136,21 @@ async def test_kavenegar_connection_refused(
 
 
 @pytest.mark.parametrize(
-    ("how", "reason"),
-    [("block", "they blocked me"), ("deactivate", "their Telegram account is deleted")],
+    ("how", "reason", "delivery"),
+    [
+        ("block", "they blocked me", "blocked"),
+        ("deactivate", "their Telegram account is deleted", "deactivated"),
+        ("delete_chat", "they haven't pressed Start in a private chat with me", "not_started"),
+    ],
 )
-async def test_callee_unreachable_after_onboarding(bot: Bot, how: str, reason: str) -> None:
+async def test_callee_unreachable_after_onboarding(
+    bot: Bot, how: str, reason: str, delivery: str
+) -> None:
     await onboard_pair(bot)
-    getattr(bot.tg, how)(BOB)
+    if how == "delete_chat":  # Telegram answers "bot can't initiate conversation" again
+        bot.tg.state.users[BOB].started = False
+    else:
+        getattr(bot.tg, how)(BOB)
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     notice = bot.last(GROUP)
     assert notice.text == (
@@ -156,7 +165,7 @@ async def test_callee_unreachable_after_onboarding(bot: Bot, how: str, reason: s
     assert (record.status, record.caller_delivery, record.callee_delivery) == (
         "created",
         "sent",
-        "blocked" if how == "block" else "deactivated",
+        delivery,
     )
     bob = await bot.services.store.get_user(BOB)
     assert bob is not None and not bob.dm_open

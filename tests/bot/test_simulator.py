@@ -114,3 +114,29 @@ async def test_entity_offsets_count_utf16_units(sim: TelegramSimulator) -> None:
 async def test_unknown_method_is_404(sim: TelegramSimulator) -> None:
     response = await call(sim, "sendRocket", chat_id=7)
     assert response.status_code == 404
+
+
+async def test_edit_delete_and_callback_answers(sim: TelegramSimulator) -> None:
+    sent = (await call(sim, "sendMessage", chat_id=-9, text="first")).json()["result"]
+    edited = await call(sim, "editMessageText", chat_id=-9, message_id=sent["message_id"],
+                        text="second")  # fmt: skip
+    assert edited.json()["result"]["text"] == "second"
+    same = await call(sim, "editMessageText", chat_id=-9, message_id=sent["message_id"],
+                      text="second")  # fmt: skip
+    assert same.status_code == 400
+    assert same.json()["description"].startswith("Bad Request: message is not modified")
+    missing = await call(sim, "editMessageText", chat_id=-9, message_id=999, text="x")
+    assert missing.json()["description"] == "Bad Request: message to edit not found"
+    assert (await call(sim, "deleteMessage", chat_id=-9, message_id=sent["message_id"])).json()[
+        "result"
+    ] is True
+    assert sim.sent_to(-9) == []
+    answered = await call(sim, "answerCallbackQuery", callback_query_id="q1")
+    assert answered.json() == {"ok": True, "result": True}
+
+
+async def test_invalid_button_urls_are_refused(sim: TelegramSimulator) -> None:
+    markup = {"inline_keyboard": [[{"text": "Join", "url": "javascript:alert(1)"}]]}
+    response = await call(sim, "sendMessage", chat_id=-9, text="x", reply_markup=markup)
+    assert response.status_code == 400
+    assert "inline keyboard button URL" in response.json()["description"]
