@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from aiohttp import ClientError, ClientSession, web
+from aiohttp import ClientError, ClientSession
+
+from kavenegar.sandbox import LoopbackServer
 
 from ._app import SimFault, build_app
 from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState, TimelineEntry
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class TelegramSimulator:
+class TelegramSimulator(LoopbackServer):
     """Runs a Bot API simulator for one bot on a loopback port in the current event loop."""
 
     def __init__(
@@ -44,16 +45,14 @@ class TelegramSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.token = token
-        self.host = host
-        self.port = port
         bot_id = int(token.split(":", 1)[0])
         self.state = TelegramState(
             bot=SimUser(id=bot_id, first_name=bot_name, username=bot_username, is_bot=True)
         )
         self.faults: list[SimFault] = []
         self.app = build_app(self)
-        self._runner: web.AppRunner | None = None
         #: Deliver every update to each of these URLs instead of the registered webhook: what a
         #: misbehaving load balancer or a redelivery does to several replicas at once.
         self.webhook_targets: list[str] | None = None
@@ -68,27 +67,21 @@ class TelegramSimulator:
     @property
     def base_url(self) -> str:
         """What to give the bot as ``TELEGRAM_BASE_URL``."""
-        return f"http://{self.host}:{self.port}/bot"
+        return f"{self.root_url}/bot"
 
     @property
     def control_url(self) -> str:
-        return f"http://{self.host}:{self.port}/_sim"
+        return f"{self.root_url}/_sim"
 
     async def start(self) -> None:
         self._http = ClientSession()
         self.state.webhook_sink = self._sink
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        if self.port == 0:
-            self.port = self._runner.addresses[0][1]
+        await super().start()
 
     async def stop(self) -> None:
         for task in list(self._deliveries):
             task.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await super().stop()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -128,18 +121,6 @@ class TelegramSimulator:
             except (ClientError, OSError) as exc:
                 self.webhook_log.append((url, type(exc).__name__))
             await asyncio.sleep(0.2 * 2**attempt)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- the world -----------------------------------------------------------------------------
 

@@ -18,19 +18,24 @@ calls, move the clock, inject latency and faults, and read the requests received
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
-
-from aiohttp import web
+from typing import Any
 
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
 from ._faults import Fault, FaultBook
+from ._server import LoopbackServer
 from ._state import CALL_WINDOW, SandboxClock, SandboxState
 
-__all__ = ["CALL_WINDOW", "Fault", "KavenegarSandbox", "SandboxClock", "SandboxState"]
+__all__ = [
+    "CALL_WINDOW",
+    "Fault",
+    "KavenegarSandbox",
+    "LoopbackServer",
+    "SandboxClock",
+    "SandboxState",
+]
 
 
-class KavenegarSandbox:
+class KavenegarSandbox(LoopbackServer):
     """Runs the sandbox on a loopback port inside the current event loop."""
 
     def __init__(
@@ -42,17 +47,11 @@ class KavenegarSandbox:
         clock: SandboxClock | None = None,
         app_max_duration: int | None = None,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.api_token = api_token
-        self.host = host
-        self.port = port
         self.state = SandboxState(clock=clock or SandboxClock(), app_max_duration=app_max_duration)
         self.faults = FaultBook()
         self.app = build_app(self.state, self.faults, api_token)
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -71,28 +70,3 @@ class KavenegarSandbox:
     def add_fault(self, **kwargs: Any) -> None:
         """Switch on a failure; see :class:`Fault` for the arguments."""
         self.faults.add(Fault(**kwargs))
-
-    async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        if self.port == 0:
-            self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
