@@ -178,8 +178,10 @@ class CallService:
             key, status = classify_failure(exc)
             logger.warning("call %s not placed (%s): %r", row_id, status, exc)
             await self.store.finish_call(row_id, status=status, error=str(exc))
-            reason = ", ".join(getattr(exc, "reasons", [])) or str(getattr(exc, "status_code", ""))
-            await self._reply(request, t(lang, key, reason=reason or "?"))
+            reason = "?"
+            if isinstance(exc, APIStatusError):
+                reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
+            await self._reply(request, t(lang, key, reason=reason))
             return CallReport("failed", key, call_row_id=row_id)
 
         await self.store.finish_call(row_id, status="created", kavenegar_call_id=call.id)

@@ -155,9 +155,10 @@ class KavenegarClient:
                     "%s %s failed after %.1f ms: %s", method, path, elapsed_ms, type(exc).__name__
                 )
                 delay = self._retry_delay(retries_taken, deadline, loop.time())
-                if isinstance(exc, Exception) and should_retry_exception(method, exc) and delay:
+                retryable = isinstance(exc, Exception) and should_retry_exception(method, exc)
+                if retryable and delay is not None:
                     retries_taken += 1
-                    await self._wait(method, path, delay[0], retries_taken, type(exc).__name__)
+                    await self._wait(method, path, delay, retries_taken, type(exc).__name__)
                     continue
                 raise error from exc
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -166,9 +167,9 @@ class KavenegarClient:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             delay = self._retry_delay(retries_taken, deadline, loop.time(), retry_after)
-            if should_retry_status(method, response.status_code) and delay:
+            if should_retry_status(method, response.status_code) and delay is not None:
                 retries_taken += 1
-                await self._wait(method, path, delay[0], retries_taken, str(response.status_code))
+                await self._wait(method, path, delay, retries_taken, str(response.status_code))
                 continue
             raise make_status_error(response, method=method, path=path, retry_after=retry_after)
 
@@ -188,14 +189,14 @@ class KavenegarClient:
 
     def _retry_delay(
         self, retries_taken: int, deadline: float, now: float, retry_after: float | None = None
-    ) -> tuple[float] | None:
-        """The wait before the next try, as a 1-tuple (so 0.0 is truthy); None: give up."""
+    ) -> float | None:
+        """Seconds to wait before the next try; None: no retry is left or it would not fit."""
         if retries_taken >= self.max_retries:
             return None
         delay = self.retry_policy.delay(retries_taken, retry_after)
         if delay is None or now + delay >= deadline:
             return None
-        return (delay,)
+        return delay
 
     async def _wait(self, method: str, path: str, delay: float, retry: int, why: str) -> None:
         logger.info(

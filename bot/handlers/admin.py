@@ -6,6 +6,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from ..services import Services
 from ..texts import pick_language, t
 from .common import Handler, reply_html
 
@@ -41,8 +42,8 @@ def _subject(message: Message, args: list[str]) -> tuple[str, int] | None:
 
 
 class SetAccess(AdminHandler):
-    def __init__(self, services: object, *, allowed: bool) -> None:
-        super().__init__(services)  # type: ignore[arg-type]
+    def __init__(self, services: Services, *, allowed: bool) -> None:
+        super().__init__(services)
         self.allowed = allowed
 
     async def run(self, message: Message, admin_id: int, lang: str, args: list[str]) -> None:
@@ -81,8 +82,8 @@ class ShowAccess(AdminHandler):
 class SetCallable(AdminHandler):
     """/uncallable and /callable: by reply, numeric id, or @username."""
 
-    def __init__(self, services: object, *, callable_: bool) -> None:
-        super().__init__(services)  # type: ignore[arg-type]
+    def __init__(self, services: Services, *, callable_: bool) -> None:
+        super().__init__(services)
         self.callable = callable_
 
     async def run(self, message: Message, admin_id: int, lang: str, args: list[str]) -> None:
