@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    ChatMemberHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
 
 from ..services import Services
 from . import admin, call, consent, errors, gate, onboarding, tracking
@@ -26,6 +32,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], services: Services)
     app.add_handler(CommandHandler("whoami", onboarding.WhoAmI(services), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("platform", onboarding.Platform(services), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("call", call.Call(services), filters=NEW_MESSAGES))
+    app.add_handler(
+        ChatMemberHandler(
+            tracking.PrivateChatMembership(services), ChatMemberHandler.MY_CHAT_MEMBER
+        )
+    )
     app.add_handler(CommandHandler("dnd", consent.DoNotDisturb(services), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("forget", consent.Forget(services), filters=NEW_MESSAGES))
     admin_commands = {

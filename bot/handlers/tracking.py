@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from .common import Handler, profile_of
@@ -29,3 +29,15 @@ class TrackSender(Handler):
         await self.services.store.upsert_user(
             profile_of(user), dm_open=True if private and update.message else None
         )
+
+
+class PrivateChatMembership(Handler):
+    """A person blocked (or unblocked) the bot: stop (or resume) sending them calls at once."""
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        status = change.new_chat_member.status
+        reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        await self.services.store.set_dm_open(change.chat.id, reachable)

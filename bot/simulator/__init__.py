@@ -192,8 +192,26 @@ class TelegramSimulator(LoopbackServer):
         kind = next(k for k in update if k != "update_id")
         await self.state.push_update(kind, update[kind])
 
-    def block(self, user_id: int) -> None:
-        self.state.users[user_id].blocked = True
+    async def block(self, user_id: int, *, notify: bool = True) -> None:
+        """The user blocks the bot; Telegram tells the bot with a ``my_chat_member`` update.
+
+        ``notify=False`` leaves the bot unaware (the update was lost, or the bot was down), so
+        its next private message meets a 403.
+        """
+        user = self.state.users[user_id]
+        user.blocked = True
+        if notify:
+            bot = self.state.bot.as_json()
+            await self.state.push_update(
+                "my_chat_member",
+                {
+                    "chat": user.private_chat(),
+                    "from": user.as_json(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"user": bot, "status": "member"},
+                    "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0},
+                },
+            )
 
     def deactivate(self, user_id: int) -> None:
         self.state.users[user_id].deactivated = True

@@ -149,8 +149,10 @@ async def test_callee_unreachable_after_onboarding(
     await onboard_pair(bot)
     if how == "delete_chat":  # Telegram answers "bot can't initiate conversation" again
         bot.tg.state.users[BOB].started = False
+    elif how == "block":  # the bot missed the my_chat_member update (it was down, say)
+        await bot.tg.block(BOB, notify=False)
     else:
-        getattr(bot.tg, how)(BOB)
+        bot.tg.deactivate(BOB)
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     notice = bot.last(GROUP)
     assert notice.text == (
@@ -228,3 +230,15 @@ async def test_polling_survives_network_errors(bot: Bot) -> None:
     bot.tg.add_fault(method="getUpdates", kind="bad_gateway", times=3)
     await bot.tg.user_sends(ALICE, "/whoami")
     await bot.tg.wait_until(lambda: "tg4001" in bot.last(ALICE).text, what="whoami", timeout=15)
+
+
+async def test_a_block_seen_as_it_happens_refuses_calls_up_front(bot: Bot) -> None:
+    await onboard_pair(bot)
+    await bot.tg.block(BOB)  # Telegram sends my_chat_member: kicked
+    await bot.settle()
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "@bob_k hasn't pressed Start" in bot.last(GROUP).text
+    assert bot.kv.requests == []  # no paid call for someone who cannot get the token
+    await bot.say(BOB, "/start")  # unblocking and starting again makes him reachable
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert "Alice is calling Bob" in bot.last(GROUP).text
