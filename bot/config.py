@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     """Every setting the bot takes. Field descriptions feed ``--help`` and the README table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # "TELEGRAM_BOT_TOKEN=" in a fresh .env means "not set yet"
+        extra="ignore",
+        case_sensitive=False,
     )
 
     telegram_bot_token: SecretStr = Field(description="Bot token from @BotFather.")

@@ -68,6 +68,16 @@ def test_malformed_settings_name_the_variable_and_hide_the_value(tmp_path: Path)
     assert "not-a-token-secret-value" not in result.stderr
 
 
+def test_a_fresh_copy_of_env_example_names_what_to_fill_in(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    result = run_bot(tmp_path, "--check-config")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kavenegar-bot: TELEGRAM_BOT_TOKEN: missing",
+        "kavenegar-bot: KAVENEGAR_API_TOKEN: missing",
+    ]
+
+
 def test_env_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abc\nKAVENEGAR_API_TOKEN=k\n")
     result = run_bot(tmp_path, "--check-config")
