@@ -46,7 +46,10 @@ async def test_private_chat_refusals(
 ) -> None:
     if prepare != "never_started":
         await sim.user_sends(7, "/start")
-        getattr(sim, prepare)(7)
+    if prepare == "block":
+        await sim.block(7)
+    elif prepare == "deactivate":
+        sim.deactivate(7)
     response = await call(sim, "sendMessage", chat_id=7, text="hi")
     assert response.status_code == code
     assert response.json()["description"] == description
