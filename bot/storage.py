@@ -140,6 +140,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def display_name(first_name: str, last_name: str | None, telegram_id: int) -> str:
+    """ "First Last" as Telegram shows it; the id when both are empty."""
+    return " ".join(p for p in (first_name, last_name) if p) or str(telegram_id)
+
+
 @dataclass(frozen=True)
 class UserProfile:
     """What a Telegram update tells us about its sender."""
@@ -153,7 +158,7 @@ class UserProfile:
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+        return display_name(self.first_name, self.last_name, self.telegram_id)
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ class UserRecord:
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+        return display_name(self.first_name, self.last_name, self.telegram_id)
 
 
 @dataclass(frozen=True)
