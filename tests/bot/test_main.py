@@ -150,3 +150,25 @@ async def test_full_run_logs_no_secret_and_stops_cleanly(tmp_path: Path) -> None
         assert secret not in logs
     assert len(access_tokens) == 2
     assert (tmp_path / "data" / "bot.db").exists()  # the default database location
+
+
+def test_every_command_is_in_the_menu_and_the_readme(tmp_path: Path) -> None:
+    from telegram.ext import CommandHandler
+
+    from bot.app import build_application
+    from bot.services import ADMIN_COMMANDS, COMMANDS
+
+    settings = Settings(_env_file=None, telegram_bot_token="1:abc", kavenegar_api_token="k")
+    app = build_application(settings)
+    registered = {
+        command
+        for handlers in app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    menu = {name for name, _ in COMMANDS + ADMIN_COMMANDS}
+    assert registered == menu
+    readme = (ROOT / "README.md").read_text()
+    for command in registered:
+        assert f"`/{command}" in readme, f"README lacks /{command}"
