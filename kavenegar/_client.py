@@ -29,7 +29,13 @@ from ._exceptions import (
     make_status_error,
 )
 from ._resources import Calls, Endpoints
-from ._retry import RetryPolicy, parse_retry_after, should_retry_exception, should_retry_status
+from ._retry import (
+    RetryPolicy,
+    parse_retry_after,
+    request_may_have_arrived,
+    should_retry_exception,
+    should_retry_status,
+)
 from ._version import __version__
 
 __all__ = ["KavenegarClient"]
@@ -142,15 +148,19 @@ class KavenegarClient:
                 timeout=attempt_timeout,
             )
             started = time.perf_counter()
+            sending = False
             try:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise TimeoutError
                 async with asyncio.timeout(remaining):
+                    sending = True
                     response = await self._http.send(request, auth=self._auth)
             except (TimeoutError, httpx.TransportError) as exc:
                 elapsed_ms = (time.perf_counter() - started) * 1000
-                error = _connection_error(exc, method, path)
+                error = _connection_error(
+                    exc, method, path, sending and request_may_have_arrived(exc)
+                )
                 logger.debug(
                     "%s %s failed after %.1f ms: %s", method, path, elapsed_ms, type(exc).__name__
                 )
@@ -227,7 +237,14 @@ def _as_timeout(value: TimeoutTypes) -> httpx.Timeout:
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
-def _connection_error(exc: BaseException, method: str, path: str) -> APIConnectionError:
+def _connection_error(
+    exc: BaseException, method: str, path: str, request_sent: bool
+) -> APIConnectionError:
+    name = type(exc).__name__
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return APITimeoutError(f"no answer in time: {type(exc).__name__}", method=method, path=path)
-    return APIConnectionError(f"connection failed: {type(exc).__name__}", method=method, path=path)
+        return APITimeoutError(
+            f"no answer in time: {name}", method=method, path=path, request_sent=request_sent
+        )
+    return APIConnectionError(
+        f"connection failed: {name}", method=method, path=path, request_sent=request_sent
+    )

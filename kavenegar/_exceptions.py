@@ -50,12 +50,18 @@ class KavenegarError(Exception):
 
 
 class APIConnectionError(KavenegarError):
-    """The request could not be completed: DNS, refused connection, reset, protocol error."""
+    """The request could not be completed: DNS, refused connection, reset, protocol error.
 
-    def __init__(self, message: str, *, method: str, path: str) -> None:
+    ``request_sent`` is False only when the request certainly never reached the server (the
+    connection was never made); otherwise the server may have acted on it, so a ``POST /calls``
+    that failed this way may have created a call.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, request_sent: bool = True) -> None:
         super().__init__(f"{message} ({method} {path})")
         self.method = method
         self.path = path
+        self.request_sent = request_sent
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(method={self.method!r}, path={self.path!r})"

@@ -53,6 +53,11 @@ class RetryPolicy:
         return base * (1 - self.jitter * self.random())
 
 
+def request_may_have_arrived(exc: BaseException) -> bool:
+    """False when a transport failure proves the request never reached the server."""
+    return not isinstance(exc, _NOT_SENT)
+
+
 def should_retry_exception(method: str, exc: Exception) -> bool:
     """Whether a transport failure may be retried for this method."""
     if isinstance(exc, _NOT_SENT):
