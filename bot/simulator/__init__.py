@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession
 
-from kavenegar.sandbox import LoopbackServer
+from kavenegar.testing import FaultBook, LoopbackServer
 
 from ._app import SimFault, build_app
 from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState, TimelineEntry
@@ -51,7 +51,8 @@ class TelegramSimulator(LoopbackServer):
         self.state = TelegramState(
             bot=SimUser(id=bot_id, first_name=bot_name, username=bot_username, is_bot=True)
         )
-        self.faults: list[SimFault] = []
+        #: Switched-on failures (see :meth:`add_fault`) and a ``latency`` for every request.
+        self.faults: FaultBook[SimFault] = FaultBook()
         self.app = build_app(self)
         #: Deliver every update to each of these URLs instead of the registered webhook: what a
         #: misbehaving load balancer or a redelivery does to several replicas at once.
@@ -76,11 +77,16 @@ class TelegramSimulator(LoopbackServer):
     async def start(self) -> None:
         self._http = ClientSession()
         self.state.webhook_sink = self._sink
+        self.state.polling_stopped = False
         await super().start()
 
     async def stop(self) -> None:
-        for task in list(self._deliveries):
+        # Long polls answer now (nothing new) instead of holding the shutdown up.
+        self.state.stop_polling()
+        deliveries = list(self._deliveries)
+        for task in deliveries:
             task.cancel()
+        await asyncio.gather(*deliveries, return_exceptions=True)
         await super().stop()
         if self._http is not None:
             await self._http.close()
@@ -218,7 +224,7 @@ class TelegramSimulator(LoopbackServer):
 
     def add_fault(self, **kwargs: Any) -> None:
         """Make a method fail; see :class:`SimFault`."""
-        self.faults.append(SimFault(**kwargs))
+        self.faults.add(SimFault(**kwargs))
 
     # -- what happened ------------------------------------------------------------------------
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from kavenegar.testing import FaultRule, hang
 
 from ._methods import METHODS, normalize_params
 from ._state import ApiError
@@ -21,8 +22,9 @@ SIM_KEY = web.AppKey("simulator", object)
 
 
 @dataclass
-class SimFault:
-    """A failure for the next ``times`` calls of ``method`` (to ``chat_id``, if given).
+class SimFault(FaultRule):
+    """A failure for the next ``times`` calls (None: every call) of ``method``, to ``chat_id``
+    if given.
 
     ``kind="error"`` answers ``status``/``description`` (and ``retry_after`` for 429) in
     Telegram's error shape; ``"bad_gateway"`` answers 502 with an HTML page, as Telegram's
@@ -35,7 +37,6 @@ class SimFault:
     description: str = "Internal Server Error"
     retry_after: int | None = None
     chat_id: int | None = None
-    times: int | None = 1
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         return self.method.lower() == method.lower() and (
@@ -90,17 +91,14 @@ async def _api(request: web.Request) -> web.Response:
     except ApiError as exc:
         return _error(exc)
     sim.state.api_calls.append((method, params))
-    for fault in sim.faults:
-        if fault.matches(method, params):
-            if fault.times is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    sim.faults.remove(fault)
-            if fault.kind == "hang":
-                await asyncio.sleep(3600)
-            if fault.kind == "bad_gateway":
-                return web.Response(status=502, text="<html>502 Bad Gateway</html>")
-            return _error(ApiError(fault.status, fault.description, fault.retry_after))
+    await sim.faults.delay()
+    fault = sim.faults.take(lambda rule: rule.matches(method, params))
+    if fault is not None:
+        if fault.kind == "hang":
+            await hang()
+        if fault.kind == "bad_gateway":
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>")
+        return _error(ApiError(fault.status, fault.description, fault.retry_after))
     try:
         return _reply(await handler(sim.state, params))
     except ApiError as exc:
@@ -141,7 +139,7 @@ async def _control_user_sends(request: web.Request) -> web.Response:
 async def _control_add_fault(request: web.Request) -> web.Response:
     try:
         _sim(request).add_fault(**await _body(request))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     return web.json_response({"ok": True})
 

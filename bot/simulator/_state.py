@@ -194,6 +194,8 @@ class TelegramState:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
     _arrived: asyncio.Event | None = None
+    #: Set when the simulator stops: getUpdates no longer waits for updates.
+    polling_stopped: bool = False
     #: Set by the simulator: where updates go while a webhook is set (instead of getUpdates).
     webhook_sink: Callable[[dict[str, Any]], None] | None = None
 
@@ -238,8 +240,13 @@ class TelegramState:
     def pending(self) -> list[dict[str, Any]]:
         return list(self._pending)
 
+    def stop_polling(self) -> None:
+        """Answer every waiting long poll now, and any later getUpdates without waiting."""
+        self.polling_stopped = True
+        self.arrived.set()
+
     async def wait_for_updates(self, timeout: float) -> None:
-        if self._pending or timeout <= 0:
+        if self._pending or timeout <= 0 or self.polling_stopped:
             return
         self.arrived.clear()
         with contextlib.suppress(TimeoutError):

@@ -20,16 +20,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..testing import FaultBook, LoopbackServer
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
-from ._faults import Fault, FaultBook
-from ._server import LoopbackServer
+from ._faults import Fault
 from ._state import CALL_WINDOW, SandboxClock, SandboxState
 
 __all__ = [
     "CALL_WINDOW",
     "Fault",
     "KavenegarSandbox",
-    "LoopbackServer",
+    "LoopbackServer",  # kept for compatibility: it lives in kavenegar.testing
     "SandboxClock",
     "SandboxState",
 ]
@@ -50,7 +50,8 @@ class KavenegarSandbox(LoopbackServer):
         super().__init__(host=host, port=port)
         self.api_token = api_token
         self.state = SandboxState(clock=clock or SandboxClock(), app_max_duration=app_max_duration)
-        self.faults = FaultBook()
+        #: Switched-on failures and ``latency``; ``faults.clear()`` switches them all off.
+        self.faults: FaultBook[Fault] = FaultBook()
         self.app = build_app(self.state, self.faults, api_token)
 
     @property

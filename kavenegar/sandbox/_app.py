@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from ._faults import Fault, FaultBook
+from ..testing import FaultBook, hang
+from ._faults import Fault
 from ._state import SandboxError, SandboxState
 
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "build_app"]
@@ -21,12 +21,12 @@ PLATFORMS = ("ios", "android")
 MAX_PAGE_SIZE = 100
 
 STATE_KEY = web.AppKey("state", SandboxState)
-FAULTS_KEY = web.AppKey("faults", FaultBook)
+FAULTS_KEY = web.AppKey("faults", FaultBook[Fault])
 TOKEN_KEY = web.AppKey("token", str)
 LOG_KEY = web.AppKey("requests", list)
 
 
-def build_app(state: SandboxState, faults: FaultBook, api_token: str) -> web.Application:
+def build_app(state: SandboxState, faults: FaultBook[Fault], api_token: str) -> web.Application:
     """The aiohttp application serving one sandbox."""
     app = web.Application(middlewares=[_api_middleware])
     app[STATE_KEY], app[FAULTS_KEY], app[TOKEN_KEY], app[LOG_KEY] = state, faults, api_token, []
@@ -71,15 +71,14 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
         }
     )
     faults = app[FAULTS_KEY]
-    if faults.latency:
-        await asyncio.sleep(faults.latency)
+    await faults.delay()
     expected = f"Bearer {app[TOKEN_KEY]}"
     auth = request.headers.get("Authorization")
     if auth is None:
         return _error(401, "unauthorized", "missing_api_token")
     if auth != expected:
         return _error(401, "unauthorized", "invalid_api_token")
-    fault = faults.take(request.method, path)
+    fault = faults.take(lambda rule: rule.matches(request.method, path))
     if fault is not None and not fault.after:
         return await _fault_response(fault)
     try:
@@ -97,7 +96,7 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
 
 async def _fault_response(fault: Fault) -> web.Response:
     if fault.kind == "hang":
-        await asyncio.sleep(3600)
+        await hang()
     if fault.kind == "garbage":
         return web.Response(status=200, text="<html>502 upstream garbage</html>")
     if isinstance(fault.body, str):
@@ -267,10 +266,9 @@ async def control_clock(request: web.Request) -> web.Response:
 async def control_add_fault(request: web.Request) -> web.Response:
     data = await _control_body(request)
     try:
-        fault = Fault(**data)
-    except TypeError as exc:
+        request.app[FAULTS_KEY].add(Fault(**data))
+    except (TypeError, ValueError) as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    request.app[FAULTS_KEY].add(fault)
     return web.json_response({"ok": True})
 
 

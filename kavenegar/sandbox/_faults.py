@@ -1,17 +1,19 @@
-"""Failures a test can switch on: error statuses, hangs, garbage bodies, latency."""
+"""The sandbox's fault rules: error statuses, hangs, garbage bodies, lost answers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Fault", "FaultBook"]
+from ..testing import FaultRule
+
+__all__ = ["Fault"]
 
 FaultKind = Literal["status", "hang", "garbage"]
 
 
 @dataclass
-class Fault:
+class Fault(FaultRule):
     """One failure rule, matched by method and path prefix, used ``times`` times (None: forever).
 
     ``kind="status"`` answers ``status`` with ``body`` (a JSON value, or text sent as is) and
@@ -29,35 +31,9 @@ class Fault:
         default_factory=lambda: {"status": "internal_server_error", "reasons": ["simulated"]}
     )
     headers: dict[str, str] = field(default_factory=dict)
-    times: int | None = 1
     after: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and (
             self.path is None or path.startswith(self.path)
         )
-
-
-class FaultBook:
-    """The active faults, first match wins; each use counts down ``times``."""
-
-    def __init__(self) -> None:
-        self.faults: list[Fault] = []
-        self.latency = 0.0
-
-    def add(self, fault: Fault) -> None:
-        self.faults.append(fault)
-
-    def clear(self) -> None:
-        self.faults.clear()
-        self.latency = 0.0
-
-    def take(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.matches(method, path):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None

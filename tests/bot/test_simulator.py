@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -143,3 +145,43 @@ async def test_invalid_button_urls_are_refused(sim: TelegramSimulator) -> None:
     response = await call(sim, "sendMessage", chat_id=-9, text="x", reply_markup=markup)
     assert response.status_code == 400
     assert "inline keyboard button URL" in response.json()["description"]
+
+
+async def test_faults_count_down_per_method_and_chat(sim: TelegramSimulator) -> None:
+    await sim.user_sends(7, "/start")
+    sim.add_fault(method="sendMessage", chat_id=-9, status=500, times=2)
+    sim.add_fault(method="sendMessage", kind="bad_gateway", times=None)
+    codes = [(await call(sim, "sendMessage", chat_id=-9, text="x")).status_code for _ in range(3)]
+    assert codes == [500, 500, 502]  # the first match wins; when it is used up, the next one
+    assert (await call(sim, "sendMessage", chat_id=7, text="x")).status_code == 502
+    assert (await call(sim, "getMe")).status_code == 200
+    sim.faults.clear()
+    assert (await call(sim, "sendMessage", chat_id=-9, text="x")).status_code == 200
+
+
+async def test_fault_with_retry_after_over_http(sim: TelegramSimulator) -> None:
+    async with httpx.AsyncClient(base_url=sim.control_url) as control:
+        fault = {"method": "sendMessage", "status": 429, "description": "Too Many Requests",
+                 "retry_after": 3}  # fmt: skip
+        assert (await control.post("/faults", json=fault)).status_code == 200
+        assert (await control.post("/faults", json={**fault, "times": 0})).status_code == 400
+        assert (await control.post("/faults", json={"nope": 1})).status_code == 400
+    response = await call(sim, "sendMessage", chat_id=-9, text="x")
+    assert response.json() == {"ok": False, "error_code": 429, "description": "Too Many Requests",
+                               "parameters": {"retry_after": 3}}  # fmt: skip
+    assert (await call(sim, "sendMessage", chat_id=-9, text="x")).status_code == 200
+
+
+async def test_stop_answers_a_waiting_long_poll_at_once() -> None:
+    simulator = TelegramSimulator(token=TOKEN)
+    await simulator.start()
+    async with httpx.AsyncClient(timeout=30) as http:
+        poll = asyncio.create_task(
+            http.post(f"{simulator.base_url}{TOKEN}/getUpdates", json={"timeout": 25})
+        )
+        await simulator.wait_until(lambda: bool(simulator.calls_of("getUpdates")))
+        started = time.perf_counter()
+        await simulator.stop()
+        assert time.perf_counter() - started < 0.3
+        response = await poll
+    assert response.json() == {"ok": True, "result": []}

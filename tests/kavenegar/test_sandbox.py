@@ -200,6 +200,13 @@ async def test_lost_response_after_creation_is_not_a_second_call(
     assert len(sandbox.state.calls) == 1  # created once, never repeated
 
 
+async def test_control_refuses_a_malformed_fault(sandbox: KavenegarSandbox) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        assert (await control.post("/faults", json={"times": 0})).status_code == 400
+        assert (await control.post("/faults", json={"nope": 1})).status_code == 400
+    assert len(sandbox.faults) == 0
+
+
 async def test_control_faults_over_http(sandbox: KavenegarSandbox, kv: KavenegarClient) -> None:
     async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
         await control.post("/faults", json={"kind": "garbage", "times": 1})
