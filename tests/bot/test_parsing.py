@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings, strategies as st
 
 from bot.parsing import CallCommand, CallParseError, Mention, parse_call, parse_duration
-from bot.storage import UserProfile
+from bot.people import UserProfile
+from bot.texts import TEXTS, t
 
 BOB = UserProfile(telegram_id=2, first_name="Bob")
 CAROL = UserProfile(telegram_id=3, first_name="Carol")
@@ -64,3 +66,138 @@ def test_bad_argument_is_quoted_back_but_bounded() -> None:
     with pytest.raises(CallParseError) as info:
         parse_call(" " + "x" * 500, [], None)
     assert info.value.params == {"arg": "x" * 40}
+
+
+# Issue 8 item 5: "/call @bob 10ſ" raised KeyError, so the user got no reply at all.
+PARSE_KEYS = frozenset({"call_bad_argument", "call_too_many", "call_no_callee"})
+
+
+@pytest.mark.parametrize(
+    ("token", "seconds"),
+    [
+        ("۱۰m", 600),  # Persian digits
+        ("۱۰", 600),
+        ("٩٠s", 90),  # Arabic-Indic digits
+        ("۱٠", 600),  # mixed Persian and Arabic-Indic
+        ("1۵m", 900),  # mixed ASCII and Persian
+        ("۲h", 7200),
+        ("5SECS", 5),
+        ("3Hrs", 10800),
+        ("7 min", 420),
+    ],
+)
+def test_persian_and_arabic_indic_digits_and_every_unit(token: str, seconds: int) -> None:
+    """Issue 8 item 5: Persian and Arabic-Indic digits are read as 0-9 on purpose."""
+    assert parse_duration(token) == seconds
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "10ſ",  # U+017F LATIN SMALL LETTER LONG S: re.IGNORECASE folds it to "s"
+        "10ſec",
+        "10\u212a",  # U+212A KELVIN SIGN: re.IGNORECASE folds it to "k"
+        "10K",  # no such unit, in ASCII either
+        "１０m",  # fullwidth digits
+        "１０",
+        "१०m",  # Devanagari digits
+        "১০m",  # Bengali digits
+        "10mſ",
+        "10secss",
+        "10hours",
+        "۰",
+        "1234567m",
+    ],
+)
+def test_exotic_units_and_digits_are_not_durations(token: str) -> None:
+    """Issue 8 item 5: only ASCII units, and only ASCII, Persian or Arabic-Indic digits."""
+    assert parse_duration(token) is None
+
+
+@pytest.mark.parametrize("token", ["10ſ", "10\u212a", "１０m", "10K"])
+def test_exotic_duration_is_a_bad_argument_not_a_crash(token: str) -> None:
+    """Issue 8 item 5: ``/call @bob 10ſ`` is answered with call_bad_argument."""
+    with pytest.raises(CallParseError) as info:
+        parse_call(f" @bob {token}", [Mention("@bob", username="bob")], None)
+    assert (info.value.key, info.value.params) == ("call_bad_argument", {"arg": token})
+
+
+def test_persian_duration_in_a_call() -> None:
+    """Issue 8 item 5: ``/call @bob ۱۰m`` calls for ten minutes."""
+    command = parse_call(" @bob ۱۰m", [Mention("@bob", username="bob")], None)
+    assert command == CallCommand(callee_username="bob", duration=600)
+
+
+_PROFILES = st.builds(UserProfile, telegram_id=st.integers(min_value=1), first_name=st.text())
+
+
+@st.composite
+def _mentions(draw: st.DrawFn, args: str) -> list[Mention]:
+    """Mentions whose text is often a real slice of the arguments, as Telegram's entities are."""
+    result = []
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        if args and draw(st.booleans()):
+            start = draw(st.integers(min_value=0, max_value=len(args) - 1))
+            end = draw(st.integers(min_value=start, max_value=len(args)))
+            text = args[start:end]
+        else:
+            text = draw(st.text(max_size=20))
+        if draw(st.booleans()):
+            result.append(Mention(text, user=draw(_PROFILES)))
+        else:
+            result.append(Mention(text, username=draw(st.none() | st.text(max_size=33))))
+    return result
+
+
+# Arbitrary Unicode, and tokens that are durations or nearly: ASCII, Persian, Arabic-Indic,
+# fullwidth and Devanagari digits before real units, case-folding lookalikes and junk.
+_DIGIT_RUNS = st.text(
+    "0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１２３４５６７８９१२৩", min_size=1, max_size=7
+)
+_UNITS = st.sampled_from(
+    [
+        *("", "s", "sec", "secs", "m", "min", "mins", "h", "hr", "hrs", "S", "Min", "HRS"),
+        *("d", "ms", "ſ", "ſec", "\u212a", "K", "ﬅ", "ſ\u0307"),
+    ]
+) | st.text(max_size=3)
+_DURATION_LIKE = st.builds(
+    "{}{}{}".format, _DIGIT_RUNS, st.sampled_from(["", "", " ", "\u00a0"]), _UNITS
+)
+_TOKENS = st.one_of(
+    _DURATION_LIKE, _DURATION_LIKE, st.text(max_size=12), st.sampled_from(["@bob", "@a_b", "@"])
+)
+_ARGS = st.lists(
+    st.tuples(st.sampled_from([" ", "  ", "\n", "\u00a0", "\u3000", ""]), _TOKENS), max_size=6
+).map(lambda parts: "".join(sep + token for sep, token in parts))
+
+
+@settings(max_examples=400, database=None, deadline=None)
+@given(data=st.data(), args=_ARGS, reply_to=st.none() | _PROFILES)
+@example(data=None, args=" @bob 10ſ", reply_to=None)
+def test_parse_call_only_ever_answers_with_known_keys(
+    data: st.DataObject | None, args: str, reply_to: UserProfile | None
+) -> None:
+    """Issue 8 item 5: any text, any mentions: a CallCommand or a CallParseError, nothing else."""
+    mentions = [] if data is None else data.draw(_mentions(args))
+    result: CallCommand | CallParseError
+    try:
+        result = parse_call(args, mentions, reply_to)
+    except CallParseError as exc:  # any other exception fails the test
+        result = exc
+    if isinstance(result, CallParseError):
+        assert result.key in PARSE_KEYS
+        for lang in TEXTS:  # and the reply renders in every language
+            assert t(lang, result.key, **result.params)
+    else:
+        assert isinstance(result, CallCommand)
+        assert result.duration is None or result.duration > 0
+
+
+@settings(max_examples=400, database=None, deadline=None)
+@given(token=_TOKENS | _ARGS)
+@example(token="10ſ")
+@example(token="10\u212a")
+def test_parse_duration_is_none_or_positive_seconds(token: str) -> None:
+    """Issue 8 item 5: any text: None or a positive number of seconds, never an exception."""
+    seconds = parse_duration(token)
+    assert seconds is None or (type(seconds) is int and seconds > 0)
