@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kavenegar import DEFAULT_BASE_URL
 
+from .storage.urls import database_url_problem
+
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -41,6 +43,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite+aiosqlite:///data/bot.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+        validate_default=True,  # data/ under an unwritable working directory fails as well
     )
     default_max_duration: int = Field(
         600, ge=1, description="maxDuration of a call in seconds when /call names none."
@@ -116,6 +119,15 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path Telegram posts updates to: the path of WEBHOOK_URL."""
         return urlparse(self.webhook_url or "").path or "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Issue 8 item 11: a URL that cannot work fails --check-config, not the running bot.
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

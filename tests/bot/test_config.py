@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.config import ConfigError, Settings, load_settings
@@ -57,3 +62,133 @@ def test_join_template_is_checked() -> None:
     ]
     settings = load_settings(**BASE, join_url_template="https://x/{call_id}/{access_token}")
     assert settings.join_url_template == "https://x/{call_id}/{access_token}"
+
+
+# Issue 8 item 11: a DATABASE_URL that cannot work is a config problem, not a crash at startup.
+PASSWORD = "s3cret-pa55"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com:abc/bot",  # port not a number
+        f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com:{PASSWORD}/bot",
+        f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com:70000/bot",
+        f"postgresql+asyncpg://bot:x@{PASSWORD}@db.example.com/bot",  # unescaped @ in password
+        f"mysql+aiomysql://bot:{PASSWORD}@db.example.com/bot",  # unknown backend
+        f"postgresql+psycopg://bot:{PASSWORD}@db.example.com/bot",  # unknown driver
+        f"postgresql://bot:{PASSWORD}@db.example.com/bot",  # bare: the sync default driver
+        f"postgres://bot:{PASSWORD}@db.example.com/bot",
+        "sqlite:///bot.db",
+        f"not a url {PASSWORD}",
+    ],
+)
+def test_unusable_database_url_is_one_plain_line(url: str) -> None:
+    """Issue 8 item 11: one line naming DATABASE_URL, never the password."""
+    [line] = problems(database_url=url)
+    assert line.startswith("DATABASE_URL: ")
+    assert PASSWORD not in line
+    assert "x@" not in line
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [("sqlite:///bot.db", "sqlite+aiosqlite"), ("postgresql://u@h/db", "postgresql+asyncpg")],
+)
+def test_bare_backend_names_the_driver_to_use(url: str, driver: str) -> None:
+    """Issue 8 item 11: ``sqlite://`` and ``postgresql://`` are refused with the right driver."""
+    assert problems(database_url=url) == [
+        f"DATABASE_URL: use the {driver}:// driver, the one the bot installs"
+    ]
+
+
+def test_sqlite_folder_under_a_regular_file(tmp_path: Path) -> None:
+    """Issue 8 item 11: a folder that cannot be created fails the check and creates nothing."""
+    (tmp_path / "file").write_text("not a folder")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'file' / 'data' / 'bot.db'}"
+    assert problems(database_url=url) == [
+        "DATABASE_URL: cannot create the SQLite file's folder: a parent is not a directory"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_sqlite_path_that_is_a_directory(tmp_path: Path) -> None:
+    assert problems(database_url=f"sqlite+aiosqlite:///{tmp_path}") == [
+        "DATABASE_URL: the SQLite file is a directory"
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_sqlite_under_proc_even_as_root() -> None:
+    """Issue 8 item 11: ``os.access`` lets root "write" to /proc; the mount type does not."""
+    [line] = problems(database_url="sqlite+aiosqlite:////proc/bot/bot.db")
+    assert line == "DATABASE_URL: the SQLite file's folder is not writable"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere; needs POSIX"
+)
+def test_sqlite_in_a_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert problems(database_url=f"sqlite+aiosqlite:///{folder / 'new' / 'bot.db'}") == [
+            "DATABASE_URL: the SQLite file's folder is not writable"
+        ]
+    finally:
+        folder.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///{tmp}/new/nested/bot.db",  # folders Store.open will create
+        "sqlite+aiosqlite:///{tmp}/bot.db",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///file:mem?mode=memory&uri=true",
+        f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com:5432/bot",
+        f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com/bot",
+        "postgresql+asyncpg://bot:p%40ss@[::1]:5432/bot",
+        "postgresql+asyncpg:///bot?host=/var/run/postgresql",
+    ],
+)
+def test_usable_database_urls_pass(url: str, tmp_path: Path) -> None:
+    """Issue 8 item 11: the check refuses nothing that works, and creates nothing."""
+    url = url.format(tmp=tmp_path)
+    assert load_settings(**BASE, database_url=url).database_url == url
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_database_url_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 8 item 11: the default (data/bot.db, relative) is checked too."""
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(**BASE).database_url == "sqlite+aiosqlite:///data/bot.db"
+    (tmp_path / "data").write_text("a file where the folder should be")
+    assert problems() == [
+        "DATABASE_URL: cannot create the SQLite file's folder: a parent is not a directory"
+    ]
+
+
+def test_check_config_refuses_the_url_with_exit_2(tmp_path: Path) -> None:
+    """Issue 8 item 11, end to end: ``--check-config`` says so in one line, no traceback."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--check-config"],
+        cwd=tmp_path,  # no stray .env
+        env={
+            **env,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "TELEGRAM_BOT_TOKEN": "1:abc",
+            "KAVENEGAR_API_TOKEN": "k",
+            "DATABASE_URL": f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com:abc/bot",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("kavenegar-bot: DATABASE_URL: ")
+    assert PASSWORD not in line
