@@ -40,6 +40,7 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_bot.py
+	$(BIN)/python bench/bench_redaction.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m kavenegar.sandbox

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
 
-from bot.app import OVERALL_PER_SECOND, build_application, started
+from bot.app import OVERALL_PER_SECOND, build_bot
+from bot.runtime import running
 from bot.config import Settings
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
@@ -33,7 +35,7 @@ async def main(workdir: Path) -> None:
         people = list(range(1, 2 * CALLS + 1))
         for user in people:
             tg.add_user(user, f"P{user}", username=f"person_{user}")
-        async with started(build_application(settings)):
+        async with running(build_bot(settings), poll_timeout=1.0):
             await asyncio.gather(*(tg.user_sends(u, "/start") for u in people))
             await tg.wait_until(lambda: all(tg.sent_to(u) for u in people), timeout=120)
             kv.faults.latency = LATENCY
@@ -51,5 +53,6 @@ async def main(workdir: Path) -> None:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(main(Path(tmp)))

@@ -1,10 +1,6 @@
 """Telegram bot that places Kavenegar voice calls: ``/call @user``.
 
-python-telegram-bot 22 is moving its time values (``RetryAfter.retry_after`` and others) from
-int seconds to ``timedelta`` and warns on every use of the old form; this package opts in to the
-new form now, so the bot reads durations one way and runs warning-free.
+Importing this package changes nothing outside it. The entry points (``python -m bot``, the
+demo) opt in to python-telegram-bot's ``timedelta`` time values (``PTB_TIMEDELTA``), which
+version 22 warns about on every use of the old int form; the bot itself reads both forms.
 """
-
-import os
-
-os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
+import os
 import sys
-from typing import Any
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from .app import build_application, redactor_for
+from .app import build_bot, redactor_for
 from .config import ConfigError, Settings, load_settings
 from .logs import configure_logging
-from .webhook import serving_webhook
+from .runtime import run_until_signalled
 
 PROG = "kavenegar-bot"
 
@@ -48,6 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # see the bot package's docstring
     args = parse_args(argv)
     try:
         settings = load_settings()
@@ -60,16 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     redactor = redactor_for(settings)
     configure_logging(settings.log_level, redactor)
-    app = build_application(settings, redactor=redactor)
     try:
-        if settings.webhook_url:
-            asyncio.run(_serve_webhook(app, settings))
-        else:
-            app.run_polling(
-                allowed_updates=Update.ALL_TYPES,
-                stop_signals=(signal.SIGINT, signal.SIGTERM),
-                close_loop=False,
-            )
+        asyncio.run(run_until_signalled(build_bot(settings, redactor=redactor)))
     except InvalidToken:
         print(
             f"{PROG}: TELEGRAM_BOT_TOKEN: rejected by Telegram (401 Unauthorized)", file=sys.stderr
@@ -79,16 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: cannot reach Telegram: {redactor.redact(str(exc))}", file=sys.stderr)
         return 1
     return 0
-
-
-async def _serve_webhook(app: Any, settings: Settings) -> None:
-    """Webhook mode until SIGINT or SIGTERM, then a graceful stop."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with serving_webhook(app, settings):
-        await stop.wait()
 
 
 if __name__ == "__main__":

@@ -1,23 +1,22 @@
-"""Build the python-telegram-bot Application: the one factory used by ``__main__``, tests, demo."""
+"""Build the bot: the one factory used by ``__main__``, tests, the demo and the benchmarks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from kavenegar import KavenegarClient
 
-from . import handlers
+from . import commands
 from .config import Settings
 from .logs import SecretRedactor
+from .messages import Messenger
+from .ptb import PTBApp
 from .services import Services
 from .storage import Store
 
-__all__ = ["build_application", "redactor_for", "started"]
+__all__ = ["CallBot", "build_bot", "redactor_for"]
 
 #: Updates handled at once: a slow Kavenegar answer for one user never stalls the others.
 CONCURRENT_UPDATES = 64
@@ -33,19 +32,36 @@ def redactor_for(settings: Settings) -> SecretRedactor:
     return SecretRedactor([secret.get_secret_value() for secret in secrets if secret is not None])
 
 
-def build_application(
+@dataclass(frozen=True)
+class CallBot:
+    """The python-telegram-bot application and the services its handlers were given."""
+
+    app: PTBApp
+    services: Services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+
+def build_bot(
     settings: Settings,
     *,
     store: Store | None = None,
     kavenegar: KavenegarClient | None = None,
+    messenger: Messenger | None = None,
     redactor: SecretRedactor | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot, ready for ``run_polling`` or manual start; store and client open in post_init.
+) -> CallBot:
+    """The bot, ready for :func:`bot.runtime.running`; the store and client open at start.
 
-    A ``store`` or ``kavenegar`` passed in is used as is and left open at shutdown.
+    A ``store``, ``kavenegar`` client or ``messenger`` passed in is used as is and left open.
     """
     services = Services(
-        settings, redactor or redactor_for(settings), store=store, kavenegar=kavenegar
+        settings,
+        redactor or redactor_for(settings),
+        store=store,
+        kavenegar=kavenegar,
+        messenger=messenger,
     )
     builder = ApplicationBuilder()
     if settings.webhook_url:
@@ -66,39 +82,7 @@ def build_application(
         .read_timeout(10)
         .write_timeout(10)
         .pool_timeout(5)
-        .post_init(services.post_init)
-        .post_shutdown(services.post_shutdown)
         .build()
     )
-    app.bot_data["services"] = services
-    handlers.register(app, services)
-    return app
-
-
-@asynccontextmanager
-async def started(
-    app: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: float = 1.0
-) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
-    """Run ``app`` with long polling inside the current event loop (tests, the demo).
-
-    ``run_polling`` owns its event loop and signals; this does the same steps by hand, in the
-    same order, including the ``post_init``/``post_shutdown`` hooks ``run_polling`` would call.
-    """
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=timedelta(seconds=poll_timeout))
-        try:
-            yield app
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+    commands.register(app, services)
+    return CallBot(app=app, services=services)

@@ -3,7 +3,15 @@
 Order of work, chosen so a refusal costs nothing and a failure never doubles a paid call:
 understand the command, resolve both people from our registry, refuse anything we can refuse
 without Kavenegar, claim the (chat, message) key in the database, create the call once, deliver
-each access token to its owner's private chat concurrently, then post a token-free notice.
+each access token to its owner's private chat concurrently, then record and post a token-free
+notice.
+
+The rule: a call that Kavenegar may have created is never lost, never doubled, and never
+reported as "try again". So a failure after the request may have reached Kavenegar (no answer,
+5xx, a dropped connection, an unreadable answer) is recorded as ``unknown``, counts against the
+quota, and the reply says to wait; and once Kavenegar answered with a call, its tokens are
+delivered even when the database cannot record it at that moment (the record is retried in the
+background, see :class:`RecordKeeper`).
 """
 
 from __future__ import annotations
@@ -12,14 +20,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from kavenegar import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
-    APITimeoutError,
     AuthenticationError,
+    Call,
     InternalServerError,
     KavenegarClient,
     KavenegarError,
@@ -30,8 +39,14 @@ from kavenegar import (
 
 from .messages import Button, Delivery, Messenger, OutgoingMessage
 from .parsing import CallParseError, Mention, parse_call
-from .storage import Quota, Store, UserProfile, UserRecord, utcnow
+from .people import UserProfile, UserRecord
+from .record_keeper import RecordKeeper
+from .records import CallStatus, Claimed, Duplicate, OverQuota, Quota
+from .storage import Store, StoreUnavailable, utcnow
 from .texts import format_wait, pick_language, t
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 __all__ = ["CallReport", "CallRequest", "CallService", "CallSettings", "classify_failure"]
 
@@ -46,6 +61,16 @@ class CallSettings:
     join_url_template: str | None = None
     calls_per_minute: int = 0  # 0: unlimited
     calls_per_day: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CallSettings:
+        return cls(
+            default_max_duration=settings.default_max_duration,
+            max_duration_limit=settings.max_duration_limit,
+            join_url_template=settings.join_url_template,
+            calls_per_minute=settings.calls_per_minute,
+            calls_per_day=settings.calls_per_day,
+        )
 
     @property
     def quotas(self) -> tuple[Quota, ...]:
@@ -86,31 +111,39 @@ class _Refusal(Exception):
         self.key, self.start_button, self.params = key, start_button, params
 
     @classmethod
-    def from_parse_error(cls, error: CallParseError) -> _Refusal:
+    def parse_error(cls, error: CallParseError) -> _Refusal:
         refusal = cls(error.key)
         refusal.params = dict(error.params)
         return refusal
 
 
-def classify_failure(exc: KavenegarError) -> tuple[str, str]:
-    """(text key, call status) for a Kavenegar failure. ``unknown``: the call may exist."""
+@dataclass(frozen=True)
+class Failure:
+    """What a Kavenegar failure means: the text to answer with, and the call's status."""
+
+    key: str
+    status: CallStatus
+
+
+def classify_failure(exc: KavenegarError) -> Failure:
+    """Map a failed ``POST /calls`` to an answer. ``unknown``: the call may exist."""
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return "kv_credentials", "failed"
-    if isinstance(exc, RateLimitError | InternalServerError):
-        return "kv_busy", "failed"
+        return Failure("kv_credentials", CallStatus.FAILED)
+    if isinstance(exc, RateLimitError):  # an explicit "not done"
+        return Failure("kv_busy", CallStatus.FAILED)
+    if isinstance(exc, InternalServerError):  # it may have failed after creating the call
+        return Failure("kv_server_error", CallStatus.UNKNOWN)
     if isinstance(exc, APIStatusError):
-        return "kv_refused", "failed"
-    if isinstance(exc, APITimeoutError):
-        return "kv_no_answer", "unknown"
+        return Failure("kv_refused", CallStatus.FAILED)
     if isinstance(exc, APIResponseValidationError):
-        return "kv_bad_answer", "unknown"
-    if isinstance(exc, APIConnectionError):
-        return "kv_unreachable", "failed"
-    return "kv_unreachable", "failed"
+        return Failure("kv_bad_answer", CallStatus.UNKNOWN)
+    if isinstance(exc, APIConnectionError) and exc.request_sent:
+        return Failure("kv_no_answer", CallStatus.UNKNOWN)
+    return Failure("kv_unreachable", CallStatus.FAILED)
 
 
 class CallService:
-    """Runs ``/call`` end to end; every user mistake and service failure becomes a reply."""
+    """Runs ``/call`` end to end; every user mistake and service failure becomes one reply."""
 
     def __init__(
         self,
@@ -121,6 +154,7 @@ class CallService:
         settings: CallSettings,
         bot_username: str,
         remember_secret: Callable[[str], None] = lambda secret: None,
+        records: RecordKeeper | None = None,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -128,12 +162,15 @@ class CallService:
         self.settings = settings
         self.bot_username = bot_username
         self.remember_secret = remember_secret
+        self.records = records or RecordKeeper(store)
 
     @property
     def start_link(self) -> str:
         return f"https://t.me/{self.bot_username}?start=call"
 
     async def handle(self, request: CallRequest) -> CallReport:
+        """Run one ``/call``. Raises only :class:`StoreUnavailable`, and only before any reply
+        was sent or any money spent."""
         caller = await self.store.get_user(request.caller.telegram_id)
         if caller is None:
             caller = await self.store.upsert_user(request.caller)
@@ -157,39 +194,72 @@ class CallService:
             max_duration=duration,
             quotas=self.settings.quotas,
         )
-        if claim.duplicate:
-            logger.info("message %s/%s already placed a call", request.chat_id, request.message_id)
-            return CallReport("duplicate")
-        if claim.row_id is None:
-            assert claim.quota is not None and claim.retry_at is not None
-            key = "quota_minute" if claim.quota.window == 60 else "quota_day"
-            wait = (claim.retry_at - utcnow()).total_seconds()
-            await self._reply(
-                request, t(lang, key, limit=claim.quota.limit, wait=format_wait(wait, lang))
-            )
-            return CallReport("refused", key)
-        row_id = claim.row_id
-
+        match claim:
+            case Duplicate():
+                logger.info(
+                    "message %s/%s already placed a call", request.chat_id, request.message_id
+                )
+                return CallReport("duplicate")
+            case OverQuota(quota=quota, retry_at=retry_at):
+                key = "quota_minute" if quota.window == 60 else "quota_day"
+                wait = format_wait((retry_at - utcnow()).total_seconds(), lang)
+                await self._reply(request, t(lang, key, limit=quota.limit, wait=wait))
+                return CallReport("refused", key)
+            case Claimed(row_id=row_id):
+                pass
+        # From here on money may be spent: nothing below raises, every path answers once.
         try:
             call = await self.kavenegar.calls.create(
                 caller=_participant(caller), receptor=_participant(callee), max_duration=duration
             )
         except KavenegarError as exc:
-            key, status = classify_failure(exc)
-            logger.warning("call %s not placed (%s): %r", row_id, status, exc)
-            await self.store.finish_call(row_id, status=status, error=str(exc))
-            reason = "?"
-            if isinstance(exc, APIStatusError):
-                reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
-            await self._reply(request, t(lang, key, reason=reason))
-            return CallReport("failed", key, call_row_id=row_id)
+            return await self._failed(request, lang, row_id, exc)
+        return await self._deliver(request, lang, row_id, caller, callee, call)
 
-        await self.store.finish_call(row_id, status="created", kavenegar_call_id=call.id)
-        logger.info("call %s created as %s", row_id, call.id)
+    async def _failed(
+        self, request: CallRequest, lang: str, row_id: int, exc: KavenegarError
+    ) -> CallReport:
+        failure = classify_failure(exc)
+        logger.warning("call %s not placed (%s): %r", row_id, failure.status, exc)
+        await self.records.finish(row_id, status=failure.status, error=str(exc))
+        reason = "?"
+        if isinstance(exc, APIStatusError):
+            reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
+        wait = t(lang, "wait_a_minute")
+        if isinstance(exc, RateLimitError) and exc.retry_after:
+            wait = format_wait(exc.retry_after, lang)
+        await self._reply(request, t(lang, failure.key, reason=reason, wait=wait))
+        return CallReport("failed", failure.key, call_row_id=row_id)
+
+    async def _deliver(
+        self,
+        request: CallRequest,
+        lang: str,
+        row_id: int,
+        caller: UserRecord,
+        callee: UserRecord,
+        call: Call,
+    ) -> CallReport:
         caller_token = call.caller.access_token or ""
         callee_token = call.receptor.access_token or ""
+        if not caller_token or not callee_token:
+            # A call without a token for someone cannot be joined: a Kavenegar fault.
+            missing = [p for p, tok in ((caller, caller_token), (callee, callee_token)) if not tok]
+            logger.warning(
+                "call %s (%s) came without a token for %d people", row_id, call.id, len(missing)
+            )
+            await self.records.finish(
+                row_id,
+                status=CallStatus.CREATED,
+                kavenegar_call_id=call.id,
+                error="no accessToken for " + ", ".join(p.kavenegar_username for p in missing),
+            )
+            names = ", ".join(p.display_name for p in missing)
+            await self._reply(request, t(lang, "kv_no_token", names=names))
+            return CallReport("failed", "kv_no_token", call_row_id=row_id, call_id=call.id)
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
+        logger.info("call %s created as %s", row_id, call.id)
         caller_delivery, callee_delivery = await asyncio.gather(
             self.messenger.send(
                 caller.telegram_id, self._token_message(caller, callee, call.id, caller_token, True)
@@ -199,12 +269,19 @@ class CallService:
                 self._token_message(callee, caller, call.id, callee_token, False),
             ),
         )
-        await self.store.record_deliveries(
-            row_id, caller=caller_delivery.value, callee=callee_delivery.value
+        await self.records.finish(
+            row_id,
+            status=CallStatus.CREATED,
+            kavenegar_call_id=call.id,
+            caller_delivery=caller_delivery.value,
+            callee_delivery=callee_delivery.value,
         )
         for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
             if delivery.unreachable:
-                await self.store.set_dm_open(person.telegram_id, False)
+                try:
+                    await self.store.set_dm_open(person.telegram_id, False)
+                except StoreUnavailable:
+                    logger.warning("could not mark %s unreachable", person.telegram_id)
         await self._notify(request, lang, caller, callee, caller_delivery, callee_delivery)
         return CallReport(
             "placed",
@@ -219,7 +296,7 @@ class CallService:
         try:
             command = parse_call(request.args_text, request.mentions, request.reply_to)
         except CallParseError as exc:
-            raise _Refusal.from_parse_error(exc) from None
+            raise _Refusal.parse_error(exc) from None
         callee: UserRecord | None
         if command.callee is not None:
             profile = command.callee
@@ -241,11 +318,11 @@ class CallService:
             raise _Refusal("call_self")
         if callee.is_bot:
             raise _Refusal("call_bot")
-        if not caller.dm_open:
+        if not caller.reachable:
             raise _Refusal("call_caller_not_started", start_button=True)
         if callee.dnd or callee.uncallable:
             raise _Refusal("call_not_taking_calls", name=name)
-        if not callee.dm_open:
+        if not callee.reachable:
             raise _Refusal("call_callee_not_started", start_button=True, name=name)
         duration = command.duration or self.settings.default_max_duration
         if duration > self.settings.max_duration_limit:
@@ -269,7 +346,7 @@ class CallService:
             buttons: tuple[Button, ...] = (Button(t(lang, "button_join"), url),)
         else:
             how, buttons = t(lang, "token_how_to_join"), ()
-        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons)
+        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons, carries_secret=True)
 
     async def _notify(
         self,
@@ -311,6 +388,6 @@ def _participant(user: UserRecord) -> Participant:
     platform = user.platform if user.platform in ("ios", "android") else None
     return Participant(
         username=user.kavenegar_username,
-        display_name=user.display_name[:DISPLAY_NAME_MAX],
+        display_name=user.name[:DISPLAY_NAME_MAX],
         platform=platform,
     )

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from .messages import Delivery, OutgoingMessage
-from .texts import plain
+from .texts import fit, plain
 
 __all__ = ["TelegramMessenger", "classify_forbidden", "retry_after_seconds"]
 
@@ -66,8 +66,8 @@ class TelegramMessenger:
             if message.reply_to_message_id is not None
             else None
         )
-        text: str = message.html
-        parse_mode: str | None = ParseMode.HTML
+        text, is_html = fit(message.html)
+        parse_mode: str | None = ParseMode.HTML if is_html else None
         flood_waits = 0
         while True:
             try:
@@ -93,7 +93,7 @@ class TelegramMessenger:
             except BadRequest as exc:
                 if "parse entities" in exc.message.lower() and parse_mode is not None:
                     logger.warning("chat %s: HTML refused (%s); sending plain text", chat_id, exc)
-                    text, parse_mode = plain(message.html), None
+                    text, parse_mode = fit(plain(message.html))[0], None
                     continue
                 if "chat not found" in exc.message.lower():
                     return Delivery.NOT_STARTED

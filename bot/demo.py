@@ -8,6 +8,7 @@ the checks at the end prove each access token reached only its owner's private c
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import textwrap
@@ -17,8 +18,10 @@ from pathlib import Path
 from kavenegar import KavenegarClient
 from kavenegar.sandbox import KavenegarSandbox
 
-from .app import build_application, started
+from .app import build_bot
 from .config import Settings
+from .people import FSI, PDI
+from .runtime import running
 from .simulator import TelegramSimulator
 
 BOT_TOKEN = "424242:DEMO-bot-token-not-a-real-secret-000"
@@ -31,7 +34,8 @@ def show(tg: TelegramSimulator, chat_id: int, title: str) -> None:
     print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
     for entry in tg.transcript(chat_id):
         who = "🤖 bot" if entry.author == tg.state.bot.first_name else f"👤 {entry.author}"
-        body = textwrap.indent(entry.text, " " * 11).lstrip()
+        text = entry.text.replace(FSI, "").replace(PDI, "")  # invisible name isolates
+        body = textwrap.indent(text, " " * 11).lstrip()
         print(f"{who:<10} {body}")
         for url in entry.buttons:
             print(f"{'':<10} [button] {url}")
@@ -54,7 +58,7 @@ async def demo(workdir: Path) -> bool:
             database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
             join_url_template="https://app.example.com/call/{call_id}/{access_token}",
         )
-        async with started(build_application(settings)):
+        async with running(build_bot(settings), poll_timeout=1.0):
             for user in (ALICE, BOB):
                 await tg.user_sends(user, "/start")
                 await tg.wait_until(_has_message(tg, user), what="a welcome")
@@ -109,6 +113,7 @@ def _only_in(tg: TelegramSimulator, token: str, owner: int) -> bool:
 
 
 def main() -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # see the bot package's docstring
     with tempfile.TemporaryDirectory(prefix="kavenegar-bot-demo-") as workdir:
         try:
             ok = asyncio.run(asyncio.wait_for(demo(Path(workdir)), DEADLINE))

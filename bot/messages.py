@@ -19,9 +19,13 @@ class Button:
 
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """A message to send: HTML text, link buttons, the message it answers, if any."""
+
     html: str
     buttons: tuple[Button, ...] = ()
     reply_to_message_id: int | None = None
+    #: It holds an access token: it goes to its owner's private chat only, ahead of other sends.
+    carries_secret: bool = False
 
 
 class Delivery(StrEnum):

@@ -12,9 +12,24 @@ import html
 import math
 import re
 
-__all__ = ["DEFAULT_LANGUAGE", "TEXTS", "format_wait", "pick_language", "plain", "t"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "MESSAGE_MAX",
+    "TEXTS",
+    "fit",
+    "format_wait",
+    "pick_language",
+    "plain",
+    "t",
+    "utf16_length",
+]
 
 DEFAULT_LANGUAGE = "en"
+#: Telegram's limit for a message's text, after entities are parsed.
+MESSAGE_MAX = 4096
+#: The longest value inserted into a text; longer ones are cut with "…".
+VALUE_MAX = 300
+_WHOLE = frozenset({"access_token", "call_id"})
 
 EN: dict[str, str] = {
     "welcome": (
@@ -26,17 +41,29 @@ EN: dict[str, str] = {
         "app within one minute.\n\n"
         "Tell me your phone with /platform ios or /platform android."
     ),
-    "help": (
-        "<b>Commands</b>\n"
-        "/call @username [length] – call someone (or reply to their message with /call)\n"
-        "/whoami – your Kavenegar username and platform\n"
-        "/platform ios|android|none – the phone you join calls from\n"
-        "/start – sign up, so people can call you\n"
-        "/dnd on|off – stop or resume receiving calls\n"
-        "/forget – delete what I know about you\n\n"
+    "help_title": "<b>Commands</b>",
+    "help_admin_title": "<b>Admin commands</b>",
+    "help_footer": (
         "A length is like 90s, 10m or 1h (at most {max_minutes} minutes; default "
         "{default_minutes}). A call waits one minute for both of you to join."
     ),
+    "cmd_call": "call someone (or reply to their message with /call)",
+    "cmd_help": "how to use this bot",
+    "cmd_start": "sign up, so people can call you",
+    "cmd_whoami": "your Kavenegar username and platform",
+    "cmd_platform": "the phone you join calls from",
+    "cmd_dnd": "stop or resume receiving calls",
+    "cmd_forget": "delete what I know about you",
+    "cmd_allow": "allow this group, or a person or chat by id",
+    "cmd_deny": "deny this group, or a person or chat by id",
+    "cmd_access": "who may use the bot",
+    "cmd_uncallable": "mark a person uncallable (reply, id or @username)",
+    "cmd_callable": "make a person callable again",
+    "store_unavailable": (
+        "I can't reach my records right now, so I can't do that. Please try again in a minute."
+    ),
+    "internal_error": "Something went wrong on my side. Please try again in a minute.",
+    "whoami_unknown": "I don't know you yet: press /start in a private chat with me.",
     "start_in_group": "To sign up, open a private chat with me and press Start.",
     "whoami": (
         "Your Kavenegar username: <code>{kv_username}</code>\n"
@@ -79,7 +106,16 @@ EN: dict[str, str] = {
         "Kavenegar rejected this bot's credentials, so I can't place calls. "
         "Please tell the bot's admin."
     ),
-    "kv_busy": "Kavenegar is busy or down right now. Please try again in a minute.",
+    "kv_busy": "Kavenegar is busy or down right now. Please try again in {wait}.",
+    "kv_server_error": (
+        "Kavenegar had a problem while placing the call, so it may or may not exist. "
+        "Please wait a minute before you try again."
+    ),
+    "kv_no_token": (
+        "Kavenegar created the call but sent no access token for {names}, so it can't be "
+        "joined. Please wait a minute before you try again."
+    ),
+    "wait_a_minute": "a minute",
     "kv_refused": "Kavenegar refused the call ({reason}). Please check and try again.",
     "kv_no_answer": (
         "Kavenegar didn't answer in time, so I don't know whether the call was placed. "
@@ -166,17 +202,30 @@ FA: dict[str, str] = {
         "تماس شوید.\n\n"
         "گوشی‌تان را با /platform ios یا /platform android به من بگویید."
     ),
-    "help": (
-        "<b>دستورها</b>\n"
-        "/call @username [مدت] – تماس با یک نفر (یا پاسخ با /call روی پیام او)\n"
-        "/whoami – نام کاربری کاوه‌نگار و پلتفرم شما\n"
-        "/platform ios|android|none – گوشی‌ای که با آن وارد تماس می‌شوید\n"
-        "/start – ثبت‌نام، تا دیگران بتوانند با شما تماس بگیرند\n"
-        "/dnd on|off – توقف یا ادامهٔ دریافت تماس\n"
-        "/forget – حذف آنچه از شما می‌دانم\n\n"
+    "help_title": "<b>دستورها</b>",
+    "help_admin_title": "<b>دستورهای مدیر</b>",
+    "help_footer": (
         "مدت مثل 90s، 10m یا 1h است (حداکثر {max_minutes} دقیقه؛ پیش‌فرض {default_minutes}). "
         "هر تماس یک دقیقه منتظر ورود هر دو نفر می‌ماند."
     ),
+    "cmd_call": "تماس با یک نفر (یا پاسخ با /call روی پیام او)",
+    "cmd_help": "راهنمای ربات",
+    "cmd_start": "ثبت‌نام، تا دیگران بتوانند با شما تماس بگیرند",
+    "cmd_whoami": "نام کاربری کاوه‌نگار و پلتفرم شما",
+    "cmd_platform": "گوشی‌ای که با آن وارد تماس می‌شوید",
+    "cmd_dnd": "توقف یا ادامهٔ دریافت تماس",
+    "cmd_forget": "حذف آنچه از شما می‌دانم",
+    "cmd_allow": "مجاز کردن این گروه، یا شخص یا گفت‌وگویی با شناسه",
+    "cmd_deny": "ممنوع کردن این گروه، یا شخص یا گفت‌وگویی با شناسه",
+    "cmd_access": "چه کسانی می‌توانند از ربات استفاده کنند",
+    "cmd_uncallable": "غیرقابل تماس کردن یک شخص (پاسخ، شناسه یا @username)",
+    "cmd_callable": "قابل تماس کردن دوبارهٔ یک شخص",
+    "store_unavailable": (
+        "الان به سوابقم دسترسی ندارم، پس نمی‌توانم این کار را انجام دهم. "
+        "لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید."
+    ),
+    "internal_error": "مشکلی در سمت من پیش آمد. لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید.",
+    "whoami_unknown": "هنوز شما را نمی‌شناسم: در گفت‌وگوی خصوصی با من /start را بزنید.",
     "start_in_group": "برای ثبت‌نام، گفت‌وگوی خصوصی با من را باز کنید و Start را بزنید.",
     "whoami": (
         "نام کاربری کاوه‌نگار شما: <code>{kv_username}</code>\n"
@@ -221,7 +270,16 @@ FA: dict[str, str] = {
         "کاوه‌نگار اعتبارنامهٔ این ربات را نپذیرفت، پس نمی‌توانم تماس برقرار کنم. "
         "لطفاً به مدیر ربات خبر دهید."
     ),
-    "kv_busy": "کاوه‌نگار الان شلوغ است یا در دسترس نیست. لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید.",
+    "kv_busy": "کاوه‌نگار الان شلوغ است یا در دسترس نیست. لطفاً {wait} دیگر دوباره امتحان کنید.",
+    "kv_server_error": (
+        "کاوه‌نگار هنگام برقراری تماس دچار مشکل شد، پس شاید تماس ساخته شده باشد. "
+        "لطفاً پیش از تلاش دوباره یک دقیقه صبر کنید."
+    ),
+    "kv_no_token": (
+        "کاوه‌نگار تماس را ساخت اما برای {names} توکن دسترسی نفرستاد، پس نمی‌توان وارد آن شد. "
+        "لطفاً پیش از تلاش دوباره یک دقیقه صبر کنید."
+    ),
+    "wait_a_minute": "یک دقیقه",
     "kv_refused": "کاوه‌نگار تماس را نپذیرفت ({reason}). لطفاً بررسی کنید و دوباره امتحان کنید.",
     "kv_no_answer": (
         "کاوه‌نگار به‌موقع پاسخ نداد، پس نمی‌دانم تماس برقرار شد یا نه. "
@@ -315,9 +373,39 @@ def pick_language(language_code: str | None) -> str:
 
 
 def t(lang: str, key: str, **params: object) -> str:
-    """The text ``key`` in ``lang`` (English if missing), with every value HTML-escaped."""
+    """The text ``key`` in ``lang`` (English if missing), with every value HTML-escaped.
+
+    Inserted values are cut to :data:`VALUE_MAX` characters (a 5,000-character reason from
+    Kavenegar must not push the message over Telegram's limit), except the call id and access
+    token, which are only useful whole.
+    """
     template = TEXTS.get(lang, EN).get(key) or EN[key]
-    return template.format(**{k: html.escape(str(v), quote=False) for k, v in params.items()})
+    return template.format(
+        **{k: html.escape(_cut(k, str(v)), quote=False) for k, v in params.items()}
+    )
+
+
+def _cut(key: str, value: str) -> str:
+    if key in _WHOLE or len(value) <= VALUE_MAX:
+        return value
+    return value[: VALUE_MAX - 1] + "…"
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(html_text: str, limit: int = MESSAGE_MAX) -> tuple[str, bool]:
+    """``(text, is_html)`` that Telegram accepts: the HTML itself when its visible text is within
+    ``limit``; otherwise the plain text, cut to the limit (a message is cut, never dropped)."""
+    visible = plain(html_text)
+    if utf16_length(visible) <= limit:
+        return html_text, True
+    cut = visible
+    while utf16_length(cut) > limit - 1:
+        cut = cut[: -max(1, (utf16_length(cut) - limit + 1) // 2)]
+    return cut + "…", False
 
 
 def format_wait(seconds: float, lang: str) -> str:

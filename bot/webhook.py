@@ -14,28 +14,24 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
 from .config import Settings
+from .ptb import PTBApp
 from .services import Services
 
-__all__ = ["SECRET_HEADER", "serving_webhook"]
+__all__ = ["SECRET_HEADER", "build_web_app", "webhook_server"]
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-APP_KEY = web.AppKey("ptb_app", object)
 
 
-def build_web_app(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
-) -> web.Application:
+def build_web_app(app: PTBApp, services: Services, settings: Settings) -> web.Application:
+    """The aiohttp app: ``POST <webhook path>`` for updates, ``GET /healthz`` for probes."""
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value().encode()
-    services: Services = app.bot_data["services"]
 
     async def take_update(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -62,34 +58,25 @@ def build_web_app(
 
 
 @asynccontextmanager
-async def serving_webhook(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+async def webhook_server(
+    app: PTBApp, services: Services, settings: Settings
 ) -> AsyncIterator[web.AppRunner]:
-    """Start the bot in webhook mode; on exit, stop taking updates, then finish the ones taken."""
+    """Serve the webhook and register it with Telegram; on exit, stop taking updates."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    await app.initialize()
+    runner = web.AppRunner(
+        build_web_app(app, services, settings), access_log=None, shutdown_timeout=5
+    )
+    await runner.setup()
     try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        runner = web.AppRunner(build_web_app(app, settings), access_log=None, shutdown_timeout=5)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
-            await app.bot.set_webhook(
-                settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=Update.ALL_TYPES,
-            )
-            logger.info(
-                "webhook mode: listening on %s:%s", settings.webhook_listen, settings.webhook_port
-            )
-            yield runner
-        finally:
-            await runner.cleanup()
-            if app.running:
-                await app.stop()  # waits for the updates already taken
+        await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+        logger.info(
+            "webhook mode: listening on %s:%s", settings.webhook_listen, settings.webhook_port
+        )
+        yield runner
     finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await runner.cleanup()

@@ -8,7 +8,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from .helpers import free_port
+
+# The entry points opt in to python-telegram-bot's timedelta values; the tests run the same way.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 
 def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)
@@ -25,12 +29,6 @@ def _pg_bin(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +51,7 @@ def postgres_server() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="kcb-pg-"))
     if prefix:
         shutil.chown(root, user="postgres", group="postgres")
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     run = lambda *cmd: subprocess.run(  # noqa: E731
         [*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update
-from telegram.ext import ContextTypes
+from telegram import Message, MessageEntity
 
 from ..calls import CallRequest
 from ..parsing import Mention
-from ..storage import UserProfile
-from .common import Handler, profile_of
+from ..people import UserProfile
+from .base import Command, Invocation, profile_of
 
 
 def call_request_from(message: Message, caller: UserProfile) -> CallRequest:
@@ -42,9 +41,9 @@ def call_request_from(message: Message, caller: UserProfile) -> CallRequest:
     )
 
 
-class Call(Handler):
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
-            return
-        await self.services.calls.handle(call_request_from(message, profile_of(user)))
+class Call(Command):
+    """The call service answers for itself (refusals, faults, the notice)."""
+
+    async def run(self, invocation: Invocation) -> None:
+        request = call_request_from(invocation.message, invocation.sender)
+        await self.services.calls.handle(request)

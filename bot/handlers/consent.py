@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
-from ..texts import pick_language, t
-from .common import Handler, reply_html
+from .base import Command, Invocation
 
 SWITCH = {"on": True, "off": False}
 
 
-class DoNotDisturb(Handler):
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
-            return
-        lang = pick_language(user.language_code)
-        args = [a.lower() for a in context.args or []]
+class DoNotDisturb(Command):
+    async def run(self, invocation: Invocation) -> None:
+        args = [a.lower() for a in invocation.args]
+        store = self.services.store
+        user_id = invocation.sender.telegram_id
         if len(args) != 1 or args[0] not in SWITCH:
-            record = await self.services.store.get_user(user.id)
+            record = await store.get_user(user_id)
             state = "dnd_state_on" if record and record.dnd else "dnd_state_off"
-            await reply_html(message, t(lang, "dnd_usage", state=t(lang, state)))
+            text = invocation.text("dnd_usage", state=invocation.text(state))
+            await self.reply(invocation, text)
             return
         dnd = SWITCH[args[0]]
-        await self.services.store.set_dnd(user.id, dnd)
-        await reply_html(message, t(lang, "dnd_on" if dnd else "dnd_off"))
+        await store.set_dnd(user_id, dnd)
+        await self.reply(invocation, invocation.text("dnd_on" if dnd else "dnd_off"))
 
 
-class Forget(Handler):
-    """Delete the person's record now: they cannot be called until they /start again."""
+class Forget(Command):
+    """Delete the person's record now: they cannot be called until they press Start again."""
 
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
-            return
-        await self.services.store.forget_user(user.id)
-        await reply_html(message, t(pick_language(user.language_code), "forget_done"))
+    async def run(self, invocation: Invocation) -> None:
+        await self.services.store.forget_user(invocation.sender.telegram_id)
+        await self.reply(invocation, invocation.text("forget_done"))

@@ -2,90 +2,72 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import ContextTypes
-
-from ..texts import pick_language, t
-from .common import Handler, reply_html
+from ..messages import Button
+from .base import Command, Invocation
 
 PLATFORMS = {"ios": "ios", "android": "android", "none": None, "off": None}
 
 
-class Start(Handler):
-    """Register the user (the tracker marked them reachable) and explain the bot."""
+class Start(Command):
+    """Sign the person up: pressing Start is their consent to be called; explain the bot."""
 
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user, chat = update.message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
+    async def run(self, invocation: Invocation) -> None:
+        if not invocation.private:
+            link = f"https://t.me/{self.services.bot_username}?start=group"
+            button = Button(invocation.text("button_start"), link)
+            await self.reply(invocation, invocation.text("start_in_group"), (button,))
             return
-        lang = pick_language(user.language_code)
-        if chat.type != ChatType.PRIVATE:
-            link = f"https://t.me/{context.bot.username}?start=group"
-            await reply_html(
-                message, t(lang, "start_in_group"), button=(t(lang, "button_start"), link)
-            )
-            return
-        record = await self.services.store.get_user(user.id)
-        kv_username = record.kavenegar_username if record else ""
-        await reply_html(message, t(lang, "welcome", name=user.first_name, kv_username=kv_username))
-
-
-class Help(Handler):
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
-            return
-        settings = self.services.settings
-        text = t(
-            pick_language(user.language_code),
-            "help",
-            max_minutes=settings.max_duration_limit // 60,
-            default_minutes=settings.default_max_duration // 60,
+        record = await self.services.store.upsert_user(
+            invocation.sender, dm_open=True, started=True
         )
-        await reply_html(message, text)
+        await self.reply(
+            invocation,
+            invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username),
+        )
 
 
-class WhoAmI(Handler):
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
+class Help(Command):
+    async def run(self, invocation: Invocation) -> None:
+        from ..commands import help_text  # the command table lists this handler
+
+        is_admin = self.services.access.is_admin(invocation.sender.telegram_id)
+        await self.reply(invocation, help_text(invocation.lang, self.services.settings, is_admin))
+
+
+class WhoAmI(Command):
+    async def run(self, invocation: Invocation) -> None:
+        record = await self.services.store.get_user(invocation.sender.telegram_id)
+        if record is None:  # forgotten a moment ago, or the store lost the row
+            await self.reply(invocation, invocation.text("whoami_unknown"))
             return
-        lang = pick_language(user.language_code)
-        record = await self.services.store.get_user(user.id)
-        if record is None:
-            return
-        await reply_html(
-            message,
-            t(
-                lang,
+        await self.reply(
+            invocation,
+            invocation.text(
                 "whoami",
                 kv_username=record.kavenegar_username,
-                platform=record.platform or t(lang, "platform_not_set"),
-                reachable=t(lang, "reachable_yes" if record.dm_open else "reachable_no"),
-                taking=t(lang, "dnd_state_on" if record.dnd else "dnd_state_off"),
+                platform=record.platform or invocation.text("platform_not_set"),
+                reachable=invocation.text("reachable_yes" if record.reachable else "reachable_no"),
+                taking=invocation.text("dnd_state_on" if record.dnd else "dnd_state_off"),
             ),
         )
 
 
-class Platform(Handler):
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user = update.message, update.effective_user
-        if message is None or user is None:
-            return
-        lang = pick_language(user.language_code)
-        args = context.args or []
+class Platform(Command):
+    async def run(self, invocation: Invocation) -> None:
+        args = invocation.args
         choice = args[0].lower() if len(args) == 1 else ""
+        store = self.services.store
         if choice not in PLATFORMS:
-            record = await self.services.store.get_user(user.id)
+            record = await store.get_user(invocation.sender.telegram_id)
             current = record.platform if record and record.platform else None
-            await reply_html(
-                message, t(lang, "platform_usage", platform=current or t(lang, "platform_not_set"))
+            text = invocation.text(
+                "platform_usage", platform=current or invocation.text("platform_not_set")
             )
+            await self.reply(invocation, text)
             return
         platform = PLATFORMS[choice]
-        await self.services.store.set_platform(user.id, platform)
+        await store.set_platform(invocation.sender.telegram_id, platform)
         if platform is None:
-            await reply_html(message, t(lang, "platform_cleared"))
+            await self.reply(invocation, invocation.text("platform_cleared"))
         else:
-            await reply_html(message, t(lang, "platform_set", platform=platform))
+            await self.reply(invocation, invocation.text("platform_set", platform=platform))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
-__all__ = ["FIRST_REVISION", "HEAD", "alembic_config", "upgrade"]
+__all__ = [
+    "FIRST_REVISION",
+    "HEAD",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]
 
 FIRST_REVISION = "0001"
 HEAD = "head"
@@ -33,3 +43,14 @@ def upgrade(connection: Connection, revision: str = HEAD) -> None:
     if "users" in tables and "alembic_version" not in tables:
         command.stamp(config, FIRST_REVISION)
     command.upgrade(config, revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The revision this release's schema is at."""
+    return ScriptDirectory(str(Path(__file__).parent)).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database says it is at (None: not managed by these migrations)."""
+    return MigrationContext.configure(connection).get_current_revision()

@@ -1,138 +1,78 @@
-"""All SQL lives here: SQLAlchemy 2 Core on an async engine, SQLite or PostgreSQL by URL.
+"""The queries: intent-named methods over one async engine, SQLite or PostgreSQL by URL.
 
-``users`` maps a Telegram user to a stable Kavenegar username and remembers what we last saw of
-them, with their consent flags. ``calls`` records every attempt to place a call; its unique key on
-(chat_id, message_id) is taken *before* Kavenegar is asked, so one Telegram message creates at
-most one call whatever happens (edits, redelivered updates, two replicas, retries), and the
-per-user quotas are counted from it in the same transaction. ``access_rules`` holds the
-allow/deny decisions admins make at run time; ``access_notices`` remembers which chats were
-already told they are not allowed; ``processed_updates`` lets exactly one replica handle each
-Telegram update. Access tokens are never stored.
-
-The schema is managed by Alembic (``bot/migrations``); :meth:`Store.open` upgrades it.
+Every method turns a database that cannot be reached, is locked, is full or is read-only into
+:class:`StoreUnavailable`, so callers handle one exception and never see SQLAlchemy's. Timeouts
+are short (5 s to connect or to wait for a lock) so a command is answered within seconds even
+when the database is gone. The schema is managed by Alembic (``bot/migrations``); :meth:`Store.open`
+upgrades it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-    delete,
-    event,
-    false,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import delete, event, exists, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    TimeoutError as PoolTimeout,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = [
-    "AccessRule",
-    "CallRecord",
-    "Claim",
-    "Quota",
-    "Store",
-    "UserProfile",
-    "UserRecord",
-    "metadata",
-]
+from ..people import UserProfile, UserRecord
+from ..records import (
+    AccessRule,
+    CallRecord,
+    CallStatus,
+    Claim,
+    Claimed,
+    Duplicate,
+    OverQuota,
+    Quota,
+    RuleKind,
+)
+from .tables import (
+    ERROR_MAX,
+    LANGUAGE_MAX,
+    NAME_MAX,
+    USERNAME_MAX,
+    access_notices,
+    access_rules,
+    calls,
+    heartbeat,
+    processed_updates,
+    uncallable_people,
+    users,
+)
+
+__all__ = ["Store", "StoreUnavailable", "utcnow"]
 
 logger = logging.getLogger(__name__)
-metadata = MetaData()
-
-users = Table(
-    "users",
-    metadata,
-    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("username", String(64), nullable=True, index=True),  # lower-cased, without "@"
-    Column("first_name", String(256), nullable=False),
-    Column("last_name", String(256), nullable=True),
-    Column("language_code", String(16), nullable=True),
-    Column("is_bot", Boolean, nullable=False, default=False),
-    Column("kavenegar_username", String(50), nullable=False, unique=True),
-    Column("platform", String(16), nullable=True),
-    # True once the user pressed Start in private (the bot may write to them); False again
-    # when Telegram refuses a private message (blocked, deactivated).
-    Column("dm_open", Boolean, nullable=False, default=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    # The person asked not to receive calls (/dnd on).
-    Column("dnd", Boolean, nullable=False, default=False, server_default=false()),
-    # An admin marked the person uncallable.
-    Column("uncallable", Boolean, nullable=False, default=False, server_default=false()),
-)
-
-calls = Table(
-    "calls",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("chat_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
-    Column("caller_id", BigInteger, nullable=False, index=True),
-    Column("callee_id", BigInteger, nullable=False),
-    Column("max_duration", Integer, nullable=False),
-    # pending -> created | failed | unknown (no answer: the call may exist)
-    Column("status", String(16), nullable=False),
-    Column("kavenegar_call_id", String(64), nullable=True),
-    Column("error", String(200), nullable=True),
-    Column("caller_delivery", String(32), nullable=True),
-    Column("callee_delivery", String(32), nullable=True),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
-    Index("ix_calls_caller_created", "caller_id", "created_at"),
-)
-
-access_rules = Table(
-    "access_rules",
-    metadata,
-    Column("kind", String(8), primary_key=True),  # "user" or "chat"
-    Column("subject_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("allowed", Boolean, nullable=False),
-    Column("changed_by", BigInteger, nullable=True),
-    Column("changed_at", DateTime, nullable=False),
-)
-
-access_notices = Table(
-    "access_notices",
-    metadata,
-    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("noticed_at", DateTime, nullable=False),
-)
-
-processed_updates = Table(
-    "processed_updates",
-    metadata,
-    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("claimed_at", DateTime, nullable=False, index=True),
-)
 
 #: How long processed update ids are remembered (Telegram redelivers within hours, not days).
 UPDATE_MEMORY = timedelta(days=2)
-
-#: Calls that count against a quota: placed, possibly placed, or being placed.
-QUOTA_STATUSES = ("pending", "created", "unknown")
+#: Seconds to connect, or to wait for another writer's lock, before calling the store unavailable.
+STORE_TIMEOUT = 5
+_QUOTA_STATUSES = [s.value for s in CallStatus if s.counts_against_quota]
 _MIGRATION_LOCK = 7_243_001  # pg_advisory_xact_lock key: one replica migrates at a time
 _LOCK_STRIPES = 64
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used right now (down, locked, full, read-only); try again later."""
 
 
 def utcnow() -> datetime:
@@ -140,91 +80,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def display_name(first_name: str, last_name: str | None, telegram_id: int) -> str:
-    """ "First Last" as Telegram shows it; the id when both are empty."""
-    return " ".join(p for p in (first_name, last_name) if p) or str(telegram_id)
+def _guarded(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Turn "the database is not usable" errors into :class:`StoreUnavailable`."""
 
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except IntegrityError:
+            raise
+        except (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"{type(exc).__name__} in {method.__name__}") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"connection lost in {method.__name__}") from exc
+            raise
 
-@dataclass(frozen=True)
-class UserProfile:
-    """What a Telegram update tells us about its sender."""
-
-    telegram_id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = None
-    is_bot: bool = False
-
-    @property
-    def display_name(self) -> str:
-        return display_name(self.first_name, self.last_name, self.telegram_id)
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    """A known user."""
-
-    telegram_id: int
-    first_name: str
-    last_name: str | None
-    username: str | None
-    language_code: str | None
-    is_bot: bool
-    kavenegar_username: str
-    platform: str | None
-    dm_open: bool
-    dnd: bool = False
-    uncallable: bool = False
-
-    @property
-    def display_name(self) -> str:
-        return display_name(self.first_name, self.last_name, self.telegram_id)
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One attempt to place a call."""
-
-    id: int
-    chat_id: int
-    message_id: int
-    caller_id: int
-    callee_id: int
-    max_duration: int
-    status: str
-    kavenegar_call_id: str | None
-    error: str | None
-    caller_delivery: str | None
-    callee_delivery: str | None
-
-
-@dataclass(frozen=True)
-class AccessRule:
-    """An admin's run-time decision: ``kind`` is "user" or "chat"."""
-
-    kind: str
-    subject_id: int
-    allowed: bool
-
-
-@dataclass(frozen=True)
-class Quota:
-    """At most ``limit`` calls per ``window`` seconds (0: unlimited)."""
-
-    limit: int
-    window: int
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The result of :meth:`Store.claim_call`: a row id, or why there is none."""
-
-    row_id: int | None = None
-    duplicate: bool = False
-    #: The quota that refused the call, and when the caller may call again.
-    quota: Quota | None = None
-    retry_at: datetime | None = None
+    return wrapper
 
 
 class Store:
@@ -244,9 +116,15 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"timeout": 30}
+            options["connect_args"] = {"timeout": STORE_TIMEOUT}
         else:
-            options.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            options.update(
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                pool_timeout=STORE_TIMEOUT,
+                connect_args={"timeout": STORE_TIMEOUT, "command_timeout": 2 * STORE_TIMEOUT},
+            )
         engine = create_async_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -254,58 +132,90 @@ class Store:
         await store.create_schema()
         return store
 
+    @_guarded
     async def create_schema(self) -> None:
         """Apply every pending migration; replicas starting together take turns (PostgreSQL)."""
-        from .migrations import upgrade
+        from ..migrations import upgrade
 
         async with self.engine.begin() as conn:
             if self._dialect == "postgresql":
                 await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
             await conn.run_sync(upgrade)
 
-    async def ping(self) -> bool:
-        """Whether the database answers."""
+    async def health(self) -> str | None:
+        """None when healthy; else one word: ``unreachable``, ``schema`` or ``readonly``.
+
+        Healthy means the database answers, its schema is at this release's revision, and it
+        takes a write (a one-row heartbeat), so a full disk or a dropped table is not "ok".
+        """
+        from ..migrations import current_revision, head_revision
+
         try:
             async with self.engine.connect() as conn:
-                await conn.execute(select(1))
+                revision = await conn.run_sync(current_revision)
         except Exception:
-            logger.warning("database ping failed", exc_info=True)
-            return False
-        return True
+            logger.warning("health check: the database does not answer", exc_info=True)
+            return "unreachable"
+        if revision != head_revision():
+            logger.warning("health check: schema at %s, expected %s", revision, head_revision())
+            return "schema"
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(self._upsert(heartbeat, ["id"], id=1, beat_at=utcnow()))
+        except Exception:
+            logger.warning("health check: the database refuses writes", exc_info=True)
+            return "readonly"
+        return None
+
+    async def ping(self) -> bool:
+        """Whether the database is healthy (see :meth:`health`)."""
+        return await self.health() is None
 
     async def close(self) -> None:
         await self.engine.dispose()
 
-    # -- users ---------------------------------------------------------------------------------
+    def _upsert(self, table: Any, keys: list[str], **values: Any) -> Any:
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+        changed = {k: v for k, v in values.items() if k not in keys}
+        return insert.values(**values).on_conflict_do_update(
+            index_elements=[table.c[k] for k in keys], set_=changed
+        )
+
+    # -- people --------------------------------------------------------------------------------
 
     def kavenegar_username_for(self, telegram_id: int) -> str:
         """Stable, unique, at most 50 characters: the prefix (<= 30) and the numeric id."""
         return f"{self.username_prefix}{telegram_id}"
 
-    async def upsert_user(self, profile: UserProfile, *, dm_open: bool | None = None) -> UserRecord:
+    @_guarded
+    async def upsert_user(
+        self, profile: UserProfile, *, dm_open: bool | None = None, started: bool | None = None
+    ) -> UserRecord:
         """Refresh what we know of a user, creating them (and their Kavenegar name) if new.
 
         A username moves with its owner: whoever held it before loses it, so ``@name`` lookups
-        stay unambiguous.
+        stay unambiguous. ``started=True`` records that they pressed Start (consent to calls).
         """
         now = utcnow()
-        username = profile.username.lower() if profile.username else None
+        username = profile.username.lower()[:USERNAME_MAX] if profile.username else None
         values: dict[str, Any] = {
-            "first_name": profile.first_name[:256],
-            "last_name": profile.last_name[:256] if profile.last_name else None,
+            "first_name": profile.first_name[:NAME_MAX],
+            "last_name": profile.last_name[:NAME_MAX] if profile.last_name else None,
             "username": username,
-            "language_code": profile.language_code,
+            "language_code": (profile.language_code or "")[:LANGUAGE_MAX] or None,
             "is_bot": profile.is_bot,
             "updated_at": now,
         }
         if dm_open is not None:
             values["dm_open"] = dm_open
+        if started is not None:
+            values["started"] = started
         insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(users)
         statement = insert.values(
             telegram_id=profile.telegram_id,
             kavenegar_username=self.kavenegar_username_for(profile.telegram_id),
             created_at=now,
-            **{"dm_open": False, **values},
+            **{"dm_open": False, "started": False, **values},
         ).on_conflict_do_update(index_elements=[users.c.telegram_id], set_=values)
         async with self.engine.begin() as conn:
             if username:
@@ -317,22 +227,22 @@ class Store:
                 )
             await conn.execute(statement)
             row = (
-                await conn.execute(select(users).where(users.c.telegram_id == profile.telegram_id))
+                await conn.execute(_user_query(users.c.telegram_id == profile.telegram_id))
             ).one()
         return _user(row)
 
+    @_guarded
     async def get_user(self, telegram_id: int) -> UserRecord | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(users).where(users.c.telegram_id == telegram_id))
-            ).first()
+            row = (await conn.execute(_user_query(users.c.telegram_id == telegram_id))).first()
         return None if row is None else _user(row)
 
+    @_guarded
     async def find_by_username(self, username: str) -> UserRecord | None:
         """Look up ``@name`` (case-insensitive, with or without the ``@``)."""
         name = username.removeprefix("@").lower()
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(users).where(users.c.username == name))).first()
+            row = (await conn.execute(_user_query(users.c.username == name))).first()
         return None if row is None else _user(row)
 
     async def set_platform(self, telegram_id: int, platform: str | None) -> None:
@@ -341,6 +251,10 @@ class Store:
     async def set_dm_open(self, telegram_id: int, dm_open: bool) -> None:
         await self._update_user(telegram_id, dm_open=dm_open)
 
+    async def set_dnd(self, telegram_id: int, dnd: bool) -> None:
+        await self._update_user(telegram_id, dnd=dnd)
+
+    @_guarded
     async def _update_user(self, telegram_id: int, **values: Any) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -349,44 +263,60 @@ class Store:
                 .values(updated_at=utcnow(), **values)
             )
 
-    async def set_dnd(self, telegram_id: int, dnd: bool) -> None:
-        await self._update_user(telegram_id, dnd=dnd)
-
-    async def set_uncallable(self, telegram_id: int, uncallable: bool) -> bool:
-        """Mark a known user (un)callable; False if we do not know them."""
+    @_guarded
+    async def set_uncallable(
+        self, telegram_id: int, uncallable: bool, *, changed_by: int | None = None
+    ) -> None:
+        """An admin's decision, kept by Telegram id: it outlives the person's record."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(users)
-                .where(users.c.telegram_id == telegram_id)
-                .values(uncallable=uncallable, updated_at=utcnow())
-            )
-        return bool(result.rowcount)
+            if uncallable:
+                await conn.execute(
+                    self._upsert(
+                        uncallable_people,
+                        ["telegram_id"],
+                        telegram_id=telegram_id,
+                        changed_by=changed_by,
+                        changed_at=utcnow(),
+                    )
+                )
+            else:
+                await conn.execute(
+                    delete(uncallable_people).where(uncallable_people.c.telegram_id == telegram_id)
+                )
 
+    @_guarded
     async def forget_user(self, telegram_id: int) -> bool:
-        """Delete a user's record (their call history keeps only numeric ids)."""
+        """Delete a user's record (their call history keeps only numeric ids).
+
+        Admins' decisions about them stay: they are about the Telegram account, not the record.
+        """
         async with self.engine.begin() as conn:
             result = await conn.execute(delete(users).where(users.c.telegram_id == telegram_id))
         return bool(result.rowcount)
 
     # -- access --------------------------------------------------------------------------------
 
+    @_guarded
     async def access_rules(self) -> list[AccessRule]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(access_rules))).all()
         return [AccessRule(r.kind, r.subject_id, r.allowed) for r in rows]
 
+    @_guarded
     async def set_access_rule(
-        self, kind: str, subject_id: int, allowed: bool, *, changed_by: int | None
+        self, kind: RuleKind, subject_id: int, allowed: bool, *, changed_by: int | None
     ) -> None:
         """Allow or deny a user or chat; allowing one forgets that it was told it was not."""
-        values = {"allowed": allowed, "changed_by": changed_by, "changed_at": utcnow()}
-        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(
-            access_rules
-        )
         async with self.engine.begin() as conn:
             await conn.execute(
-                insert.values(kind=kind, subject_id=subject_id, **values).on_conflict_do_update(
-                    index_elements=[access_rules.c.kind, access_rules.c.subject_id], set_=values
+                self._upsert(
+                    access_rules,
+                    ["kind", "subject_id"],
+                    kind=kind,
+                    subject_id=subject_id,
+                    allowed=allowed,
+                    changed_by=changed_by,
+                    changed_at=utcnow(),
                 )
             )
             if allowed:
@@ -394,6 +324,7 @@ class Store:
                     delete(access_notices).where(access_notices.c.chat_id == subject_id)
                 )
 
+    @_guarded
     async def first_access_notice(self, chat_id: int) -> bool:
         """True the first time a chat is told it may not use the bot; False afterwards."""
         try:
@@ -407,6 +338,7 @@ class Store:
 
     # -- updates -------------------------------------------------------------------------------
 
+    @_guarded
     async def claim_update(self, bot_id: int, update_id: int) -> bool:
         """True for the first replica to see this update; False for every later delivery."""
         now = utcnow()
@@ -429,6 +361,7 @@ class Store:
 
     # -- calls ---------------------------------------------------------------------------------
 
+    @_guarded
     async def claim_call(
         self,
         *,
@@ -448,17 +381,17 @@ class Store:
         async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
             if self._dialect == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
-            existing = await conn.execute(
+            taken = await conn.execute(
                 select(calls.c.id).where(
                     calls.c.chat_id == chat_id, calls.c.message_id == message_id
                 )
             )
-            if existing.first() is not None:
-                return Claim(duplicate=True)
+            if taken.first() is not None:
+                return Duplicate()
             for quota in quotas:
                 retry_at = await _quota_retry_at(conn, caller_id, quota, now)
                 if retry_at is not None:
-                    return Claim(quota=quota, retry_at=retry_at)
+                    return OverQuota(quota, retry_at)
             try:
                 async with conn.begin_nested():
                     result = await conn.execute(
@@ -469,68 +402,77 @@ class Store:
                             caller_id=caller_id,
                             callee_id=callee_id,
                             max_duration=max_duration,
-                            status="pending",
+                            status=CallStatus.PENDING.value,
                             created_at=now,
                             updated_at=now,
                         )
                         .returning(calls.c.id)
                     )
             except IntegrityError:  # another replica claimed it a moment ago
-                return Claim(duplicate=True)
-            return Claim(row_id=int(result.scalar_one()))
+                return Duplicate()
+            return Claimed(int(result.scalar_one()))
 
+    @_guarded
     async def finish_call(
         self,
         call_row_id: int,
         *,
-        status: str,
+        status: CallStatus,
         kavenegar_call_id: str | None = None,
         error: str | None = None,
+        caller_delivery: str | None = None,
+        callee_delivery: str | None = None,
     ) -> None:
+        """Record how a claimed call ended; deliveries too, when they are known."""
+        values: dict[str, Any] = {
+            "status": status.value,
+            "kavenegar_call_id": kavenegar_call_id,
+            "error": error[:ERROR_MAX] if error else None,
+            "updated_at": utcnow(),
+        }
+        if caller_delivery is not None:
+            values["caller_delivery"] = caller_delivery
+        if callee_delivery is not None:
+            values["callee_delivery"] = callee_delivery
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(calls)
-                .where(calls.c.id == call_row_id)
-                .values(
-                    status=status,
-                    kavenegar_call_id=kavenegar_call_id,
-                    error=error[:200] if error else None,
-                    updated_at=utcnow(),
-                )
-            )
+            await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
 
-    async def record_deliveries(self, call_row_id: int, *, caller: str, callee: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(calls)
-                .where(calls.c.id == call_row_id)
-                .values(caller_delivery=caller, callee_delivery=callee, updated_at=utcnow())
-            )
-
+    @_guarded
     async def get_call(self, call_row_id: int) -> CallRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(calls).where(calls.c.id == call_row_id))).first()
         return None if row is None else _call(row)
 
+    @_guarded
     async def list_calls(self) -> list[CallRecord]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(calls).order_by(calls.c.id))).all()
         return [_call(row) for row in rows]
 
 
+def _user_query(condition: Any) -> Any:
+    """A user row with the admin's decision about them, by Telegram id."""
+    flagged = exists().where(uncallable_people.c.telegram_id == users.c.telegram_id)
+    return select(users, flagged.label("uncallable")).where(condition)
+
+
 def _user(row: Any) -> UserRecord:
-    return UserRecord(
+    profile = UserProfile(
         telegram_id=row.telegram_id,
         first_name=row.first_name,
         last_name=row.last_name,
         username=row.username,
         language_code=row.language_code,
         is_bot=row.is_bot,
+    )
+    return UserRecord(
+        profile=profile,
         kavenegar_username=row.kavenegar_username,
         platform=row.platform,
         dm_open=row.dm_open,
+        started=row.started,
         dnd=row.dnd,
-        uncallable=row.uncallable,
+        uncallable=bool(row.uncallable),
     )
 
 
@@ -542,7 +484,7 @@ def _call(row: Any) -> CallRecord:
         caller_id=row.caller_id,
         callee_id=row.callee_id,
         max_duration=row.max_duration,
-        status=row.status,
+        status=CallStatus(row.status),
         kavenegar_call_id=row.kavenegar_call_id,
         error=row.error,
         caller_delivery=row.caller_delivery,
@@ -551,7 +493,7 @@ def _call(row: Any) -> CallRecord:
 
 
 async def _quota_retry_at(
-    conn: Any, caller_id: int, quota: Quota, now: datetime
+    conn: AsyncConnection, caller_id: int, quota: Quota, now: datetime
 ) -> datetime | None:
     """When the caller may call again under ``quota``; None if they may now."""
     if quota.limit <= 0:
@@ -562,7 +504,7 @@ async def _quota_retry_at(
         .where(
             calls.c.caller_id == caller_id,
             calls.c.created_at > since,
-            calls.c.status.in_(QUOTA_STATUSES),
+            calls.c.status.in_(_QUOTA_STATUSES),
         )
         .order_by(calls.c.created_at.desc())
         .limit(quota.limit)
@@ -575,8 +517,11 @@ async def _quota_retry_at(
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # WAL lets readers run beside the writer; the busy timeout waits instead of failing.
+    # WAL lets readers run beside the writer, and with synchronous=NORMAL a commit costs no
+    # fsync (a power cut may lose the last commits, never corrupt the file). The busy timeout
+    # waits for another writer, briefly, instead of failing at once.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={STORE_TIMEOUT * 1000}")
     cursor.close()

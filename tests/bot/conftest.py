@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,16 +12,21 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_application, started
+from bot.app import CallBot, build_bot
 from bot.config import Settings
+from bot.people import FSI, PDI
+from bot.runtime import running
 from bot.services import Services
 from bot.simulator import SentMessage, TelegramSimulator
 from kavenegar import KavenegarClient
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
+from ..helpers import migrated_sqlite_template
+
 BOT_TOKEN = "987654321:TEST-secret-bot-token-0123456789abcdef"
 KV_TOKEN = "kv-secret-api-token-7a1f3c"
 GROUP = -100123
+ALICE, BOB = 4001, 4002
 
 
 def make_settings(
@@ -37,19 +43,32 @@ def make_settings(
     return Settings(_env_file=None, **values)
 
 
+def visible(text: str) -> str:
+    """A text as a person reads it: without the invisible isolates around inserted names."""
+    return text.replace(FSI, "").replace(PDI, "")
+
+
 @dataclass
 class Bot:
     """A running bot plus handles on both simulators."""
 
     tg: TelegramSimulator
     kv: KavenegarSandbox
-    app: Any
+    call_bot: CallBot
     db_url: str
     stack: AsyncExitStack
 
+    async def stop(self) -> None:
+        """Stop the bot now (the end of its ``bot_running`` block then does nothing)."""
+        await self.stack.aclose()
+
+    @property
+    def app(self) -> Any:
+        return self.call_bot.app
+
     @property
     def services(self) -> Services:
-        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+        return self.call_bot.services
 
     async def onboard(
         self,
@@ -73,6 +92,11 @@ class Bot:
         await self.tg.wait_until(
             lambda: len(self.tg.sent_to(user_id)) > before, what=f"welcome for {first_name}"
         )
+
+    async def onboard_pair(self) -> None:
+        """Alice (@alice_k) and Bob (@bob_k), both signed up."""
+        await self.onboard(ALICE, "Alice", "alice_k")
+        await self.onboard(BOB, "Bob", "bob_k")
 
     async def say(
         self, user_id: int, text: str, *, chat_id: int | None = None, **kwargs: Any
@@ -98,6 +122,10 @@ class Bot:
         assert sent, f"nothing was sent to {chat_id}"
         return sent[-1]
 
+    def last_text(self, chat_id: int) -> str:
+        """The visible text of the last message sent to ``chat_id``."""
+        return visible(self.last(chat_id).text)
+
 
 @pytest.fixture
 async def tg() -> AsyncIterator[TelegramSimulator]:
@@ -115,29 +143,29 @@ async def kv() -> AsyncIterator[KavenegarSandbox]:
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    """A fresh SQLite database, copied from one migrated once per session (migrating is slow)."""
+    path = tmp_path / "bot.db"
+    shutil.copyfile(migrated_sqlite_template(), path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
-async def start_bot(
+@asynccontextmanager
+async def bot_running(
     tg: TelegramSimulator,
     kv: KavenegarSandbox,
     db_url: str,
     *,
     kavenegar: KavenegarClient | None = None,
     **extra: Any,
-) -> Bot:
-    app = build_application(make_settings(tg, kv, db_url, **extra), kavenegar=kavenegar)
-    stack = AsyncExitStack()
-    await stack.enter_async_context(started(app))
-    return Bot(tg=tg, kv=kv, app=app, db_url=db_url, stack=stack)
-
-
-async def stop_bot(bot: Bot) -> None:
-    await bot.stack.aclose()
+) -> AsyncIterator[Bot]:
+    """The real bot, long polling the simulator, until the block ends."""
+    call_bot = build_bot(make_settings(tg, kv, db_url, **extra), kavenegar=kavenegar)
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(running(call_bot, poll_timeout=1.0))
+        yield Bot(tg=tg, kv=kv, call_bot=call_bot, db_url=db_url, stack=stack)
 
 
 @pytest.fixture
 async def bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
-    running = await start_bot(tg, kv, db_url)
-    yield running
-    await stop_bot(running)
+    async with bot_running(tg, kv, db_url) as running_bot:
+        yield running_bot

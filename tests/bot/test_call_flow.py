@@ -10,14 +10,9 @@ from bot.simulator import TelegramSimulator
 from bot.storage import Store
 from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import GROUP, Bot, start_bot, stop_bot
+from .conftest import ALICE, BOB, GROUP, Bot, bot_running, visible
 
-ALICE, BOB, CAROL = 1001, 1002, 1003
-
-
-async def onboard_pair(bot: Bot) -> None:
-    await bot.onboard(ALICE, "Alice", "alice_k")
-    await bot.onboard(BOB, "Bob", "bob_k")
+CAROL = 1003
 
 
 def tokens(bot: Bot) -> tuple[str, str]:
@@ -31,7 +26,7 @@ def kavenegar_posts(bot: Bot) -> list[dict[str, object]]:
 
 
 async def test_group_call_sends_each_token_only_to_its_owner(bot: Bot, db_url: str) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
 
     (body,) = kavenegar_posts(bot)
@@ -47,13 +42,15 @@ async def test_group_call_sends_each_token_only_to_its_owner(bot: Bot, db_url: s
     assert f"<code>{alice_token}</code>" in alice_msg.raw_text
     assert f"<code>{bob_token}</code>" in bob_msg.raw_text
     assert bob_token not in alice_msg.raw_text and alice_token not in bob_msg.raw_text
-    assert call.id in alice_msg.text and call.id in bob_msg.text
-    assert "You are calling Bob" in alice_msg.text
-    assert "Alice is calling you" in bob_msg.text
-    assert "one minute" in bob_msg.text
+    assert call.id in visible(alice_msg.text) and call.id in visible(bob_msg.text)
+    assert "You are calling Bob" in visible(alice_msg.text)
+    assert "Alice is calling you" in visible(bob_msg.text)
+    assert "one minute" in visible(bob_msg.text)
 
     group = bot.tg.sent_to(GROUP)
-    assert [m.text for m in group] == ["📞 Alice is calling Bob: check your private chat with me."]
+    assert [visible(m.text) for m in group] == [
+        "📞 Alice is calling Bob: check your private chat with me."
+    ]
     for message in group:
         assert alice_token not in message.raw_text and bob_token not in message.raw_text
 
@@ -66,38 +63,38 @@ async def test_group_call_sends_each_token_only_to_its_owner(bot: Bot, db_url: s
 
 
 async def test_private_chat_call_gets_no_extra_notice(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     before = len(bot.tg.sent_to(ALICE))
     await bot.say(ALICE, "/call @bob_k")
     alice_new = bot.tg.sent_to(ALICE)[before:]
-    assert len(alice_new) == 1 and "You are calling Bob" in alice_new[0].text
-    assert "is calling you" in bot.last(BOB).text
+    assert len(alice_new) == 1 and "You are calling Bob" in visible(alice_new[0].text)
+    assert "is calling you" in bot.last_text(BOB)
 
 
 async def test_reply_with_call_calls_the_author(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     hello = await bot.say(BOB, "anyone around?", chat_id=GROUP)
     await bot.say(ALICE, "/call", chat_id=GROUP, reply_to=hello["message_id"])
     assert len(bot.kv.state.calls) == 1
-    assert "Alice is calling you" in bot.last(BOB).text
+    assert "Alice is calling you" in bot.last_text(BOB)
 
 
 async def test_text_mention_reaches_people_without_a_username(bot: Bot) -> None:
     await bot.onboard(ALICE, "Alice", "alice_k")
     await bot.onboard(CAROL, "Carol")  # no username at all
     await bot.say(ALICE, "/call Carol", chat_id=GROUP, text_mentions={"Carol": CAROL})
-    assert "Alice is calling you" in bot.last(CAROL).text
+    assert "Alice is calling you" in bot.last_text(CAROL)
 
 
 async def test_command_with_bot_name_mention_case_and_duration(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     await bot.say(ALICE, "/call@KavenegarCallBot @BOB_K 2m", chat_id=GROUP)
     await bot.say(ALICE, "/call @bob_k 90s", chat_id=GROUP)
     assert [b.get("maxDuration") for b in kavenegar_posts(bot)] == [120, 90]
 
 
 async def test_known_platform_is_sent_with_the_call(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     await bot.say(BOB, "/platform ios")
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     (body,) = kavenegar_posts(bot)
@@ -105,7 +102,7 @@ async def test_known_platform_is_sent_with_the_call(bot: Bot) -> None:
 
 
 async def test_edited_command_places_no_second_call(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     message = await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     await bot.tg.user_edits(GROUP, message["message_id"], "/call @bob_k 5m")
     await bot.settle()
@@ -114,7 +111,7 @@ async def test_edited_command_places_no_second_call(bot: Bot) -> None:
 
 
 async def test_redelivered_update_places_no_second_call(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     message = await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     await bot.tg.state.push_update("message", message)  # Telegram delivers it again
     await bot.settle()
@@ -125,11 +122,10 @@ async def test_redelivered_update_places_no_second_call(bot: Bot) -> None:
 async def test_join_url_template_adds_a_join_button(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
 ) -> None:
-    bot = await start_bot(
+    async with bot_running(
         tg, kv, db_url, join_url_template="https://app.example.com/join/{call_id}/{access_token}"
-    )
-    try:
-        await onboard_pair(bot)
+    ) as bot:
+        await bot.onboard_pair()
         await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
         (call,) = kv.state.calls.values()
         alice_token, bob_token = tokens(bot)
@@ -137,8 +133,6 @@ async def test_join_url_template_adds_a_join_button(
         assert button["url"] == f"https://app.example.com/join/{call.id}/{bob_token}"
         assert bot.last(ALICE).buttons[0]["url"].endswith(alice_token)
         assert all(not m.buttons for m in tg.sent_to(GROUP))
-    finally:
-        await stop_bot(bot)
 
 
 async def test_markup_laden_and_persian_names_are_shown_as_typed(bot: Bot) -> None:
@@ -147,13 +141,13 @@ async def test_markup_laden_and_persian_names_are_shown_as_typed(bot: Bot) -> No
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     (notice,) = bot.tg.sent_to(GROUP)
     assert (
-        notice.text
+        visible(notice.text)
         == "📞 <b>Boss</b> & Co. [x](y) is calling محمد رضایی: check your private chat with me."
     )
     bob_msg = bot.last(BOB)
-    assert bob_msg.text.startswith("📞 <b>Boss</b> & Co. [x](y) با شما تماس می‌گیرد")
-    assert "توکن دسترسی شما" in bob_msg.text
-    assert bot.last(ALICE).text.startswith("📞 You are calling محمد رضایی")
+    assert visible(bob_msg.text).startswith("📞 <b>Boss</b> & Co. [x](y) با شما تماس می‌گیرد")
+    assert "توکن دسترسی شما" in visible(bob_msg.text)
+    assert bot.last_text(ALICE).startswith("📞 You are calling محمد رضایی")
     (body,) = kavenegar_posts(bot)
     assert body["receptor"]["displayName"] == "محمد رضایی"  # type: ignore[index]
 
@@ -161,13 +155,11 @@ async def test_markup_laden_and_persian_names_are_shown_as_typed(bot: Bot) -> No
 async def test_restart_keeps_every_mapping(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
 ) -> None:
-    first = await start_bot(tg, kv, db_url)
-    await onboard_pair(first)
-    await first.say(BOB, "/platform android")
-    await stop_bot(first)
+    async with bot_running(tg, kv, db_url) as first:
+        await first.onboard_pair()
+        await first.say(BOB, "/platform android")
 
-    second = await start_bot(tg, kv, db_url)
-    try:
+    async with bot_running(tg, kv, db_url) as second:
         await second.say(ALICE, "/call @bob_k", chat_id=GROUP)  # nobody onboards again
         (body,) = kavenegar_posts(second)
         assert body["receptor"] == {
@@ -175,8 +167,6 @@ async def test_restart_keeps_every_mapping(
             "displayName": "Bob",
             "platform": "android",
         }
-    finally:
-        await stop_bot(second)
     store = await Store.open(db_url)
     try:
         bob = await store.get_user(BOB)
@@ -186,13 +176,13 @@ async def test_restart_keeps_every_mapping(
 
 
 async def test_a_slow_kavenegar_never_stalls_other_users(bot: Bot) -> None:
-    await onboard_pair(bot)
+    await bot.onboard_pair()
     await bot.onboard(CAROL, "Carol", "carol_k")
     bot.kv.faults.latency = 1.5
     await bot.tg.user_sends(ALICE, "/call @bob_k", chat_id=GROUP)
     await asyncio.sleep(0.2)  # alice's call is now waiting on Kavenegar
     await bot.tg.user_sends(CAROL, "/whoami")
-    await bot.tg.wait_until(lambda: "tg1003" in bot.last(CAROL).text, what="carol's answer")
+    await bot.tg.wait_until(lambda: "tg1003" in bot.last_text(CAROL), what="carol's answer")
     assert not bot.kv.state.calls, "carol was answered while alice's call was still pending"
     await bot.settle()
     assert len(bot.kv.state.calls) == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import BOT_TOKEN, GROUP, KV_TOKEN
+from .conftest import BOT_TOKEN, GROUP, KV_TOKEN, visible
 from .processes import BotProcess
 
 
@@ -52,8 +52,8 @@ async def test_sigterm_finishes_in_flight_calls_then_exits_0(tmp_path: Path) -> 
         logs = await bot.logs()
     assert code == 0, logs
     assert took < 30
-    assert "Alice is calling you" in tg.sent_to(2)[-1].text  # delivered before exiting
-    assert "Alice is calling Bob" in tg.sent_to(GROUP)[-1].text
+    assert "Alice is calling you" in visible(tg.sent_to(2)[-1].text)  # delivered before exiting
+    assert "Alice is calling Bob" in visible(tg.sent_to(GROUP)[-1].text)
     assert len(kv.state.calls) == 1
 
 

@@ -155,11 +155,11 @@ async def test_full_run_logs_no_secret_and_stops_cleanly(tmp_path: Path) -> None
 def test_every_command_is_in_the_menu_and_the_readme(tmp_path: Path) -> None:
     from telegram.ext import CommandHandler
 
-    from bot.app import build_application
-    from bot.services import ADMIN_COMMANDS, COMMANDS
+    from bot.app import build_bot
+    from bot.commands import COMMANDS
 
     settings = Settings(_env_file=None, telegram_bot_token="1:abc", kavenegar_api_token="k")
-    app = build_application(settings)
+    app = build_bot(settings).app
     registered = {
         command
         for handlers in app.handlers.values()
@@ -167,7 +167,7 @@ def test_every_command_is_in_the_menu_and_the_readme(tmp_path: Path) -> None:
         if isinstance(handler, CommandHandler)
         for command in handler.commands
     }
-    menu = {name for name, _ in COMMANDS + ADMIN_COMMANDS}
+    menu = {spec.name for spec in COMMANDS}
     assert registered == menu
     readme = (ROOT / "README.md").read_text()
     for command in registered:

@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.migrations import head_revision, upgrade
+from bot.records import Duplicate
 from bot.storage import Store, metadata
 
 # The schema exactly as the first release created it (metadata.create_all, no Alembic).
@@ -103,12 +105,14 @@ async def test_first_release_database_upgrades_with_every_record(database_url: s
             "ios",
             True,
         )
-        assert (mohammad.first_name, mohammad.last_name, mohammad.dm_open) == (
+        assert (mohammad.profile.first_name, mohammad.profile.last_name, mohammad.dm_open) == (
             "محمد",
             "رضایی",
             False,
         )
         assert (alice.dnd, alice.uncallable) == (False, False)  # new columns, safe defaults
+        # who could be written to had pressed Start: they stay callable after the upgrade
+        assert (alice.started, mohammad.started) == (True, False)
         (call,) = calls
         assert (call.kavenegar_call_id, call.callee_delivery, call.max_duration) == (
             "call-1",
@@ -116,12 +120,12 @@ async def test_first_release_database_upgrades_with_every_record(database_url: s
             600,
         )
         # the old unique key still guards against duplicate calls
-        assert (await store.claim_call(
+        assert await store.claim_call(
             chat_id=-100, message_id=7, caller_id=1, callee_id=2, max_duration=1
-        )).duplicate  # fmt: skip
+        ) == Duplicate()  # fmt: skip
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0003"
+        assert version == head_revision()
     finally:
         await store.close()
 
@@ -140,3 +144,32 @@ async def test_migrations_build_exactly_the_models(database_url: str) -> None:
     finally:
         await store.close()
     assert diff == []
+
+
+async def test_an_admins_uncallable_flag_survives_the_move_out_of_users(database_url: str) -> None:
+    """Revision 0004 moves "uncallable" to its own table keyed by Telegram id (issue 8 item 8)."""
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade, "0003")
+        await conn.execute(
+            text(
+                "INSERT INTO users (telegram_id, username, first_name, is_bot, kavenegar_username,"
+                " dm_open, created_at, updated_at, dnd, uncallable) VALUES"
+                " (1, 'bob_k', 'Bob', false, 'tg1', true, :w, :w, false, true),"
+                " (2, 'eve_k', 'Eve', false, 'tg2', true, :w, :w, true, false)"
+            ),
+            {"w": WHEN},
+        )
+    await engine.dispose()
+    store = await Store.open(database_url)
+    try:
+        bob, eve = await store.get_user(1), await store.get_user(2)
+        assert bob is not None and eve is not None
+        assert (bob.uncallable, bob.dnd, bob.started) == (True, False, True)
+        assert (eve.uncallable, eve.dnd) == (False, True)
+        await store.forget_user(1)
+        assert await store.get_user(1) is None
+        back = await store.upsert_user(bob.profile, dm_open=True, started=True)
+        assert back.uncallable
+    finally:
+        await store.close()

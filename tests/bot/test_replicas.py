@@ -13,7 +13,7 @@ import pytest
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import BOT_TOKEN, GROUP, KV_TOKEN
+from .conftest import BOT_TOKEN, GROUP, KV_TOKEN, visible
 from .processes import BotProcess
 
 pytestmark = pytest.mark.postgres
@@ -95,13 +95,13 @@ async def test_two_replicas_behave_as_one_bot(tmp_path: Path, postgres_url: str)
     assert codes == [0, 0], logs
     assert {status for _, status in tg.webhook_log} == {"200"}
     assert len(kv.state.calls) == 1  # one paid call, though both replicas saw the command
-    group = [m.text for m in tg.sent_to(GROUP)]
+    group = [visible(m.text) for m in tg.sent_to(GROUP)]
     assert group[0] == "📞 Alice is calling Bob: check your private chat with me."
     assert group[1].startswith("You have reached your limit of calls (1 per minute).")
     assert len(group) == 2
     for user_id in (ALICE, BOB):
         assert len(tg.sent_to(user_id)) == 2  # one welcome, one token message: nothing twice
-    eve = [m.text for m in tg.sent_to(EVE)]
+    eve = [visible(m.text) for m in tg.sent_to(EVE)]
     assert len(eve) == 2
     assert "only for its team" in eve[0]
     assert eve[1].startswith("👋 Hi Eve!")

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.storage import AccessRule, Quota, Store, UserProfile, utcnow
+from bot.people import UserProfile
+from bot.records import AccessRule, CallStatus, Claim, Claimed, Duplicate, OverQuota, Quota
+from bot.storage import Store, utcnow
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -44,7 +46,11 @@ async def test_refresh_keeps_platform_and_reachability(store: Store) -> None:
     await store.set_platform(111, "ios")
     renamed = UserProfile(telegram_id=111, first_name="Alicia", username=None, language_code="fa")
     record = await store.upsert_user(renamed)
-    assert (record.first_name, record.username, record.language_code) == ("Alicia", None, "fa")
+    assert (record.profile.first_name, record.username, record.language_code) == (
+        "Alicia",
+        None,
+        "fa",
+    )
     assert record.platform == "ios"
     assert record.dm_open
 
@@ -75,21 +81,31 @@ CLAIM: dict[str, Any] = {
 }
 
 
+def row_id(claim: Claim) -> int:
+    assert isinstance(claim, Claimed), claim
+    return claim.row_id
+
+
 async def test_one_message_claims_at_most_one_call(store: Store) -> None:
     results = await asyncio.gather(*(store.claim_call(**CLAIM) for _ in range(5)))
-    winners = [r.row_id for r in results if r.row_id is not None]
+    winners = [r.row_id for r in results if isinstance(r, Claimed)]
     assert len(winners) == 1
-    assert sum(r.duplicate for r in results) == 4
-    await store.finish_call(winners[0], status="created", kavenegar_call_id="abc")
-    await store.record_deliveries(winners[0], caller="sent", callee="blocked")
+    assert results.count(Duplicate()) == 4
+    await store.finish_call(
+        winners[0],
+        status=CallStatus.CREATED,
+        kavenegar_call_id="abc",
+        caller_delivery="sent",
+        callee_delivery="blocked",
+    )
     (call,) = await store.list_calls()
     assert (call.status, call.kavenegar_call_id, call.callee_delivery) == (
-        "created",
+        CallStatus.CREATED,
         "abc",
         "blocked",
     )
-    assert (await store.claim_call(**CLAIM)).duplicate
-    assert (await store.claim_call(**{**CLAIM, "message_id": 10})).row_id is not None
+    assert await store.claim_call(**CLAIM) == Duplicate()
+    assert isinstance(await store.claim_call(**{**CLAIM, "message_id": 10}), Claimed)
 
 
 async def test_quotas_hold_under_concurrency_and_say_when(store: Store) -> None:
@@ -97,44 +113,92 @@ async def test_quotas_hold_under_concurrency_and_say_when(store: Store) -> None:
     claims = await asyncio.gather(
         *(store.claim_call(**{**CLAIM, "message_id": i}, quotas=(per_minute,)) for i in range(10))
     )
-    placed = [c for c in claims if c.row_id is not None]
-    refused = [c for c in claims if c.quota is not None]
+    placed = [c for c in claims if isinstance(c, Claimed)]
+    refused = [c for c in claims if isinstance(c, OverQuota)]
     assert (len(placed), len(refused)) == (3, 7)
-    assert all(c.retry_at is not None and c.retry_at > utcnow() for c in refused)
+    assert all(c.quota == per_minute and c.retry_at > utcnow() for c in refused)
     # failed calls do not count; other callers are not affected
     for claim in placed:
-        assert claim.row_id is not None
-        await store.finish_call(claim.row_id, status="failed", error="x")
-    again = await store.claim_call(**{**CLAIM, "message_id": 100}, quotas=(per_minute,))
-    assert again.row_id is not None
+        await store.finish_call(claim.row_id, status=CallStatus.FAILED, error="x")
+    assert isinstance(
+        await store.claim_call(**{**CLAIM, "message_id": 100}, quotas=(per_minute,)), Claimed
+    )
     other = await store.claim_call(
         **{**CLAIM, "message_id": 101, "caller_id": 7}, quotas=(Quota(1, 60),)
     )
-    assert other.row_id is not None
+    assert isinstance(other, Claimed)
     unlimited = await store.claim_call(**{**CLAIM, "message_id": 102}, quotas=(Quota(0, 60),))
-    assert unlimited.row_id is not None
+    assert isinstance(unlimited, Claimed)
 
 
-async def test_errors_are_truncated_and_ping_answers(store: Store) -> None:
-    claim = await store.claim_call(**CLAIM)
-    assert claim.row_id is not None
-    await store.finish_call(claim.row_id, status="failed", error="x" * 500)
-    call = await store.get_call(claim.row_id)
+async def test_unknown_calls_count_against_quotas(store: Store) -> None:
+    """A call that may exist (no answer, 5xx) is paid for until proven otherwise (issue 8)."""
+    quota = Quota(limit=1, window=60)
+    first = row_id(await store.claim_call(**CLAIM, quotas=(quota,)))
+    await store.finish_call(first, status=CallStatus.UNKNOWN, error="502")
+    second = await store.claim_call(**{**CLAIM, "message_id": 10}, quotas=(quota,))
+    assert isinstance(second, OverQuota)
+
+
+async def test_errors_are_truncated_and_health_is_ok(store: Store) -> None:
+    claim = row_id(await store.claim_call(**CLAIM))
+    await store.finish_call(claim, status=CallStatus.FAILED, error="x" * 500)
+    call = await store.get_call(claim)
     assert call is not None and call.error == "x" * 200
+    assert await store.health() is None
     assert await store.ping()
 
 
+async def test_a_long_kavenegar_call_id_is_recorded_whole(store: Store) -> None:
+    """Issue 8 item 1: a 300-character id used to overflow VARCHAR(64) on PostgreSQL, so the
+    record of a paid call failed."""
+    claim = row_id(await store.claim_call(**CLAIM))
+    long_id = "c" * 300
+    await store.finish_call(claim, status=CallStatus.CREATED, kavenegar_call_id=long_id)
+    call = await store.get_call(claim)
+    assert call is not None and call.kavenegar_call_id == long_id
+
+
+async def test_a_long_language_code_does_not_break_the_record(store: Store) -> None:
+    """Issue 8 (minor): a 40-character language_code made every upsert fail on PostgreSQL."""
+    odd = UserProfile(telegram_id=333, first_name="Odd", language_code="x" * 40)
+    record = await store.upsert_user(odd)
+    assert record.kavenegar_username == "tg333"
+    assert record.language_code == "x" * 16
+
+
 async def test_consent_flags_and_forgetting(store: Store) -> None:
-    await store.upsert_user(ALICE, dm_open=True)
+    record = await store.upsert_user(ALICE, dm_open=True, started=True)
+    assert record.reachable
     await store.set_dnd(111, True)
-    assert await store.set_uncallable(111, True)
-    assert not await store.set_uncallable(999, True)  # unknown people are reported
+    await store.set_uncallable(111, True, changed_by=1)
     record = await store.upsert_user(ALICE)  # a refresh keeps the flags
-    assert (record.dnd, record.uncallable) == (True, True)
+    assert (record.dnd, record.uncallable, record.started) == (True, True, True)
     assert await store.forget_user(111)
     assert await store.get_user(111) is None
     assert await store.find_by_username("alice_k") is None
     assert not await store.forget_user(111)
+
+
+async def test_consent_and_an_admins_decision_outlive_forget(store: Store) -> None:
+    """Issue 8 item 8: after /forget a person is callable only after pressing Start again, and
+    an admin's /uncallable survives /forget and /start."""
+    await store.upsert_user(ALICE, dm_open=True, started=True)
+    await store.set_uncallable(111, True, changed_by=1)
+    await store.forget_user(111)
+    back = await store.upsert_user(ALICE, dm_open=True)  # any private message, e.g. /help
+    assert back.dm_open and not back.started and not back.reachable
+    started = await store.upsert_user(ALICE, dm_open=True, started=True)  # /start
+    assert started.reachable and started.uncallable
+    await store.set_uncallable(111, False)
+    again = await store.get_user(111)
+    assert again is not None and not again.uncallable
+
+
+async def test_an_admin_may_mark_someone_the_bot_has_not_met(store: Store) -> None:
+    await store.set_uncallable(999, True, changed_by=1)
+    met = await store.upsert_user(UserProfile(telegram_id=999, first_name="Later"))
+    assert met.uncallable
 
 
 async def test_access_rules_and_notices(store: Store) -> None:

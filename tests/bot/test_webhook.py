@@ -3,55 +3,51 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from bot.app import build_application
 from bot.simulator import TelegramSimulator
-from bot.webhook import SECRET_HEADER, serving_webhook
+from bot.webhook import SECRET_HEADER
 from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import GROUP, Bot, make_settings
+from ..helpers import free_port
+from .conftest import GROUP, Bot, bot_running
 
 SECRET = "w" * 20 + "-SECRET_0123456789abcdef"
 ALICE, BOB = 6001, 6002
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def webhook_settings(port: int) -> dict[str, Any]:
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+        "webhook_secret": SECRET,
+    }
 
 
-async def start_webhook_bot(
+@asynccontextmanager
+async def webhook_bot_running(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any
-) -> tuple[Bot, str]:
+) -> AsyncIterator[tuple[Bot, str]]:
+    """The bot in webhook mode on a free loopback port; yields it and its webhook URL."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/updates"
-    settings = make_settings(
-        tg, kv, db_url,
-        webhook_url=url, webhook_listen="127.0.0.1", webhook_port=port, webhook_secret=SECRET,
-        **extra,
-    )  # fmt: skip
-    app = build_application(settings)
-    stack = AsyncExitStack()
-    await stack.enter_async_context(serving_webhook(app, settings))
-    return Bot(tg=tg, kv=kv, app=app, db_url=db_url, stack=stack), url
+    settings = webhook_settings(port)
+    async with bot_running(tg, kv, db_url, **settings, **extra) as bot:
+        yield bot, settings["webhook_url"]
 
 
 @pytest.fixture
 async def hooked(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
 ) -> AsyncIterator[tuple[Bot, str]]:
-    bot, url = await start_webhook_bot(tg, kv, db_url)
-    yield bot, url
-    await bot.stack.aclose()
+    async with webhook_bot_running(tg, kv, db_url) as running:
+        yield running
 
 
 async def test_calls_work_over_the_webhook(hooked: tuple[Bot, str]) -> None:
@@ -62,8 +58,8 @@ async def test_calls_work_over_the_webhook(hooked: tuple[Bot, str]) -> None:
     await bot.onboard(ALICE, "Alice", "alice_k")
     await bot.onboard(BOB, "Bob", "bob_k")
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
-    assert "Alice is calling Bob" in bot.last(GROUP).text
-    assert "Alice is calling you" in bot.last(BOB).text
+    assert "Alice is calling Bob" in bot.last_text(GROUP)
+    assert "Alice is calling you" in bot.last_text(BOB)
     assert bot.tg.calls_of("getUpdates") == []
     assert {status for _, status in bot.tg.webhook_log} == {"200"}
 
@@ -101,9 +97,8 @@ async def test_healthz_answers_when_the_database_does(hooked: tuple[Bot, str]) -
 async def test_healthz_is_503_when_postgres_is_gone(
     tg: TelegramSimulator, kv: KavenegarSandbox, postgres_url: str
 ) -> None:
-    bot, url = await start_webhook_bot(tg, kv, postgres_url)
-    health = url.replace("/telegram/updates", "/healthz")
-    try:
+    async with webhook_bot_running(tg, kv, postgres_url) as (_bot, url):
+        health = url.replace("/telegram/updates", "/healthz")
         async with httpx.AsyncClient() as http:
             assert (await http.get(health)).status_code == 200
             server, name = postgres_url.rsplit("/", 1)
@@ -115,5 +110,3 @@ async def test_healthz_is_503_when_postgres_is_gone(
             await asyncio.sleep(0.1)
             response = await http.get(health)
         assert (response.status_code, response.json()) == (503, {"status": "database unavailable"})
-    finally:
-        await bot.stack.aclose()

@@ -1,0 +1,100 @@
+"""The command base: one preamble, one reply path, one answer per command, whatever fails."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
+
+from telegram import Message, Update, User
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from ..messages import Button, Delivery, OutgoingMessage
+from ..people import UserProfile
+from ..services import Services
+from ..storage import StoreUnavailable
+from ..texts import pick_language, t
+
+__all__ = ["Command", "Invocation", "profile_of"]
+
+logger = logging.getLogger(__name__)
+
+
+def profile_of(user: User) -> UserProfile:
+    return UserProfile(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+        is_bot=user.is_bot,
+    )
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One command as a handler needs it: who, where, in which language, with what arguments."""
+
+    message: Message
+    sender: UserProfile
+    lang: str
+    args: list[str]
+
+    @property
+    def chat_id(self) -> int:
+        return self.message.chat_id
+
+    @property
+    def private(self) -> bool:
+        return self.message.chat.type == ChatType.PRIVATE
+
+    def text(self, key: str, **params: object) -> str:
+        """The text ``key`` in the sender's language."""
+        return t(self.lang, key, **params)
+
+
+class Command:
+    """A command handler holding the services; subclasses implement :meth:`run`.
+
+    Every command gets exactly one answer: a storage outage becomes "temporarily unavailable",
+    any other failure is logged with its traceback and answered with a short apology.
+    """
+
+    #: Only the bot's admins may run it; others are told so.
+    admin_only: ClassVar[bool] = False
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        invocation = Invocation(
+            message=message,
+            sender=profile_of(user),
+            lang=pick_language(user.language_code),
+            args=list(context.args or []),
+        )
+        try:
+            if self.admin_only and not self.services.access.is_admin(user.id):
+                await self.reply(invocation, invocation.text("admin_only"))
+                return
+            await self.run(invocation)
+        except StoreUnavailable as exc:
+            logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
+            await self.reply(invocation, invocation.text("store_unavailable"))
+        except Exception:
+            logger.exception("update %s: %s failed", update.update_id, type(self).__name__)
+            await self.reply(invocation, invocation.text("internal_error"))
+
+    async def run(self, invocation: Invocation) -> None:
+        raise NotImplementedError
+
+    async def reply(
+        self, invocation: Invocation, html: str, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        """Answer the command in its chat, quoting it."""
+        message = OutgoingMessage(html, buttons, reply_to_message_id=invocation.message.message_id)
+        return await self.services.messenger.send(invocation.chat_id, message)

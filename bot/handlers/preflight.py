@@ -1,0 +1,101 @@
+"""What runs before any handler: take the update once, refresh its sender, apply the allow-list.
+
+One handler, so that a failure in any step stops the update: a claim that could not be written
+must not let the update fall through to the commands (another replica may be handling it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from ..messages import OutgoingMessage
+from ..services import Services
+from ..storage import StoreUnavailable
+from ..texts import pick_language, t
+from .base import profile_of
+
+__all__ = ["Preflight", "PrivateChatMembership"]
+
+logger = logging.getLogger(__name__)
+
+
+def _is_command(update: Update) -> bool:
+    message = update.message
+    return message is not None and (message.text or "").startswith("/")
+
+
+class Preflight:
+    """Claim the update, upsert the sender, and stop commands from outside the allow-lists."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._check(update, context.bot.id)
+        except ApplicationHandlerStop:
+            raise
+        except StoreUnavailable as exc:
+            logger.warning("update %s stopped: storage unavailable: %s", update.update_id, exc)
+            await self._answer(update, "store_unavailable")
+            raise ApplicationHandlerStop from None
+        except Exception:
+            logger.exception("update %s stopped: preflight failed", update.update_id)
+            await self._answer(update, "internal_error")
+            raise ApplicationHandlerStop from None
+
+    async def _check(self, update: Update, bot_id: int) -> None:
+        store = self.services.store
+        if not await store.claim_update(bot_id, update.update_id):
+            raise ApplicationHandlerStop
+        user, chat = update.effective_user, update.effective_chat
+        if user is None:
+            return
+        private = chat is not None and chat.type == ChatType.PRIVATE and chat.id == user.id
+        await store.upsert_user(
+            profile_of(user), dm_open=True if private and update.message else None
+        )
+        if chat is None or not _is_command(update):
+            return
+        key = await self.services.access.refusal(user_id=user.id, chat_id=chat.id, private=private)
+        if key is None:
+            return
+        if await store.first_access_notice(chat.id):
+            await self._answer(update, key, user_id=user.id, chat_id=chat.id)
+        raise ApplicationHandlerStop
+
+    async def _answer(self, update: Update, key: str, **params: object) -> None:
+        """Reply to a command message (other updates get no answer)."""
+        if not _is_command(update):
+            return
+        message = update.message
+        assert message is not None
+        lang = pick_language(message.from_user.language_code if message.from_user else None)
+        await self.services.messenger.send(
+            message.chat_id,
+            OutgoingMessage(t(lang, key, **params), reply_to_message_id=message.message_id),
+        )
+
+
+class PrivateChatMembership:
+    """A person blocked (or unblocked) the bot: stop (or resume) sending them calls at once."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        status = change.new_chat_member.status
+        reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        try:
+            await self.services.store.set_dm_open(change.chat.id, reachable)
+        except StoreUnavailable:
+            logger.warning(
+                "could not record that chat %s is reachable=%s", change.chat.id, reachable
+            )

@@ -1,0 +1,72 @@
+"""Running the bot: one context for long polling and webhook mode alike.
+
+Start: initialize the application (``getMe``: a rejected token fails here), open the services,
+publish the menus, start the update processor, then start taking updates (polling, or the
+webhook server). Stop, in reverse: stop taking updates, let the updates already taken finish,
+shut the application down, close the services. ``__main__``, the demo and the tests all use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+
+from telegram import Update
+
+from .app import CallBot
+from .commands import publish_menus
+from .webhook import webhook_server
+
+__all__ = ["run_until_signalled", "running"]
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[CallBot]:
+    """Run ``bot`` in the current event loop until the block ends.
+
+    ``poll_timeout`` is the long-polling wait of ``getUpdates`` (tests use a short one).
+    """
+    app, services, settings = bot.app, bot.services, bot.settings
+    async with AsyncExitStack() as stack:
+        await app.initialize()
+        stack.push_async_callback(app.shutdown)
+        await services.open(app.bot)
+        stack.push_async_callback(services.close)
+        await publish_menus(app.bot, settings.admin_user_ids)
+        await app.start()
+        stack.push_async_callback(_stop_processing, bot)
+        if settings.webhook_url:
+            await stack.enter_async_context(webhook_server(app, services, settings))
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=poll_timeout),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            stack.push_async_callback(app.updater.stop)
+        logger.info("bot @%s ready", app.bot.username)
+        yield bot
+
+
+async def _stop_processing(bot: CallBot) -> None:
+    """Wait for the updates already taken, then stop the update processor."""
+    if bot.app.running:
+        await bot.app.stop()
+
+
+async def run_until_signalled(bot: CallBot) -> None:
+    """Run until SIGINT or SIGTERM, then stop gracefully (``python -m bot``)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(bot):
+        await stop.wait()
+        logger.info("stopping: finishing the updates in hand")

@@ -1,0 +1,126 @@
+"""The schema as SQLAlchemy tables: what the queries use and what migrations are checked against.
+
+``users`` maps a Telegram user to a stable Kavenegar username and remembers what we last saw of
+them, with their consent flags. ``uncallable_people`` holds admins' decisions by Telegram id, so
+they outlive a person's record. ``calls`` records every attempt to place a call; its unique key on
+(chat_id, message_id) is taken *before* Kavenegar is asked, so one Telegram message creates at
+most one call whatever happens. ``access_rules`` holds the allow/deny decisions admins make at run
+time; ``access_notices`` remembers which chats were already told they are not allowed;
+``processed_updates`` lets exactly one replica handle each Telegram update; ``heartbeat`` is the
+row ``/healthz`` writes to prove the database takes writes. Access tokens are never stored.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+__all__ = [
+    "access_notices",
+    "access_rules",
+    "calls",
+    "heartbeat",
+    "metadata",
+    "processed_updates",
+    "uncallable_people",
+    "users",
+]
+
+metadata = MetaData()
+
+#: Column limits the queries enforce before writing (PostgreSQL refuses longer values).
+NAME_MAX, USERNAME_MAX, LANGUAGE_MAX, ERROR_MAX = 256, 64, 16, 200
+
+users = Table(
+    "users",
+    metadata,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(USERNAME_MAX), nullable=True, index=True),  # lower-case, no "@"
+    Column("first_name", String(NAME_MAX), nullable=False),
+    Column("last_name", String(NAME_MAX), nullable=True),
+    Column("language_code", String(LANGUAGE_MAX), nullable=True),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("kavenegar_username", String(50), nullable=False, unique=True),
+    Column("platform", String(16), nullable=True),
+    # True once the user pressed Start in private (the bot may write to them); False again
+    # when Telegram refuses a private message (blocked, deactivated).
+    Column("dm_open", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    # The person asked not to receive calls (/dnd on).
+    Column("dnd", Boolean, nullable=False, default=False, server_default=false()),
+    # The person pressed Start since this record was made: their consent to be called.
+    Column("started", Boolean, nullable=False, default=False, server_default=false()),
+)
+
+uncallable_people = Table(
+    "uncallable_people",
+    metadata,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("changed_by", BigInteger, nullable=True),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("caller_id", BigInteger, nullable=False, index=True),
+    Column("callee_id", BigInteger, nullable=False),
+    Column("max_duration", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # a bot.records.CallStatus value
+    Column("kavenegar_call_id", Text, nullable=True),  # Kavenegar does not bound its ids
+    Column("error", String(ERROR_MAX), nullable=True),
+    Column("caller_delivery", String(32), nullable=True),
+    Column("callee_delivery", String(32), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
+    Index("ix_calls_caller_created", "caller_id", "created_at"),
+)
+
+access_rules = Table(
+    "access_rules",
+    metadata,
+    Column("kind", String(8), primary_key=True),  # "user" or "chat"
+    Column("subject_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("changed_by", BigInteger, nullable=True),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+access_notices = Table(
+    "access_notices",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("noticed_at", DateTime, nullable=False),
+)
+
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claimed_at", DateTime, nullable=False, index=True),
+)
+
+heartbeat = Table(
+    "heartbeat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("beat_at", DateTime, nullable=False),
+)
