@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from bot.app import OVERALL_PER_SECOND, build_bot
-from bot.runtime import running
 from bot.config import Settings
+from bot.runtime import running
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
 

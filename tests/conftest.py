@@ -75,13 +75,40 @@ async def _admin(server: str, sql: str) -> None:
         await conn.close()
 
 
+def _database(server: str, template: str | None = None) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"{copy}'))
+    yield f"{server}/{name}"
+    asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A new, empty database on the session's server, dropped afterwards.
 
     A plain (sync) fixture so that parametrized fixtures can ask for it by name.
     """
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield from _database(postgres_server)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """A database with every migration applied, made once: the template of migrated ones."""
+    from bot.storage import Store
+
+    name = "migrated_template"
     asyncio.run(_admin(postgres_server, f'CREATE DATABASE "{name}"'))
-    yield f"{postgres_server}/{name}"
-    asyncio.run(_admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    async def migrate() -> None:
+        store = await Store.open(f"{postgres_server}/{name}")
+        await store.close()
+
+    asyncio.run(migrate())
+    return name
+
+
+@pytest.fixture
+def migrated_postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A new database at the current schema (copied from the template: migrating is slow)."""
+    yield from _database(postgres_server, postgres_template)

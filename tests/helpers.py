@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import socket
 import tempfile
@@ -29,5 +30,7 @@ def migrated_sqlite_template() -> Path:
         store = await Store.open(f"sqlite+aiosqlite:///{path}")
         await store.close()
 
-    asyncio.run(make())
+    # In a thread of its own: callers may be inside a running event loop.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, make()).result()
     return path

@@ -75,6 +75,21 @@ class StoreUnavailable(Exception):
     """The database cannot be used right now (down, locked, full, read-only); try again later."""
 
 
+#: PostgreSQL error classes that mean "not now" rather than "wrong": connection exceptions (08),
+#: insufficient resources such as a full disk (53), operator intervention such as a shutdown
+#: (57), system errors (58), a read-only transaction (25006) and a database that takes no
+#: connections (55000).
+_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+_UNAVAILABLE_STATES = ("25006", "55000")
+
+
+def _unavailable_sqlstate(exc: DBAPIError) -> bool:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if not isinstance(state, str):
+        return False
+    return state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_STATES
+
+
 def utcnow() -> datetime:
     """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -92,8 +107,8 @@ def _guarded(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         except (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"{type(exc).__name__} in {method.__name__}") from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"connection lost in {method.__name__}") from exc
+            if exc.connection_invalidated or _unavailable_sqlstate(exc):
+                raise StoreUnavailable(f"database unavailable in {method.__name__}") from exc
             raise
 
     return wrapper
@@ -109,25 +124,33 @@ class Store:
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
 
     @classmethod
-    async def open(cls, url: str, *, username_prefix: str = "tg") -> Store:
-        """Connect, creating an SQLite file's folder if needed, and make sure the schema exists."""
+    async def open(
+        cls, url: str, *, username_prefix: str = "tg", timeout: float = STORE_TIMEOUT
+    ) -> Store:
+        """Connect, creating an SQLite file's folder if needed, and make sure the schema exists.
+
+        ``timeout``: seconds to connect or to wait for a lock before :class:`StoreUnavailable`.
+        """
         parsed = make_url(url)
         options: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"timeout": STORE_TIMEOUT}
+            options["connect_args"] = {"timeout": timeout}
         else:
             options.update(
                 pool_pre_ping=True,
                 pool_size=10,
                 max_overflow=10,
-                pool_timeout=STORE_TIMEOUT,
-                connect_args={"timeout": STORE_TIMEOUT, "command_timeout": 2 * STORE_TIMEOUT},
+                pool_timeout=timeout,
+                connect_args={"timeout": timeout, "command_timeout": 2 * timeout},
             )
         engine = create_async_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            busy_ms = int(timeout * 1000)
+            event.listen(
+                engine.sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms)
+            )
         store = cls(engine, username_prefix=username_prefix)
         await store.create_schema()
         return store
@@ -516,12 +539,12 @@ async def _quota_retry_at(
     return oldest + timedelta(seconds=quota.window)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     # WAL lets readers run beside the writer, and with synchronous=NORMAL a commit costs no
     # fsync (a power cut may lose the last commits, never corrupt the file). The busy timeout
     # waits for another writer, briefly, instead of failing at once.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={STORE_TIMEOUT * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()

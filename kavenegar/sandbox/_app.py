@@ -80,7 +80,7 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
         return _error(401, "unauthorized", "invalid_api_token")
     fault = faults.take(lambda rule: rule.matches(request.method, path))
     if fault is not None and not fault.after:
-        return await _fault_response(fault)
+        return await _fault_response(fault, request)
     try:
         response: web.StreamResponse = await handler(request)
     except SandboxError as exc:
@@ -90,13 +90,21 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     except web.HTTPMethodNotAllowed:
         response = _error(405, "method_not_allowed", "method_not_allowed")
     if fault is not None:
-        return await _fault_response(fault)
+        if fault.kind == "rewrite" and isinstance(response, web.Response) and response.text:
+            assert fault.rewrite is not None
+            data = fault.rewrite(json.loads(response.text))
+            return web.json_response(data, status=response.status)
+        return await _fault_response(fault, request)
     return response
 
 
-async def _fault_response(fault: Fault) -> web.Response:
+async def _fault_response(fault: Fault, request: web.Request) -> web.StreamResponse:
     if fault.kind == "hang":
         await hang()
+    if fault.kind == "reset":
+        if request.transport is not None:
+            request.transport.abort()  # the connection drops: no status, no body
+        return web.Response(status=500)
     if fault.kind == "garbage":
         return web.Response(status=200, text="<html>502 upstream garbage</html>")
     if isinstance(fault.body, str):

@@ -125,21 +125,6 @@ def test_sqlite_under_proc_even_as_root() -> None:
     assert line == "DATABASE_URL: the SQLite file's folder is not writable"
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere; needs POSIX"
-)
-def test_sqlite_in_a_read_only_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        assert problems(database_url=f"sqlite+aiosqlite:///{folder / 'new' / 'bot.db'}") == [
-            "DATABASE_URL: the SQLite file's folder is not writable"
-        ]
-    finally:
-        folder.chmod(0o700)
-
-
 @pytest.mark.parametrize(
     "url",
     [

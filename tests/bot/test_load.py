@@ -1,4 +1,7 @@
-"""Load: 200 people, 100 simultaneous /call commands, Telegram's flood limits switched on.
+"""Load: 80 people, 40 simultaneous /call commands, Telegram's flood limits switched on.
+
+176 messages (welcomes, tokens, notices) are several times what Telegram lets out in a second,
+so the pacing is exercised as hard as with more people, in less time.
 
 Counts only (timing lives in bench/): every private message delivered once, no 429 reaches a
 user, and the bot never goes over a limit.
@@ -11,13 +14,14 @@ from collections import Counter
 
 from .conftest import Bot, visible
 
-PEOPLE = 200
-CALLS = 100
+PEOPLE = 80
+CALLS = 40
+PRIVATE = 24  # the other 16 calls are typed in the 4 groups, 4 each
 GROUPS = [-3001, -3002, -3003, -3004]
 FIRST_ID = 10_000
 
 
-async def test_hundred_calls_at_once_within_flood_limits(bot: Bot) -> None:
+async def test_forty_calls_at_once_within_flood_limits(bot: Bot) -> None:
     tg = bot.tg
     tg.state.flood.enabled = True
     for group in GROUPS:
@@ -27,19 +31,19 @@ async def test_hundred_calls_at_once_within_flood_limits(bot: Bot) -> None:
         tg.add_user(user_id, f"Person {user_id}", username=f"person_{user_id}")
     await asyncio.gather(*(tg.user_sends(user_id, "/start") for user_id in ids))
     await tg.wait_until(
-        lambda: all(len(tg.sent_to(u)) == 1 for u in ids), timeout=120, what="200 welcomes"
+        lambda: all(len(tg.sent_to(u)) == 1 for u in ids), timeout=120, what="every welcome"
     )
 
     commands = []
     for i in range(CALLS):
         caller, callee = ids[i], ids[i + CALLS]
-        chat = None if i < 60 else GROUPS[i % len(GROUPS)]  # 60 private, 10 per group
+        chat = None if i < PRIVATE else GROUPS[i % len(GROUPS)]
         commands.append(tg.user_sends(caller, f"/call @person_{callee}", chat_id=chat))
     await asyncio.gather(*commands)
     await tg.wait_until(
         lambda: (
             all(len(tg.sent_to(u)) == 2 for u in ids)
-            and all(len(tg.sent_to(g)) == 10 for g in GROUPS)
+            and all(len(tg.sent_to(g)) == (CALLS - PRIVATE) // len(GROUPS) for g in GROUPS)
         ),
         timeout=120,
         what="every token and notice",

@@ -18,7 +18,7 @@ from bot.storage import Store, utcnow
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'bot.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("migrated_postgres_url"))
 
 
 @pytest.fixture

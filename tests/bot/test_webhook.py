@@ -1,8 +1,13 @@
-"""Webhook mode: updates arrive by POST with the secret; /healthz reflects the database."""
+"""Webhook mode: updates arrive by POST with the secret; /healthz reflects the database.
+
+Issue 8's hardening of the port (timeouts, caps, odd bodies, log floods) is in
+``test_webhook_hardening.py``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -109,4 +114,46 @@ async def test_healthz_is_503_when_postgres_is_gone(
                 await admin.close()
             await asyncio.sleep(0.1)
             response = await http.get(health)
-        assert (response.status_code, response.json()) == (503, {"status": "database unavailable"})
+        assert (response.status_code, response.json()) == (503, {"status": "unreachable"})
+
+
+def _sqlite_path(db_url: str) -> str:
+    return db_url.removeprefix("sqlite+aiosqlite:///")
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (["DELETE FROM alembic_version"], "schema"),
+        (["UPDATE alembic_version SET version_num = 'not-a-revision'"], "schema"),
+        (
+            [
+                "CREATE TRIGGER no_beat BEFORE INSERT ON heartbeat"
+                " BEGIN SELECT RAISE(ABORT, 'read-only'); END",
+                "CREATE TRIGGER no_rebeat BEFORE UPDATE ON heartbeat"
+                " BEGIN SELECT RAISE(ABORT, 'read-only'); END",
+            ],
+            "readonly",
+        ),
+    ],
+    ids=["no revision", "unknown revision", "refuses writes"],
+)
+async def test_healthz_names_what_is_wrong_with_the_database(
+    hooked: tuple[Bot, str],
+    db_url: str,
+    damage: list[str],
+    problem: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Item 13: /healthz is 503 with the problem when the schema is off or writes fail."""
+    _bot, url = hooked
+    health = url.replace("/telegram/updates", "/healthz")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(health)).json() == {"status": "ok"}
+        with sqlite3.connect(_sqlite_path(db_url)) as db:
+            for statement in damage:
+                db.execute(statement)
+        db.close()
+        response = await http.get(health)
+    assert (response.status_code, response.json()) == (503, {"status": problem})
+    assert _sqlite_path(db_url) not in caplog.text
