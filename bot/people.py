@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["FSI", "PDI", "UserProfile", "UserRecord", "isolate", "visible_name"]
 
@@ -62,6 +63,18 @@ class UserProfile:
     username: str | None = None
     language_code: str | None = None
     is_bot: bool = False
+
+    @classmethod
+    def from_attributes(cls, source: Any, *, telegram_id: int) -> UserProfile:
+        """A profile from anything with these attributes: a Telegram ``User``, a database row."""
+        return cls(
+            telegram_id=telegram_id,
+            first_name=source.first_name,
+            last_name=source.last_name,
+            username=source.username,
+            language_code=source.language_code,
+            is_bot=source.is_bot,
+        )
 
     @property
     def name(self) -> str:

@@ -22,14 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def profile_of(user: User) -> UserProfile:
-    return UserProfile(
-        telegram_id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-        is_bot=user.is_bot,
-    )
+    return UserProfile.from_attributes(user, telegram_id=user.id)
 
 
 @dataclass(frozen=True)

@@ -480,16 +480,8 @@ def _user_query(condition: Any) -> Any:
 
 
 def _user(row: Any) -> UserRecord:
-    profile = UserProfile(
-        telegram_id=row.telegram_id,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        username=row.username,
-        language_code=row.language_code,
-        is_bot=row.is_bot,
-    )
     return UserRecord(
-        profile=profile,
+        profile=UserProfile.from_attributes(row, telegram_id=row.telegram_id),
         kavenegar_username=row.kavenegar_username,
         platform=row.platform,
         dm_open=row.dm_open,

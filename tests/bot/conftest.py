@@ -18,15 +18,27 @@ from bot.people import FSI, PDI
 from bot.runtime import running
 from bot.services import Services
 from bot.simulator import SentMessage, TelegramSimulator
-from kavenegar import KavenegarClient
+from bot.storage import Store
+from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
-from ..helpers import migrated_sqlite_template
+from ..helpers import free_port, migrated_sqlite_template
 
 BOT_TOKEN = "987654321:TEST-secret-bot-token-0123456789abcdef"
 KV_TOKEN = "kv-secret-api-token-7a1f3c"
 GROUP = -100123
 ALICE, BOB = 4001, 4002
+
+
+def quick_client(kv: KavenegarSandbox) -> KavenegarClient:
+    """A Kavenegar client that gives up within a second and retries without waiting."""
+    return KavenegarClient(
+        api_token=KV_TOKEN,
+        base_url=kv.base_url,
+        timeout=0.5,
+        total_timeout=1.0,
+        retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
+    )
 
 
 def make_settings(
@@ -156,10 +168,15 @@ async def bot_running(
     db_url: str,
     *,
     kavenegar: KavenegarClient | None = None,
+    store: Store | None = None,
     **extra: Any,
 ) -> AsyncIterator[Bot]:
-    """The real bot, long polling the simulator, until the block ends."""
-    call_bot = build_bot(make_settings(tg, kv, db_url, **extra), kavenegar=kavenegar)
+    """The real bot, long polling the simulator, until the block ends.
+
+    A ``kavenegar`` client or ``store`` passed in is used as is (and left open).
+    """
+    settings = make_settings(tg, kv, db_url, **extra)
+    call_bot = build_bot(settings, kavenegar=kavenegar, store=store)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(running(call_bot, poll_timeout=1.0))
         yield Bot(tg=tg, kv=kv, call_bot=call_bot, db_url=db_url, stack=stack)
@@ -169,3 +186,34 @@ async def bot_running(
 async def bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
     async with bot_running(tg, kv, db_url) as running_bot:
         yield running_bot
+
+
+SECRET = "w" * 20 + "-SECRET_0123456789abcdef"
+
+
+def webhook_settings(port: int) -> dict[str, Any]:
+    return {
+        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+        "webhook_secret": SECRET,
+    }
+
+
+@asynccontextmanager
+async def webhook_bot_running(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any
+) -> AsyncIterator[tuple[Bot, str]]:
+    """The bot in webhook mode on a free loopback port; yields it and its webhook URL."""
+    port = free_port()
+    settings = webhook_settings(port)
+    async with bot_running(tg, kv, db_url, **settings, **extra) as bot:
+        yield bot, settings["webhook_url"]
+
+
+@pytest.fixture
+async def hooked(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> AsyncIterator[tuple[Bot, str]]:
+    async with webhook_bot_running(tg, kv, db_url) as running:
+        yield running

@@ -9,24 +9,16 @@ from typing import Any
 import pytest
 
 from bot.simulator import TelegramSimulator
-from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..helpers import free_port
-from .conftest import ALICE, BOB, GROUP, KV_TOKEN, Bot, bot_running, visible
+from .conftest import ALICE, BOB, GROUP, Bot, bot_running, quick_client, visible
 
 
 @pytest.fixture
 async def quick_bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
     """A bot whose Kavenegar client gives up after a second, so a hang is quick to test."""
-    client = KavenegarClient(
-        api_token=KV_TOKEN,
-        base_url=kv.base_url,
-        timeout=0.5,
-        total_timeout=1.0,
-        retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
-    )
-    async with client, bot_running(tg, kv, db_url, kavenegar=client) as running:
+    async with quick_client(kv) as client, bot_running(tg, kv, db_url, kavenegar=client) as running:
         yield running
 
 
@@ -195,7 +187,7 @@ async def test_polling_survives_network_errors(bot: Bot) -> None:
     await bot.onboard(ALICE, "Alice", "alice_k")
     bot.tg.add_fault(method="getUpdates", kind="bad_gateway", times=3)
     await bot.tg.user_sends(ALICE, "/whoami")
-    await bot.tg.wait_until(lambda: "tg4001" in bot.last_text(ALICE), what="whoami", timeout=15)
+    await bot.tg.wait_until(lambda: f"tg{ALICE}" in bot.last_text(ALICE), what="whoami", timeout=15)
 
 
 async def test_a_block_seen_as_it_happens_refuses_calls_up_front(bot: Bot) -> None:

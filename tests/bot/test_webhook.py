@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 import httpx
@@ -20,39 +17,7 @@ from bot.simulator import TelegramSimulator
 from bot.webhook import SECRET_HEADER
 from kavenegar.sandbox import KavenegarSandbox
 
-from ..helpers import free_port
-from .conftest import GROUP, Bot, bot_running
-
-SECRET = "w" * 20 + "-SECRET_0123456789abcdef"
-ALICE, BOB = 6001, 6002
-
-
-def webhook_settings(port: int) -> dict[str, Any]:
-    return {
-        "webhook_url": f"http://127.0.0.1:{port}/telegram/updates",
-        "webhook_listen": "127.0.0.1",
-        "webhook_port": port,
-        "webhook_secret": SECRET,
-    }
-
-
-@asynccontextmanager
-async def webhook_bot_running(
-    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, **extra: Any
-) -> AsyncIterator[tuple[Bot, str]]:
-    """The bot in webhook mode on a free loopback port; yields it and its webhook URL."""
-    port = free_port()
-    settings = webhook_settings(port)
-    async with bot_running(tg, kv, db_url, **settings, **extra) as bot:
-        yield bot, settings["webhook_url"]
-
-
-@pytest.fixture
-async def hooked(
-    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
-) -> AsyncIterator[tuple[Bot, str]]:
-    async with webhook_bot_running(tg, kv, db_url) as running:
-        yield running
+from .conftest import ALICE, BOB, GROUP, SECRET, Bot, webhook_bot_running
 
 
 async def test_calls_work_over_the_webhook(hooked: tuple[Bot, str]) -> None:
@@ -60,8 +25,7 @@ async def test_calls_work_over_the_webhook(hooked: tuple[Bot, str]) -> None:
     (registration,) = bot.tg.calls_of("setWebhook")
     assert registration["url"] == url
     assert registration["secret_token"] == SECRET
-    await bot.onboard(ALICE, "Alice", "alice_k")
-    await bot.onboard(BOB, "Bob", "bob_k")
+    await bot.onboard_pair()
     await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
     assert "Alice is calling Bob" in bot.last_text(GROUP)
     assert "Alice is calling you" in bot.last_text(BOB)

@@ -20,8 +20,7 @@ from bot.webhook import SECRET_HEADER, build_web_app
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..helpers import free_port
-from .conftest import Bot
-from .test_webhook import SECRET, webhook_bot_running
+from .conftest import SECRET, Bot, webhook_bot_running
 
 ALICE = 6101
 QUICK = 0.3  # the lowered header and body timeouts, in seconds
@@ -95,14 +94,6 @@ def _request_head(url: str, *, length: int, secret: str | None) -> bytes:
 def quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webhook, "HEADER_TIMEOUT", QUICK, raising=False)
     monkeypatch.setattr(webhook, "BODY_TIMEOUT", QUICK, raising=False)
-
-
-@pytest.fixture
-async def hooked(
-    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
-) -> AsyncIterator[tuple[Bot, str]]:
-    async with webhook_bot_running(tg, kv, db_url) as running:
-        yield running
 
 
 async def _answers_normally(bot: Bot) -> None:

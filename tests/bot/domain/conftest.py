@@ -24,11 +24,10 @@ from bot.people import UserProfile, UserRecord
 from bot.record_keeper import RecordKeeper
 from bot.storage import Store
 from bot.texts import plain
-from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox
 
 from ...helpers import migrated_sqlite_template
-from ..conftest import ALICE, BOB, GROUP, KV_TOKEN, visible
+from ..conftest import ALICE, BOB, GROUP, quick_client, visible
 
 BOT_USERNAME = "KavenegarCallBot"
 
@@ -106,17 +105,6 @@ class World:
 
     def answers(self, chat_id: int = GROUP) -> list[str]:
         return self.messenger.texts(chat_id)
-
-
-def quick_client(kv: KavenegarSandbox) -> KavenegarClient:
-    """A client that gives up within a second and retries without waiting."""
-    return KavenegarClient(
-        api_token=KV_TOKEN,
-        base_url=kv.base_url,
-        timeout=0.5,
-        total_timeout=1.0,
-        retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
-    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
