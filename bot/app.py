@@ -9,6 +9,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 from kavenegar import KavenegarClient
 
 from . import commands
+from .clock import Clock
 from .config import Settings
 from .logs import SecretRedactor
 from .messages import Messenger
@@ -51,6 +52,7 @@ def build_bot(
     kavenegar: KavenegarClient | None = None,
     messenger: Messenger | None = None,
     redactor: SecretRedactor | None = None,
+    clock: Clock | None = None,
 ) -> CallBot:
     """The bot, ready for :func:`bot.runtime.running`; the store and client open at start.
 
@@ -62,6 +64,7 @@ def build_bot(
         store=store,
         kavenegar=kavenegar,
         messenger=messenger,
+        clock=clock,
     )
     builder = ApplicationBuilder()
     if settings.webhook_url:

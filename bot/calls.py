@@ -20,7 +20,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from kavenegar import (
@@ -37,21 +38,35 @@ from kavenegar import (
     RateLimitError,
 )
 
-from .messages import Button, Delivery, Messenger, OutgoingMessage
+from .clock import Clock, SystemClock
+from .messages import Button, Delivery, Messenger, OutgoingMessage, Receipt
 from .parsing import CallParseError, Mention, parse_call
 from .people import UserProfile, UserRecord
 from .record_keeper import RecordKeeper
-from .records import CallStatus, Claimed, Duplicate, OverQuota, Quota
+from .records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
 from .storage import Store, StoreUnavailable, utcnow
 from .texts import format_wait, pick_language, t
 
 if TYPE_CHECKING:
     from .config import Settings
 
-__all__ = ["CallReport", "CallRequest", "CallService", "CallSettings", "classify_failure"]
+__all__ = [
+    "RING_ANSWER",
+    "RING_DECLINE",
+    "CallReport",
+    "CallRequest",
+    "CallService",
+    "CallSettings",
+    "Origin",
+    "classify_failure",
+]
 
 logger = logging.getLogger(__name__)
 DISPLAY_NAME_MAX = 100
+#: Seconds from a call's creation to its first poll (see :mod:`bot.watcher`).
+FIRST_CHECK = 2.0
+#: ``callback_data`` of a ring's buttons: a prefix and the call's row id.
+RING_ANSWER, RING_DECLINE = "ring:a:", "ring:d:"
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,9 @@ class CallSettings:
     join_url_template: str | None = None
     calls_per_minute: int = 0  # 0: unlimited
     calls_per_day: int = 0
+    #: "direct" places the call at once; "ring" rings the callee in Telegram first.
+    flow: Literal["direct", "ring"] = "direct"
+    ring_timeout: int = 60
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallSettings:
@@ -70,6 +88,8 @@ class CallSettings:
             join_url_template=settings.join_url_template,
             calls_per_minute=settings.calls_per_minute,
             calls_per_day=settings.calls_per_day,
+            flow=settings.call_flow,
+            ring_timeout=settings.ring_timeout,
         )
 
     @property
@@ -91,6 +111,23 @@ class CallRequest:
     @property
     def in_private_chat(self) -> bool:
         return self.chat_id == self.caller.telegram_id
+
+    @property
+    def origin(self) -> Origin:
+        # a button press has no message to quote (its key is a negative id)
+        quote = self.message_id if self.message_id > 0 else None
+        return Origin(self.chat_id, self.in_private_chat, quote)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a call was asked for: answers go there, quoting the command when there is one."""
+
+    chat_id: int
+    private: bool
+    quote_id: int | None = None
+    #: A notice already posted there (a ring's "Alice is ringing Bob…"), to edit, not repeat.
+    notice_message_id: int | None = None
 
 
 @dataclass
@@ -155,6 +192,7 @@ class CallService:
         bot_username: str,
         remember_secret: Callable[[str], None] = lambda secret: None,
         records: RecordKeeper | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -163,6 +201,7 @@ class CallService:
         self.bot_username = bot_username
         self.remember_secret = remember_secret
         self.records = records or RecordKeeper(store)
+        self.clock = clock or SystemClock()
 
     @property
     def start_link(self) -> str:
@@ -175,12 +214,13 @@ class CallService:
         if caller is None:
             caller = await self.store.upsert_user(request.caller)
         lang = pick_language(caller.language_code)
+        origin = request.origin
         try:
             callee, duration = await self._check(request, caller)
         except _Refusal as refusal:
             buttons = (Button(t(lang, "button_start"), self.start_link),)
             await self._reply(
-                request,
+                origin,
                 t(lang, refusal.key, **refusal.params),
                 buttons if refusal.start_button else (),
             )
@@ -203,37 +243,53 @@ class CallService:
             case OverQuota(quota=quota, retry_at=retry_at):
                 key = "quota_minute" if quota.window == 60 else "quota_day"
                 wait = format_wait((retry_at - utcnow()).total_seconds(), lang)
-                await self._reply(request, t(lang, key, limit=quota.limit, wait=wait))
+                await self._reply(origin, t(lang, key, limit=quota.limit, wait=wait))
                 return CallReport("refused", key)
             case Claimed(row_id=row_id):
                 pass
         # From here on money may be spent: nothing below raises, every path answers once.
+        if self.settings.flow == "ring":
+            return await self._ring(origin, lang, row_id, caller, callee)
+        return await self.place(origin, lang, row_id, caller, callee, duration)
+
+    async def place(
+        self,
+        origin: Origin,
+        lang: str,
+        row_id: int,
+        caller: UserRecord,
+        callee: UserRecord,
+        duration: int,
+    ) -> CallReport:
+        """Create the claimed call ``row_id`` (one POST) and deliver its tokens. Never raises."""
         try:
             call = await self.kavenegar.calls.create(
                 caller=_participant(caller), receptor=_participant(callee), max_duration=duration
             )
         except KavenegarError as exc:
-            return await self._failed(request, lang, row_id, exc)
-        return await self._deliver(request, lang, row_id, caller, callee, call)
+            return await self._failed(origin, lang, row_id, exc)
+        return await self._deliver(origin, lang, row_id, caller, callee, call)
 
     async def _failed(
-        self, request: CallRequest, lang: str, row_id: int, exc: KavenegarError
+        self, origin: Origin, lang: str, row_id: int, exc: KavenegarError
     ) -> CallReport:
         failure = classify_failure(exc)
         logger.warning("call %s not placed (%s): %r", row_id, failure.status, exc)
-        await self.records.finish(row_id, status=failure.status, error=str(exc))
+        await self.records.finish(
+            row_id, status=failure.status, error=str(exc), failure=failure.key
+        )
         reason = "?"
         if isinstance(exc, APIStatusError):
             reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
         wait = t(lang, "wait_a_minute")
         if isinstance(exc, RateLimitError) and exc.retry_after:
             wait = format_wait(exc.retry_after, lang)
-        await self._reply(request, t(lang, failure.key, reason=reason, wait=wait))
+        await self._reply(origin, t(lang, failure.key, reason=reason, wait=wait))
         return CallReport("failed", failure.key, call_row_id=row_id)
 
     async def _deliver(
         self,
-        request: CallRequest,
+        origin: Origin,
         lang: str,
         row_id: int,
         caller: UserRecord,
@@ -253,14 +309,15 @@ class CallService:
                 status=CallStatus.CREATED,
                 kavenegar_call_id=call.id,
                 error="no accessToken for " + ", ".join(p.kavenegar_username for p in missing),
+                failure="kv_no_token",
             )
             names = ", ".join(p.display_name for p in missing)
-            await self._reply(request, t(lang, "kv_no_token", names=names))
+            await self._reply(origin, t(lang, "kv_no_token", names=names))
             return CallReport("failed", "kv_no_token", call_row_id=row_id, call_id=call.id)
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
         logger.info("call %s created as %s", row_id, call.id)
-        caller_delivery, callee_delivery = await asyncio.gather(
+        caller_receipt, callee_receipt = await asyncio.gather(
             self.messenger.send(
                 caller.telegram_id, self._token_message(caller, callee, call.id, caller_token, True)
             ),
@@ -269,20 +326,27 @@ class CallService:
                 self._token_message(callee, caller, call.id, callee_token, False),
             ),
         )
-        await self.records.finish(
-            row_id,
-            status=CallStatus.CREATED,
-            kavenegar_call_id=call.id,
-            caller_delivery=caller_delivery.value,
-            callee_delivery=callee_delivery.value,
-        )
+        caller_delivery, callee_delivery = caller_receipt.delivery, callee_receipt.delivery
         for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
             if delivery.unreachable:
                 try:
                     await self.store.set_dm_open(person.telegram_id, False)
                 except StoreUnavailable:
                     logger.warning("could not mark %s unreachable", person.telegram_id)
-        await self._notify(request, lang, caller, callee, caller_delivery, callee_delivery)
+        notice_id = await self._notify(
+            origin, lang, caller, callee, caller_delivery, callee_delivery
+        )
+        await self.records.finish(
+            row_id,
+            status=CallStatus.CREATED,
+            kavenegar_call_id=call.id,
+            caller_delivery=caller_delivery.value,
+            callee_delivery=callee_delivery.value,
+            notice_message_id=notice_id,
+            caller_message_id=caller_receipt.message_id,
+            callee_message_id=callee_receipt.message_id,
+            next_check_at=self.clock.now() + timedelta(seconds=FIRST_CHECK),
+        )
         return CallReport(
             "placed",
             call_row_id=row_id,
@@ -290,6 +354,44 @@ class CallService:
             caller_delivery=caller_delivery,
             callee_delivery=callee_delivery,
         )
+
+    # -- ring first (CALL_FLOW=ring): nothing is paid until the callee answers ---------------
+
+    async def _ring(
+        self, origin: Origin, lang: str, row_id: int, caller: UserRecord, callee: UserRecord
+    ) -> CallReport:
+        timeout = self.settings.ring_timeout
+        deadline = self.clock.now() + timedelta(seconds=timeout)
+        # Ringing before the buttons exist, so that an instant press finds it ringing.
+        await self.store.finish_call(row_id, status=CallStatus.RINGING, next_check_at=deadline)
+        callee_lang = pick_language(callee.language_code)
+        ring = OutgoingMessage(
+            t(callee_lang, "ring_callee", caller=caller.display_name, seconds=timeout),
+            (
+                Button(t(callee_lang, "button_answer"), data=f"{RING_ANSWER}{row_id}"),
+                Button(t(callee_lang, "button_decline"), data=f"{RING_DECLINE}{row_id}"),
+            ),
+        )
+        receipt = await self.messenger.send(callee.telegram_id, ring)
+        if receipt.delivery is not Delivery.SENT:
+            await self.store.close_call(
+                row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG
+            )
+            reason = t(lang, f"reason_{receipt.delivery.value}")
+            await self._reply(
+                origin, t(lang, "unreachable", name=callee.display_name, reason=reason)
+            )
+            return CallReport("failed", "unreachable", call_row_id=row_id)
+        notice = t(lang, "ring_notice", caller=caller.display_name, callee=callee.display_name)
+        notice_receipt = await self._reply(origin, notice)
+        await self.store.set_call_messages(
+            row_id,
+            notice_message_id=notice_receipt.message_id,
+            callee_message_id=receipt.message_id,
+        )
+        return CallReport("ringing", call_row_id=row_id)
+
+    # -- Telegram's side of things -------------------------------------------------------------
 
     async def _check(self, request: CallRequest, caller: UserRecord) -> tuple[UserRecord, int]:
         """Everything that can be refused without asking Kavenegar."""
@@ -350,14 +452,15 @@ class CallService:
 
     async def _notify(
         self,
-        request: CallRequest,
+        origin: Origin,
         lang: str,
         caller: UserRecord,
         callee: UserRecord,
         caller_delivery: Delivery,
         callee_delivery: Delivery,
-    ) -> None:
-        """A token-free notice where /call was typed, naming anyone we could not reach."""
+    ) -> int | None:
+        """A token-free notice where the call was asked for, naming anyone we could not reach;
+        the id of the notice to edit when the call ends."""
         problems = [
             t(lang, "unreachable", name=person.display_name, reason=t(lang, f"reason_{d.value}"))
             for person, d in ((caller, caller_delivery), (callee, callee_delivery))
@@ -368,20 +471,26 @@ class CallService:
             if any(d.unreachable for d in (caller_delivery, callee_delivery))
             else ()
         )
-        if request.in_private_chat:
+        if origin.private:
             if problems:
-                await self._reply(request, "\n".join(problems), buttons)
-            return
+                await self._reply(origin, "\n".join(problems), buttons)
+            return origin.notice_message_id
         notice = t(lang, "chat_notice", caller=caller.display_name, callee=callee.display_name)
-        await self._reply(request, "\n".join([notice, *problems]), buttons)
+        text = "\n".join([notice, *problems])
+        if origin.notice_message_id is not None:
+            await self.messenger.edit(
+                origin.chat_id, origin.notice_message_id, OutgoingMessage(text, buttons)
+            )
+            notice_id: int | None = origin.notice_message_id
+        else:
+            notice_id = (await self._reply(origin, text, buttons)).message_id
         if problems and caller_delivery is Delivery.SENT:
             await self.messenger.send(caller.telegram_id, OutgoingMessage("\n".join(problems)))
+        return notice_id
 
-    async def _reply(
-        self, request: CallRequest, html: str, buttons: tuple[Button, ...] = ()
-    ) -> Delivery:
-        message = OutgoingMessage(html, buttons, reply_to_message_id=request.message_id)
-        return await self.messenger.send(request.chat_id, message)
+    async def _reply(self, origin: Origin, html: str, buttons: tuple[Button, ...] = ()) -> Receipt:
+        message = OutgoingMessage(html, buttons, reply_to_message_id=origin.quote_id)
+        return await self.messenger.send(origin.chat_id, message)
 
 
 def _participant(user: UserRecord) -> Participant:

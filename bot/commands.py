@@ -21,10 +21,16 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import ChatMemberHandler, CommandHandler, TypeHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
 
 from .config import Settings
-from .handlers import admin, call, consent, errors, onboarding, preflight
+from .handlers import admin, call, consent, errors, history, onboarding, preflight, presses
 from .handlers.base import Command
 from .ptb import PTBApp
 from .services import Services
@@ -66,9 +72,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("platform", onboarding.Platform, "private", usage="ios|android|none"),
     _spec("dnd", consent.DoNotDisturb, "private", usage="on|off"),
     _spec("forget", consent.Forget, "private"),
+    _spec("history", history.History, "private"),
     _spec("allow", lambda s: admin.SetAccess(s, allowed=True), "admin", usage="[id]"),
     _spec("deny", lambda s: admin.SetAccess(s, allowed=False), "admin", usage="[id]"),
     _spec("access", admin.ShowAccess, "admin"),
+    _spec("stats", history.Stats, "admin", usage="[days]"),
     _spec("uncallable", lambda s: admin.SetCallable(s, callable_=False), "admin", usage="[id]"),
     _spec("callable", lambda s: admin.SetCallable(s, callable_=True), "admin", usage="[id]"),
 )
@@ -79,6 +87,7 @@ def register(app: PTBApp, services: Services) -> None:
     app.add_handler(TypeHandler(Update, preflight.Preflight(services)), group=-1)
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.handler(services), filters=NEW_MESSAGES))
+    app.add_handler(CallbackQueryHandler(presses.ButtonPress(services)))
     app.add_handler(
         ChatMemberHandler(
             preflight.PrivateChatMembership(services), ChatMemberHandler.MY_CHAT_MEMBER

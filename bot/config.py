@@ -6,6 +6,7 @@ import re
 import string
 from typing import Annotated, Literal, Self
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -77,6 +78,22 @@ class Settings(BaseSettings):
     calls_per_day: int = Field(
         50, ge=0, description="Calls one person may create per 24 hours; 0: no limit."
     )
+    kavenegar_poll_rps: float = Field(
+        5.0,
+        gt=0,
+        le=100,
+        description="Polls of Kavenegar per second, all calls being followed together.",
+    )
+    call_flow: Literal["direct", "ring"] = Field(
+        "direct",
+        description="direct: /call places the call; ring: the callee answers in Telegram first.",
+    )
+    ring_timeout: int = Field(
+        60, ge=10, le=600, description="Seconds a ring waits for the callee (CALL_FLOW=ring)."
+    )
+    default_timezone: str = Field(
+        "Asia/Tehran", description="IANA time zone for times the bot shows (/history)."
+    )
     webhook_url: str | None = Field(
         None, description="Public https URL for webhook mode; unset: long polling."
     )
@@ -128,6 +145,20 @@ class Settings(BaseSettings):
         if problem is not None:
             raise ValueError(problem)
         return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Tehran") from None
+        return value
+
+    @field_validator("call_flow", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,7 +4,9 @@ A private message that Telegram refuses is an answer, not a crash: "bot can't in
 conversation" (never pressed Start), "bot was blocked by the user", "user is deactivated". HTML
 that Telegram cannot parse is sent again as plain text rather than lost. A 429 is waited out
 (the rate limiter retries first; this is the last line). A timeout is not retried: the message
-may have arrived, and a duplicate token message is worse than a reported failure.
+may have arrived, and a duplicate token message is worse than a reported failure. Edits follow
+the same rules; editing a message that is gone (deleted) is :attr:`Delivery.GONE`, and "message
+is not modified" counts as done.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from .messages import Delivery, OutgoingMessage
+from .messages import Button, Delivery, OutgoingMessage, Receipt
 from .texts import fit, plain
 
 __all__ = ["TelegramMessenger", "classify_forbidden", "retry_after_seconds"]
@@ -26,6 +29,9 @@ __all__ = ["TelegramMessenger", "classify_forbidden", "retry_after_seconds"]
 logger = logging.getLogger(__name__)
 MAX_FLOOD_WAITS = 3
 MAX_FLOOD_WAIT_SECONDS = 60.0
+
+#: One attempt: (text, parse mode) -> the message Telegram returned (or True for an edit).
+Attempt = Callable[[str, str | None], Awaitable[Message | bool]]
 
 
 def classify_forbidden(message: str) -> Delivery:
@@ -47,61 +53,94 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _markup(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, url=b.url, callback_data=b.data)] for b in buttons]
+    )
+
+
 class TelegramMessenger:
     """:class:`~bot.messages.Messenger` over a python-telegram-bot ``Bot``."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, message: OutgoingMessage) -> Delivery:
-        markup = (
-            InlineKeyboardMarkup(
-                [[InlineKeyboardButton(b.text, url=b.url)] for b in message.buttons]
-            )
-            if message.buttons
-            else None
-        )
+    async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
+        markup = _markup(message.buttons)
         reply = (
             ReplyParameters(message.reply_to_message_id, allow_sending_without_reply=True)
             if message.reply_to_message_id is not None
             else None
         )
+
+        async def attempt(text: str, parse_mode: str | None) -> Message:
+            return await self.bot.send_message(
+                chat_id, text, parse_mode=parse_mode, reply_markup=markup, reply_parameters=reply
+            )
+
+        delivery, sent = await self._deliver(chat_id, message, attempt)
+        message_id = sent.message_id if isinstance(sent, Message) else None
+        return Receipt(delivery, message_id)
+
+    async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> Delivery:
+        markup = _markup(message.buttons)
+
+        async def attempt(text: str, parse_mode: str | None) -> Message | bool:
+            return await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=parse_mode,
+                reply_markup=markup,
+            )  # fmt: skip
+
+        delivery, _ = await self._deliver(chat_id, message, attempt)
+        return delivery
+
+    async def answer_callback(
+        self, callback_id: str, text: str | None = None, *, alert: bool = False
+    ) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+        except TelegramError as exc:  # too late, or already answered: the press is handled
+            logger.info("callback %s not answered: %s", callback_id, exc)
+
+    async def _deliver(
+        self, chat_id: int, message: OutgoingMessage, attempt: Attempt
+    ) -> tuple[Delivery, Message | bool | None]:
         text, is_html = fit(message.html)
         parse_mode: str | None = ParseMode.HTML if is_html else None
         flood_waits = 0
         while True:
             try:
-                await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=parse_mode,
-                    reply_markup=markup,
-                    reply_parameters=reply,
-                )
-                return Delivery.SENT
+                return Delivery.SENT, await attempt(text, parse_mode)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
                 flood_waits += 1
                 if flood_waits > MAX_FLOOD_WAITS or wait > MAX_FLOOD_WAIT_SECONDS:
                     logger.warning("giving up on chat %s after flood control", chat_id)
-                    return Delivery.FAILED
+                    return Delivery.FAILED, None
                 logger.info("flood control on chat %s: waiting %.1f s", chat_id, wait)
                 await asyncio.sleep(wait)
             except Forbidden as exc:
                 logger.info("chat %s refused a message: %s", chat_id, exc.message)
-                return classify_forbidden(exc.message)
+                return classify_forbidden(exc.message), None
             except BadRequest as exc:
-                if "parse entities" in exc.message.lower() and parse_mode is not None:
+                reason = exc.message.lower()
+                if "parse entities" in reason and parse_mode is not None:
                     logger.warning("chat %s: HTML refused (%s); sending plain text", chat_id, exc)
                     text, parse_mode = fit(plain(message.html))[0], None
                     continue
-                if "chat not found" in exc.message.lower():
-                    return Delivery.NOT_STARTED
+                if "not modified" in reason:
+                    return Delivery.SENT, None
+                if "message to edit not found" in reason or "can't be edited" in reason:
+                    return Delivery.GONE, None
+                if "chat not found" in reason:
+                    return Delivery.NOT_STARTED, None
                 logger.warning("chat %s: message refused: %s", chat_id, exc.message)
-                return Delivery.FAILED
+                return Delivery.FAILED, None
             except NetworkError as exc:  # includes TimedOut
                 logger.warning("chat %s: message not confirmed: %s", chat_id, exc)
-                return Delivery.FAILED
+                return Delivery.FAILED, None
             except TelegramError as exc:
                 logger.warning("chat %s: message failed: %s", chat_id, exc)
-                return Delivery.FAILED
+                return Delivery.FAILED, None

@@ -9,6 +9,7 @@ from typing import Literal
 
 __all__ = [
     "AccessRule",
+    "CallOutcome",
     "CallRecord",
     "CallStatus",
     "Claim",
@@ -33,6 +34,10 @@ class CallStatus(StrEnum):
     FAILED = "failed"
     #: Kavenegar may have created it (no answer, 5xx, a reset, an unreadable or incomplete answer).
     UNKNOWN = "unknown"
+    #: Ring-first flow: the callee was rung in Telegram; nothing is paid until they answer.
+    RINGING = "ringing"
+    #: Ring-first flow: the ring ended unanswered or declined; no call was created.
+    RANG = "rang"
 
     @property
     def counts_against_quota(self) -> bool:
@@ -40,9 +45,43 @@ class CallStatus(StrEnum):
         return self is not CallStatus.FAILED
 
 
+class CallOutcome(StrEnum):
+    """How a call (or a ring) ended, as people are told."""
+
+    ANSWERED = "answered"
+    MISSED = "missed"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    #: Ended for another reason; the reason is Kavenegar's ``finishReason``.
+    ENDED = "ended"
+    #: Kavenegar no longer knows the call (404).
+    UNKNOWN = "unknown"
+    #: It never reported an end within ``maxDuration`` plus the grace period.
+    EXPIRED = "expired"
+
+    @property
+    def may_call_again(self) -> bool:
+        """Worth a "Call again" button: nobody talked."""
+        return self in (CallOutcome.MISSED, CallOutcome.DECLINED, CallOutcome.UNREACHABLE)
+
+    @classmethod
+    def from_finish(cls, finish_reason: str | None, duration_ms: int | None) -> CallOutcome:
+        """The outcome of a call Kavenegar reports finished: talk time means it was answered."""
+        if duration_ms:
+            return cls.ANSWERED
+        match finish_reason:
+            case "no_one_connected" | "missed":
+                return cls.MISSED
+            case "rejected":
+                return cls.DECLINED
+            case "unreachable":
+                return cls.UNREACHABLE
+        return cls.ENDED
+
+
 @dataclass(frozen=True)
 class CallRecord:
-    """One attempt to place a call."""
+    """One attempt to place a call, and how it ended."""
 
     id: int
     chat_id: int
@@ -55,6 +94,21 @@ class CallRecord:
     error: str | None
     caller_delivery: str | None
     callee_delivery: str | None
+    created_at: datetime | None = None
+    failure: str | None = None
+    outcome: CallOutcome | None = None
+    finish_reason: str | None = None
+    duration_ms: int | None = None
+    next_check_at: datetime | None = None
+    polls: int = 0
+    notice_message_id: int | None = None
+    caller_message_id: int | None = None
+    callee_message_id: int | None = None
+
+    @property
+    def in_private_chat(self) -> bool:
+        """``/call`` was typed in the caller's private chat (or is a "Call again")."""
+        return self.chat_id == self.caller_id
 
 
 @dataclass(frozen=True)

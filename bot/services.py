@@ -10,11 +10,15 @@ from kavenegar import KavenegarClient
 
 from .access import Access
 from .calls import CallService, CallSettings
+from .clock import Clock, SystemClock
 from .config import Settings
 from .delivery import TelegramMessenger
 from .logs import SecretRedactor
 from .messages import Messenger
+from .outcomes import Announcer
+from .presses import PressService
 from .storage import Store
+from .watcher import CallWatcher
 
 __all__ = ["Services"]
 
@@ -35,16 +39,21 @@ class Services:
         store: Store | None = None,
         kavenegar: KavenegarClient | None = None,
         messenger: Messenger | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.redactor = redactor
+        self.clock: Clock = clock or SystemClock()
         self._store = store
         self._kavenegar = kavenegar
+        self._poller: KavenegarClient | None = None
         self._messenger = messenger
         self._owns_store = store is None
         self._owns_kavenegar = kavenegar is None
         self._calls: CallService | None = None
         self._access: Access | None = None
+        self._presses: PressService | None = None
+        self._watcher: CallWatcher | None = None
         self.bot_username = ""
 
     @property
@@ -64,6 +73,18 @@ class Services:
         if self._calls is None:
             raise RuntimeError("the call service is built when the bot starts")
         return self._calls
+
+    @property
+    def presses(self) -> PressService:
+        if self._presses is None:
+            raise RuntimeError("the press service is built when the bot starts")
+        return self._presses
+
+    @property
+    def watcher(self) -> CallWatcher:
+        if self._watcher is None:
+            raise RuntimeError("the call watcher is built when the bot starts")
+        return self._watcher
 
     @property
     def messenger(self) -> Messenger:
@@ -86,6 +107,14 @@ class Services:
             )
         if self._messenger is None:
             self._messenger = TelegramMessenger(bot)
+        if self._owns_kavenegar:
+            # Polls are paced by the watcher's own budget: one try each, no retries of its own.
+            self._poller = KavenegarClient(
+                api_token=settings.kavenegar_api_token.get_secret_value(),
+                base_url=settings.kavenegar_base_url,
+                max_retries=0,
+                total_timeout=10.0,
+            )
         self._access = Access(
             self._store,
             allowed_users=settings.allowed_user_ids,
@@ -99,6 +128,17 @@ class Services:
             settings=CallSettings.from_settings(settings),
             bot_username=bot.username,
             remember_secret=self.redactor.add,
+            clock=self.clock,
+        )
+        announcer = Announcer(self._store, self._messenger)
+        self._presses = PressService(self._calls, announcer)
+        self._watcher = CallWatcher(
+            store=self._store,
+            kavenegar=self._poller or self._kavenegar,
+            announcer=announcer,
+            clock=self.clock,
+            polls_per_second=settings.kavenegar_poll_rps,
+            ring_ended=self._presses,
         )
 
     async def close(self) -> None:
@@ -107,6 +147,9 @@ class Services:
         if self._owns_kavenegar and self._kavenegar is not None:
             await self._kavenegar.aclose()
             self._kavenegar = None
+        if self._poller is not None:
+            await self._poller.aclose()
+            self._poller = None
         if self._owns_store and self._store is not None:
             await self._store.close()
             self._store = None

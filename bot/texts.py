@@ -17,6 +17,7 @@ __all__ = [
     "MESSAGE_MAX",
     "TEXTS",
     "fit",
+    "format_talk",
     "format_wait",
     "pick_language",
     "plain",
@@ -189,6 +190,62 @@ EN: dict[str, str] = {
     "uncallable_done": "{name} can no longer be called.",
     "callable_done": "{name} can be called again.",
     "unknown_person": "I don't know {name}.",
+    "outcome_answered": "✅ {caller} called {callee}: talked for {talk}.",
+    "outcome_missed": "📵 {caller} called {callee}: missed.",
+    "outcome_declined": "🚫 {caller} called {callee}: declined.",
+    "outcome_unreachable": "⚠️ {caller} called {callee}: unreachable.",
+    "outcome_ended": "☎️ {caller} called {callee}: ended ({reason}).",
+    "outcome_unknown": (
+        "❔ {caller} called {callee}: Kavenegar no longer knows this call, so I can't tell "
+        "how it went."
+    ),
+    "outcome_expired": (
+        "⌛ {caller} called {callee}: the call never reported an end, so I stopped following it."
+    ),
+    "ring_over_missed": "📵 {caller} rang {callee}: missed.",
+    "ring_over_declined": "🚫 {caller} rang {callee}: declined.",
+    "ring_over_unreachable": "⚠️ {caller} rang {callee}: unreachable.",
+    "token_withdrawn": "The access token of this call is no longer needed, so I removed it.",
+    "button_call_again": "Call again",
+    "button_answer": "Answer",
+    "button_decline": "Decline",
+    "ring_callee": "📞 <b>{caller} is calling you</b>\n\nAnswer within {seconds} seconds.",
+    "ring_notice": "📞 {caller} is ringing {callee}…",
+    "ring_answered": "📞 You answered {caller}: your access token follows.",
+    "ring_declined": "🚫 You declined {caller}'s call.",
+    "ring_missed": "📵 Missed call from {caller}.",
+    "callback_not_yours": "This button isn't for you.",
+    "callback_unknown": "I don't know this button any more.",
+    "callback_ring_over": "This call is no longer ringing.",
+    "callback_calling": "Calling {name}…",
+    "callback_already": "Already done.",
+    "history_title": "<b>Your last calls</b>",
+    "history_empty": "You have no calls yet.",
+    "history_line": "{when} {arrow} {other}: {outcome}",
+    "history_private_only": "Your call history is private: send /history in our private chat.",
+    "word_answered": "answered, {talk}",
+    "word_missed": "missed",
+    "word_declined": "declined",
+    "word_unreachable": "unreachable",
+    "word_ended": "ended ({reason})",
+    "word_unknown": "unknown",
+    "word_expired": "no end reported",
+    "word_ringing": "ringing",
+    "word_live": "in progress",
+    "word_failed": "not placed",
+    "word_maybe": "may have been placed",
+    "stats": (
+        "<b>Calls in the last {days} days</b>\n"
+        "Placed: {placed}\n"
+        "Answered: {answered} ({share})\n"
+        "Talk time: {minutes} minutes\n"
+        "Per day: {per_day}\n"
+        "Failures: {failures}"
+    ),
+    "stats_none": "none",
+    "stats_usage": "Use /stats or /stats 30 (days, 1 to 365).",
+    "cmd_history": "your last 10 calls",
+    "cmd_stats": "call statistics: /stats [days]",
     "forget_done": "Done: I have forgotten you. Press /start if you want to come back.",
 }
 
@@ -355,6 +412,62 @@ FA: dict[str, str] = {
     "uncallable_done": "دیگر نمی‌توان با {name} تماس گرفت.",
     "callable_done": "دوباره می‌توان با {name} تماس گرفت.",
     "unknown_person": "{name} را نمی‌شناسم.",
+    "outcome_answered": "✅ {caller} با {callee} تماس گرفت: {talk} صحبت کردند.",
+    "outcome_missed": "📵 {caller} با {callee} تماس گرفت: بی‌پاسخ.",
+    "outcome_declined": "🚫 {caller} با {callee} تماس گرفت: رد شد.",
+    "outcome_unreachable": "⚠️ {caller} با {callee} تماس گرفت: در دسترس نبود.",
+    "outcome_ended": "☎️ {caller} با {callee} تماس گرفت: پایان یافت ({reason}).",
+    "outcome_unknown": (
+        "❔ {caller} با {callee} تماس گرفت: کاوه‌نگار دیگر این تماس را نمی‌شناسد، پس نمی‌دانم "
+        "چطور تمام شد."
+    ),
+    "outcome_expired": (
+        "⌛ {caller} با {callee} تماس گرفت: پایان تماس هرگز اعلام نشد، پس دیگر آن را دنبال نمی‌کنم."
+    ),
+    "ring_over_missed": "📵 {caller} برای {callee} زنگ زد: بی‌پاسخ.",
+    "ring_over_declined": "🚫 {caller} برای {callee} زنگ زد: رد شد.",
+    "ring_over_unreachable": "⚠️ {caller} برای {callee} زنگ زد: در دسترس نبود.",
+    "token_withdrawn": "توکن دسترسی این تماس دیگر لازم نیست، پس آن را حذف کردم.",
+    "button_call_again": "تماس دوباره",
+    "button_answer": "پاسخ",
+    "button_decline": "رد",
+    "ring_callee": "📞 <b>{caller} با شما تماس می‌گیرد</b>\n\nظرف {seconds} ثانیه پاسخ دهید.",
+    "ring_notice": "📞 {caller} در حال زنگ زدن به {callee}…",
+    "ring_answered": "📞 به {caller} پاسخ دادید: توکن دسترسی شما در پیام بعد است.",
+    "ring_declined": "🚫 تماس {caller} را رد کردید.",
+    "ring_missed": "📵 تماس بی‌پاسخ از {caller}.",
+    "callback_not_yours": "این دکمه برای شما نیست.",
+    "callback_unknown": "این دکمه را دیگر نمی‌شناسم.",
+    "callback_ring_over": "این تماس دیگر زنگ نمی‌خورد.",
+    "callback_calling": "در حال تماس با {name}…",
+    "callback_already": "انجام شده است.",
+    "history_title": "<b>آخرین تماس‌های شما</b>",
+    "history_empty": "هنوز تماسی ندارید.",
+    "history_line": "{when} {arrow} {other}: {outcome}",
+    "history_private_only": "سابقهٔ تماس‌های شما خصوصی است: /history را در گفت‌وگوی خصوصی‌مان بفرستید.",
+    "word_answered": "پاسخ داده شد، {talk}",
+    "word_missed": "بی‌پاسخ",
+    "word_declined": "رد شد",
+    "word_unreachable": "در دسترس نبود",
+    "word_ended": "پایان یافت ({reason})",
+    "word_unknown": "نامعلوم",
+    "word_expired": "پایانی اعلام نشد",
+    "word_ringing": "در حال زنگ",
+    "word_live": "در جریان",
+    "word_failed": "برقرار نشد",
+    "word_maybe": "شاید برقرار شده باشد",
+    "stats": (
+        "<b>تماس‌های {days} روز گذشته</b>\n"
+        "برقرار شده: {placed}\n"
+        "پاسخ داده شده: {answered} ({share})\n"
+        "زمان گفت‌وگو: {minutes} دقیقه\n"
+        "در هر روز: {per_day}\n"
+        "خطاها: {failures}"
+    ),
+    "stats_none": "هیچ",
+    "stats_usage": "از /stats یا /stats 30 استفاده کنید (روز، ۱ تا ۳۶۵).",
+    "cmd_history": "۱۰ تماس آخر شما",
+    "cmd_stats": "آمار تماس‌ها: /stats [روز]",
     "forget_done": "انجام شد: شما را فراموش کردم. اگر خواستید برگردید، /start را بزنید.",
 }
 
@@ -416,6 +529,14 @@ def format_wait(seconds: float, lang: str) -> str:
     if whole < 100 * 60:
         return t(lang, "wait_minutes", n=math.ceil(whole / 60))
     return t(lang, "wait_hours", n=math.ceil(whole / 3600))
+
+
+def format_talk(milliseconds: int) -> str:
+    """Talk time as people read it: ``3:12``, or ``1:02:03`` past an hour."""
+    seconds = round(milliseconds / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def plain(text: str) -> str:

@@ -10,7 +10,7 @@ from telegram import Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from ..messages import Button, Delivery, OutgoingMessage
+from ..messages import Button, OutgoingMessage, Receipt
 from ..people import UserProfile
 from ..services import Services
 from ..storage import StoreUnavailable
@@ -87,7 +87,7 @@ class Command:
 
     async def reply(
         self, invocation: Invocation, html: str, buttons: tuple[Button, ...] = ()
-    ) -> Delivery:
+    ) -> Receipt:
         """Answer the command in its chat, quoting it."""
         message = OutgoingMessage(html, buttons, reply_to_message_id=invocation.message.message_id)
         return await self.services.messenger.send(invocation.chat_id, message)

@@ -6,6 +6,14 @@ JSON bodies, and Telegram's own error bodies: 401 for a wrong token, 403 for a u
 started or blocked the bot or was deactivated, 400 for an unknown chat or unparsable HTML, and
 429 with ``retry_after`` when flood control is on. Tests drive it from Python (``add_user``,
 ``user_sends``, ``sent_to``) or over HTTP under ``/_sim``.
+
+Inline keyboards carry link buttons and callback buttons (``callback_data`` of 1-64 bytes, else
+400 ``BUTTON_DATA_INVALID``). ``press_button`` is a person pressing one: the bot gets a
+``callback_query`` update as Telegram sends it, answers it once with ``answerCallbackQuery``
+(read back with ``answer_to``), and may change the message with ``editMessageText`` or
+``editMessageReplyMarkup``, with Telegram's refusals ("message to edit not found", "message can't
+be edited", "message is not modified"). ``current`` is a message as people see it now; edits
+count against flood control like sends.
 """
 
 from __future__ import annotations
@@ -20,9 +28,20 @@ from aiohttp import ClientError, ClientSession
 from kavenegar.testing import FaultBook, LoopbackServer
 
 from ._app import SimFault, build_app
-from ._state import FloodControl, SentMessage, SimChat, SimUser, TelegramState, TimelineEntry
+from ._state import (
+    CallbackAnswer,
+    CallbackQueryRecord,
+    FloodControl,
+    SentMessage,
+    SimChat,
+    SimUser,
+    TelegramState,
+    TimelineEntry,
+)
 
 __all__ = [
+    "CallbackAnswer",
+    "CallbackQueryRecord",
     "FloodControl",
     "SentMessage",
     "SimChat",
@@ -193,6 +212,28 @@ class TelegramSimulator(LoopbackServer):
         await self.state.push_update("edited_message", edited)
         return edited
 
+    async def press_button(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        data: str | None = None,
+        *,
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """The user presses an inline button under bot message ``message_id`` in ``chat_id``.
+
+        ``text="Answer"`` presses the callback button with that label on the message as it is
+        now, and fails the test (AssertionError) if there is none; ``data="..."`` sends that
+        ``callback_data`` whatever the keyboard holds, as a forged or stale press would. The bot
+        gets a ``callback_query`` update; returns it (its ``id`` is what :meth:`answer_to`
+        takes). A press no client could make (a deleted or someone else's message, another
+        person's private chat) is an AssertionError too.
+        """
+        query = self.state.make_callback_query(user_id, chat_id, message_id, data, text=text)
+        await self.state.push_update("callback_query", query)
+        return query
+
     async def redeliver(self, update: dict[str, Any]) -> None:
         """Deliver an update again, as Telegram does when it thinks the first try failed."""
         kind = next(k for k in update if k != "update_id")
@@ -235,6 +276,35 @@ class TelegramSimulator(LoopbackServer):
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id``, oldest first (edits appear as new entries)."""
         return [s for s in self.state.sent if s.chat_id == chat_id]
+
+    def current(self, chat_id: int, message_id: int) -> SentMessage:
+        """Bot message ``message_id`` as people see it now (its latest edit).
+
+        Fails the test (AssertionError) if the bot never sent it or deleted it.
+        """
+        sent = self.state.current_sent(chat_id, message_id)
+        if sent is None:
+            raise AssertionError(f"no bot message {message_id} in chat {chat_id} (or deleted)")
+        return sent
+
+    def current_in(self, chat_id: int) -> list[SentMessage]:
+        """Every bot message still in ``chat_id``, each as people see it now, oldest first."""
+        latest: dict[int, SentMessage] = {}
+        for sent in self.sent_to(chat_id):
+            latest[sent.message_id] = sent
+        return sorted(latest.values(), key=lambda s: s.message_id)
+
+    @property
+    def callback_answers(self) -> list[CallbackAnswer]:
+        """Every ``answerCallbackQuery`` the simulator accepted, oldest first."""
+        return self.state.callback_answers
+
+    def answer_to(self, callback_query_id: str) -> CallbackAnswer | None:
+        """The bot's answer to a press (see :meth:`press_button`); None while unanswered."""
+        query = self.state.callback_queries.get(callback_query_id)
+        if query is None:
+            raise AssertionError(f"no button press {callback_query_id!r}")
+        return query.answer
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         """Parameters of every call of a Bot API ``method`` received so far."""

@@ -54,6 +54,8 @@ def build_app(sim: TelegramSimulator) -> web.Application:
     app.router.add_post("/_sim/faults", _control_add_fault)
     app.router.add_post("/_sim/flood", _control_flood)
     app.router.add_get("/_sim/sent", _control_sent)
+    app.router.add_post("/_sim/press", _control_press)
+    app.router.add_get("/_sim/callback_answers", _control_callback_answers)
     return app
 
 
@@ -155,3 +157,23 @@ async def _control_sent(request: web.Request) -> web.Response:
     chat = request.query.get("chat_id")
     sent = sim.state.sent if chat is None else sim.sent_to(int(chat))
     return web.json_response([asdict(s) for s in sent])
+
+
+async def _control_press(request: web.Request) -> web.Response:
+    """``{"user_id", "chat_id", "message_id", "text"}`` (or ``"data"``): press a button."""
+    data = await _body(request)
+    try:
+        query = await _sim(request).press_button(
+            int(data["user_id"]),
+            int(data["chat_id"]),
+            int(data["message_id"]),
+            data.get("data"),
+            text=data.get("text"),
+        )
+    except (AssertionError, KeyError, TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc) or repr(exc)) from None
+    return web.json_response(query)
+
+
+async def _control_callback_answers(request: web.Request) -> web.Response:
+    return web.json_response([asdict(a) for a in _sim(request).callback_answers])

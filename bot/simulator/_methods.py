@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
 from ._html import EntityParseError, html_to_plain
-from ._state import ApiError, SentMessage, TelegramState, TimelineEntry
+from ._state import ApiError, CallbackAnswer, SentMessage, TelegramState, TimelineEntry
 
 __all__ = ["METHODS", "normalize_params"]
 
@@ -26,6 +27,20 @@ _INT_FIELDS = {
 }  # fmt: skip
 _BOOL_FIELDS = {"disable_notification", "drop_pending_updates", "protect_content", "show_alert"}
 MAX_TEXT = 4096
+#: ``callback_data`` is 1-64 bytes; an ``answerCallbackQuery`` text 0-200 characters.
+MAX_CALLBACK_DATA = 64
+MAX_CALLBACK_ANSWER = 200
+#: The fields that give an inline keyboard button its action; a button needs one of them.
+_BUTTON_ACTIONS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
+    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+    "callback_game", "pay",
+)  # fmt: skip
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply "
+    "markup are exactly the same as a current content and reply markup of the message"
+)
+_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
 def normalize_params(raw: dict[str, Any], *, from_form: bool) -> Params:
@@ -136,16 +151,46 @@ def _checked_text(params: Params) -> tuple[str, str]:
 
 
 def _check_markup(markup: Any) -> dict[str, Any] | None:
+    """The markup as the message will carry it: None when absent or an empty inline keyboard."""
     if markup is None:
         return None
     if not isinstance(markup, dict):
         raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    for row in markup.get("inline_keyboard", []):
+    if "inline_keyboard" not in markup:
+        return markup
+    rows = markup["inline_keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in rows:
         for button in row:
-            url = button.get("url")
-            if url is not None and urlparse(url).scheme not in ("http", "https", "tg"):
-                raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid")
+            _check_button(button)
+    if not any(rows):
+        return None  # an empty inline keyboard is no keyboard
     return markup
+
+
+def _check_button(button: Any) -> None:
+    if not isinstance(button, dict):
+        raise ApiError(
+            400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be "
+            "an Object"
+        )  # fmt: skip
+    if not isinstance(button.get("text"), str):
+        raise ApiError(
+            400, "Bad Request: can't parse inline keyboard button: Can't find field \"text\""
+        )
+    if not any(key in button for key in _BUTTON_ACTIONS):
+        raise ApiError(
+            400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in "
+            "the inline keyboard"
+        )  # fmt: skip
+    url = button.get("url")
+    if url is not None and urlparse(url).scheme not in ("http", "https", "tg"):
+        raise ApiError(400, f"Bad Request: inline keyboard button URL '{url}' is invalid")
+    if "callback_data" in button:
+        data = button["callback_data"]
+        if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
@@ -159,8 +204,27 @@ def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
     if sent.reply_markup:
         data["reply_markup"] = sent.reply_markup
     if sent.edited:
-        data["edit_date"] = int(time.time())
+        data["edit_date"] = sent.edit_date if sent.edit_date is not None else int(time.time())
     return data
+
+
+def _record(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
+    """Keep a new message or a new version: in ``sent``, the timeline and the chat's messages."""
+    state.sent.append(sent)
+    state.timeline.append(
+        TimelineEntry(
+            sent.chat_id,
+            state.bot.first_name,
+            sent.text,
+            tuple(b["url"] for b in sent.buttons),
+            tuple(text for text, _ in sent.callback_buttons),
+            message_id=sent.message_id,
+            edited=sent.edited,
+        )
+    )
+    message = _message_json(state, sent)
+    state.messages.setdefault(sent.chat_id, {})[sent.message_id] = message
+    return message
 
 
 async def send_message(state: TelegramState, params: Params) -> Any:
@@ -180,13 +244,7 @@ async def send_message(state: TelegramState, params: Params) -> Any:
         reply_to_message_id=reply_to,
         date=int(time.time()),
     )
-    state.sent.append(sent)
-    state.timeline.append(
-        TimelineEntry(chat_id, state.bot.first_name, plain, tuple(b["url"] for b in sent.buttons))
-    )
-    message = _message_json(state, sent)
-    state.messages.setdefault(chat_id, {})[sent.message_id] = message
-    return message
+    return _record(state, sent)
 
 
 def _find_sent(state: TelegramState, chat_id: Any, message_id: Any, action: str) -> SentMessage:
@@ -196,31 +254,47 @@ def _find_sent(state: TelegramState, chat_id: Any, message_id: Any, action: str)
     raise ApiError(400, f"Bad Request: message to {action} not found")
 
 
-async def edit_message_text(state: TelegramState, params: Params) -> Any:
+def _editable(state: TelegramState, params: Params) -> tuple[int, SentMessage]:
+    """The chat and current version of the bot message an edit names, with Telegram's refusals."""
+    if params.get("inline_message_id") is not None:
+        raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")  # no inline messages here
     chat_id = _target_chat(state, params.get("chat_id"))
+    message_id = params.get("message_id")
+    if message_id is None:
+        raise ApiError(400, "Bad Request: message identifier is not specified")
+    sent = state.current_sent(chat_id, message_id)
+    if sent is not None:
+        return chat_id, sent
+    if message_id in state.messages.get(chat_id, {}):
+        raise ApiError(400, "Bad Request: message can't be edited")  # someone else's message
+    raise ApiError(400, "Bad Request: message to edit not found")
+
+
+def _new_version(old: SentMessage, **changes: Any) -> SentMessage:
+    return replace(old, **changes, edited=True, edit_date=int(time.time()))
+
+
+async def edit_message_text(state: TelegramState, params: Params) -> Any:
+    chat_id, old = _editable(state, params)
     raw, plain = _checked_text(params)
-    old = _find_sent(state, chat_id, params.get("message_id"), "edit")
     markup = _check_markup(params.get("reply_markup"))
     if old.raw_text == raw and old.reply_markup == markup:
-        raise ApiError(
-            400,
-            "Bad Request: message is not modified: specified new message content and reply "
-            "markup are exactly the same as a current content and reply markup of the message",
-        )
+        raise ApiError(400, _NOT_MODIFIED)
     state.flood.check(chat_id)
-    new = SentMessage(
-        message_id=old.message_id,
-        chat_id=chat_id,
-        text=plain,
-        raw_text=raw,
-        parse_mode=params.get("parse_mode"),
-        reply_markup=markup,
-        reply_to_message_id=old.reply_to_message_id,
-        date=old.date,
-        edited=True,
+    new = _new_version(
+        old, text=plain, raw_text=raw, parse_mode=params.get("parse_mode"), reply_markup=markup
     )
-    state.sent.append(new)
-    return _message_json(state, new)
+    return _record(state, new)
+
+
+async def edit_message_reply_markup(state: TelegramState, params: Params) -> Any:
+    """Replaces only the keyboard; without ``reply_markup`` (or an empty one) removes it."""
+    chat_id, old = _editable(state, params)
+    markup = _check_markup(params.get("reply_markup"))
+    if old.reply_markup == markup:
+        raise ApiError(400, _NOT_MODIFIED)
+    state.flood.check(chat_id)
+    return _record(state, _new_version(old, reply_markup=markup))
 
 
 async def delete_message(state: TelegramState, params: Params) -> Any:
@@ -229,6 +303,7 @@ async def delete_message(state: TelegramState, params: Params) -> Any:
     state.sent = [
         s for s in state.sent if (s.chat_id, s.message_id) != (sent.chat_id, sent.message_id)
     ]
+    state.messages.get(sent.chat_id, {}).pop(sent.message_id, None)
     return True
 
 
@@ -247,6 +322,29 @@ async def get_my_commands(state: TelegramState, params: Params) -> Any:
 
 
 async def answer_callback_query(state: TelegramState, params: Params) -> Any:
+    """One answer per press, in time; the text is what the person sees (a toast or an alert)."""
+    query = state.callback_queries.get(str(params.get("callback_query_id", "")))
+    if query is None or query.answer is not None:
+        raise ApiError(400, _TOO_OLD)
+    timeout = state.callback_query_timeout
+    if timeout is not None and time.monotonic() - query.pressed_at > timeout:
+        raise ApiError(400, _TOO_OLD)
+    text = params.get("text")
+    if text is not None and len(str(text)) > MAX_CALLBACK_ANSWER:
+        raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+    cache_time = params.get("cache_time")
+    query.answer = CallbackAnswer(
+        callback_query_id=query.id,
+        user_id=query.user_id,
+        chat_id=query.chat_id,
+        message_id=query.message_id,
+        data=query.data,
+        text=None if text is None else str(text),
+        show_alert=bool(params.get("show_alert", False)),
+        url=params.get("url"),
+        cache_time=None if cache_time is None else int(cache_time),
+    )
+    state.callback_answers.append(query.answer)
     return True
 
 
@@ -263,6 +361,7 @@ METHODS: dict[str, Method] = {
     "getwebhookinfo": get_webhook_info,
     "sendmessage": send_message,
     "editmessagetext": edit_message_text,
+    "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,

@@ -1,12 +1,15 @@
-"""What the Telegram simulator knows: accounts, chats, messages, pending updates, flood limits."""
+"""What the Telegram simulator knows: accounts, chats, messages, pending updates, flood limits,
+and the callback queries people raise by pressing inline buttons."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import math
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +17,8 @@ from typing import Any
 
 __all__ = [
     "ApiError",
+    "CallbackAnswer",
+    "CallbackQueryRecord",
     "FloodControl",
     "SentMessage",
     "SimChat",
@@ -102,11 +107,32 @@ class SentMessage:
     reply_to_message_id: int | None
     date: int
     edited: bool = False
+    #: When the bot last edited it (Unix time), as ``edit_date`` in the message JSON.
+    edit_date: int | None = None
+
+    @property
+    def keyboard(self) -> list[dict[str, Any]]:
+        """Every inline keyboard button, row by row, as the bot sent it (url or callback)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [button for row in rows for button in row]
+        """The link buttons (those with a ``url``), e.g. ``{"text": "Join", "url": "https://…"}``.
+
+        Callback buttons are left out so ``[b["url"] for b in m.buttons]`` keeps working on a
+        message that also has them; see :attr:`callback_buttons` and :attr:`keyboard`.
+        """
+        return [button for button in self.keyboard if "url" in button]
+
+    @property
+    def callback_buttons(self) -> list[tuple[str, str]]:
+        """``(text, callback_data)`` of every callback button, in keyboard order."""
+        return [
+            (str(button.get("text", "")), str(button["callback_data"]))
+            for button in self.keyboard
+            if "callback_data" in button
+        ]
 
 
 class _Bucket:
@@ -173,7 +199,44 @@ class TimelineEntry:
     chat_id: int
     author: str
     text: str
+    #: URLs of the link buttons under a bot message.
     buttons: tuple[str, ...] = ()
+    #: Texts of the callback buttons under a bot message.
+    callback_buttons: tuple[str, ...] = ()
+    message_id: int | None = None
+    #: A bot message's new version (``editMessageText`` / ``editMessageReplyMarkup``).
+    edited: bool = False
+    #: The ``callback_data`` of the button a person pressed (the entry's text names the button).
+    pressed: str | None = None
+
+
+@dataclass
+class CallbackAnswer:
+    """The bot's ``answerCallbackQuery`` for one press: the toast (or alert) the person saw."""
+
+    callback_query_id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: str
+    text: str | None
+    show_alert: bool
+    url: str | None = None
+    cache_time: int | None = None
+
+
+@dataclass
+class CallbackQueryRecord:
+    """A press of an inline button, waiting for (or given) the bot's answer."""
+
+    id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: str
+    #: ``time.monotonic()`` of the press, for :attr:`TelegramState.callback_query_timeout`.
+    pressed_at: float
+    answer: CallbackAnswer | None = None
 
 
 @dataclass
@@ -190,6 +253,15 @@ class TelegramState:
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     flood: FloodControl = field(default_factory=FloodControl)
+    #: Every button press by its ``callback_query`` id.
+    callback_queries: dict[str, CallbackQueryRecord] = field(default_factory=dict)
+    #: Every accepted ``answerCallbackQuery``, oldest first.
+    callback_answers: list[CallbackAnswer] = field(default_factory=list)
+    #: Seconds a press may wait for its answer; later answers get Telegram's "query is too old"
+    #: 400. None (the default): no limit, so slow test machines never see it. Telegram's own
+    #: limit is undocumented (seconds, not minutes); set a small value to test a late answer.
+    callback_query_timeout: float | None = None
+    _chat_instances: dict[int, str] = field(default_factory=dict)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
@@ -208,6 +280,26 @@ class TelegramState:
 
     def next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    def current_sent(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """The latest version of a bot message; None if the bot never sent it or deleted it."""
+        for sent in reversed(self.sent):
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                return sent
+        return None
+
+    def chat_instance(self, chat_id: int) -> str:
+        """A stable opaque id per chat, like the ``chat_instance`` of a callback query."""
+        if chat_id not in self._chat_instances:
+            self._chat_instances[chat_id] = str(secrets.randbits(63) * secrets.choice((1, -1)))
+        return self._chat_instances[chat_id]
+
+    def new_callback_query_id(self) -> str:
+        """A unique id shaped like Telegram's (a 64-bit number as a string)."""
+        while True:
+            query_id = str(secrets.randbits(63) | 1 << 62)
+            if query_id not in self.callback_queries:
+                return query_id
 
     # -- updates -------------------------------------------------------------------------------
 
@@ -284,8 +376,71 @@ class TelegramState:
         if reply_to is not None:
             message["reply_to_message"] = self.messages[chat_id][reply_to]
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
-        self.timeline.append(TimelineEntry(chat_id, user.first_name, text))
+        self.timeline.append(
+            TimelineEntry(chat_id, user.first_name, text, message_id=message["message_id"])
+        )
         return message
+
+    def make_callback_query(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        data: str | None = None,
+        *,
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """What Telegram sends when ``user_id`` presses a button under a bot message.
+
+        With ``text`` (and no ``data``) the button is looked up on the message's current
+        keyboard; with ``data`` it is sent as given, whether or not the bot issued it. A press
+        no Telegram client could make fails the test (AssertionError).
+        """
+        if (data is None) == (text is None):
+            raise ValueError("press a button by its text, or forge one with data (not both)")
+        if not isinstance(data if data is not None else text, str):
+            raise TypeError("a button's text and callback_data are strings")
+        user = self.users.get(user_id)
+        if user is None:
+            raise AssertionError(f"there is no user {user_id}")
+        if chat_id not in self.chats and chat_id != user_id:
+            raise AssertionError(f"user {user_id} cannot see the private chat {chat_id}")
+        sent = self.current_sent(chat_id, message_id)
+        if sent is None:
+            raise AssertionError(
+                f"there is no bot message {message_id} in chat {chat_id} (never sent, or deleted)"
+            )
+        label = text
+        if data is None:
+            found = [d for t, d in sent.callback_buttons if t == text]
+            if not found:
+                raise AssertionError(
+                    f"bot message {message_id} in chat {chat_id} has no callback button "
+                    f"{text!r}; it has {[t for t, _ in sent.callback_buttons]!r}"
+                )
+            data = found[0]
+        else:
+            label = next((t for t, d in sent.callback_buttons if d == data), None)
+        query_id = self.new_callback_query_id()
+        self.callback_queries[query_id] = CallbackQueryRecord(
+            id=query_id,
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=message_id,
+            data=data,
+            pressed_at=time.monotonic(),
+        )
+        shown = f"[presses “{label}”]" if label is not None else f"[presses a button: {data!r}]"
+        self.timeline.append(
+            TimelineEntry(chat_id, user.first_name, shown, message_id=message_id, pressed=data)
+        )
+        return {
+            "id": query_id,
+            "from": user.as_json(),
+            "message": copy.deepcopy(self.messages[chat_id][message_id]),
+            "chat_instance": self.chat_instance(chat_id),
+            "data": data,
+        }
 
 
 def compute_entities(text: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import delete, event, exists, select, text, update
+from sqlalchemy import case, delete, event, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from ..people import UserProfile, UserRecord
 from ..records import (
     AccessRule,
+    CallOutcome,
     CallRecord,
     CallStatus,
     Claim,
@@ -64,6 +65,18 @@ UPDATE_MEMORY = timedelta(days=2)
 #: Seconds to connect, or to wait for another writer's lock, before calling the store unavailable.
 STORE_TIMEOUT = 5
 _QUOTA_STATUSES = [s.value for s in CallStatus if s.counts_against_quota]
+#: What :meth:`Store.finish_call` may set besides status, call id and error.
+_CALL_DETAILS = frozenset(
+    {
+        "caller_delivery",
+        "callee_delivery",
+        "failure",
+        "next_check_at",
+        "notice_message_id",
+        "caller_message_id",
+        "callee_message_id",
+    }
+)
 _MIGRATION_LOCK = 7_243_001  # pg_advisory_xact_lock key: one replica migrates at a time
 _LOCK_STRIPES = 64
 
@@ -443,22 +456,181 @@ class Store:
         status: CallStatus,
         kavenegar_call_id: str | None = None,
         error: str | None = None,
-        caller_delivery: str | None = None,
-        callee_delivery: str | None = None,
+        **details: Any,
     ) -> None:
-        """Record how a claimed call ended; deliveries too, when they are known."""
+        """Record how a claimed call attempt went.
+
+        ``details`` may set the deliveries, the failure kind, the ids of the messages to edit
+        when the call ends, and ``next_check_at`` (when to start following it up).
+        """
+        unknown = set(details) - _CALL_DETAILS
+        if unknown:
+            raise TypeError(f"not a call detail: {sorted(unknown)}")
         values: dict[str, Any] = {
             "status": status.value,
             "kavenegar_call_id": kavenegar_call_id,
             "error": error[:ERROR_MAX] if error else None,
             "updated_at": utcnow(),
+            **{k: v for k, v in details.items() if v is not None},
         }
-        if caller_delivery is not None:
-            values["caller_delivery"] = caller_delivery
-        if callee_delivery is not None:
-            values["callee_delivery"] = callee_delivery
         async with self.engine.begin() as conn:
             await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
+
+    @_guarded
+    async def set_call_messages(self, call_row_id: int, **message_ids: int | None) -> None:
+        """Remember the messages to edit when the call ends (only the ids given, not None)."""
+        allowed = {"notice_message_id", "caller_message_id", "callee_message_id"}
+        values = {k: v for k, v in message_ids.items() if v is not None and k in allowed}
+        if set(message_ids) - allowed:
+            raise TypeError(f"not a message id: {sorted(set(message_ids) - allowed)}")
+        if not values:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
+
+    # -- follow-up: each due call is worked on by one replica at a time, under a lease ---------
+
+    @_guarded
+    async def claim_due_calls(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        ringing_since: datetime,
+    ) -> list[CallRecord]:
+        """Lease up to ``limit`` calls whose next check is due, calls younger than
+        ``ringing_since`` (in their ringing window) first, then the longest waiting."""
+        if limit <= 0:
+            return []
+        young = case((calls.c.created_at >= ringing_since, 0), else_=1)
+        due = (
+            select(calls.c.id)
+            .where(
+                calls.c.next_check_at.is_not(None),
+                calls.c.next_check_at <= now,
+                or_(calls.c.lease_until.is_(None), calls.c.lease_until < now),
+            )
+            .order_by(young, calls.c.next_check_at, calls.c.id)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        until = now + lease
+        async with self.engine.begin() as conn:
+            claimed = await conn.execute(
+                update(calls)
+                .where(calls.c.id.in_(due.scalar_subquery()))
+                .values(lease_owner=owner, lease_until=until)
+                .returning(calls.c.id)
+            )
+            ids = [row.id for row in claimed]
+            if not ids:
+                return []
+            rows = (
+                await conn.execute(select(calls).where(calls.c.id.in_(ids)).order_by(young))
+            ).all()
+        return [_call(row) for row in rows]
+
+    @_guarded
+    async def reschedule_call(
+        self, call_row_id: int, owner: str, *, next_check_at: datetime, polled: bool = True
+    ) -> bool:
+        """Release the lease and set the next check; False if ``owner`` lost the lease."""
+        values: dict[str, Any] = {
+            "next_check_at": next_check_at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if polled:
+            values["polls"] = calls.c.polls + 1
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id, calls.c.lease_owner == owner)
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    @_guarded
+    async def close_call(
+        self,
+        call_row_id: int,
+        *,
+        outcome: CallOutcome,
+        status: CallStatus | None = None,
+        from_status: CallStatus | None = None,
+        finish_reason: str | None = None,
+        duration_ms: int | None = None,
+        finished_at: datetime | None = None,
+    ) -> bool:
+        """Record how the call ended, once: True for the one caller that did it, who then
+        announces it; False if it was already closed (by another replica, or a second press).
+
+        ``from_status`` makes it conditional on the current status too (a ring that is still
+        ringing); ``status`` changes the status at the same time.
+        """
+        values: dict[str, Any] = {
+            "outcome": outcome.value,
+            "finish_reason": finish_reason[:64] if finish_reason else None,
+            "duration_ms": duration_ms,
+            "finished_at": finished_at or utcnow(),
+            "next_check_at": None,
+            "lease_owner": None,
+            "lease_until": None,
+            "updated_at": utcnow(),
+        }
+        if status is not None:
+            values["status"] = status.value
+        condition = [calls.c.id == call_row_id, calls.c.outcome.is_(None)]
+        if from_status is not None:
+            condition.append(calls.c.status == from_status.value)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(calls).where(*condition).values(**values))
+        return bool(result.rowcount)
+
+    @_guarded
+    async def take_ring(self, call_row_id: int) -> bool:
+        """The callee answered a ring: True for the one press that moves it on to be placed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id, calls.c.status == CallStatus.RINGING.value)
+                .values(
+                    status=CallStatus.PENDING.value,
+                    next_check_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=utcnow(),
+                )
+            )
+        return bool(result.rowcount)
+
+    @_guarded
+    async def history(self, telegram_id: int, *, limit: int = 10) -> list[CallRecord]:
+        """A person's latest calls, both directions, newest first (refused ones are not calls)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(calls)
+                    .where(or_(calls.c.caller_id == telegram_id, calls.c.callee_id == telegram_id))
+                    .order_by(calls.c.created_at.desc(), calls.c.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [_call(row) for row in rows]
+
+    @_guarded
+    async def calls_since(self, since: datetime) -> list[CallRecord]:
+        """Every call attempt since ``since``, oldest first (for /stats)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(calls).where(calls.c.created_at >= since).order_by(calls.c.created_at)
+                )
+            ).all()
+        return [_call(row) for row in rows]
 
     @_guarded
     async def get_call(self, call_row_id: int) -> CallRecord | None:
@@ -504,6 +676,16 @@ def _call(row: Any) -> CallRecord:
         error=row.error,
         caller_delivery=row.caller_delivery,
         callee_delivery=row.callee_delivery,
+        created_at=row.created_at,
+        failure=row.failure,
+        outcome=CallOutcome(row.outcome) if row.outcome else None,
+        finish_reason=row.finish_reason,
+        duration_ms=row.duration_ms,
+        next_check_at=row.next_check_at,
+        polls=row.polls,
+        notice_message_id=row.notice_message_id,
+        caller_message_id=row.caller_message_id,
+        callee_message_id=row.callee_message_id,
     )
 
 

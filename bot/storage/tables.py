@@ -89,8 +89,27 @@ calls = Table(
     Column("callee_delivery", String(32), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # What the failure was (a text key such as kv_busy), for /stats.
+    Column("failure", String(32), nullable=True),
+    # How the call ended, from Kavenegar's call detail (a bot.records.CallOutcome value).
+    Column("outcome", String(16), nullable=True),
+    Column("finish_reason", String(64), nullable=True),
+    Column("duration_ms", BigInteger, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    # Follow-up work: when a replica should next look at the call (poll it, or end its ring),
+    # and which replica holds it until when. NULL: nothing left to do.
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    Column("polls", Integer, nullable=False, default=0, server_default="0"),
+    # The messages to edit when the call ends: the notice where /call was typed (none for a
+    # private /call) and each person's private message.
+    Column("notice_message_id", BigInteger, nullable=True),
+    Column("caller_message_id", BigInteger, nullable=True),
+    Column("callee_message_id", BigInteger, nullable=True),
     UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
     Index("ix_calls_caller_created", "caller_id", "created_at"),
+    Index("ix_calls_callee_created", "callee_id", "created_at"),
 )
 
 access_rules = Table(

@@ -8,8 +8,16 @@ sandbox picks a plausible answer and says so: a duplicate ``POST /endpoints`` is
 ``duplicate_username``, a call between one username and itself a 422
 ``caller_and_receptor_are_same``.
 
-Control routes under ``/_sandbox`` (never part of the real API) let a test join and hang up
-calls, move the clock, inject latency and faults, and read the requests received::
+A call's ``status`` goes ``new`` → ``ringing`` (one side joined) → ``conversation`` (both) →
+``finished``. Only ``new`` is in Kavenegar's REST docs; the later values are the mobile SDKs'
+call states, which the sandbox borrows (see ``_state``): rely on ``finished`` and
+``finishReason``.
+
+Control routes under ``/_sandbox`` (never part of the real API) let a test join, answer, hang up
+or end calls with any finish reason (``POST /_sandbox/calls/{id}/finish`` with
+``{"reason": "rejected"}``), move the clock, inject latency and faults, and read the requests
+received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``, ``finish`` and
+``clock.advance``::
 
     async with KavenegarSandbox(api_token="t") as sandbox:
         async with KavenegarClient(api_token="t", base_url=sandbox.base_url) as kv:
@@ -23,7 +31,7 @@ from typing import Any
 from ..testing import FaultBook, LoopbackServer
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
 from ._faults import Fault
-from ._state import CALL_WINDOW, SandboxClock, SandboxState
+from ._state import CALL_WINDOW, SandboxClock, SandboxError, SandboxState, SimCall
 
 __all__ = [
     "CALL_WINDOW",
@@ -31,7 +39,9 @@ __all__ = [
     "KavenegarSandbox",
     "LoopbackServer",  # kept for compatibility: it lives in kavenegar.testing
     "SandboxClock",
+    "SandboxError",
     "SandboxState",
+    "SimCall",
 ]
 
 

@@ -38,6 +38,8 @@ def build_app(state: SandboxState, faults: FaultBook[Fault], api_token: str) -> 
     app.router.add_get(f"{API_PREFIX}/endpoints/{{endpoint_id}}", get_endpoint)
     app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/join", control_join)
     app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/hangup", control_hangup)
+    app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/answer", control_answer)
+    app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/finish", control_finish)
     app.router.add_get(f"{CONTROL_PREFIX}/calls", control_calls)
     app.router.add_post(f"{CONTROL_PREFIX}/clock", control_clock)
     app.router.add_post(f"{CONTROL_PREFIX}/faults", control_add_fault)
@@ -254,6 +256,28 @@ async def control_hangup(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     try:
         call = state.hangup(request.match_info["call_id"])
+    except SandboxError as exc:
+        return web.json_response(exc.body, status=exc.http_status)
+    return web.json_response(call.detail_json(application_id=state.application_id))
+
+
+async def control_answer(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    try:
+        call = state.answer(request.match_info["call_id"])
+    except SandboxError as exc:
+        return web.json_response(exc.body, status=exc.http_status)
+    return web.json_response(call.detail_json(application_id=state.application_id))
+
+
+async def control_finish(request: web.Request) -> web.Response:
+    """``{"reason": "rejected"}``: end the call with that ``finishReason``."""
+    state = request.app[STATE_KEY]
+    reason = (await _control_body(request)).get("reason")
+    try:
+        call = state.finish(
+            request.match_info["call_id"], reason if isinstance(reason, str) else ""
+        )
     except SandboxError as exc:
         return web.json_response(exc.body, status=exc.http_status)
     return web.json_response(call.detail_json(application_id=state.application_id))

@@ -1,4 +1,18 @@
-"""What the sandbox knows: endpoints, calls and the call lifecycle, free of any HTTP."""
+"""What the sandbox knows: endpoints, calls and the call lifecycle, free of any HTTP.
+
+A call's ``status`` over its life: ``new`` when created, ``ringing`` once one side has joined,
+``conversation`` once both have, ``finished`` at the end, with a ``finishReason``. Kavenegar's
+REST docs show only ``new`` (in the create-call example); the later values are the ones the
+mobile SDKs report (:class:`kavenegar.CallStatus`), so a real ``GET /calls/{id}`` may word a live
+call differently (or show ``trying``/``accepted`` in between). Code that follows a call should
+rely on ``finished`` and ``finishReason``, and treat any other status as still live.
+
+How calls end here: :meth:`SandboxState.hangup` (``hangup``); the one-minute window
+(``no_one_connected``, or ``unreachable`` when only the caller joined); ``maxDuration``
+(``call_duration_exceeded``); or :meth:`SandboxState.finish` with any reason a test names
+(``rejected``, ``missed``, ``busy``, ``media_connection_broken``...). A call has a ``startedAt``,
+a ``duration`` and a recording only if both sides were connected.
+"""
 
 from __future__ import annotations
 
@@ -246,9 +260,24 @@ class SandboxState:
         else:
             raise SandboxError(400, "bad_request", "invalid_input_parameter")
         if call.caller_joined_at and call.receptor_joined_at:
-            call.status, call.started_at = "conversation", now
+            # Joining again (a reconnect) does not restart the conversation.
+            call.status, call.started_at = "conversation", call.started_at or now
         else:
             call.status = "ringing"
+        return call
+
+    def answer(self, call_id: str) -> SimCall:
+        """The receptor answers: both sides are connected now (the caller joins first if not yet).
+
+        A call already in conversation is left as it is.
+        """
+        call = self.get_call(call_id)
+        if call.status == "finished":
+            raise SandboxError(409, "conflict", "call_session_finished")
+        if call.caller_joined_at is None:
+            self.join(call_id, "caller")
+        if call.receptor_joined_at is None:
+            self.join(call_id, "receptor")
         return call
 
     def hangup(self, call_id: str) -> SimCall:
@@ -256,6 +285,23 @@ class SandboxState:
         call = self.get_call(call_id)
         if call.status != "finished":
             self._finish(call, "hangup", self.clock.now())
+        return call
+
+    def finish(self, call_id: str, reason: str) -> SimCall:
+        """End a live call now with any ``finishReason`` (``rejected``, ``busy``, ``missed``,
+        ``media_connection_broken``, or one no client knows yet).
+
+        The reason is taken as given, whatever the call went through; ``duration`` and the
+        recording exist only if both sides had connected. A call that has already finished
+        (including by its window or ``maxDuration`` passing on the clock) is a 409
+        ``call_session_finished``, as for :meth:`join`.
+        """
+        if not reason.strip():
+            raise SandboxError(400, "bad_request", "invalid_input_parameter")
+        call = self.get_call(call_id)
+        if call.status == "finished":
+            raise SandboxError(409, "conflict", "call_session_finished")
+        self._finish(call, reason, self.clock.now())
         return call
 
     def refresh(self, call: SimCall) -> None:

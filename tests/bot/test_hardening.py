@@ -22,8 +22,9 @@ ADMIN = 4009
 async def test_a_locked_database_is_answered_and_the_bot_recovers(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
 ) -> None:
-    """Issue 8 item 6: with the database file locked, /whoami and /call get "temporarily
-    unavailable" within 10 s (not silence), and the bot works again once the lock is gone."""
+    """Issue 8 items 6 and 10: with the database file locked, /whoami and /call get exactly one
+    "temporarily unavailable" within 10 s (not silence, and no handler runs on an update that
+    could not be claimed), and the bot works again once the lock is gone."""
     store = await Store.open(db_url, timeout=0.5)
     try:
         async with bot_running(tg, kv, db_url, store=store) as bot:
@@ -32,7 +33,10 @@ async def test_a_locked_database_is_answered_and_the_bot_recovers(
             blocker.execute("BEGIN EXCLUSIVE")
             started = time.monotonic()
             for text, chat in (("/whoami", None), ("/call @bob_k", GROUP)):
+                before = len(tg.sent_to(chat or ALICE))
                 await bot.say(ALICE, text, chat_id=chat)
+                # one answer: the failed update claim stopped the update (item 10)
+                assert len(tg.sent_to(chat or ALICE)) == before + 1
                 assert UNAVAILABLE in bot.last_text(chat or ALICE)
             assert time.monotonic() - started < 10
             assert kv.requests == []

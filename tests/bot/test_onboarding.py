@@ -76,7 +76,7 @@ async def test_command_menu_is_published_per_scope_and_language(bot: Bot) -> Non
     menus = bot.tg.state.commands
     private = [c["command"] for c in menus[("all_private_chats", "")]]
     group = [c["command"] for c in menus[("all_group_chats", "")]]
-    assert private == ["call", "help", "start", "whoami", "platform", "dnd", "forget"]
+    assert private == ["call", "help", "start", "whoami", "platform", "dnd", "forget", "history"]
     assert group == ["call", "help"]
     assert menus[("all_private_chats", "fa")][0]["description"].startswith("تماس")
 

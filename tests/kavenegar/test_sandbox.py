@@ -13,6 +13,7 @@ from kavenegar import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CallStatus,
     FinishReason,
     InternalServerError,
     KavenegarClient,
@@ -21,7 +22,7 @@ from kavenegar import (
     RetryPolicy,
     UnprocessableEntityError,
 )
-from kavenegar.sandbox import KavenegarSandbox, SandboxClock
+from kavenegar.sandbox import KavenegarSandbox, SandboxClock, SandboxError
 
 from .conftest import API_TOKEN
 
@@ -218,3 +219,98 @@ async def test_control_faults_over_http(sandbox: KavenegarSandbox, kv: Kavenegar
         assert info.value.body == "plain text"
         received = (await control.get("/requests")).json()
     assert [r["path"] for r in received] == ["/calls", "/calls"]
+
+
+async def test_status_follows_the_call_while_it_is_live(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    assert (await kv.calls.get(call.id)).status == CallStatus.NEW
+    sandbox.state.join(call.id, "caller")
+    assert (await kv.calls.get(call.id)).status == CallStatus.RINGING
+    sandbox.state.clock.advance(2)
+    sandbox.state.join(call.id, "receptor")
+    live = await kv.calls.get(call.id)
+    assert (live.status, live.finish_reason, live.duration) == ("conversation", None, None)
+    assert live.started_at is not None
+    sandbox.state.clock.advance(5)
+    sandbox.state.join(call.id, "caller")  # a reconnect does not restart the conversation
+    sandbox.state.clock.advance(1)
+    sandbox.state.hangup(call.id)
+    ended = await kv.calls.get(call.id)
+    assert (ended.status, ended.duration) == (CallStatus.FINISHED, 6000)
+
+
+@pytest.mark.parametrize("reason", ["rejected", "missed", "busy", "media_connection_broken"])
+async def test_finish_before_an_answer_has_no_duration(
+    kv: KavenegarClient, sandbox: KavenegarSandbox, reason: str
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    sandbox.state.join(call.id, "caller")
+    sandbox.state.clock.advance(7)
+    sandbox.state.finish(call.id, reason)
+    detail = await kv.calls.get(call.id)
+    assert (detail.status, detail.finish_reason) == ("finished", reason)
+    assert (detail.started_at, detail.duration, detail.recording) == (None, None, None)
+    assert detail.finished_at == datetime(2026, 11, 28, 9, 0, 7)
+    sandbox.state.clock.advance(120)  # the window passing later changes nothing
+    assert (await kv.calls.get(call.id)).finish_reason == reason
+
+
+async def test_finish_during_a_conversation_keeps_its_duration(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b", max_duration=60)
+    sandbox.state.answer(call.id)
+    assert sandbox.state.calls[call.id].status == "conversation"
+    sandbox.state.answer(call.id)  # already answered: nothing changes
+    sandbox.state.clock.advance(12.5)
+    sandbox.state.finish(call.id, "media_connection_broken")
+    detail = await kv.calls.get(call.id)
+    assert detail.finish_reason == "media_connection_broken"
+    assert detail.duration == 12_500
+    assert detail.recording is not None
+
+
+async def test_finish_refuses_a_finished_call_and_an_empty_reason(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    with pytest.raises(SandboxError) as empty:
+        sandbox.state.finish(call.id, " ")
+    assert empty.value.http_status == 400
+    sandbox.state.clock.advance(61)  # the window has passed: no_one_connected
+    for action in (lambda: sandbox.state.finish(call.id, "busy"),
+                   lambda: sandbox.state.answer(call.id)):  # fmt: skip
+        with pytest.raises(SandboxError) as late:
+            action()
+        assert (late.value.http_status, late.value.body["reasons"]) == (
+            409,
+            ["call_session_finished"],
+        )
+    assert (await kv.calls.get(call.id)).finish_reason == FinishReason.NO_ONE_CONNECTED
+    with pytest.raises(SandboxError) as unknown:
+        sandbox.state.finish("no-such-call", "busy")
+    assert unknown.value.http_status == 404
+
+
+async def test_answer_and_finish_over_http(kv: KavenegarClient, sandbox: KavenegarSandbox) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    other = await kv.calls.create(caller="a", receptor="c")
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        answered = await control.post(f"/calls/{call.id}/answer")
+        assert (answered.status_code, answered.json()["status"]) == (200, "conversation")
+        sandbox.state.clock.advance(3)
+        finished = await control.post(f"/calls/{call.id}/finish", json={"reason": "busy"})
+        assert finished.json()["finishReason"] == "busy"
+        assert finished.json()["duration"] == 3000
+        again = await control.post(f"/calls/{call.id}/finish", json={"reason": "busy"})
+        assert (again.status_code, again.json()["reasons"]) == (409, ["call_session_finished"])
+        no_reason = await control.post(f"/calls/{other.id}/finish")
+        assert no_reason.status_code == 400
+        rejected = await control.post(f"/calls/{other.id}/finish", json={"reason": "rejected"})
+        assert rejected.json()["finishReason"] == "rejected"
+        assert rejected.json()["duration"] is None
+        missing = await control.post("/calls/nope/answer")
+        assert missing.status_code == 404
+    assert (await kv.calls.get(other.id)).finish_reason == FinishReason.REJECTED

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.calls import CallReport, CallRequest, CallService, CallSettings
-from bot.messages import Delivery, OutgoingMessage
+from bot.messages import Delivery, OutgoingMessage, Receipt
 from bot.people import UserProfile, UserRecord
 from bot.record_keeper import RecordKeeper
 from bot.storage import Store
@@ -33,15 +33,43 @@ BOT_USERNAME = "KavenegarCallBot"
 
 
 class RecordingMessenger:
-    """A :class:`~bot.messages.Messenger` that records each message; deliveries are settable."""
+    """A :class:`~bot.messages.Messenger` that records each message; deliveries are settable.
+
+    Messages get ids as Telegram gives them (per chat, from 1); edits replace the text of the
+    message they name, as a chat would show it, and are recorded too.
+    """
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, OutgoingMessage]] = []
         self.deliveries: dict[int, Delivery] = {}
+        self.current: dict[tuple[int, int], OutgoingMessage] = {}
+        self.edits: list[tuple[int, int, OutgoingMessage]] = []
+        self.callback_answers: list[tuple[str, str | None, bool]] = []
 
-    async def send(self, chat_id: int, message: OutgoingMessage) -> Delivery:
+    async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
         self.sent.append((chat_id, message))
-        return self.deliveries.get(chat_id, Delivery.SENT)
+        delivery = self.deliveries.get(chat_id, Delivery.SENT)
+        if delivery is not Delivery.SENT:
+            return Receipt(delivery)
+        message_id = sum(1 for c, _ in self.sent if c == chat_id)
+        self.current[(chat_id, message_id)] = message
+        return Receipt(delivery, message_id)
+
+    async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> Delivery:
+        self.edits.append((chat_id, message_id, message))
+        if (chat_id, message_id) not in self.current:
+            return Delivery.GONE
+        self.current[(chat_id, message_id)] = message
+        return Delivery.SENT
+
+    async def answer_callback(
+        self, callback_id: str, text: str | None = None, *, alert: bool = False
+    ) -> None:
+        self.callback_answers.append((callback_id, text, alert))
+
+    def now_reads(self, chat_id: int, message_id: int) -> str:
+        """What a message reads now, after any edits."""
+        return visible(plain(self.current[(chat_id, message_id)].html))
 
     def to(self, chat_id: int) -> list[OutgoingMessage]:
         return [m for c, m in self.sent if c == chat_id]
