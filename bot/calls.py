@@ -44,7 +44,7 @@ from .parsing import CallParseError, Mention, parse_call
 from .people import UserProfile, UserRecord
 from .record_keeper import RecordKeeper
 from .records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
-from .storage import Store, StoreUnavailable, utcnow
+from .storage import Store, StoreUnavailable
 from .texts import format_wait, pick_language, t
 
 if TYPE_CHECKING:
@@ -233,6 +233,7 @@ class CallService:
             callee_id=callee.telegram_id,
             max_duration=duration,
             quotas=self.settings.quotas,
+            now=self.clock.now(),
         )
         match claim:
             case Duplicate():
@@ -242,7 +243,7 @@ class CallService:
                 return CallReport("duplicate")
             case OverQuota(quota=quota, retry_at=retry_at):
                 key = "quota_minute" if quota.window == 60 else "quota_day"
-                wait = format_wait((retry_at - utcnow()).total_seconds(), lang)
+                wait = format_wait((retry_at - self.clock.now()).total_seconds(), lang)
                 await self._reply(origin, t(lang, key, limit=quota.limit, wait=wait))
                 return CallReport("refused", key)
             case Claimed(row_id=row_id):

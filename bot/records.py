@@ -66,11 +66,12 @@ class CallOutcome(StrEnum):
 
     @classmethod
     def from_finish(cls, finish_reason: str | None, duration_ms: int | None) -> CallOutcome:
-        """The outcome of a call Kavenegar reports finished: talk time means it was answered."""
+        """The outcome of a call Kavenegar reports finished: talk time means it was answered;
+        without it, a call hung up (or never joined) was missed."""
         if duration_ms:
             return cls.ANSWERED
         match finish_reason:
-            case "no_one_connected" | "missed":
+            case "no_one_connected" | "missed" | "hangup" | None:
                 return cls.MISSED
             case "rejected":
                 return cls.DECLINED

@@ -407,13 +407,15 @@ class Store:
         callee_id: int,
         max_duration: int,
         quotas: tuple[Quota, ...] = (),
+        now: datetime | None = None,
     ) -> Claim:
         """Record a call about to be placed, unless this message already did or a quota is spent.
 
         Check and insert happen under a lock on the caller (in this process, and across
         replicas through a PostgreSQL advisory lock), so concurrent commands cannot overspend.
+        ``now`` is the caller's clock (the follow-up schedule counts from it).
         """
-        now = utcnow()
+        now = now or utcnow()
         async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
             if self._dialect == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
