@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.app import CallBot, build_bot
+from bot.clock import Clock
 from bot.config import Settings
 from bot.people import FSI, PDI
 from bot.runtime import running
@@ -169,14 +170,16 @@ async def bot_running(
     *,
     kavenegar: KavenegarClient | None = None,
     store: Store | None = None,
+    clock: Clock | None = None,
     **extra: Any,
 ) -> AsyncIterator[Bot]:
     """The real bot, long polling the simulator, until the block ends.
 
-    A ``kavenegar`` client or ``store`` passed in is used as is (and left open).
+    A ``kavenegar`` client or ``store`` passed in is used as is (and left open); a ``clock``
+    drives its schedules (the call watcher, rings).
     """
     settings = make_settings(tg, kv, db_url, **extra)
-    call_bot = build_bot(settings, kavenegar=kavenegar, store=store)
+    call_bot = build_bot(settings, kavenegar=kavenegar, store=store, clock=clock)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(running(call_bot, poll_timeout=1.0))
         yield Bot(tg=tg, kv=kv, call_bot=call_bot, db_url=db_url, stack=stack)

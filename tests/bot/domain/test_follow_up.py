@@ -430,4 +430,3 @@ async def test_a_ring_counts_against_the_quota(ringing: Follow) -> None:
     await ring(ringing)
     report = await ringing.call("@bob_k")
     assert report.outcome == "refused" and report.reason == "quota_minute"
-
