@@ -1,8 +1,11 @@
 """``make demo``: the real bot against local Telegram and Kavenegar simulators, no network.
 
 Two people sign up with /start, one calls the other from a group, both join from "the app"
-(the Kavenegar sandbox's controls) and hang up. The transcript shows what each chat received;
-the checks at the end prove each access token reached only its owner's private chat.
+(the Kavenegar sandbox's controls), talk for 42 seconds and hang up. The bot follows the call:
+the group's notice turns into the outcome and both tokens are withdrawn from the private chats.
+The transcript shows what each chat received (edits marked), and the checks at the end prove
+each access token reached only its owner's private chat and is gone from it now. The bot and
+the sandbox share one clock that the demo moves, so the 42 seconds take no time.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kavenegar import KavenegarClient
-from kavenegar.sandbox import KavenegarSandbox
+from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
 from .app import build_bot
+from .clock import ManualClock
 from .config import Settings
 from .people import FSI, PDI
 from .runtime import running
@@ -34,6 +38,8 @@ def show(tg: TelegramSimulator, chat_id: int, title: str) -> None:
     print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
     for entry in tg.transcript(chat_id):
         who = "🤖 bot" if entry.author == tg.state.bot.first_name else f"👤 {entry.author}"
+        if entry.edited:
+            who = "✏️ edit"
         text = entry.text.replace(FSI, "").replace(PDI, "")  # invisible name isolates
         body = textwrap.indent(text, " " * 11).lstrip()
         print(f"{who:<10} {body}")
@@ -42,9 +48,10 @@ def show(tg: TelegramSimulator, chat_id: int, title: str) -> None:
 
 
 async def demo(workdir: Path) -> bool:
+    clock = ManualClock()
     async with (
         TelegramSimulator(token=BOT_TOKEN, bot_username="KavenegarCallBot") as tg,
-        KavenegarSandbox(api_token=KV_TOKEN) as kv,
+        KavenegarSandbox(api_token=KV_TOKEN, clock=SandboxClock(now=clock.now)) as kv,
     ):
         tg.add_group(GROUP, "Ops team")
         tg.add_user(ALICE, "Alice", username="alice_m", language_code="en")
@@ -58,7 +65,8 @@ async def demo(workdir: Path) -> bool:
             database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
             join_url_template="https://app.example.com/call/{call_id}/{access_token}",
         )
-        async with running(build_bot(settings), poll_timeout=1.0):
+        call_bot = build_bot(settings, clock=clock)
+        async with running(call_bot, poll_timeout=1.0):
             for user in (ALICE, BOB):
                 await tg.user_sends(user, "/start")
                 await tg.wait_until(_has_message(tg, user), what="a welcome")
@@ -71,10 +79,19 @@ async def demo(workdir: Path) -> bool:
             (call,) = kv.state.calls.values()
             for side in ("caller", "receptor"):  # both apps join, talk for 42 s, hang up
                 kv.state.join(call.id, side)
-            kv.state.clock.advance(42)
+            clock.advance(42)
             kv.state.hangup(call.id)
             async with KavenegarClient(api_token=KV_TOKEN, base_url=kv.base_url) as client:
                 detail = await client.calls.get(call.id)
+            store = call_bot.services.store
+            while not (await store.list_calls())[0].outcome:  # the bot polls on its clock
+                clock.advance(2)
+                await asyncio.sleep(0.05)
+            notice = tg.sent_to(GROUP)[0].message_id
+            await tg.wait_until(lambda: tg.current(GROUP, notice).edited, what="the outcome")
+            await tg.wait_until(
+                lambda: all(_token_gone(tg, chat) for chat in (ALICE, BOB)), what="withdrawal"
+            )
 
         print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
         show(tg, GROUP, "Group “Ops team”")
@@ -92,6 +109,13 @@ async def demo(workdir: Path) -> bool:
                 alice_token not in e.text and bob_token not in e.text for e in tg.transcript(GROUP)
             ),
             "exactly one call was placed": len(kv.state.calls) == 1,
+            "the group notice now tells how the call went": "talked for 0:42"
+            in tg.current(GROUP, tg.sent_to(GROUP)[0].message_id).text,
+            "both tokens are withdrawn from the private chats": all(
+                alice_token not in m.raw_text and bob_token not in m.raw_text
+                for chat in (ALICE, BOB)
+                for m in tg.current_in(chat)
+            ),
         }
         print()
         for name, ok in checks.items():
@@ -101,6 +125,10 @@ async def demo(workdir: Path) -> bool:
 
 def _has_message(tg: TelegramSimulator, chat_id: int) -> Callable[[], bool]:
     return lambda: bool(tg.sent_to(chat_id))
+
+
+def _token_gone(tg: TelegramSimulator, chat_id: int) -> bool:
+    return all("Your access token" not in m.text for m in tg.current_in(chat_id))
 
 
 def _only_in(tg: TelegramSimulator, token: str, owner: int) -> bool:
