@@ -282,3 +282,34 @@ async def test_two_replicas_announce_each_outcome_once(
             r.notice_message_id or 0 for r in records
         )
         assert one.services.watcher.polls + two.services.watcher.polls >= 2
+
+
+@pytest.mark.parametrize(
+    ("ending", "expected"),
+    [
+        ("window", "📵 Alice called Bob: missed."),
+        ("rejected", "🚫 Alice called Bob: declined."),
+        ("caller_only", "⚠️ Alice called Bob: unreachable."),
+        ("busy", "☎️ Alice called Bob: ended (busy)."),
+        ("forgotten", "Kavenegar no longer knows this call"),
+        ("never", "the call never reported an end, so I stopped following it"),
+    ],
+)
+async def test_every_outcome_reaches_the_group(
+    followed: Bot, clock: ManualClock, ending: str, expected: str
+) -> None:
+    """Issue 9 item 3, each wording over both simulators."""
+    await followed.say(ALICE, "/call @bob_k 1m", chat_id=GROUP)
+    (call,) = followed.kv.state.calls.values()
+    state = followed.kv.state
+    if ending == "caller_only":
+        state.join(call.id, "caller")
+    elif ending == "forgotten":
+        state.calls.clear()
+    elif ending == "never":
+        state.answer(call.id)
+        call.max_duration = None  # Kavenegar never ends it
+    elif ending != "window":
+        state.finish(call.id, ending)
+    record = await wait_closed(followed, clock, step=30)
+    assert expected in reads(followed, GROUP, record.notice_message_id)
