@@ -16,8 +16,11 @@ __all__ = [
     "Claimed",
     "Duplicate",
     "OverQuota",
+    "Page",
+    "PageStatus",
     "Quota",
     "RuleKind",
+    "Team",
 ]
 
 RuleKind = Literal["user", "chat"]
@@ -105,6 +108,8 @@ class CallRecord:
     notice_message_id: int | None = None
     caller_message_id: int | None = None
     callee_message_id: int | None = None
+    page_id: int | None = None
+    connected_at: datetime | None = None
 
     @property
     def in_private_chat(self) -> bool:
@@ -150,3 +155,47 @@ class OverQuota:
 
 
 Claim = Claimed | Duplicate | OverQuota
+
+
+@dataclass(frozen=True)
+class Team:
+    """An on-call team, bound to the group its notices go to."""
+
+    id: int
+    name: str
+    owner_id: int
+    chat_id: int
+    zone: str
+    rotation_kind: str | None = None  # "daily" | "weekly"
+    hand_over: str | None = None  # "HH:MM", local
+    weekday: int | None = None
+    anchor: datetime | None = None
+    announced_member: int | None = None
+    warned_member: int | None = None
+
+
+class PageStatus(StrEnum):
+    ACTIVE = "active"
+    ANSWERED = "answered"
+    EXHAUSTED = "exhausted"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a team: who paged, why, how far the escalation has got."""
+
+    id: int
+    team_id: int
+    paged_by: int
+    reason: str | None
+    chat_id: int
+    message_id: int
+    notice_message_id: int | None
+    status: PageStatus
+    plan: list[int]
+    step: int
+    attempts: int
+    current_call_id: int | None
+    answered_by: int | None
+    log: list[dict[str, object]]
+    created_at: datetime

@@ -246,6 +246,84 @@ EN: dict[str, str] = {
     "stats_usage": "Use /stats or /stats 30 (days, 1 to 365).",
     "cmd_history": "your last 10 calls",
     "cmd_stats": "call statistics: /stats [days]",
+    "team_usage": (
+        "Teams: <code>/team new NAME</code> (in the team's group), "
+        "<code>/team add NAME @a @b</code>, <code>/team remove NAME @a</code>, "
+        "<code>/team move NAME @a 2</code>, <code>/team NAME</code>, "
+        "<code>/team delete NAME</code>."
+    ),
+    "team_bad_name": (
+        "“{name}” can't be a team name: use 2 to 32 of a-z, 0-9, _ and -, like <code>ops</code>."
+    ),
+    "team_group_only": "Create teams in the group their notices should go to.",
+    "team_exists": "There is already a team called {name}.",
+    "team_created": (
+        "Team {name} created; its notices come here. Add people with "
+        "<code>/team add {name} @someone</code>."
+    ),
+    "team_unknown": "I don't know a team called {name}.",
+    "team_other_chat": "Team {name} belongs to another group; manage it there.",
+    "team_owner_only": "Only {name}'s owner or the bot's admins can do that.",
+    "team_added": "Added to {name}: {people}.",
+    "team_not_added": "Not added: {people}.",
+    "team_nobody": "Name people with @username, or reply to one of their messages.",
+    "team_why_bot": "{name} (a bot)",
+    "team_why_unknown": "{name} (I don't know them yet: they must press Start)",
+    "team_removed": "{person} left {name}.",
+    "team_not_member": "{person} is not in {name}.",
+    "team_moved": "{person} is now number {position} in {name}.",
+    "team_deleted": "Team {name} deleted.",
+    "team_none_here": "No teams here yet: <code>/team new NAME</code> creates one.",
+    "team_list": "<b>Teams here</b>\n{teams}",
+    "team_show": "<b>{name}</b> ({rotation})\n{members}\n\nOn call: {oncall}",
+    "team_empty": "{name} has no members yet: <code>/team add {name} @someone</code>.",
+    "team_no_rotation": "no rotation: the first member is on call",
+    "team_rotation": "{kind} hand-over at {time} {zone}",
+    "ready_ok": "✅",
+    "ready_not_started": "⏳ never pressed Start",
+    "ready_dnd": "🔕 do not disturb",
+    "ready_blocked": "⛔ blocked the bot",
+    "ready_uncallable": "🚫 can't be called",
+    "rotation_usage": "Use <code>/rotation NAME daily|weekly HH:MM [time zone]</code>.",
+    "rotation_bad_time": "“{time}” is not a time: use HH:MM, like 09:00.",
+    "rotation_bad_zone": "“{zone}” is not a time zone I know: use a name like Asia/Tehran.",
+    "rotation_set": "{name} hands over {kind} at {time} ({zone}). {oncall}",
+    "kind_daily": "daily",
+    "kind_weekly": "weekly",
+    "oncall_line": "{name}: {member}, until {until}; next: {next}",
+    "oncall_line_open": "{name}: {member}",
+    "oncall_nobody": "{name}: nobody (the team has no members)",
+    "cover_usage": (
+        "Use <code>/cover NAME @someone 4h</code> (or 2d), or <code>/cover NAME off</code>."
+    ),
+    "cover_bad_span": "“{span}” is not a length: use something like 30m, 4h or 2d.",
+    "cover_not_member": "Only members of {name} can cover for it.",
+    "cover_set": "{person} is on call for {name} until {until}.",
+    "cover_off": "The cover for {name} has ended.",
+    "cover_none": "{name} has no cover to end.",
+    "cover_you_are_replaced": "{person} covers for you on {name} until {until}.",
+    "handover_group": "📟 On call for {name}: {person} until {until}.",
+    "handover_group_open": "📟 On call for {name}: {person}.",
+    "handover_heads_up": "📟 Heads-up: you are on call for {name} from {start} until {until}.",
+    "page_usage": "Use <code>/page NAME [reason]</code>.",
+    "page_empty": "{name} has nobody to page.",
+    "page_title": "📟 {pager} paged {name}",
+    "page_reason": "Reason: {reason}",
+    "page_ringing": "Ringing {person} (attempt {attempt})…",
+    "page_no_answer": "{person} didn't answer ({how}).",
+    "page_skipped": "{person} skipped: {why}.",
+    "page_left": "{person} left the team.",
+    "page_not_placed": "Couldn't ring {person}: Kavenegar failed.",
+    "page_answered": "✅ Answered by {person} after {attempts} attempts.",
+    "page_nobody": "❌ Nobody answered.",
+    "page_nobody_private": "📟 Nobody answered your page of {name}.",
+    "page_note": "📟 <b>Page for {name}</b> from {pager}: {reason}",
+    "page_no_reason": "no reason given",
+    "cmd_team": "teams: /team new|add|remove|move|delete NAME",
+    "cmd_rotation": "hand-over time: /rotation NAME daily|weekly HH:MM [TZ]",
+    "cmd_oncall": "who is on call: /oncall [NAME]",
+    "cmd_cover": "cover for a team: /cover NAME @someone 4h",
+    "cmd_page": "page a team until someone answers: /page NAME [reason]",
     "forget_done": "Done: I have forgotten you. Press /start if you want to come back.",
 }
 
@@ -401,7 +479,7 @@ FA: dict[str, str] = {
     ),
     "access_open": "همه",
     "access_none": "هیچ",
-    "dnd_on": "انجام شد: دیگر تماسی دریافت نمی‌کنید. برای پذیرفتن دوبارهٔ تماس‌ها /dnd off بفرستید.",
+    "dnd_on": ("انجام شد: دیگر تماسی دریافت نمی‌کنید. برای پذیرفتن دوبارهٔ تماس‌ها /dnd off بفرستید."),
     "dnd_off": "انجام شد: دوباره تماس می‌پذیرید.",
     "dnd_usage": (
         "با /dnd on دریافت تماس را متوقف کنید و با /dnd off دوباره تماس بپذیرید. اکنون: {state}."
@@ -444,7 +522,9 @@ FA: dict[str, str] = {
     "history_title": "<b>آخرین تماس‌های شما</b>",
     "history_empty": "هنوز تماسی ندارید.",
     "history_line": "{when} {arrow} {other}: {outcome}",
-    "history_private_only": "سابقهٔ تماس‌های شما خصوصی است: /history را در گفت‌وگوی خصوصی‌مان بفرستید.",
+    "history_private_only": (
+        "سابقهٔ تماس‌های شما خصوصی است: /history را در گفت‌وگوی خصوصی‌مان بفرستید."
+    ),
     "word_answered": "پاسخ داده شد، {talk}",
     "word_missed": "بی‌پاسخ",
     "word_declined": "رد شد",
@@ -468,6 +548,87 @@ FA: dict[str, str] = {
     "stats_usage": "از /stats یا /stats 30 استفاده کنید (روز، ۱ تا ۳۶۵).",
     "cmd_history": "۱۰ تماس آخر شما",
     "cmd_stats": "آمار تماس‌ها: /stats [روز]",
+    "team_usage": (
+        "تیم‌ها: <code>/team new NAME</code> (در گروه تیم)، "
+        "<code>/team add NAME @a @b</code>، <code>/team remove NAME @a</code>، "
+        "<code>/team move NAME @a 2</code>، <code>/team NAME</code>، "
+        "<code>/team delete NAME</code>."
+    ),
+    "team_bad_name": (
+        "«{name}» نمی‌تواند نام تیم باشد: ۲ تا ۳۲ نویسه از a-z، 0-9، _ و - مثل <code>ops</code>."
+    ),
+    "team_group_only": "تیم‌ها را در گروهی بسازید که اعلان‌هایشان باید به آن برود.",
+    "team_exists": "تیمی به نام {name} از قبل هست.",
+    "team_created": (
+        "تیم {name} ساخته شد؛ اعلان‌هایش به همین‌جا می‌آید. افراد را با "
+        "<code>/team add {name} @someone</code> اضافه کنید."
+    ),
+    "team_unknown": "تیمی به نام {name} نمی‌شناسم.",
+    "team_other_chat": "تیم {name} مال گروه دیگری است؛ آن را همان‌جا مدیریت کنید.",
+    "team_owner_only": "فقط مالک {name} یا مدیران ربات می‌توانند این کار را بکنند.",
+    "team_added": "به {name} اضافه شدند: {people}.",
+    "team_not_added": "اضافه نشدند: {people}.",
+    "team_nobody": "افراد را با @username نام ببرید، یا روی یکی از پیام‌هایشان پاسخ دهید.",
+    "team_why_bot": "{name} (ربات است)",
+    "team_why_unknown": "{name} (هنوز او را نمی‌شناسم: باید Start را بزند)",
+    "team_removed": "{person} از {name} خارج شد.",
+    "team_not_member": "{person} عضو {name} نیست.",
+    "team_moved": "{person} اکنون نفر {position} در {name} است.",
+    "team_deleted": "تیم {name} حذف شد.",
+    "team_none_here": "هنوز تیمی این‌جا نیست: <code>/team new NAME</code> یکی می‌سازد.",
+    "team_list": "<b>تیم‌های این‌جا</b>\n{teams}",
+    "team_show": "<b>{name}</b> ({rotation})\n{members}\n\nکشیک: {oncall}",
+    "team_empty": "{name} هنوز عضوی ندارد: <code>/team add {name} @someone</code>.",
+    "team_no_rotation": "بدون چرخش: نفر اول کشیک است",
+    "team_rotation": "تحویل {kind} در {time} {zone}",
+    "ready_ok": "✅",
+    "ready_not_started": "⏳ هنوز Start را نزده",
+    "ready_dnd": "🔕 مزاحم نشوید",
+    "ready_blocked": "⛔ ربات را مسدود کرده",
+    "ready_uncallable": "🚫 نمی‌توان با او تماس گرفت",
+    "rotation_usage": (
+        "از <code>/rotation NAME daily|weekly HH:MM [منطقهٔ زمانی]</code> استفاده کنید."
+    ),
+    "rotation_bad_time": "«{time}» زمان نیست: به شکل HH:MM بنویسید، مثل 09:00.",
+    "rotation_bad_zone": "«{zone}» منطقهٔ زمانی شناخته‌شده‌ای نیست: نامی مثل Asia/Tehran بدهید.",
+    "rotation_set": "{name} به‌صورت {kind} در {time} ({zone}) تحویل می‌دهد. {oncall}",
+    "kind_daily": "روزانه",
+    "kind_weekly": "هفتگی",
+    "oncall_line": "{name}: {member}، تا {until}؛ بعدی: {next}",
+    "oncall_line_open": "{name}: {member}",
+    "oncall_nobody": "{name}: هیچ‌کس (تیم عضوی ندارد)",
+    "cover_usage": (
+        "از <code>/cover NAME @someone 4h</code> (یا 2d) یا "
+        "<code>/cover NAME off</code> استفاده کنید."
+    ),
+    "cover_bad_span": "«{span}» مدت نیست: چیزی مثل 30m، 4h یا 2d بنویسید.",
+    "cover_not_member": "فقط اعضای {name} می‌توانند به‌جای آن کشیک بدهند.",
+    "cover_set": "{person} تا {until} کشیک {name} است.",
+    "cover_off": "جایگزینی {name} تمام شد.",
+    "cover_none": "{name} جایگزینی برای پایان دادن ندارد.",
+    "cover_you_are_replaced": "{person} تا {until} به‌جای شما کشیک {name} است.",
+    "handover_group": "📟 کشیک {name}: {person} تا {until}.",
+    "handover_group_open": "📟 کشیک {name}: {person}.",
+    "handover_heads_up": "📟 یادآوری: از {start} تا {until} کشیک {name} هستید.",
+    "page_usage": "از <code>/page NAME [دلیل]</code> استفاده کنید.",
+    "page_empty": "{name} کسی برای فراخوان ندارد.",
+    "page_title": "📟 {pager} تیم {name} را فراخواند",
+    "page_reason": "دلیل: {reason}",
+    "page_ringing": "در حال زنگ زدن به {person} (تلاش {attempt})…",
+    "page_no_answer": "{person} پاسخ نداد ({how}).",
+    "page_skipped": "{person} رد شد: {why}.",
+    "page_left": "{person} از تیم خارج شده است.",
+    "page_not_placed": "نتوانستم به {person} زنگ بزنم: کاوه‌نگار خطا داد.",
+    "page_answered": "✅ {person} پس از {attempts} تلاش پاسخ داد.",
+    "page_nobody": "❌ هیچ‌کس پاسخ نداد.",
+    "page_nobody_private": "📟 هیچ‌کس به فراخوان شما برای {name} پاسخ نداد.",
+    "page_note": "📟 <b>فراخوان {name}</b> از {pager}: {reason}",
+    "page_no_reason": "بدون دلیل",
+    "cmd_team": "تیم‌ها: /team new|add|remove|move|delete NAME",
+    "cmd_rotation": "زمان تحویل: /rotation NAME daily|weekly HH:MM [TZ]",
+    "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
+    "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
+    "cmd_page": "فراخوان تیم تا کسی پاسخ دهد: /page NAME [دلیل]",
     "forget_done": "انجام شد: شما را فراموش کردم. اگر خواستید برگردید، /start را بزنید.",
 }
 

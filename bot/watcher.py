@@ -170,6 +170,8 @@ class CallWatcher:
             logger.info("call %s: poll failed (%r); trying again", record.id, exc)
             await self._later(record, now + timedelta(seconds=next_poll_delay(age)))
             return
+        if call.started_at is not None and record.connected_at is None:
+            await self.store.mark_connected(record.id, now)  # a page's attempt is answered
         if call.finish_reason or call.finished_at:
             outcome = CallOutcome.from_finish(call.finish_reason, call.duration)
             await self._close(record, outcome, reason=call.finish_reason, duration_ms=call.duration)

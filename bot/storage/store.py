@@ -10,22 +10,16 @@ upgrades it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import case, delete, event, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
-    DBAPIError,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
-    TimeoutError as PoolTimeout,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -42,6 +36,7 @@ from ..records import (
     Quota,
     RuleKind,
 )
+from .guard import StoreUnavailable, guarded
 from .tables import (
     ERROR_MAX,
     LANGUAGE_MAX,
@@ -51,10 +46,12 @@ from .tables import (
     access_rules,
     calls,
     heartbeat,
+    pages,
     processed_updates,
     uncallable_people,
     users,
 )
+from .teams import TeamQueries
 
 __all__ = ["Store", "StoreUnavailable", "utcnow"]
 
@@ -80,51 +77,10 @@ _CALL_DETAILS = frozenset(
 _MIGRATION_LOCK = 7_243_001  # pg_advisory_xact_lock key: one replica migrates at a time
 _LOCK_STRIPES = 64
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be used right now (down, locked, full, read-only); try again later."""
-
-
-#: PostgreSQL error classes that mean "not now" rather than "wrong": connection exceptions (08),
-#: insufficient resources such as a full disk (53), operator intervention such as a shutdown
-#: (57), system errors (58), a read-only transaction (25006) and a database that takes no
-#: connections (55000).
-_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
-_UNAVAILABLE_STATES = ("25006", "55000")
-
-
-def _unavailable_sqlstate(exc: DBAPIError) -> bool:
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if not isinstance(state, str):
-        return False
-    return state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_STATES
-
 
 def utcnow() -> datetime:
     """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _guarded(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Turn "the database is not usable" errors into :class:`StoreUnavailable`."""
-
-    @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await method(*args, **kwargs)
-        except IntegrityError:
-            raise
-        except (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError) as exc:
-            raise StoreUnavailable(f"{type(exc).__name__} in {method.__name__}") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated or _unavailable_sqlstate(exc):
-                raise StoreUnavailable(f"database unavailable in {method.__name__}") from exc
-            raise
-
-    return wrapper
 
 
 class Store:
@@ -135,6 +91,8 @@ class Store:
         self.username_prefix = username_prefix
         self._dialect = engine.dialect.name
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+        #: Teams, members, covers and pages.
+        self.teams = TeamQueries(engine, self._dialect)
 
     @classmethod
     async def open(
@@ -168,7 +126,7 @@ class Store:
         await store.create_schema()
         return store
 
-    @_guarded
+    @guarded
     async def create_schema(self) -> None:
         """Apply every pending migration; replicas starting together take turns (PostgreSQL)."""
         from ..migrations import upgrade
@@ -223,7 +181,7 @@ class Store:
         """Stable, unique, at most 50 characters: the prefix (<= 30) and the numeric id."""
         return f"{self.username_prefix}{telegram_id}"
 
-    @_guarded
+    @guarded
     async def upsert_user(
         self, profile: UserProfile, *, dm_open: bool | None = None, started: bool | None = None
     ) -> UserRecord:
@@ -267,13 +225,13 @@ class Store:
             ).one()
         return _user(row)
 
-    @_guarded
+    @guarded
     async def get_user(self, telegram_id: int) -> UserRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(_user_query(users.c.telegram_id == telegram_id))).first()
         return None if row is None else _user(row)
 
-    @_guarded
+    @guarded
     async def find_by_username(self, username: str) -> UserRecord | None:
         """Look up ``@name`` (case-insensitive, with or without the ``@``)."""
         name = username.removeprefix("@").lower()
@@ -290,7 +248,7 @@ class Store:
     async def set_dnd(self, telegram_id: int, dnd: bool) -> None:
         await self._update_user(telegram_id, dnd=dnd)
 
-    @_guarded
+    @guarded
     async def _update_user(self, telegram_id: int, **values: Any) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -299,7 +257,7 @@ class Store:
                 .values(updated_at=utcnow(), **values)
             )
 
-    @_guarded
+    @guarded
     async def set_uncallable(
         self, telegram_id: int, uncallable: bool, *, changed_by: int | None = None
     ) -> None:
@@ -320,7 +278,7 @@ class Store:
                     delete(uncallable_people).where(uncallable_people.c.telegram_id == telegram_id)
                 )
 
-    @_guarded
+    @guarded
     async def forget_user(self, telegram_id: int) -> bool:
         """Delete a user's record (their call history keeps only numeric ids).
 
@@ -332,13 +290,13 @@ class Store:
 
     # -- access --------------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def access_rules(self) -> list[AccessRule]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(access_rules))).all()
         return [AccessRule(r.kind, r.subject_id, r.allowed) for r in rows]
 
-    @_guarded
+    @guarded
     async def set_access_rule(
         self, kind: RuleKind, subject_id: int, allowed: bool, *, changed_by: int | None
     ) -> None:
@@ -360,7 +318,7 @@ class Store:
                     delete(access_notices).where(access_notices.c.chat_id == subject_id)
                 )
 
-    @_guarded
+    @guarded
     async def first_access_notice(self, chat_id: int) -> bool:
         """True the first time a chat is told it may not use the bot; False afterwards."""
         try:
@@ -374,7 +332,7 @@ class Store:
 
     # -- updates -------------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def claim_update(self, bot_id: int, update_id: int) -> bool:
         """True for the first replica to see this update; False for every later delivery."""
         now = utcnow()
@@ -397,7 +355,7 @@ class Store:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     async def claim_call(
         self,
         *,
@@ -450,7 +408,7 @@ class Store:
                 return Duplicate()
             return Claimed(int(result.scalar_one()))
 
-    @_guarded
+    @guarded
     async def finish_call(
         self,
         call_row_id: int,
@@ -478,7 +436,7 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
 
-    @_guarded
+    @guarded
     async def set_call_messages(self, call_row_id: int, **message_ids: int | None) -> None:
         """Remember the messages to edit when the call ends (only the ids given, not None)."""
         allowed = {"notice_message_id", "caller_message_id", "callee_message_id"}
@@ -492,7 +450,7 @@ class Store:
 
     # -- follow-up: each due call is worked on by one replica at a time, under a lease ---------
 
-    @_guarded
+    @guarded
     async def claim_due_calls(
         self,
         owner: str,
@@ -535,7 +493,7 @@ class Store:
             ).all()
         return [_call(row) for row in rows]
 
-    @_guarded
+    @guarded
     async def reschedule_call(
         self, call_row_id: int, owner: str, *, next_check_at: datetime, polled: bool = True
     ) -> bool:
@@ -555,7 +513,7 @@ class Store:
             )
         return bool(result.rowcount)
 
-    @_guarded
+    @guarded
     async def close_call(
         self,
         call_row_id: int,
@@ -592,7 +550,7 @@ class Store:
             result = await conn.execute(update(calls).where(*condition).values(**values))
         return bool(result.rowcount)
 
-    @_guarded
+    @guarded
     async def take_ring(self, call_row_id: int) -> bool:
         """The callee answered a ring: True for the one press that moves it on to be placed."""
         async with self.engine.begin() as conn:
@@ -609,7 +567,18 @@ class Store:
             )
         return bool(result.rowcount)
 
-    @_guarded
+    @guarded
+    async def mark_connected(self, call_row_id: int, when: datetime) -> bool:
+        """The call's two sides are connected (first seen now); True the first time."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id, calls.c.connected_at.is_(None))
+                .values(connected_at=when)
+            )
+        return bool(result.rowcount)
+
+    @guarded
     async def history(self, telegram_id: int, *, limit: int = 10) -> list[CallRecord]:
         """A person's latest calls, both directions, newest first (refused ones are not calls)."""
         async with self.engine.connect() as conn:
@@ -623,7 +592,7 @@ class Store:
             ).all()
         return [_call(row) for row in rows]
 
-    @_guarded
+    @guarded
     async def calls_since(self, since: datetime) -> list[CallRecord]:
         """Every call attempt since ``since``, oldest first (for /stats)."""
         async with self.engine.connect() as conn:
@@ -634,13 +603,13 @@ class Store:
             ).all()
         return [_call(row) for row in rows]
 
-    @_guarded
+    @guarded
     async def get_call(self, call_row_id: int) -> CallRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(calls).where(calls.c.id == call_row_id))).first()
         return None if row is None else _call(row)
 
-    @_guarded
+    @guarded
     async def list_calls(self) -> list[CallRecord]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(calls).order_by(calls.c.id))).all()
@@ -688,30 +657,45 @@ def _call(row: Any) -> CallRecord:
         notice_message_id=row.notice_message_id,
         caller_message_id=row.caller_message_id,
         callee_message_id=row.callee_message_id,
+        page_id=row.page_id,
+        connected_at=row.connected_at,
     )
 
 
 async def _quota_retry_at(
     conn: AsyncConnection, caller_id: int, quota: Quota, now: datetime
 ) -> datetime | None:
-    """When the caller may call again under ``quota``; None if they may now."""
+    """When the caller may call again under ``quota``; None if they may now.
+
+    What counts: calls placed, possibly placed or being placed (not a page's attempts) and the
+    pages the person sent (a page counts once, whatever its attempts cost).
+    """
     if quota.limit <= 0:
         return None
     since = now - timedelta(seconds=quota.window)
-    recent = (
+    own_calls = (
         select(calls.c.created_at)
         .where(
             calls.c.caller_id == caller_id,
             calls.c.created_at > since,
             calls.c.status.in_(_QUOTA_STATUSES),
+            calls.c.page_id.is_(None),
         )
         .order_by(calls.c.created_at.desc())
         .limit(quota.limit)
     )
-    rows = (await conn.execute(recent)).all()
-    if len(rows) < quota.limit:
+    own_pages = (
+        select(pages.c.created_at)
+        .where(pages.c.paged_by == caller_id, pages.c.created_at > since)
+        .order_by(pages.c.created_at.desc())
+        .limit(quota.limit)
+    )
+    times = [r.created_at for r in (await conn.execute(own_calls)).all()]
+    times += [r.created_at for r in (await conn.execute(own_pages)).all()]
+    if len(times) < quota.limit:
         return None
-    oldest: datetime = rows[-1].created_at
+    times.sort(reverse=True)
+    oldest: datetime = times[quota.limit - 1]
     return oldest + timedelta(seconds=quota.window)
 
 

@@ -31,9 +31,13 @@ __all__ = [
     "access_notices",
     "access_rules",
     "calls",
+    "covers",
     "heartbeat",
     "metadata",
+    "pages",
     "processed_updates",
+    "team_members",
+    "teams",
     "uncallable_people",
     "users",
 ]
@@ -107,6 +111,9 @@ calls = Table(
     Column("notice_message_id", BigInteger, nullable=True),
     Column("caller_message_id", BigInteger, nullable=True),
     Column("callee_message_id", BigInteger, nullable=True),
+    # An attempt of a page (not counted against quotas: the page is) and when it connected.
+    Column("page_id", Integer, nullable=True, index=True),
+    Column("connected_at", DateTime, nullable=True),
     UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
     Index("ix_calls_caller_created", "caller_id", "created_at"),
     Index("ix_calls_callee_created", "callee_id", "created_at"),
@@ -142,4 +149,72 @@ heartbeat = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("beat_at", DateTime, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(32), nullable=False, unique=True),
+    Column("owner_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False, index=True),  # the group its notices go to
+    Column("zone", String(64), nullable=False),
+    Column("rotation_kind", String(8), nullable=True),  # daily | weekly
+    Column("hand_over", String(5), nullable=True),  # HH:MM, local
+    Column("weekday", Integer, nullable=True),
+    Column("anchor", DateTime, nullable=True),
+    # Who was last announced on call, and who got the heads-up for the next shift.
+    Column("announced_member", BigInteger, nullable=True),
+    Column("warned_member", BigInteger, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Integer, primary_key=True, autoincrement=False),
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", Integer, nullable=False),
+    Column("added_at", DateTime, nullable=False),
+)
+
+covers = Table(
+    "covers",
+    metadata,
+    Column("team_id", Integer, primary_key=True, autoincrement=False),
+    Column("member", BigInteger, nullable=False),
+    Column("starts", DateTime, nullable=False),
+    Column("ends", DateTime, nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+)
+
+pages = Table(
+    "pages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, nullable=False, index=True),
+    Column("paged_by", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("notice_message_id", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),  # active | answered | exhausted
+    # The escalation order at the start (JSON list of ids), the step reached in it, the calls
+    # placed so far, the attempt in progress, and what each step did (JSON, for the notice).
+    Column("plan", Text, nullable=False),
+    Column("step", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("current_call_id", Integer, nullable=True),
+    Column("answered_by", BigInteger, nullable=True),
+    Column("log", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    UniqueConstraint("chat_id", "message_id", name="uq_pages_chat_message"),
+    Index("ix_pages_paged_by_created", "paged_by", "created_at"),
 )

@@ -1,0 +1,392 @@
+"""Queries for teams, their members, covers and pages (the on-call side of the registry)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..records import Claim, Claimed, Duplicate, OverQuota, Page, PageStatus, Team
+from .guard import guarded_methods
+from .tables import covers, pages, team_members, teams
+
+__all__ = ["TeamQueries"]
+
+
+@guarded_methods
+class TeamQueries:
+    """``store.teams``: intent-named queries; every method is guarded by the store."""
+
+    def __init__(self, engine: AsyncEngine, dialect: str) -> None:
+        self.engine = engine
+        self._dialect = dialect
+
+    # -- teams ---------------------------------------------------------------------------------
+
+    async def create(
+        self, name: str, *, owner_id: int, chat_id: int, zone: str, now: datetime
+    ) -> Team | None:
+        """A new team; None if the name is taken."""
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    teams.insert()
+                    .values(
+                        name=name, owner_id=owner_id, chat_id=chat_id, zone=zone, created_at=now
+                    )
+                    .returning(*teams.c)
+                )
+                row = result.one()
+        except IntegrityError:
+            return None
+        return _team(row)
+
+    async def get(self, name: str) -> Team | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(teams).where(teams.c.name == name))).first()
+        return None if row is None else _team(row)
+
+    async def by_id(self, team_id: int) -> Team | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(teams).where(teams.c.id == team_id))).first()
+        return None if row is None else _team(row)
+
+    async def of_chat(self, chat_id: int) -> list[Team]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(teams).where(teams.c.chat_id == chat_id).order_by(teams.c.name)
+                )
+            ).all()
+        return [_team(r) for r in rows]
+
+    async def delete(self, team_id: int) -> None:
+        async with self.engine.begin() as conn:
+            for table, column in (
+                (team_members, team_members.c.team_id),
+                (covers, covers.c.team_id),
+            ):
+                await conn.execute(delete(table).where(column == team_id))
+            await conn.execute(
+                update(pages)
+                .where(pages.c.team_id == team_id, pages.c.status == PageStatus.ACTIVE.value)
+                .values(status=PageStatus.EXHAUSTED.value, next_check_at=None)
+            )
+            await conn.execute(delete(teams).where(teams.c.id == team_id))
+
+    async def set_rotation(
+        self,
+        team_id: int,
+        *,
+        kind: str,
+        hand_over: str,
+        weekday: int,
+        zone: str,
+        anchor: datetime,
+        next_check_at: datetime,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams)
+                .where(teams.c.id == team_id)
+                .values(
+                    rotation_kind=kind,
+                    hand_over=hand_over,
+                    weekday=weekday,
+                    zone=zone,
+                    anchor=anchor,
+                    warned_member=None,
+                    next_check_at=next_check_at,
+                )
+            )
+
+    async def schedule(self, team_id: int, next_check_at: datetime | None) -> None:
+        """When the team's next hand-over event is due (None: none)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams).where(teams.c.id == team_id).values(next_check_at=next_check_at)
+            )
+
+    # -- members -------------------------------------------------------------------------------
+
+    async def members(self, team_id: int) -> list[int]:
+        """Members in rotation order."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(team_members.c.telegram_id)
+                    .where(team_members.c.team_id == team_id)
+                    .order_by(team_members.c.position, team_members.c.added_at)
+                )
+            ).all()
+        return [r.telegram_id for r in rows]
+
+    async def add_members(self, team_id: int, telegram_ids: list[int], now: datetime) -> list[int]:
+        """Append people at the end of the rotation; the ids that were new."""
+        added = []
+        async with self.engine.begin() as conn:
+            current = {
+                r.telegram_id
+                for r in await conn.execute(
+                    select(team_members.c.telegram_id).where(team_members.c.team_id == team_id)
+                )
+            }
+            last = (
+                await conn.execute(
+                    select(func.max(team_members.c.position)).where(
+                        team_members.c.team_id == team_id
+                    )
+                )
+            ).scalar()
+            position = -1 if last is None else int(last)
+            for telegram_id in telegram_ids:
+                if telegram_id in current:
+                    continue
+                position += 1
+                await conn.execute(
+                    team_members.insert().values(
+                        team_id=team_id, telegram_id=telegram_id, position=position, added_at=now
+                    )
+                )
+                current.add(telegram_id)
+                added.append(telegram_id)
+        return added
+
+    async def remove_member(self, team_id: int, telegram_id: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(team_members).where(
+                    team_members.c.team_id == team_id, team_members.c.telegram_id == telegram_id
+                )
+            )
+        return bool(result.rowcount)
+
+    async def move_member(self, team_id: int, telegram_id: int, position: int) -> bool:
+        """Put a member at ``position`` (1-based, clamped) of the rotation order."""
+        order = await self.members(team_id)
+        if telegram_id not in order:
+            return False
+        order.remove(telegram_id)
+        order.insert(max(0, min(position - 1, len(order))), telegram_id)
+        async with self.engine.begin() as conn:
+            for index, member in enumerate(order):
+                await conn.execute(
+                    update(team_members)
+                    .where(team_members.c.team_id == team_id, team_members.c.telegram_id == member)
+                    .values(position=index)
+                )
+        return True
+
+    # -- covers --------------------------------------------------------------------------------
+
+    async def cover(self, team_id: int) -> tuple[int, datetime, datetime] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(covers).where(covers.c.team_id == team_id))).first()
+        return None if row is None else (row.member, row.starts, row.ends)
+
+    async def set_cover(
+        self, team_id: int, *, member: int, starts: datetime, ends: datetime, by: int
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(covers).where(covers.c.team_id == team_id))
+            await conn.execute(
+                covers.insert().values(
+                    team_id=team_id, member=member, starts=starts, ends=ends, created_by=by
+                )
+            )
+
+    async def end_cover(self, team_id: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(covers).where(covers.c.team_id == team_id))
+        return bool(result.rowcount)
+
+    # -- hand-overs: each team's next event, leased like a call ---------------------------------
+
+    async def claim_due(
+        self, owner: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[Team]:
+        return [_team(r) for r in await self._claim(teams, owner, now, lease, limit)]
+
+    async def release(
+        self,
+        team_id: int,
+        owner: str,
+        *,
+        next_check_at: datetime | None,
+        announced_member: int | type[_Keep] | None = None,
+        warned_member: int | type[_Keep] | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {
+            "next_check_at": next_check_at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if announced_member is not _Keep:
+            values["announced_member"] = announced_member
+        if warned_member is not _Keep:
+            values["warned_member"] = warned_member
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(teams)
+                .where(teams.c.id == team_id, teams.c.lease_owner == owner)
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    async def claim_page(
+        self,
+        *,
+        team_id: int,
+        paged_by: int,
+        reason: str | None,
+        chat_id: int,
+        message_id: int,
+        plan: list[int],
+        now: datetime,
+        quota_check: Any,
+    ) -> Claim:
+        """One page per message; counted once against the pager's quotas (``quota_check``:
+        an async function of (connection, now) returning an :class:`OverQuota` or None)."""
+        async with self.engine.begin() as conn:
+            taken = await conn.execute(
+                select(pages.c.id).where(
+                    pages.c.chat_id == chat_id, pages.c.message_id == message_id
+                )
+            )
+            if taken.first() is not None:
+                return Duplicate()
+            over: OverQuota | None = await quota_check(conn, now)
+            if over is not None:
+                return over
+            try:
+                async with conn.begin_nested():
+                    result = await conn.execute(
+                        pages.insert()
+                        .values(
+                            team_id=team_id,
+                            paged_by=paged_by,
+                            reason=reason[:200] if reason else None,
+                            chat_id=chat_id,
+                            message_id=message_id,
+                            status=PageStatus.ACTIVE.value,
+                            plan=json.dumps(plan),
+                            step=0,
+                            attempts=0,
+                            log="[]",
+                            created_at=now,
+                            updated_at=now,
+                            next_check_at=now,
+                        )
+                        .returning(pages.c.id)
+                    )
+            except IntegrityError:
+                return Duplicate()
+            return Claimed(int(result.scalar_one()))
+
+    async def page(self, page_id: int) -> Page | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(pages).where(pages.c.id == page_id))).first()
+        return None if row is None else _page(row)
+
+    async def claim_due_pages(
+        self, owner: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[Page]:
+        return [_page(r) for r in await self._claim(pages, owner, now, lease, limit)]
+
+    async def save_page(
+        self, page_id: int, owner: str, *, next_check_at: datetime | None, **values: Any
+    ) -> bool:
+        """Write the page's progress and release it; False if ``owner`` lost the lease."""
+        if "log" in values:
+            values["log"] = json.dumps(values["log"], ensure_ascii=False)
+        if "status" in values:
+            values["status"] = PageStatus(values["status"]).value
+        values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(pages)
+                .where(pages.c.id == page_id, pages.c.lease_owner == owner)
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    async def set_page_notice(self, page_id: int, notice_message_id: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(pages)
+                .where(pages.c.id == page_id)
+                .values(notice_message_id=notice_message_id)
+            )
+
+    async def _claim(
+        self, table: Any, owner: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[Any]:
+        due = (
+            select(table.c.id)
+            .where(
+                table.c.next_check_at.is_not(None),
+                table.c.next_check_at <= now,
+                or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+            )
+            .order_by(table.c.next_check_at, table.c.id)
+            .limit(limit)
+        )
+        if self._dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        async with self.engine.begin() as conn:
+            claimed = await conn.execute(
+                update(table)
+                .where(table.c.id.in_(due.scalar_subquery()))
+                .values(lease_owner=owner, lease_until=now + lease)
+                .returning(table.c.id)
+            )
+            ids = [row.id for row in claimed]
+            if not ids:
+                return []
+            return list((await conn.execute(select(table).where(table.c.id.in_(ids)))).all())
+
+
+class _Keep:
+    """Leave a column as it is (in :meth:`TeamQueries.release`)."""
+
+
+def _team(row: Any) -> Team:
+    return Team(
+        id=row.id,
+        name=row.name,
+        owner_id=row.owner_id,
+        chat_id=row.chat_id,
+        zone=row.zone,
+        rotation_kind=row.rotation_kind,
+        hand_over=row.hand_over,
+        weekday=row.weekday,
+        anchor=row.anchor,
+        announced_member=row.announced_member,
+        warned_member=row.warned_member,
+    )
+
+
+def _page(row: Any) -> Page:
+    return Page(
+        id=row.id,
+        team_id=row.team_id,
+        paged_by=row.paged_by,
+        reason=row.reason,
+        chat_id=row.chat_id,
+        message_id=row.message_id,
+        notice_message_id=row.notice_message_id,
+        status=PageStatus(row.status),
+        plan=[int(x) for x in json.loads(row.plan)],
+        step=row.step,
+        attempts=row.attempts,
+        current_call_id=row.current_call_id,
+        answered_by=row.answered_by,
+        log=list(json.loads(row.log)),
+        created_at=row.created_at,
+    )
