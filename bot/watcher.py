@@ -12,9 +12,10 @@ ringing window, when most calls end); then backing off to every 30 s at most, un
 ``maxDuration`` plus 5 minutes, when a call that never reported an end is closed as ``expired``.
 A 404 closes it as ``unknown``. A timeout, a 5xx or an unreadable answer is never an end: the
 poll is simply tried again at the next step. All polls of a replica share one budget,
-``KAVENEGAR_POLL_RPS`` requests per second (a token bucket); a 429 pauses polling for as long as
-Kavenegar asks. When the budget cannot give every call its cadence, calls in their ringing
-window come first and the others take turns, the longest-waiting first.
+``KAVENEGAR_POLL_RPS`` requests per second, kept as a sliding log (no one-second window ever holds
+more); a 429 pauses polling for as long as Kavenegar asks. When the budget cannot give every
+call its cadence, calls in their ringing window come first and the others take turns, the
+longest-waiting first.
 
 Rings (``CALL_FLOW=ring``) are rows too: when a ring's time is up, the watcher closes it as
 missed, so a late press finds it over.
@@ -32,6 +33,7 @@ import math
 import os
 import socket
 import uuid
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -97,8 +99,10 @@ class CallWatcher:
         self.rate = polls_per_second
         self.owner = owner or replica_name()
         self.ring_ended = ring_ended
-        self._tokens = max(1.0, polls_per_second)
-        self._refilled_at: datetime | None = None
+        # A sliding log of poll times: never more than `_capacity` polls in any `_window`.
+        self._window = timedelta(seconds=max(1.0, 1.0 / polls_per_second))
+        self._capacity = max(1, math.floor(polls_per_second * self._window.total_seconds()))
+        self._sent: deque[datetime] = deque()
         self._paused_until: datetime | None = None
         #: Polls sent, for the benchmarks and tests.
         self.polls = 0
@@ -114,25 +118,24 @@ class CallWatcher:
                 logger.exception("call watcher: tick failed; retrying")
             await self.clock.sleep(idle)
 
-    def _refill(self, now: datetime) -> None:
-        if self._refilled_at is not None:
-            elapsed = max(0.0, (now - self._refilled_at).total_seconds())
-            self._tokens = min(max(1.0, self.rate), self._tokens + elapsed * self.rate)
-        self._refilled_at = now
+    def _room(self, now: datetime) -> int:
+        """Polls the budget allows now: the capacity less those sent in the last window."""
+        while self._sent and self._sent[0] <= now - self._window:
+            self._sent.popleft()
+        return self._capacity - len(self._sent)
 
     async def tick(self) -> int:
         """Handle the calls due now, as many as the budget allows; how many were handled."""
         now = self.clock.now()
-        self._refill(now)
         if self._paused_until is not None and now < self._paused_until:
             return 0
-        limit = math.floor(self._tokens)
+        limit = self._room(now)
         due = await self.store.claim_due_calls(
             self.owner, now=now, lease=LEASE, limit=limit, ringing_since=now - RINGING_WINDOW
         )
         if not due:
             return 0
-        self._tokens -= sum(1 for r in due if r.status is not CallStatus.RINGING)
+        self._sent.extend(now for r in due if r.status is not CallStatus.RINGING)
         await asyncio.gather(*(self._handle(record, now) for record in due))
         return len(due)
 
