@@ -128,6 +128,8 @@ class Origin:
     quote_id: int | None = None
     #: A notice already posted there (a ring's "Alice is ringing Bob…"), to edit, not repeat.
     notice_message_id: int | None = None
+    #: Say nothing there (a page's attempt: the page's own notice tells how it goes).
+    quiet: bool = False
 
 
 @dataclass
@@ -261,15 +263,20 @@ class CallService:
         caller: UserRecord,
         callee: UserRecord,
         duration: int,
+        *,
+        note: Callable[[str], str] | None = None,
     ) -> CallReport:
-        """Create the claimed call ``row_id`` (one POST) and deliver its tokens. Never raises."""
+        """Create the claimed call ``row_id`` (one POST) and deliver its tokens. Never raises.
+
+        ``note`` adds a first line to both token messages, in each reader's language.
+        """
         try:
             call = await self.kavenegar.calls.create(
                 caller=_participant(caller), receptor=_participant(callee), max_duration=duration
             )
         except KavenegarError as exc:
             return await self._failed(origin, lang, row_id, exc)
-        return await self._deliver(origin, lang, row_id, caller, callee, call)
+        return await self._deliver(origin, lang, row_id, caller, callee, call, note)
 
     async def _failed(
         self, origin: Origin, lang: str, row_id: int, exc: KavenegarError
@@ -296,6 +303,7 @@ class CallService:
         caller: UserRecord,
         callee: UserRecord,
         call: Call,
+        note: Callable[[str], str] | None = None,
     ) -> CallReport:
         caller_token = call.caller.access_token or ""
         callee_token = call.receptor.access_token or ""
@@ -320,11 +328,12 @@ class CallService:
         logger.info("call %s created as %s", row_id, call.id)
         caller_receipt, callee_receipt = await asyncio.gather(
             self.messenger.send(
-                caller.telegram_id, self._token_message(caller, callee, call.id, caller_token, True)
+                caller.telegram_id,
+                self._token_message(caller, callee, call.id, caller_token, True, note),
             ),
             self.messenger.send(
                 callee.telegram_id,
-                self._token_message(callee, caller, call.id, callee_token, False),
+                self._token_message(callee, caller, call.id, callee_token, False, note),
             ),
         )
         caller_delivery, callee_delivery = caller_receipt.delivery, callee_receipt.delivery
@@ -435,10 +444,18 @@ class CallService:
         return callee, duration
 
     def _token_message(
-        self, owner: UserRecord, other: UserRecord, call_id: str, token: str, is_caller: bool
+        self,
+        owner: UserRecord,
+        other: UserRecord,
+        call_id: str,
+        token: str,
+        is_caller: bool,
+        note: Callable[[str], str] | None = None,
     ) -> OutgoingMessage:
         lang = pick_language(owner.language_code)
         title = t(lang, "token_caller" if is_caller else "token_callee", other=other.display_name)
+        if note is not None:
+            title = f"{note(lang)}\n{title}"
         body = t(lang, "token_body", call_id=call_id, access_token=token)
         template = self.settings.join_url_template
         if template:
@@ -462,6 +479,8 @@ class CallService:
     ) -> int | None:
         """A token-free notice where the call was asked for, naming anyone we could not reach;
         the id of the notice to edit when the call ends."""
+        if origin.quiet:
+            return None
         problems = [
             t(lang, "unreachable", name=person.display_name, reason=t(lang, f"reason_{d.value}"))
             for person, d in ((caller, caller_delivery), (callee, callee_delivery))

@@ -30,7 +30,17 @@ from telegram.ext import (
 )
 
 from .config import Settings
-from .handlers import admin, call, consent, errors, history, onboarding, preflight, presses
+from .handlers import (
+    admin,
+    call,
+    consent,
+    errors,
+    history,
+    onboarding,
+    preflight,
+    presses,
+    teams,
+)
 from .handlers.base import Command
 from .ptb import PTBApp
 from .services import Services
@@ -73,6 +83,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("dnd", consent.DoNotDisturb, "private", usage="on|off"),
     _spec("forget", consent.Forget, "private"),
     _spec("history", history.History, "private"),
+    _spec("team", teams.TeamCommand, "group", usage="[new|add|remove|move|delete] NAME …"),
+    _spec("rotation", teams.Rotation, "group", usage="NAME daily|weekly HH:MM [TZ]"),
+    _spec("oncall", teams.OnCall, "private", "group", usage="[NAME]"),
+    _spec("cover", teams.Cover, "group", usage="NAME @someone 4h | NAME off"),
+    _spec("page", teams.PageTeam, "group", usage="NAME [reason]"),
     _spec("allow", lambda s: admin.SetAccess(s, allowed=True), "admin", usage="[id]"),
     _spec("deny", lambda s: admin.SetAccess(s, allowed=False), "admin", usage="[id]"),
     _spec("access", admin.ShowAccess, "admin"),

@@ -6,13 +6,13 @@ import re
 import string
 from typing import Annotated, Literal, Self
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kavenegar import DEFAULT_BASE_URL
 
+from .rotation import parse_zone
 from .storage.urls import database_url_problem
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     default_timezone: str = Field(
         "Asia/Tehran", description="IANA time zone for times the bot shows (/history)."
     )
+    page_retries: int = Field(
+        1, ge=0, le=5, description="Times /page rings the same person again before the next."
+    )
+    page_rounds: int = Field(
+        1, ge=1, le=5, description="Times /page goes through the whole team before giving up."
+    )
+    page_max_attempts: int = Field(
+        10, ge=1, le=50, description="Calls one page may place at most (its cost bound)."
+    )
+    handoff_notice_minutes: int = Field(
+        15, ge=0, le=1440, description="Minutes before a shift its person gets a heads-up."
+    )
     webhook_url: str | None = Field(
         None, description="Public https URL for webhook mode; unset: long polling."
     )
@@ -149,11 +161,10 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Asia/Tehran") from None
-        return value
+        zone = parse_zone(value)
+        if zone is None:
+            raise ValueError("must be an IANA time zone such as Asia/Tehran")
+        return zone
 
     @field_validator("call_flow", mode="before")
     @classmethod

@@ -1,11 +1,11 @@
 """Running the bot: one context for long polling and webhook mode alike.
 
 Start: initialize the application (``getMe``: a rejected token fails here), open the services,
-publish the menus, start the update processor and the call watcher (which resumes following
-every unfinished call in the database), then start taking updates (polling, or the webhook
-server). Stop, in reverse: stop taking updates, stop the watcher, let the updates already taken
-finish, shut the application down, close the services. ``__main__``, the demo and the tests all
-use it.
+publish the menus, start the update processor and the scheduler (which resumes every unfinished
+call, ring, page and hand-over in the database), then start taking updates (polling, or the
+webhook server). Stop, in reverse: stop taking updates, stop the scheduler, let the updates
+already taken finish, shut the application down, close the services. ``__main__``, the demo and
+the tests all use it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         await publish_menus(app.bot, settings.admin_user_ids)
         await app.start()
         stack.push_async_callback(_stop_processing, bot)
-        watcher = asyncio.get_running_loop().create_task(services.watcher.run(), name="watcher")
-        stack.push_async_callback(_cancel, watcher)
+        scheduler = asyncio.get_running_loop().create_task(
+            services.scheduler.run(), name="scheduler"
+        )
+        stack.push_async_callback(_cancel, scheduler)
         if settings.webhook_url:
             await stack.enter_async_context(webhook_server(app, services, settings))
         else:

@@ -13,10 +13,14 @@ from .calls import CallService, CallSettings
 from .clock import Clock, SystemClock
 from .config import Settings
 from .delivery import TelegramMessenger
+from .handovers import HandoverWorker
 from .logs import SecretRedactor
 from .messages import Messenger
+from .oncall import OnCallService
 from .outcomes import Announcer
+from .paging import PageService, PageSettings
 from .presses import PressService
+from .scheduler import Scheduler
 from .storage import Store
 from .watcher import CallWatcher
 
@@ -54,6 +58,9 @@ class Services:
         self._access: Access | None = None
         self._presses: PressService | None = None
         self._watcher: CallWatcher | None = None
+        self._oncall: OnCallService | None = None
+        self._pages: PageService | None = None
+        self._scheduler: Scheduler | None = None
         self.bot_username = ""
 
     @property
@@ -85,6 +92,24 @@ class Services:
         if self._watcher is None:
             raise RuntimeError("the call watcher is built when the bot starts")
         return self._watcher
+
+    @property
+    def oncall(self) -> OnCallService:
+        if self._oncall is None:
+            raise RuntimeError("the on-call service is built when the bot starts")
+        return self._oncall
+
+    @property
+    def pages(self) -> PageService:
+        if self._pages is None:
+            raise RuntimeError("the page service is built when the bot starts")
+        return self._pages
+
+    @property
+    def scheduler(self) -> Scheduler:
+        if self._scheduler is None:
+            raise RuntimeError("the scheduler is built when the bot starts")
+        return self._scheduler
 
     @property
     def messenger(self) -> Messenger:
@@ -140,6 +165,37 @@ class Services:
             polls_per_second=settings.kavenegar_poll_rps,
             ring_ended=self._presses,
         )
+        owner = self._watcher.owner
+        self._oncall = OnCallService(
+            self._store,
+            self._messenger,
+            self.clock,
+            default_zone=settings.default_timezone,
+            admins=settings.admin_user_ids,
+        )
+        self._pages = PageService(
+            self._store,
+            self._calls,
+            self._oncall,
+            self.clock,
+            PageSettings(
+                retries=settings.page_retries,
+                rounds=settings.page_rounds,
+                max_attempts=settings.page_max_attempts,
+                max_duration=settings.default_max_duration,
+                quotas=CallSettings.from_settings(settings).quotas,
+            ),
+            owner=owner,
+        )
+        handovers = HandoverWorker(
+            self._store,
+            self._oncall,
+            self._messenger,
+            self.clock,
+            owner=owner,
+            notice_minutes=settings.handoff_notice_minutes,
+        )
+        self._scheduler = Scheduler([self._watcher, self._pages, handovers], self.clock)
 
     async def close(self) -> None:
         if self._calls is not None:

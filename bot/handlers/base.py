@@ -6,23 +6,49 @@ import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
-from telegram import Message, Update, User
+from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from ..messages import Button, OutgoingMessage, Receipt
+from ..parsing import Mention
 from ..people import UserProfile
 from ..services import Services
 from ..storage import StoreUnavailable
 from ..texts import pick_language, t
 
-__all__ = ["Command", "Invocation", "profile_of"]
+__all__ = ["Command", "Invocation", "mentions_in", "profile_of"]
 
 logger = logging.getLogger(__name__)
 
 
 def profile_of(user: User) -> UserProfile:
     return UserProfile.from_attributes(user, telegram_id=user.id)
+
+
+def mentions_in(message: Message) -> tuple[str, list[Mention], UserProfile | None]:
+    """The text after the command, the people it mentions in order (``@name`` or a text
+    mention), and the replied-to author, if any."""
+    text = message.text or ""
+    entities = message.parse_entities(
+        [MessageEntity.BOT_COMMAND, MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    )
+    ordered = sorted(entities.items(), key=lambda item: item[0].offset)
+    command_text = next(
+        (s for e, s in ordered if e.type == MessageEntity.BOT_COMMAND and e.offset == 0), ""
+    )
+    mentions = []
+    for entity, entity_text in ordered:
+        if entity.type == MessageEntity.MENTION:
+            mentions.append(Mention(text=entity_text, username=entity_text.removeprefix("@")))
+        elif entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+            mentions.append(Mention(text=entity_text, user=profile_of(entity.user)))
+    reply_to = None
+    replied = message.reply_to_message
+    # In forum topics every message "replies" to the topic's first message: not a person.
+    if replied is not None and replied.from_user is not None and not replied.forum_topic_created:
+        reply_to = profile_of(replied.from_user)
+    return text[len(command_text) :], mentions, reply_to
 
 
 @dataclass(frozen=True)

@@ -355,6 +355,19 @@ class Store:
 
     # -- calls ---------------------------------------------------------------------------------
 
+    async def quota_refusal(
+        self, conn: AsyncConnection, caller_id: int, quotas: tuple[Quota, ...], now: datetime
+    ) -> OverQuota | None:
+        """The first quota ``caller_id`` has spent, inside a transaction of the caller's (under
+        the same cross-replica lock on the caller as :meth:`claim_call`)."""
+        if self._dialect == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
+        for quota in quotas:
+            retry_at = await _quota_retry_at(conn, caller_id, quota, now)
+            if retry_at is not None:
+                return OverQuota(quota, retry_at)
+        return None
+
     @guarded
     async def claim_call(
         self,
@@ -366,6 +379,7 @@ class Store:
         max_duration: int,
         quotas: tuple[Quota, ...] = (),
         now: datetime | None = None,
+        page_id: int | None = None,
     ) -> Claim:
         """Record a call about to be placed, unless this message already did or a quota is spent.
 
@@ -401,6 +415,7 @@ class Store:
                             status=CallStatus.PENDING.value,
                             created_at=now,
                             updated_at=now,
+                            page_id=page_id,
                         )
                         .returning(calls.c.id)
                     )

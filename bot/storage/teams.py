@@ -14,7 +14,7 @@ from ..records import Claim, Claimed, Duplicate, OverQuota, Page, PageStatus, Te
 from .guard import guarded_methods
 from .tables import covers, pages, team_members, teams
 
-__all__ = ["TeamQueries"]
+__all__ = ["Keep", "TeamQueries"]
 
 
 @guarded_methods
@@ -217,17 +217,17 @@ class TeamQueries:
         owner: str,
         *,
         next_check_at: datetime | None,
-        announced_member: int | type[_Keep] | None = None,
-        warned_member: int | type[_Keep] | None = None,
+        announced_member: int | type[Keep] | None = None,
+        warned_member: int | type[Keep] | None = None,
     ) -> bool:
         values: dict[str, Any] = {
             "next_check_at": next_check_at,
             "lease_owner": None,
             "lease_until": None,
         }
-        if announced_member is not _Keep:
+        if announced_member is not Keep:
             values["announced_member"] = announced_member
-        if warned_member is not _Keep:
+        if warned_member is not Keep:
             values["warned_member"] = warned_member
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -352,7 +352,7 @@ class TeamQueries:
             return list((await conn.execute(select(table).where(table.c.id.in_(ids)))).all())
 
 
-class _Keep:
+class Keep:
     """Leave a column as it is (in :meth:`TeamQueries.release`)."""
 
 

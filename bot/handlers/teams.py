@@ -1,0 +1,147 @@
+"""/team, /rotation, /oncall, /cover and /page: thin adapters over the on-call domain."""
+
+from __future__ import annotations
+
+import re
+
+from ..oncall import Refused
+from ..parsing import Mention
+from ..people import UserProfile
+from .base import Command, Invocation, mentions_in
+
+__all__ = ["Cover", "OnCall", "PageTeam", "Rotation", "TeamCommand"]
+
+_BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
+
+
+def people_in(invocation: Invocation) -> tuple[list[Mention], UserProfile | None]:
+    """Mentions (entities, or bare ``@name`` words Telegram did not mark) and the reply."""
+    _, mentions, reply_to = mentions_in(invocation.message)
+    marked = {m.text for m in mentions}
+    for word in invocation.args:
+        if _BARE.match(word) and word not in marked:
+            mentions.append(Mention(text=word, username=word[1:]))
+    return mentions, reply_to
+
+
+class TeamCommand(Command):
+    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``."""
+
+    async def run(self, invocation: Invocation) -> None:
+        try:
+            text = await self._do(invocation)
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)
+
+    async def _do(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor, chat = invocation.sender.telegram_id, invocation.chat_id
+        if not args:
+            return await oncall.list_here(lang, chat)
+        action = args[0].lower()
+        if action == "new" and len(args) == 2:
+            return await oncall.create(lang, actor, chat, invocation.private, args[1])
+        if len(args) == 1:
+            return await oncall.show(lang, await oncall.team_here(lang, args[0], chat))
+        if action not in ("add", "remove", "move", "delete"):
+            raise Refused(invocation.text("team_usage"))
+        team = await oncall.team_here(lang, args[1], chat)
+        mentions, reply_to = people_in(invocation)
+        if action == "add":
+            return await oncall.add(lang, actor, team, mentions, reply_to)
+        if action == "remove":
+            return await oncall.remove(lang, actor, team, mentions, reply_to)
+        if action == "delete" and len(args) == 2:
+            return await oncall.delete(lang, actor, team)
+        if action == "move" and len(args) == 4 and args[3].isascii() and args[3].isdigit():
+            return await oncall.move(lang, actor, team, mentions, int(args[3]))
+        raise Refused(invocation.text("team_usage"))
+
+
+class Rotation(Command):
+    """``/rotation NAME daily|weekly HH:MM [TZ]``."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        try:
+            if len(args) not in (3, 4):
+                raise Refused(invocation.text("rotation_usage"))
+            team = await oncall.team_here(lang, args[0], invocation.chat_id)
+            zone = args[3] if len(args) == 4 else None
+            text = await oncall.set_rotation(
+                lang, invocation.sender.telegram_id, team, args[1].lower(), args[2], zone
+            )
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)
+
+
+class OnCall(Command):
+    """``/oncall [NAME]``: who is on call, until when, who is next."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        try:
+            if not args:
+                teams = await self.services.store.teams.of_chat(invocation.chat_id)
+                if not teams:
+                    raise Refused(invocation.text("team_none_here"))
+                text = "\n".join([await oncall.oncall_line(lang, team) for team in teams])
+            else:
+                team = await oncall.team_here(lang, args[0], invocation.chat_id)
+                text = await oncall.oncall_line(lang, team)
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)
+
+
+class Cover(Command):
+    """``/cover NAME @x DURATION`` or ``/cover NAME off``."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor = invocation.sender.telegram_id
+        try:
+            if len(args) < 2:
+                raise Refused(invocation.text("cover_usage"))
+            team = await oncall.team_here(lang, args[0], invocation.chat_id)
+            if len(args) == 2 and args[1].lower() == "off":
+                text = await oncall.end_cover(lang, actor, team)
+            else:
+                mentions, reply_to = people_in(invocation)
+                span = args[-1]
+                text = await oncall.cover(lang, actor, team, mentions, reply_to, span)
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)
+
+
+class PageTeam(Command):
+    """``/page NAME [reason]``: the page's notice answers for itself."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        try:
+            if not args:
+                raise Refused(invocation.text("page_usage"))
+            team = await oncall.team_here(lang, args[0], invocation.chat_id)
+            pager = await self.services.store.get_user(invocation.sender.telegram_id)
+            if pager is None or not pager.reachable:
+                raise Refused(invocation.text("call_caller_not_started"))
+            text_after = invocation.message.text or ""
+            reason = (
+                text_after.split(None, 2)[2].strip() if len(text_after.split(None, 2)) > 2 else None
+            )
+            refusal = await self.services.pages.start(
+                lang,
+                pager,
+                team,
+                chat_id=invocation.chat_id,
+                message_id=invocation.message.message_id,
+                reason=reason,
+            )
+        except Refused as refused:
+            refusal = refused.text
+        if refusal is not None:
+            await self.reply(invocation, refusal)

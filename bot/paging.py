@@ -1,0 +1,355 @@
+"""``/page``: ring a team's on-call person, then escalate until someone answers.
+
+A page is a row (``pages``) worked on by one replica at a time under a lease, so it survives a
+restart and never runs a step twice. The plan is fixed when the page starts: the team's rotation
+order beginning with the person on call. Each person in turn is rung ``PAGE_RETRIES`` + 1 times,
+for ``PAGE_ROUNDS`` rounds, until someone answers (their call connects); people who cannot be
+rung (never started, do not disturb, blocked the bot, made uncallable) or who left the team are
+skipped and named. One paid call at a time per page, at most ``PAGE_MAX_ATTEMPTS`` in all. The
+group sees one notice, edited as the page goes; when nobody answers, the pager is told privately.
+A page counts once against the pager's quota; its attempts do not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .calls import CallService, Origin
+from .clock import Clock
+from .messages import OutgoingMessage
+from .oncall import OnCallService
+from .people import UserRecord
+from .records import (
+    CallOutcome,
+    Claimed,
+    Duplicate,
+    OverQuota,
+    Page,
+    PageStatus,
+    Quota,
+    Team,
+)
+from .rotation import escalation_order
+from .storage import Store, StoreUnavailable
+from .texts import format_wait, pick_language, t
+
+__all__ = ["PageService", "PageSettings"]
+
+logger = logging.getLogger(__name__)
+CHECK_EVERY = timedelta(seconds=2)
+LEASE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    retries: int = 1
+    rounds: int = 1
+    max_attempts: int = 10
+    max_duration: int = 600
+    quotas: tuple[Quota, ...] = ()
+
+
+class PageService:
+    """Starts pages and takes their next step when due (:meth:`tick`)."""
+
+    def __init__(
+        self,
+        store: Store,
+        calls: CallService,
+        oncall: OnCallService,
+        clock: Clock,
+        settings: PageSettings,
+        *,
+        owner: str,
+    ) -> None:
+        self.store = store
+        self.calls = calls
+        self.oncall = oncall
+        self.messenger = calls.messenger
+        self.clock = clock
+        self.settings = settings
+        self.owner = owner
+
+    async def start(
+        self,
+        lang: str,
+        pager: UserRecord,
+        team: Team,
+        *,
+        chat_id: int,
+        message_id: int,
+        reason: str | None,
+    ) -> str | None:
+        """Start a page; the refusal to answer with, or None once the notice is posted."""
+        members = await self.store.teams.members(team.id)
+        if not members:
+            return t(lang, "page_empty", name=team.name)
+        first = (await self.oncall.on_call_now(team, members)).member
+        plan = escalation_order(members, first)
+        now = self.clock.now()
+
+        async def quota_check(conn: object, when: object) -> OverQuota | None:
+            return await self.store.quota_refusal(
+                conn,  # type: ignore[arg-type]
+                pager.telegram_id,
+                self.settings.quotas,
+                now,
+            )
+
+        claim = await self.store.teams.claim_page(
+            team_id=team.id,
+            paged_by=pager.telegram_id,
+            reason=reason,
+            chat_id=chat_id,
+            message_id=message_id,
+            plan=plan,
+            now=now,
+            quota_check=quota_check,
+        )
+        match claim:
+            case Duplicate():
+                return None
+            case OverQuota(quota=quota, retry_at=retry_at):
+                key = "quota_minute" if quota.window == 60 else "quota_day"
+                wait = format_wait((retry_at - now).total_seconds(), lang)
+                return t(lang, key, limit=quota.limit, wait=wait)
+            case Claimed(row_id=page_id):
+                pass
+        page = await self.store.teams.page(page_id)
+        assert page is not None
+        receipt = await self.messenger.send(
+            chat_id,
+            OutgoingMessage(await self._notice(lang, page, team), reply_to_message_id=message_id),
+        )
+        await self.store.teams.set_page_notice(page_id, receipt.message_id)
+        return None
+
+    # -- the escalation, one step at a time ----------------------------------------------------
+
+    async def tick(self) -> int:
+        now = self.clock.now()
+        due = await self.store.teams.claim_due_pages(self.owner, now=now, lease=LEASE, limit=20)
+        for page in due:
+            try:
+                await self._advance(page)
+            except StoreUnavailable as exc:
+                logger.warning("page %s: storage unavailable (%s); retrying", page.id, exc)
+        return len(due)
+
+    def _slots(self, plan: list[int]) -> list[int]:
+        """Who is rung at each step: each person retries+1 times, for every round."""
+        tries = self.settings.retries + 1
+        return [m for _ in range(self.settings.rounds) for m in plan for _ in range(tries)]
+
+    async def _advance(self, page: Page) -> None:
+        team = await self.store.teams.by_id(page.team_id)
+        log = list(page.log)
+        step, attempts = page.step, page.attempts
+        slots = self._slots(page.plan)
+        if page.current_call_id is not None:
+            call = await self.store.get_call(page.current_call_id)
+            if call is not None and call.connected_at is not None:
+                log.append({"event": "answered", "who": call.callee_id})
+                await self._finish(
+                    page, team, PageStatus.ANSWERED, log, step, attempts, call.callee_id
+                )
+                return
+            if call is not None and call.outcome is None:
+                await self._save(page, team, log, step, attempts, page.current_call_id, wait=True)
+                return
+            how = (call.outcome or CallOutcome.UNKNOWN).value if call else "unknown"
+            log.append(
+                {
+                    "event": "no_answer",
+                    "who": page.current_call_id and (call.callee_id if call else 0),
+                    "how": how,
+                }
+            )
+            step += 1
+        members = set(await self.store.teams.members(page.team_id)) if team else set()
+        while step < len(slots) and attempts < self.settings.max_attempts:
+            member = slots[step]
+            if member not in members:
+                log.append({"event": "left", "who": member})
+                step = _next_person(slots, step)
+                continue
+            person = await self.store.get_user(member)
+            why = _cannot_ring(person)
+            if why is not None:
+                log.append({"event": "skipped", "who": member, "why": why})
+                step = _next_person(slots, step)
+                continue
+            assert person is not None
+            row_id = await self._place(page, team, person, attempts)
+            attempts += 1
+            if row_id is None:
+                log.append({"event": "not_placed", "who": member})
+                step += 1
+                continue
+            log.append({"event": "ringing", "who": member, "attempt": attempts})
+            await self._save(page, team, log, step, attempts, row_id, wait=True)
+            return
+        await self._finish(page, team, PageStatus.EXHAUSTED, log, step, attempts, None)
+
+    async def _place(
+        self, page: Page, team: Team | None, person: UserRecord, attempts: int
+    ) -> int | None:
+        """Ring ``person`` for the page; the attempt's call row, or None if it failed."""
+        pager = await self.store.get_user(page.paged_by)
+        if pager is None:
+            return None
+        claim = await self.store.claim_call(
+            chat_id=page.chat_id,
+            message_id=-(page.id * 1000 + attempts + 1),  # one call per attempt, ever
+            caller_id=pager.telegram_id,
+            callee_id=person.telegram_id,
+            max_duration=self.settings.max_duration,
+            now=self.clock.now(),
+            page_id=page.id,
+        )
+        if not isinstance(claim, Claimed):
+            return None
+        name = team.name if team else "?"
+
+        def note(lang: str) -> str:
+            reason = page.reason or t(lang, "page_no_reason")
+            return t(lang, "page_note", name=name, pager=pager.display_name, reason=reason)
+
+        origin = Origin(chat_id=page.chat_id, private=False, quiet=True)
+        report = await self.calls.place(
+            origin,
+            pick_language(pager.language_code),
+            claim.row_id,
+            pager,
+            person,
+            self.settings.max_duration,
+            note=note,
+        )
+        return claim.row_id if report.outcome == "placed" else None
+
+    async def _save(
+        self,
+        page: Page,
+        team: Team | None,
+        log: list[dict[str, object]],
+        step: int,
+        attempts: int,
+        current: int | None,
+        *,
+        wait: bool,
+    ) -> None:
+        changed = log != page.log
+        await self.store.teams.save_page(
+            page.id,
+            self.owner,
+            next_check_at=self.clock.now() + CHECK_EVERY,
+            log=log,
+            step=step,
+            attempts=attempts,
+            current_call_id=current,
+        )
+        if changed:
+            await self._edit_notice(page, team, log, PageStatus.ACTIVE, attempts)
+
+    async def _finish(
+        self,
+        page: Page,
+        team: Team | None,
+        status: PageStatus,
+        log: list[dict[str, object]],
+        step: int,
+        attempts: int,
+        answered_by: int | None,
+    ) -> None:
+        saved = await self.store.teams.save_page(
+            page.id,
+            self.owner,
+            next_check_at=None,
+            log=log,
+            step=step,
+            attempts=attempts,
+            current_call_id=None,
+            status=status,
+            answered_by=answered_by,
+        )
+        if not saved:
+            return
+        await self._edit_notice(page, team, log, status, attempts)
+        if status is PageStatus.EXHAUSTED:
+            pager = await self.store.get_user(page.paged_by)
+            if pager is not None and pager.reachable:
+                lang = pick_language(pager.language_code)
+                text = t(lang, "page_nobody_private", name=team.name if team else "?")
+                await self.messenger.send(pager.telegram_id, OutgoingMessage(text))
+
+    async def _edit_notice(
+        self,
+        page: Page,
+        team: Team | None,
+        log: list[dict[str, object]],
+        status: PageStatus,
+        attempts: int,
+    ) -> None:
+        if page.notice_message_id is None:
+            return
+        pager = await self.store.get_user(page.paged_by)
+        lang = pick_language(pager.language_code if pager else None)
+        current = Page(**{**page.__dict__, "log": log, "status": status, "attempts": attempts})
+        text = await self._notice(lang, current, team)
+        await self.messenger.edit(page.chat_id, page.notice_message_id, OutgoingMessage(text))
+
+    async def _notice(self, lang: str, page: Page, team: Team | None) -> str:
+        """The group's notice: who paged whom and why, then one line per step so far."""
+        lines = [
+            t(
+                lang,
+                "page_title",
+                pager=await self.oncall.name(page.paged_by),
+                name=team.name if team else "?",
+            )
+        ]
+        if page.reason:
+            lines.append(t(lang, "page_reason", reason=page.reason))
+        for entry in page.log:
+            who = await self.oncall.name(int(str(entry.get("who") or 0)) or None)
+            match entry.get("event"):
+                case "ringing":
+                    lines.append(t(lang, "page_ringing", person=who, attempt=entry.get("attempt")))
+                case "no_answer":
+                    how = t(lang, f"word_{entry.get('how', 'unknown')}", talk="", reason="?")
+                    lines.append(t(lang, "page_no_answer", person=who, how=how))
+                case "skipped":
+                    why = t(lang, f"ready_{entry.get('why')}")
+                    lines.append(t(lang, "page_skipped", person=who, why=why))
+                case "left":
+                    lines.append(t(lang, "page_left", person=who))
+                case "not_placed":
+                    lines.append(t(lang, "page_not_placed", person=who))
+                case "answered":
+                    lines.append(t(lang, "page_answered", person=who, attempts=page.attempts))
+        if page.status is PageStatus.EXHAUSTED:
+            lines.append(t(lang, "page_nobody"))
+        return "\n".join(lines)
+
+
+def _next_person(slots: list[int], step: int) -> int:
+    """The first step after ``step`` that rings someone else."""
+    member = slots[step]
+    step += 1
+    while step < len(slots) and slots[step] == member:
+        step += 1
+    return step
+
+
+def _cannot_ring(person: UserRecord | None) -> str | None:
+    if person is None or not person.started:
+        return "not_started"
+    if person.uncallable:
+        return "uncallable"
+    if person.dnd:
+        return "dnd"
+    if not person.dm_open:
+        return "blocked"
+    return None
