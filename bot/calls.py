@@ -509,6 +509,8 @@ class CallService:
         return notice_id
 
     async def _reply(self, origin: Origin, html: str, buttons: tuple[Button, ...] = ()) -> Receipt:
+        if origin.quiet:  # a page's attempt: the page's notice tells how it went
+            return Receipt(Delivery.SENT)
         message = OutgoingMessage(html, buttons, reply_to_message_id=origin.quote_id)
         return await self.messenger.send(origin.chat_id, message)
 

@@ -3,6 +3,7 @@
 Two people sign up with /start, one calls the other from a group, both join from "the app"
 (the Kavenegar sandbox's controls), talk for 42 seconds and hang up. The bot follows the call:
 the group's notice turns into the outcome and both tokens are withdrawn from the private chats.
+Then a team is paged: Bob, on call, misses it, and the page escalates to Carol, who answers.
 The transcript shows what each chat received (edits marked), and the checks at the end prove
 each access token reached only its owner's private chat and is gone from it now. The bot and
 the sandbox share one clock that the demo moves, so the 42 seconds take no time.
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from kavenegar import KavenegarClient
@@ -30,7 +32,7 @@ from .simulator import TelegramSimulator
 
 BOT_TOKEN = "424242:DEMO-bot-token-not-a-real-secret-000"
 KV_TOKEN = "demo-kavenegar-api-token"
-GROUP, ALICE, BOB = -1001, 1111, 2222
+GROUP, ALICE, BOB, CAROL = -1001, 1111, 2222, 3333
 DEADLINE = 30.0
 
 
@@ -64,6 +66,7 @@ async def demo(workdir: Path) -> bool:
             kavenegar_base_url=kv.base_url,
             database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
             join_url_template="https://app.example.com/call/{call_id}/{access_token}",
+            page_retries=0,
         )
         call_bot = build_bot(settings, clock=clock)
         async with running(call_bot, poll_timeout=1.0):
@@ -92,11 +95,22 @@ async def demo(workdir: Path) -> bool:
             await tg.wait_until(
                 lambda: all(_token_gone(tg, chat) for chat in (ALICE, BOB)), what="withdrawal"
             )
+            (first,) = kv.state.calls.values()
+            tokens = (first.caller.access_token, first.receptor.access_token)
+            withdrawn = all(
+                token not in m.raw_text
+                for chat in (ALICE, BOB)
+                for m in tg.current_in(chat)
+                for token in tokens
+            )
+            one_call = len(kv.state.calls) == 1
+            page_text = await _page(tg, kv, clock)
 
         print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
         show(tg, GROUP, "Group “Ops team”")
         show(tg, ALICE, "Alice's private chat with the bot")
         show(tg, BOB, "Bob's private chat with the bot")
+        show(tg, CAROL, "Carol's private chat with the bot")
         print(f"\n── Kavenegar {'─' * 50}")
         print(f"call {detail.id}: {detail.finish_reason} after {detail.duration} ms")
 
@@ -108,14 +122,13 @@ async def demo(workdir: Path) -> bool:
             "the group saw no token": all(
                 alice_token not in e.text and bob_token not in e.text for e in tg.transcript(GROUP)
             ),
-            "exactly one call was placed": len(kv.state.calls) == 1,
+            "/call placed exactly one call": one_call,
             "the group notice now tells how the call went": "talked for 0:42"
             in tg.current(GROUP, tg.sent_to(GROUP)[0].message_id).text,
-            "both tokens are withdrawn from the private chats": all(
-                alice_token not in m.raw_text and bob_token not in m.raw_text
-                for chat in (ALICE, BOB)
-                for m in tg.current_in(chat)
+            "the page escalated: Bob missed it, Carol answered": page_text.endswith(
+                "Answered by Carol after 2 attempts."
             ),
+            "when it ended, both tokens were withdrawn from the private chats": withdrawn,
         }
         print()
         for name, ok in checks.items():
@@ -125,6 +138,31 @@ async def demo(workdir: Path) -> bool:
 
 def _has_message(tg: TelegramSimulator, chat_id: int) -> Callable[[], bool]:
     return lambda: bool(tg.sent_to(chat_id))
+
+
+async def _page(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock) -> str:
+    """Team "ops" (Bob, then Carol) is paged: Bob misses the call, Carol answers."""
+    tg.add_user(CAROL, "Carol", username="carol_s", language_code="en")
+    await tg.user_sends(CAROL, "/start")
+    await tg.wait_until(_has_message(tg, CAROL), what="Carol's welcome")
+    for command in ("/team new ops", "/team add ops @bob_r @carol_s", "/page ops disk full"):
+        before = len(tg.sent_to(GROUP))
+        await tg.user_sends(ALICE, command, chat_id=GROUP)
+        await tg.wait_until(partial(_more_than, tg, GROUP, before), what=command)
+    notice = tg.sent_to(GROUP)[-1].message_id
+    while len(kv.state.calls) < 3:  # Bob is rung; nobody joins for a minute; then Carol
+        clock.advance(5)
+        await asyncio.sleep(0.05)
+    carol_call = list(kv.state.calls.values())[-1]
+    kv.state.answer(carol_call.id)
+    while "Answered" not in tg.current(GROUP, notice).text:
+        clock.advance(2)
+        await asyncio.sleep(0.05)
+    return tg.current(GROUP, notice).text.replace(FSI, "").replace(PDI, "")
+
+
+def _more_than(tg: TelegramSimulator, chat_id: int, count: int) -> bool:
+    return len(tg.sent_to(chat_id)) > count
 
 
 def _token_gone(tg: TelegramSimulator, chat_id: int) -> bool:
