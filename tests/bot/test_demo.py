@@ -25,7 +25,10 @@ def test_demo_runs_offline_and_proves_token_privacy(tmp_path: Path) -> None:
         "✔ Alice's token is only in Alice's chat",
         "✔ Bob's token is only in Bob's chat",
         "✔ the group saw no token",
-        "✔ exactly one call was placed",
+        "✔ /call placed exactly one call",
+        "✔ the group notice now tells how the call went",
+        "✔ when it ended, both tokens were withdrawn from the private chats",
+        "✔ the page escalated: Bob missed it, Carol answered",
     ):
         assert check in out
     assert "hangup after 42000 ms" in out

@@ -76,8 +76,10 @@ async def test_command_menu_is_published_per_scope_and_language(bot: Bot) -> Non
     menus = bot.tg.state.commands
     private = [c["command"] for c in menus[("all_private_chats", "")]]
     group = [c["command"] for c in menus[("all_group_chats", "")]]
-    assert private == ["call", "help", "start", "whoami", "platform", "dnd", "forget", "history"]
-    assert group == ["call", "help"]
+    assert private == [
+        "call", "help", "start", "whoami", "platform", "dnd", "forget", "history", "oncall",
+    ]  # fmt: skip
+    assert group == ["call", "help", "team", "rotation", "oncall", "cover", "page"]
     assert menus[("all_private_chats", "fa")][0]["description"].startswith("تماس")
 
 
