@@ -88,6 +88,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("oncall", teams.OnCall, "private", "group", usage="[NAME]"),
     _spec("cover", teams.Cover, "group", usage="NAME @someone 4h | NAME off"),
     _spec("page", teams.PageTeam, "group", usage="NAME [reason]"),
+    _spec("invite", teams.Invite, "group", usage="NAME [uses] [hours] | NAME revoke"),
+    _spec("invites", teams.Invites, "group", usage="NAME"),
     _spec("allow", lambda s: admin.SetAccess(s, allowed=True), "admin", usage="[id]"),
     _spec("deny", lambda s: admin.SetAccess(s, allowed=False), "admin", usage="[id]"),
     _spec("access", admin.ShowAccess, "admin"),

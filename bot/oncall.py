@@ -94,7 +94,8 @@ class OnCallService:
             raise Refused(t(lang, "team_other_chat", name=name))
         return team
 
-    def _may_manage(self, lang: str, team: Team, actor: int) -> None:
+    def may_manage(self, lang: str, team: Team, actor: int) -> None:
+        """Refuse unless ``actor`` owns the team or is one of the bot's admins."""
         if actor != team.owner_id and actor not in self.admins:
             raise Refused(t(lang, "team_owner_only", name=team.name))
 
@@ -172,7 +173,7 @@ class OnCallService:
         mentions: list[Mention],
         reply_to: UserProfile | None,
     ) -> str:
-        self._may_manage(lang, team, actor)
+        self.may_manage(lang, team, actor)
         people, refused = await self.resolve(lang, mentions, reply_to)
         if not people and not refused:
             raise Refused(t(lang, "team_nobody"))
@@ -196,7 +197,7 @@ class OnCallService:
         mentions: list[Mention],
         reply_to: UserProfile | None,
     ) -> str:
-        self._may_manage(lang, team, actor)
+        self.may_manage(lang, team, actor)
         people, refused = await self.resolve(lang, mentions, reply_to)
         if not people:
             raise Refused("\n".join(refused) or t(lang, "team_nobody"))
@@ -216,7 +217,7 @@ class OnCallService:
         mentions: list[Mention],
         position: int,
     ) -> str:
-        self._may_manage(lang, team, actor)
+        self.may_manage(lang, team, actor)
         people, refused = await self.resolve(lang, mentions, None)
         if len(people) != 1:
             raise Refused("\n".join(refused) or t(lang, "team_usage"))
@@ -234,7 +235,7 @@ class OnCallService:
         )
 
     async def delete(self, lang: str, actor: int, team: Team) -> str:
-        self._may_manage(lang, team, actor)
+        self.may_manage(lang, team, actor)
         await self.store.teams.delete(team.id)
         return t(lang, "team_deleted", name=team.name)
 
@@ -274,7 +275,7 @@ class OnCallService:
     async def set_rotation(
         self, lang: str, actor: int, team: Team, kind: str, hhmm: str, zone_name: str | None
     ) -> str:
-        self._may_manage(lang, team, actor)
+        self.may_manage(lang, team, actor)
         if kind not in ("daily", "weekly"):
             raise Refused(t(lang, "rotation_usage"))
         hand_over = parse_hhmm(hhmm)

@@ -15,6 +15,7 @@ __all__ = [
     "Claim",
     "Claimed",
     "Duplicate",
+    "Invite",
     "OverQuota",
     "Page",
     "PageStatus",
@@ -199,3 +200,16 @@ class Page:
     answered_by: int | None
     log: list[dict[str, object]]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A live or spent invite link (its code is never stored, only a hash of it)."""
+
+    id: int
+    team_id: int
+    created_by: int
+    uses_left: int
+    used: int
+    expires_at: datetime
+    revoked: bool

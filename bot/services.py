@@ -14,6 +14,7 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .delivery import TelegramMessenger
 from .handovers import HandoverWorker
+from .invites import InviteService
 from .logs import SecretRedactor
 from .messages import Messenger
 from .oncall import OnCallService
@@ -61,6 +62,7 @@ class Services:
         self._oncall: OnCallService | None = None
         self._pages: PageService | None = None
         self._scheduler: Scheduler | None = None
+        self._invites: InviteService | None = None
         self.bot_username = ""
 
     @property
@@ -104,6 +106,12 @@ class Services:
         if self._pages is None:
             raise RuntimeError("the page service is built when the bot starts")
         return self._pages
+
+    @property
+    def invites(self) -> InviteService:
+        if self._invites is None:
+            raise RuntimeError("the invite service is built when the bot starts")
+        return self._invites
 
     @property
     def scheduler(self) -> Scheduler:
@@ -173,6 +181,7 @@ class Services:
             default_zone=settings.default_timezone,
             admins=settings.admin_user_ids,
         )
+        self._invites = InviteService(self._store, self._oncall, self.clock)
         self._pages = PageService(
             self._store,
             self._calls,

@@ -324,6 +324,26 @@ EN: dict[str, str] = {
     "cmd_oncall": "who is on call: /oncall [NAME]",
     "cmd_cover": "cover for a team: /cover NAME @someone 4h",
     "cmd_page": "page a team until someone answers: /page NAME [reason]",
+    "invite_usage": (
+        "Use <code>/invite NAME [uses] [hours]</code> (default 1 use, 72 hours), "
+        "<code>/invites NAME</code> or <code>/invite NAME revoke</code>."
+    ),
+    "invite_created": (
+        "Invite to {name}: {link}\nWhoever opens it and presses Start joins {name} "
+        "({uses} uses, until {until})."
+    ),
+    "invites_none": "{name} has no live invite links.",
+    "invites_title": "<b>Live invite links of {name}</b>",
+    "invites_line": "by {by}: {uses} uses left, until {until}",
+    "invites_revoked": "Revoked {count} invite links of {name}.",
+    "invite_unknown": "I don't know this invite link. Ask for a new one.",
+    "invite_revoked": "This invite to {name} was revoked. Ask for a new one.",
+    "invite_expired": "This invite to {name} has expired. Ask for a new one.",
+    "invite_used_up": "This invite to {name} has been used up. Ask for a new one.",
+    "invite_already": "You are already in {name}.",
+    "invite_joined": "Welcome: you joined {name}, number {position} in its rotation.",
+    "cmd_invite": "invite link to a team: /invite NAME [uses] [hours]",
+    "cmd_invites": "live invite links of a team",
     "forget_done": "Done: I have forgotten you. Press /start if you want to come back.",
 }
 
@@ -629,6 +649,26 @@ FA: dict[str, str] = {
     "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
     "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
     "cmd_page": "فراخوان تیم تا کسی پاسخ دهد: /page NAME [دلیل]",
+    "invite_usage": (
+        "از <code>/invite NAME [دفعات] [ساعت]</code> (پیش‌فرض ۱ بار، ۷۲ ساعت)، "
+        "<code>/invites NAME</code> یا <code>/invite NAME revoke</code> استفاده کنید."
+    ),
+    "invite_created": (
+        "دعوت به {name}: {link}\nهر کس آن را باز کند و Start را بزند به {name} می‌پیوندد "
+        "({uses} بار، تا {until})."
+    ),
+    "invites_none": "{name} پیوند دعوت فعالی ندارد.",
+    "invites_title": "<b>پیوندهای دعوت فعال {name}</b>",
+    "invites_line": "از {by}: {uses} بار باقی‌مانده، تا {until}",
+    "invites_revoked": "{count} پیوند دعوت {name} باطل شد.",
+    "invite_unknown": "این پیوند دعوت را نمی‌شناسم. پیوند تازه‌ای بخواهید.",
+    "invite_revoked": "این دعوت به {name} باطل شده است. پیوند تازه‌ای بخواهید.",
+    "invite_expired": "این دعوت به {name} منقضی شده است. پیوند تازه‌ای بخواهید.",
+    "invite_used_up": "این دعوت به {name} تمام شده است. پیوند تازه‌ای بخواهید.",
+    "invite_already": "شما از قبل عضو {name} هستید.",
+    "invite_joined": "خوش آمدید: به {name} پیوستید، نفر {position} در چرخش آن.",
+    "cmd_invite": "پیوند دعوت به تیم: /invite NAME [دفعات] [ساعت]",
+    "cmd_invites": "پیوندهای دعوت فعال یک تیم",
     "forget_done": "انجام شد: شما را فراموش کردم. اگر خواستید برگردید، /start را بزنید.",
 }
 

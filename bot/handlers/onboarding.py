@@ -20,10 +20,13 @@ class Start(Command):
         record = await self.services.store.upsert_user(
             invocation.sender, dm_open=True, started=True
         )
-        await self.reply(
-            invocation,
-            invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username),
-        )
+        text = invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username)
+        payload = invocation.args[0] if len(invocation.args) == 1 else ""
+        invites = self.services.invites
+        if invites.is_invite(payload):  # t.me/<bot>?start=inv_...
+            joined = await invites.redeem(invocation.lang, invocation.sender, payload)
+            text = f"{joined}\n\n{text}"
+        await self.reply(invocation, text)
 
 
 class Help(Command):

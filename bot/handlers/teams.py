@@ -9,7 +9,7 @@ from ..parsing import Mention
 from ..people import UserProfile
 from .base import Command, Invocation, mentions_in
 
-__all__ = ["Cover", "OnCall", "PageTeam", "Rotation", "TeamCommand"]
+__all__ = ["Cover", "Invite", "Invites", "OnCall", "PageTeam", "Rotation", "TeamCommand"]
 
 _BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
 
@@ -145,3 +145,39 @@ class PageTeam(Command):
             refusal = refused.text
         if refusal is not None:
             await self.reply(invocation, refusal)
+
+
+class Invite(Command):
+    """``/invite NAME [USES] [HOURS]`` or ``/invite NAME revoke``."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor = invocation.sender.telegram_id
+        invites = self.services.invites
+        try:
+            if not args:
+                raise Refused(invocation.text("invite_usage"))
+            team = await oncall.team_here(lang, args[0], invocation.chat_id)
+            if len(args) == 2 and args[1].lower() == "revoke":
+                text = await invites.revoke(lang, actor, team)
+            else:
+                bot_username = self.services.bot_username
+                text = await invites.create(lang, actor, team, args[1:], bot_username)
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)
+
+
+class Invites(Command):
+    """``/invites NAME``: the live links, never the codes."""
+
+    async def run(self, invocation: Invocation) -> None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        try:
+            if len(args) != 1:
+                raise Refused(invocation.text("invite_usage"))
+            team = await oncall.team_here(lang, args[0], invocation.chat_id)
+            text = await self.services.invites.listing(lang, invocation.sender.telegram_id, team)
+        except Refused as refused:
+            text = refused.text
+        await self.reply(invocation, text)

@@ -33,6 +33,7 @@ __all__ = [
     "calls",
     "covers",
     "heartbeat",
+    "invites",
     "metadata",
     "pages",
     "processed_updates",
@@ -217,4 +218,19 @@ pages = Table(
     Column("lease_until", DateTime, nullable=True),
     UniqueConstraint("chat_id", "message_id", name="uq_pages_chat_message"),
     Index("ix_pages_paged_by_created", "paged_by", "created_at"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, nullable=False, index=True),
+    # SHA-256 of the code: the code itself is never stored.
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("uses_left", Integer, nullable=False),
+    Column("used", Integer, nullable=False, default=0),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
 )

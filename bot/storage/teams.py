@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..records import Claim, Claimed, Duplicate, OverQuota, Page, PageStatus, Team
+from ..records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
 from .guard import guarded_methods
-from .tables import covers, pages, team_members, teams
+from .tables import covers, invites, pages, team_members, teams
 
 __all__ = ["Keep", "TeamQueries"]
 
@@ -237,6 +237,86 @@ class TeamQueries:
             )
         return bool(result.rowcount)
 
+    # -- invites -------------------------------------------------------------------------------
+
+    async def create_invite(
+        self,
+        team_id: int,
+        *,
+        code_hash: str,
+        created_by: int,
+        uses: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                invites.insert().values(
+                    team_id=team_id,
+                    code_hash=code_hash,
+                    created_by=created_by,
+                    uses_left=uses,
+                    used=0,
+                    expires_at=expires_at,
+                    revoked=False,
+                    created_at=now,
+                )
+            )
+
+    async def invites_of(self, team_id: int, *, now: datetime) -> list[Invite]:
+        """The live invites of a team (not revoked, not expired, not used up)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(invites)
+                    .where(
+                        invites.c.team_id == team_id,
+                        invites.c.revoked.is_(False),
+                        invites.c.expires_at > now,
+                        invites.c.uses_left > 0,
+                    )
+                    .order_by(invites.c.created_at)
+                )
+            ).all()
+        return [_invite(r) for r in rows]
+
+    async def revoke_invites(self, team_id: int, *, now: datetime) -> int:
+        """Revoke the live invites of a team; how many there were."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(invites)
+                .where(
+                    invites.c.team_id == team_id,
+                    invites.c.revoked.is_(False),
+                    invites.c.expires_at > now,
+                    invites.c.uses_left > 0,
+                )
+                .values(revoked=True)
+            )
+        return int(result.rowcount)
+
+    async def invite(self, code_hash: str) -> Invite | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(invites).where(invites.c.code_hash == code_hash))
+            ).first()
+        return None if row is None else _invite(row)
+
+    async def use_invite(self, invite_id: int, *, now: datetime) -> bool:
+        """Take one use of a live invite; False if it is spent, expired or revoked meanwhile."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(invites)
+                .where(
+                    invites.c.id == invite_id,
+                    invites.c.revoked.is_(False),
+                    invites.c.expires_at > now,
+                    invites.c.uses_left > 0,
+                )
+                .values(uses_left=invites.c.uses_left - 1, used=invites.c.used + 1)
+            )
+        return bool(result.rowcount)
+
     # -- pages ---------------------------------------------------------------------------------
 
     async def claim_page(
@@ -369,6 +449,18 @@ def _team(row: Any) -> Team:
         anchor=row.anchor,
         announced_member=row.announced_member,
         warned_member=row.warned_member,
+    )
+
+
+def _invite(row: Any) -> Invite:
+    return Invite(
+        id=row.id,
+        team_id=row.team_id,
+        created_by=row.created_by,
+        uses_left=row.uses_left,
+        used=row.used,
+        expires_at=row.expires_at,
+        revoked=row.revoked,
     )
 
 

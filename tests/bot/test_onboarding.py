@@ -79,7 +79,9 @@ async def test_command_menu_is_published_per_scope_and_language(bot: Bot) -> Non
     assert private == [
         "call", "help", "start", "whoami", "platform", "dnd", "forget", "history", "oncall",
     ]  # fmt: skip
-    assert group == ["call", "help", "team", "rotation", "oncall", "cover", "page"]
+    assert group == [
+        "call", "help", "team", "rotation", "oncall", "cover", "page", "invite", "invites",
+    ]  # fmt: skip
     assert menus[("all_private_chats", "fa")][0]["description"].startswith("تماس")
 
 

@@ -6,8 +6,10 @@ One :class:`ManualClock` drives the bot and the sandbox: a week of rotation take
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +303,45 @@ async def test_two_replicas_run_each_page_step_once(
         await two.settle()
         assert len(kv.state.calls) == 3  # Bob, Carol, Dave: once each
         assert len(pages_posts(one)) == 3
+
+
+async def test_an_invite_links_whole_life(oncall: Bot, clock: ManualClock) -> None:
+    """Issue 11 item 1: created, used, used up, expired, revoked; the code is never stored."""
+    bot = oncall
+
+    async def invite(args: str) -> str:
+        await bot.say(ALICE, f"/invite ops {args}".strip(), chat_id=GROUP)
+        found = re.search(r"start=(inv_[A-Za-z0-9_-]+)", bot.last_text(GROUP))
+        assert found, bot.last_text(GROUP)
+        return found.group(1)
+
+    async def opens(user_id: int, name: str, code: str) -> str:
+        bot.tg.add_user(user_id, name, username=f"{name.lower()}_k")
+        await bot.say(user_id, f"/start {code}")
+        return bot.last_text(user_id)
+
+    code = await invite("2 24")
+    assert len(code) <= 64 and "2 uses" in bot.last_text(GROUP)
+    await bot.say(ALICE, "/invites ops", chat_id=GROUP)
+    assert "2 uses left" in bot.last_text(GROUP) and code not in bot.last_text(GROUP)
+    assert (await opens(5001, "Erin", code)).startswith("Welcome: you joined ops, number 4")
+    assert (await opens(5002, "Finn", code)).startswith("Welcome: you joined ops, number 5")
+    assert (await opens(5003, "Gus", code)).startswith("This invite to ops has been used up")
+    await bot.say(BOB, "/team add ops @gus_k", chat_id=GROUP)  # Bob is no owner
+    assert "Only ops's owner" in bot.last_text(GROUP)
+    expiring = await invite("1 1")
+    clock.advance(2 * 3600)
+    assert (await opens(5004, "Hal", expiring)).startswith("This invite to ops has expired")
+    revoked = await invite("")
+    await bot.say(ALICE, "/invite ops revoke", chat_id=GROUP)
+    assert bot.last_text(GROUP) == "Revoked 1 invite links of ops."
+    assert (await opens(5005, "Ivy", revoked)).startswith("This invite to ops was revoked")
+    unknown = "inv_" + "A" * 22
+    assert (await opens(5006, "Jo", unknown)).startswith("I don't know this invite link")
+    assert (await opens(5007, "Kim", "hello")).startswith("👋 Hi Kim!")  # not ours: a welcome
+    await bot.say(ALICE, "/team ops", chat_id=GROUP)
+    assert "4. Erin" in bot.last_text(GROUP) and "5. Finn" in bot.last_text(GROUP)
+    assert "Gus" not in bot.last_text(GROUP) and "Hal" not in bot.last_text(GROUP)
+    database = Path(bot.db_url.removeprefix("sqlite+aiosqlite:///"))
+    stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert not any(c.encode() in stored for c in (code, expiring, revoked))
