@@ -383,10 +383,14 @@ class CallService:
             ),
         )
         receipt = await self.messenger.send(callee.telegram_id, ring)
+        # The ring is out: from here on nothing raises (a "try again" would ring twice).
         if receipt.delivery is not Delivery.SENT:
-            await self.store.close_call(
-                row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG
-            )
+            try:
+                await self.store.close_call(
+                    row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG
+                )
+            except StoreUnavailable:  # the ring times out as missed instead
+                logger.warning("ring %s: could not record it unreachable", row_id)
             reason = t(lang, f"reason_{receipt.delivery.value}")
             await self._reply(
                 origin, t(lang, "unreachable", name=callee.display_name, reason=reason)
@@ -394,11 +398,14 @@ class CallService:
             return CallReport("failed", "unreachable", call_row_id=row_id)
         notice = t(lang, "ring_notice", caller=caller.display_name, callee=callee.display_name)
         notice_receipt = await self._reply(origin, notice)
-        await self.store.set_call_messages(
-            row_id,
-            notice_message_id=notice_receipt.message_id,
-            callee_message_id=receipt.message_id,
-        )
+        try:
+            await self.store.set_call_messages(
+                row_id,
+                notice_message_id=notice_receipt.message_id,
+                callee_message_id=receipt.message_id,
+            )
+        except StoreUnavailable:  # the outcome is then sent as new messages, not edits
+            logger.warning("ring %s: its message ids could not be recorded", row_id)
         return CallReport("ringing", call_row_id=row_id)
 
     # -- Telegram's side of things -------------------------------------------------------------

@@ -54,29 +54,34 @@ class HandoverWorker:
         return len(due)
 
     async def _check(self, team: Team, now: datetime) -> None:
+        """Record what is to be announced, then announce it: at most once, never twice."""
         current = await self.oncall.on_call_now(team)
-        announced: int | type[Keep] | None = Keep
-        if current.member is not None and current.member != team.announced_member:
-            await self._announce(team, current)
-            announced = current.member
-        warned: int | type[Keep] | None = Keep
+        announce = current.member is not None and current.member != team.announced_member
         heads_up_at = None
-        if current.until is not None and current.next_member is not None:
+        warn = False
+        if (
+            current.until is not None
+            and current.next_member is not None
+            and current.next_member != team.warned_member
+        ):
             heads_up_at = current.until - self.notice
-            if current.next_member != team.warned_member and now >= heads_up_at:
-                await self._heads_up(team, current)
-                warned = current.next_member
-                heads_up_at = None
-            elif current.next_member == team.warned_member:
+            warn = now >= heads_up_at
+            if warn:
                 heads_up_at = None
         events = [e for e in (current.until, heads_up_at) if e is not None and e > now]
-        await self.store.teams.release(
+        recorded = await self.store.teams.release(
             team.id,
             self.owner,
             next_check_at=min(events) if events else None,
-            announced_member=announced,
-            warned_member=warned,
+            announced_member=current.member if announce else Keep,
+            warned_member=current.next_member if warn else Keep,
         )
+        if not recorded:
+            return  # another replica took the team over
+        if announce:
+            await self._announce(team, current)
+        if warn:
+            await self._heads_up(team, current)
 
     async def _announce(self, team: Team, current: OnCall) -> None:
         owner = await self.store.get_user(team.owner_id)

@@ -23,6 +23,7 @@ from .oncall import OnCallService
 from .people import UserRecord
 from .records import (
     CallOutcome,
+    CallRecord,
     Claimed,
     Duplicate,
     OverQuota,
@@ -39,7 +40,15 @@ __all__ = ["PageService", "PageSettings"]
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(seconds=2)
-LEASE = timedelta(seconds=30)
+#: Longer than any one step can take (a 25 s POST, the token messages, flood waits), and
+#: renewed before each paid step: a page's step never runs on two replicas.
+LEASE = timedelta(seconds=120)
+PAGES_PER_TICK = 5
+#: An attempt whose call may or may not exist (no answer from Kavenegar) counts as unanswered
+#: once its ringing window is surely over.
+UNSURE_AFTER = timedelta(seconds=90)
+#: How long to wait before trying the same step again after Kavenegar said "busy" (429).
+BUSY_PAUSE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,10 @@ class PageService:
         if not members:
             return t(lang, "page_empty", name=team.name)
         first = (await self.oncall.on_call_now(team, members)).member
-        plan = escalation_order(members, first)
+        # the pager is not rung by their own page
+        plan = [m for m in escalation_order(members, first) if m != pager.telegram_id]
+        if not plan:
+            return t(lang, "page_empty", name=team.name)
         now = self.clock.now()
 
         async def quota_check(conn: object, when: object) -> OverQuota | None:
@@ -117,20 +129,25 @@ class PageService:
                 return t(lang, key, limit=quota.limit, wait=wait)
             case Claimed(row_id=page_id):
                 pass
-        page = await self.store.teams.page(page_id)
-        assert page is not None
+        # The page is running from here on: whatever fails below, the answer is its notice.
+        title = t(lang, "page_title", pager=pager.display_name, name=team.name)
+        lines = [title, t(lang, "page_reason", reason=reason)] if reason else [title]
         receipt = await self.messenger.send(
-            chat_id,
-            OutgoingMessage(await self._notice(lang, page, team), reply_to_message_id=message_id),
+            chat_id, OutgoingMessage("\n".join(lines), reply_to_message_id=message_id)
         )
-        await self.store.teams.set_page_notice(page_id, receipt.message_id)
+        try:
+            await self.store.teams.set_page_notice(page_id, receipt.message_id)
+        except StoreUnavailable:
+            logger.warning("page %s: its notice id could not be recorded", page_id)
         return None
 
     # -- the escalation, one step at a time ----------------------------------------------------
 
     async def tick(self) -> int:
         now = self.clock.now()
-        due = await self.store.teams.claim_due_pages(self.owner, now=now, lease=LEASE, limit=20)
+        due = await self.store.teams.claim_due_pages(
+            self.owner, now=now, lease=LEASE, limit=PAGES_PER_TICK
+        )
         for page in due:
             try:
                 await self._advance(page)
@@ -156,8 +173,8 @@ class PageService:
                     page, team, PageStatus.ANSWERED, log, step, attempts, call.callee_id
                 )
                 return
-            if call is not None and call.outcome is None:
-                await self._save(page, team, log, step, attempts, page.current_call_id, wait=True)
+            if call is not None and call.outcome is None and not self._stale(call):
+                await self._save(page, team, log, step, attempts, page.current_call_id)
                 return
             how = (call.outcome or CallOutcome.UNKNOWN).value if call else "unknown"
             log.append(
@@ -182,27 +199,48 @@ class PageService:
                 step = _next_person(slots, step)
                 continue
             assert person is not None
-            row_id = await self._place(page, team, person, attempts)
+            until = self.clock.now() + LEASE
+            if not await self.store.teams.renew_page(
+                page.id, self.owner, step=page.step, attempts=page.attempts, until=until
+            ):
+                return  # another replica has moved this page on
+            outcome, row_id = await self._place(page, team, person, attempts)
+            if outcome == "busy":  # Kavenegar said "not now": the same step, a little later
+                await self._save(page, team, log, step, attempts, None, pause=BUSY_PAUSE)
+                return
             attempts += 1
             if row_id is None:
                 log.append({"event": "not_placed", "who": member})
                 step += 1
                 continue
             log.append({"event": "ringing", "who": member, "attempt": attempts})
-            await self._save(page, team, log, step, attempts, row_id, wait=True)
+            await self._save(page, team, log, step, attempts, row_id)
             return
         await self._finish(page, team, PageStatus.EXHAUSTED, log, step, attempts, None)
 
+    def _stale(self, call: CallRecord) -> bool:
+        """An attempt that will never report an end: its call may or may not exist and nothing
+        follows it (no answer from Kavenegar, a record still waiting for the database)."""
+        if call.next_check_at is not None or call.created_at is None:
+            return False
+        return self.clock.now() - call.created_at > UNSURE_AFTER
+
     async def _place(
         self, page: Page, team: Team | None, person: UserRecord, attempts: int
-    ) -> int | None:
-        """Ring ``person`` for the page; the attempt's call row, or None if it failed."""
+    ) -> tuple[str, int | None]:
+        """Ring ``person`` for the page: ("placed" | "maybe" | "busy" | "failed", call row).
+
+        "maybe": Kavenegar may have created the call; it is the attempt all the same (waited
+        out, never placed again). The key makes each attempt at most one call, ever: after a
+        crash between placing and saving, the call already placed is taken up again.
+        """
         pager = await self.store.get_user(page.paged_by)
         if pager is None:
-            return None
+            return "failed", None
+        key = (page.chat_id, -(page.id * 1000 + attempts + 1))
         claim = await self.store.claim_call(
-            chat_id=page.chat_id,
-            message_id=-(page.id * 1000 + attempts + 1),  # one call per attempt, ever
+            chat_id=key[0],
+            message_id=key[1],
             caller_id=pager.telegram_id,
             callee_id=person.telegram_id,
             max_duration=self.settings.max_duration,
@@ -210,7 +248,8 @@ class PageService:
             page_id=page.id,
         )
         if not isinstance(claim, Claimed):
-            return None
+            existing = await self.store.call_by_key(*key)
+            return ("placed", existing.id) if existing else ("failed", None)
         name = team.name if team else "?"
 
         def note(lang: str) -> str:
@@ -227,7 +266,13 @@ class PageService:
             self.settings.max_duration,
             note=note,
         )
-        return claim.row_id if report.outcome == "placed" else None
+        if report.outcome == "placed":
+            return "placed", claim.row_id
+        if report.reason == "kv_busy":
+            return "busy", None
+        if report.reason in _MAYBE_PLACED:
+            return "maybe", claim.row_id
+        return "failed", None
 
     async def _save(
         self,
@@ -238,19 +283,19 @@ class PageService:
         attempts: int,
         current: int | None,
         *,
-        wait: bool,
+        pause: timedelta = CHECK_EVERY,
     ) -> None:
         changed = log != page.log
-        await self.store.teams.save_page(
+        saved = await self.store.teams.save_page(
             page.id,
             self.owner,
-            next_check_at=self.clock.now() + CHECK_EVERY,
+            next_check_at=self.clock.now() + pause,
             log=log,
             step=step,
             attempts=attempts,
             current_call_id=current,
         )
-        if changed:
+        if saved and changed:
             await self._edit_notice(page, team, log, PageStatus.ACTIVE, attempts)
 
     async def _finish(
@@ -332,6 +377,10 @@ class PageService:
         if page.status is PageStatus.EXHAUSTED:
             lines.append(t(lang, "page_nobody"))
         return "\n".join(lines)
+
+
+#: Failures after which the call may exist (see bot.calls.classify_failure).
+_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
 
 
 def _next_person(slots: list[int], step: int) -> int:

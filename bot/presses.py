@@ -91,6 +91,8 @@ class PressService:
         )
         if report.outcome == "duplicate":
             return PressAnswer("callback_already")
+        if report.outcome in ("refused", "failed"):
+            return PressAnswer("callback_see_chat")  # the answer is in the chat
         return PressAnswer("callback_calling", params={"name": reply_to.name})
 
     async def _answer(self, record: CallRecord) -> PressAnswer:

@@ -34,6 +34,7 @@ import os
 import socket
 import uuid
 from collections import deque
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -205,6 +206,6 @@ class CallWatcher:
         )
         if not closed:
             return  # another replica (or an earlier try) announced it
-        updated = await self.store.get_call(record.id)
-        if updated is not None:
-            await self.announcer.announce(updated)
+        await self.announcer.announce(
+            replace(record, outcome=outcome, finish_reason=reason, duration_ms=duration_ms)
+        )

@@ -619,6 +619,19 @@ class Store:
         return [_call(row) for row in rows]
 
     @guarded
+    async def call_by_key(self, chat_id: int, message_id: int) -> CallRecord | None:
+        """The call claimed with this (chat, message) key, if any."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(calls).where(
+                        calls.c.chat_id == chat_id, calls.c.message_id == message_id
+                    )
+                )
+            ).first()
+        return None if row is None else _call(row)
+
+    @guarded
     async def get_call(self, call_row_id: int) -> CallRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(calls).where(calls.c.id == call_row_id))).first()

@@ -171,6 +171,7 @@ teams = Table(
     Column("next_check_at", DateTime, nullable=True, index=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", DateTime, nullable=True),
+    sqlite_autoincrement=True,  # a deleted team's id is never given to a new one
 )
 
 team_members = Table(
@@ -218,6 +219,7 @@ pages = Table(
     Column("lease_until", DateTime, nullable=True),
     UniqueConstraint("chat_id", "message_id", name="uq_pages_chat_message"),
     Index("ix_pages_paged_by_created", "paged_by", "created_at"),
+    sqlite_autoincrement=True,
 )
 
 invites = Table(

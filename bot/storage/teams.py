@@ -377,7 +377,26 @@ class TeamQueries:
     async def claim_due_pages(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
     ) -> list[Page]:
-        return [_page(r) for r in await self._claim(pages, owner, now, lease, limit)]
+        active = pages.c.status == PageStatus.ACTIVE.value
+        return [_page(r) for r in await self._claim(pages, owner, now, lease, limit, active)]
+
+    async def renew_page(
+        self, page_id: int, owner: str, *, step: int, attempts: int, until: datetime
+    ) -> bool:
+        """Extend the lease before a paid step; False if the page moved on without us."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(pages)
+                .where(
+                    pages.c.id == page_id,
+                    pages.c.lease_owner == owner,
+                    pages.c.step == step,
+                    pages.c.attempts == attempts,
+                    pages.c.status == PageStatus.ACTIVE.value,
+                )
+                .values(lease_until=until)
+            )
+        return bool(result.rowcount)
 
     async def save_page(
         self, page_id: int, owner: str, *, next_check_at: datetime | None, **values: Any
@@ -405,7 +424,13 @@ class TeamQueries:
             )
 
     async def _claim(
-        self, table: Any, owner: str, now: datetime, lease: timedelta, limit: int
+        self,
+        table: Any,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        *conditions: Any,
     ) -> list[Any]:
         due = (
             select(table.c.id)
@@ -413,6 +438,7 @@ class TeamQueries:
                 table.c.next_check_at.is_not(None),
                 table.c.next_check_at <= now,
                 or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+                *conditions,
             )
             .order_by(table.c.next_check_at, table.c.id)
             .limit(limit)

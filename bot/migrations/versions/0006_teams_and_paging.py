@@ -47,6 +47,7 @@ def upgrade() -> None:
         *_lease(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_teams_chat_id", "teams", ["chat_id"])
     op.create_index("ix_teams_next_check_at", "teams", ["next_check_at"])
@@ -88,6 +89,7 @@ def upgrade() -> None:
         *_lease(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("chat_id", "message_id", name="uq_pages_chat_message"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_pages_team_id", "pages", ["team_id"])
     op.create_index("ix_pages_next_check_at", "pages", ["next_check_at"])
