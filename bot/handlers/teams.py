@@ -24,17 +24,25 @@ def people_in(invocation: Invocation) -> tuple[list[Mention], UserProfile | None
     return mentions, reply_to
 
 
-class TeamCommand(Command):
-    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``."""
+class OnCallCommand(Command):
+    """An on-call command: :meth:`answer` returns the answer, or raises :class:`Refused`."""
 
     async def run(self, invocation: Invocation) -> None:
         try:
-            text = await self._do(invocation)
+            text = await self.answer(invocation)
         except Refused as refused:
             text = refused.text
-        await self.reply(invocation, text)
+        if text is not None:
+            await self.reply(invocation, text)
 
-    async def _do(self, invocation: Invocation) -> str:
+    async def answer(self, invocation: Invocation) -> str | None:
+        raise NotImplementedError
+
+
+class TeamCommand(OnCallCommand):
+    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``."""
+
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
         actor, chat = invocation.sender.telegram_id, invocation.chat_id
         if not args:
@@ -59,62 +67,47 @@ class TeamCommand(Command):
         raise Refused(invocation.text("team_usage"))
 
 
-class Rotation(Command):
+class Rotation(OnCallCommand):
     """``/rotation NAME daily|weekly HH:MM [TZ]``."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        try:
-            if len(args) not in (3, 4):
-                raise Refused(invocation.text("rotation_usage"))
-            team = await oncall.team_here(lang, args[0], invocation.chat_id)
-            zone = args[3] if len(args) == 4 else None
-            text = await oncall.set_rotation(
-                lang, invocation.sender.telegram_id, team, args[1].lower(), args[2], zone
-            )
-        except Refused as refused:
-            text = refused.text
-        await self.reply(invocation, text)
+        if len(args) not in (3, 4):
+            raise Refused(invocation.text("rotation_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        zone = args[3] if len(args) == 4 else None
+        return await oncall.set_rotation(
+            lang, invocation.sender.telegram_id, team, args[1].lower(), args[2], zone
+        )
 
 
-class OnCall(Command):
+class OnCall(OnCallCommand):
     """``/oncall [NAME]``: who is on call, until when, who is next."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        try:
-            if not args:
-                teams = await self.services.store.teams.of_chat(invocation.chat_id)
-                if not teams:
-                    raise Refused(invocation.text("team_none_here"))
-                text = "\n".join([await oncall.oncall_line(lang, team) for team in teams])
-            else:
-                team = await oncall.team_here(lang, args[0], invocation.chat_id)
-                text = await oncall.oncall_line(lang, team)
-        except Refused as refused:
-            text = refused.text
-        await self.reply(invocation, text)
+        if not args:
+            teams = await self.services.store.teams.of_chat(invocation.chat_id)
+            if not teams:
+                raise Refused(invocation.text("team_none_here"))
+            return "\n".join([await oncall.oncall_line(lang, team) for team in teams])
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await oncall.oncall_line(lang, team)
 
 
-class Cover(Command):
+class Cover(OnCallCommand):
     """``/cover NAME @x DURATION`` or ``/cover NAME off``."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
         actor = invocation.sender.telegram_id
-        try:
-            if len(args) < 2:
-                raise Refused(invocation.text("cover_usage"))
-            team = await oncall.team_here(lang, args[0], invocation.chat_id)
-            if len(args) == 2 and args[1].lower() == "off":
-                text = await oncall.end_cover(lang, actor, team)
-            else:
-                mentions, reply_to = people_in(invocation)
-                span = args[-1]
-                text = await oncall.cover(lang, actor, team, mentions, reply_to, span)
-        except Refused as refused:
-            text = refused.text
-        await self.reply(invocation, text)
+        if len(args) < 2:
+            raise Refused(invocation.text("cover_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        if len(args) == 2 and args[1].lower() == "off":
+            return await oncall.end_cover(lang, actor, team)
+        mentions, reply_to = people_in(invocation)
+        return await oncall.cover(lang, actor, team, mentions, reply_to, args[-1])
 
 
 class PageTeam(Command):
@@ -147,37 +140,26 @@ class PageTeam(Command):
             await self.reply(invocation, refusal)
 
 
-class Invite(Command):
+class Invite(OnCallCommand):
     """``/invite NAME [USES] [HOURS]`` or ``/invite NAME revoke``."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        actor = invocation.sender.telegram_id
-        invites = self.services.invites
-        try:
-            if not args:
-                raise Refused(invocation.text("invite_usage"))
-            team = await oncall.team_here(lang, args[0], invocation.chat_id)
-            if len(args) == 2 and args[1].lower() == "revoke":
-                text = await invites.revoke(lang, actor, team)
-            else:
-                bot_username = self.services.bot_username
-                text = await invites.create(lang, actor, team, args[1:], bot_username)
-        except Refused as refused:
-            text = refused.text
-        await self.reply(invocation, text)
+        actor, invites = invocation.sender.telegram_id, self.services.invites
+        if not args:
+            raise Refused(invocation.text("invite_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        if len(args) == 2 and args[1].lower() == "revoke":
+            return await invites.revoke(lang, actor, team)
+        return await invites.create(lang, actor, team, args[1:], self.services.bot_username)
 
 
-class Invites(Command):
+class Invites(OnCallCommand):
     """``/invites NAME``: the live links, never the codes."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        try:
-            if len(args) != 1:
-                raise Refused(invocation.text("invite_usage"))
-            team = await oncall.team_here(lang, args[0], invocation.chat_id)
-            text = await self.services.invites.listing(lang, invocation.sender.telegram_id, team)
-        except Refused as refused:
-            text = refused.text
-        await self.reply(invocation, text)
+        if len(args) != 1:
+            raise Refused(invocation.text("invite_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await self.services.invites.listing(lang, invocation.sender.telegram_id, team)
