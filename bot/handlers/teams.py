@@ -110,34 +110,27 @@ class Cover(OnCallCommand):
         return await oncall.cover(lang, actor, team, mentions, reply_to, args[-1])
 
 
-class PageTeam(Command):
+class PageTeam(OnCallCommand):
     """``/page NAME [reason]``: the page's notice answers for itself."""
 
-    async def run(self, invocation: Invocation) -> None:
+    async def answer(self, invocation: Invocation) -> str | None:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        try:
-            if not args:
-                raise Refused(invocation.text("page_usage"))
-            team = await oncall.team_here(lang, args[0], invocation.chat_id)
-            pager = await self.services.store.get_user(invocation.sender.telegram_id)
-            if pager is None or not pager.reachable:
-                raise Refused(invocation.text("call_caller_not_started"))
-            text_after = invocation.message.text or ""
-            reason = (
-                text_after.split(None, 2)[2].strip() if len(text_after.split(None, 2)) > 2 else None
-            )
-            refusal = await self.services.pages.start(
-                lang,
-                pager,
-                team,
-                chat_id=invocation.chat_id,
-                message_id=invocation.message.message_id,
-                reason=reason,
-            )
-        except Refused as refused:
-            refusal = refused.text
-        if refusal is not None:
-            await self.reply(invocation, refusal)
+        if not args:
+            raise Refused(invocation.text("page_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        pager = await self.services.store.get_user(invocation.sender.telegram_id)
+        if pager is None or not pager.reachable:
+            raise Refused(invocation.text("call_caller_not_started"))
+        words = (invocation.message.text or "").split(None, 2)
+        reason = words[2].strip() if len(words) > 2 else None
+        return await self.services.pages.start(
+            lang,
+            pager,
+            team,
+            chat_id=invocation.chat_id,
+            message_id=invocation.message.message_id,
+            reason=reason,
+        )
 
 
 class Invite(OnCallCommand):
