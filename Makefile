@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_bot.py
 	$(BIN)/python bench/bench_redaction.py
+	$(BIN)/python bench/bench_follow_up.py
+	$(BIN)/python bench/bench_paging.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m kavenegar.sandbox
