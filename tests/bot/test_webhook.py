@@ -85,6 +85,13 @@ def _sqlite_path(db_url: str) -> str:
     return db_url.removeprefix("sqlite+aiosqlite:///")
 
 
+def _damage(path: str, statements: list[str]) -> None:
+    with sqlite3.connect(path, timeout=30) as db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+
+
 @pytest.mark.parametrize(
     ("damage", "problem"),
     [
@@ -114,10 +121,9 @@ async def test_healthz_names_what_is_wrong_with_the_database(
     health = url.replace("/telegram/updates", "/healthz")
     async with httpx.AsyncClient() as http:
         assert (await http.get(health)).json() == {"status": "ok"}
-        with sqlite3.connect(_sqlite_path(db_url)) as db:
-            for statement in damage:
-                db.execute(statement)
-        db.close()
+        # In a thread: a blocking write here would stall the loop while the bot's scheduler holds
+        # a transaction open in it, and the two would wait on each other until SQLite gives up.
+        await asyncio.to_thread(_damage, _sqlite_path(db_url), damage)
         response = await http.get(health)
     assert (response.status_code, response.json()) == (503, {"status": problem})
     assert _sqlite_path(db_url) not in caplog.text
