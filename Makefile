@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_redaction.py
 	$(BIN)/python bench/bench_follow_up.py
 	$(BIN)/python bench/bench_paging.py
+	$(BIN)/python bench/bench_throughput.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m kavenegar.sandbox

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from kavenegar import KavenegarClient
 
 from . import commands
 from .clock import Clock
 from .config import Settings
+from .delivery import TelegramMessenger
+from .intake import CONCURRENT_UPDATES, FairUpdateProcessor, UpdateQueue
 from .logs import SecretRedactor
 from .messages import Messenger
+from .pacing import TELEGRAM_LIMITS, Limits, Pacer
 from .ptb import PTBApp
 from .services import Services
 from .storage import Store
 
-__all__ = ["CallBot", "build_bot", "redactor_for"]
+__all__ = ["CONCURRENT_UPDATES", "OVERALL_PER_SECOND", "CallBot", "build_bot", "redactor_for"]
 
-#: Updates handled at once: a slow Kavenegar answer for one user never stalls the others.
-CONCURRENT_UPDATES = 64
-#: Telegram publishes 30 messages/s overall and 20/min per group; sending a little under both
-#: keeps network jitter from pushing a burst over the line.
-OVERALL_PER_SECOND = 25
-GROUP_PER_MINUTE = 18
+#: Messages a second the bot sends at most, all chats together (paced by bot.pacing, which
+#: counts each one from its request to its answer and a second after: network jitter cannot
+#: push a burst over Telegram's line).
+OVERALL_PER_SECOND = TELEGRAM_LIMITS.overall[0].count
 
 
 def redactor_for(settings: Settings) -> SecretRedactor:
@@ -53,11 +54,32 @@ def build_bot(
     messenger: Messenger | None = None,
     redactor: SecretRedactor | None = None,
     clock: Clock | None = None,
+    pacing: Limits = TELEGRAM_LIMITS,
 ) -> CallBot:
     """The bot, ready for :func:`bot.runtime.running`; the store and client open at start.
 
     A ``store``, ``kavenegar`` client or ``messenger`` passed in is used as is and left open.
+    ``pacing`` is the flood limits messages are paced under: Telegram's unless a test that runs
+    simulated hours in seconds needs :data:`~bot.pacing.NO_LIMITS`.
     """
+    # Updates come in only as fast as they are handled (a bounded number in hand), and each
+    # chat's wait in its own line (bot.intake). Flood limits are kept by the messenger's pacer
+    # (bot.pacing), not by a rate limiter here: no second layer of retries.
+    builder = ApplicationBuilder().update_queue(UpdateQueue())
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive through bot.webhook instead
+    app = (
+        builder.token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .concurrent_updates(FairUpdateProcessor())
+        .connect_timeout(5)
+        .read_timeout(10)
+        .write_timeout(10)
+        .pool_timeout(5)
+        .build()
+    )
+    if messenger is None:
+        messenger = TelegramMessenger(app.bot, pacer=Pacer(pacing))
     services = Services(
         settings,
         redactor or redactor_for(settings),
@@ -65,27 +87,6 @@ def build_bot(
         kavenegar=kavenegar,
         messenger=messenger,
         clock=clock,
-    )
-    builder = ApplicationBuilder()
-    if settings.webhook_url:
-        builder = builder.updater(None)  # updates arrive through bot.webhook instead
-    app = (
-        builder.token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .concurrent_updates(CONCURRENT_UPDATES)
-        # Flood limits: paced under Telegram's; a 429 is waited out and retried, never dropped.
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=OVERALL_PER_SECOND,
-                group_max_rate=GROUP_PER_MINUTE,
-                max_retries=3,
-            )
-        )
-        .connect_timeout(5)
-        .read_timeout(10)
-        .write_timeout(10)
-        .pool_timeout(5)
-        .build()
     )
     commands.register(app, services)
     return CallBot(app=app, services=services)

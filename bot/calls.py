@@ -39,7 +39,7 @@ from kavenegar import (
 )
 
 from .clock import Clock, SystemClock
-from .messages import Button, Delivery, Messenger, OutgoingMessage, Receipt
+from .messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
 from .parsing import CallParseError, Mention, parse_call
 from .people import UserProfile, UserRecord
 from .record_keeper import RecordKeeper
@@ -225,6 +225,8 @@ class CallService:
                 origin,
                 t(lang, refusal.key, **refusal.params),
                 buttons if refusal.start_button else (),
+                kind=MessageKind.REFUSAL,
+                addressee=caller.telegram_id,
             )
             return CallReport("refused", refusal.key)
 
@@ -246,7 +248,12 @@ class CallService:
             case OverQuota(quota=quota, retry_at=retry_at):
                 key = "quota_minute" if quota.window == 60 else "quota_day"
                 wait = format_wait((retry_at - self.clock.now()).total_seconds(), lang)
-                await self._reply(origin, t(lang, key, limit=quota.limit, wait=wait))
+                await self._reply(
+                    origin,
+                    t(lang, key, limit=quota.limit, wait=wait),
+                    kind=MessageKind.REFUSAL,
+                    addressee=caller.telegram_id,
+                )
                 return CallReport("refused", key)
             case Claimed(row_id=row_id):
                 pass
@@ -515,10 +522,20 @@ class CallService:
             await self.messenger.send(caller.telegram_id, OutgoingMessage("\n".join(problems)))
         return notice_id
 
-    async def _reply(self, origin: Origin, html: str, buttons: tuple[Button, ...] = ()) -> Receipt:
+    async def _reply(
+        self,
+        origin: Origin,
+        html: str,
+        buttons: tuple[Button, ...] = (),
+        *,
+        kind: MessageKind = MessageKind.CALL,
+        addressee: int | None = None,
+    ) -> Receipt:
         if origin.quiet:  # a page's attempt: the page's notice tells how it went
             return Receipt(Delivery.SENT)
-        message = OutgoingMessage(html, buttons, reply_to_message_id=origin.quote_id)
+        message = OutgoingMessage(
+            html, buttons, reply_to_message_id=origin.quote_id, kind=kind, addressee=addressee
+        )
         return await self.messenger.send(origin.chat_id, message)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["Button", "Delivery", "Messenger", "OutgoingMessage", "Receipt"]
+__all__ = ["Button", "Delivery", "MessageKind", "Messenger", "OutgoingMessage", "Receipt"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,24 @@ class Button:
     data: str | None = None
 
 
+class MessageKind(StrEnum):
+    """What a message is to its chat, which decides how it is paced (see :mod:`bot.pacing`).
+
+    Token messages (``carries_secret``) go before everything; then, in this order:
+    """
+
+    #: About a paid call (its notice, outcome, ring, "couldn't reach"): never dropped.
+    CALL = "call"
+    #: The default: an answer that waits for its chat's turn and is never dropped.
+    ANSWER = "answer"
+    #: ``/help``, ``/start`` and the like: dropped when its chat's budget is spent, and
+    #: coalesced with the same text already waiting for that chat.
+    COURTESY = "courtesy"
+    #: A refusal: like ``COURTESY``, and sent once when identical to one its ``addressee`` got
+    #: in the same chat within the last 30 s.
+    REFUSAL = "refusal"
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """A message to send: HTML text, buttons, the message it answers, if any."""
@@ -27,6 +45,14 @@ class OutgoingMessage:
     reply_to_message_id: int | None = None
     #: It holds an access token: it goes to its owner's private chat only, ahead of other sends.
     carries_secret: bool = False
+    kind: MessageKind = MessageKind.ANSWER
+    #: The person it answers (a refusal is collapsed per person and chat); None: the chat.
+    addressee: int | None = None
+
+    @property
+    def droppable(self) -> bool:
+        """It may be coalesced or dropped rather than wait: never a paid call's message."""
+        return not self.carries_secret and self.kind in (MessageKind.COURTESY, MessageKind.REFUSAL)
 
 
 class Delivery(StrEnum):
@@ -38,6 +64,9 @@ class Delivery(StrEnum):
     DEACTIVATED = "deactivated"
     FAILED = "failed"  # Telegram failed or did not answer; the message may not have arrived
     GONE = "gone"  # the message to edit no longer exists (its chat deleted it)
+    #: Not sent on purpose: the same answer went out moments ago, or the chat's budget was
+    #: spent (only ever for a ``COURTESY`` or ``REFUSAL`` message).
+    COLLAPSED = "collapsed"
 
     @property
     def unreachable(self) -> bool:

@@ -22,7 +22,6 @@ from telegram import Update
 
 from .app import CallBot
 from .commands import publish_menus
-from .webhook import webhook_server
 
 __all__ = ["run_until_signalled", "running"]
 
@@ -49,6 +48,8 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         )
         stack.push_async_callback(_cancel, scheduler)
         if settings.webhook_url:
+            from .webhook import webhook_server  # aiohttp: ~10 MB not loaded when polling
+
             await stack.enter_async_context(webhook_server(app, services, settings))
         else:
             assert app.updater is not None

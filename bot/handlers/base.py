@@ -10,7 +10,7 @@ from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from ..messages import Button, OutgoingMessage, Receipt
+from ..messages import Button, MessageKind, OutgoingMessage, Receipt
 from ..parsing import Mention
 from ..people import UserProfile
 from ..services import Services
@@ -112,8 +112,19 @@ class Command:
         raise NotImplementedError
 
     async def reply(
-        self, invocation: Invocation, html: str, buttons: tuple[Button, ...] = ()
+        self,
+        invocation: Invocation,
+        html: str,
+        buttons: tuple[Button, ...] = (),
+        *,
+        kind: MessageKind = MessageKind.ANSWER,
     ) -> Receipt:
         """Answer the command in its chat, quoting it."""
-        message = OutgoingMessage(html, buttons, reply_to_message_id=invocation.message.message_id)
+        message = OutgoingMessage(
+            html,
+            buttons,
+            reply_to_message_id=invocation.message.message_id,
+            kind=kind,
+            addressee=invocation.sender.telegram_id,
+        )
         return await self.services.messenger.send(invocation.chat_id, message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..messages import Button
+from ..messages import Button, MessageKind
 from .base import Command, Invocation
 
 PLATFORMS = {"ios": "ios", "android": "android", "none": None, "off": None}
@@ -15,7 +15,9 @@ class Start(Command):
         if not invocation.private:
             link = f"https://t.me/{self.services.bot_username}?start=group"
             button = Button(invocation.text("button_start"), link)
-            await self.reply(invocation, invocation.text("start_in_group"), (button,))
+            await self.reply(
+                invocation, invocation.text("start_in_group"), (button,), kind=MessageKind.COURTESY
+            )
             return
         record = await self.services.store.upsert_user(
             invocation.sender, dm_open=True, started=True
@@ -34,7 +36,8 @@ class Help(Command):
         from ..commands import help_text  # the command table lists this handler
 
         is_admin = self.services.access.is_admin(invocation.sender.telegram_id)
-        await self.reply(invocation, help_text(invocation.lang, self.services.settings, is_admin))
+        text = help_text(invocation.lang, self.services.settings, is_admin)
+        await self.reply(invocation, text, kind=MessageKind.COURTESY)
 
 
 class WhoAmI(Command):

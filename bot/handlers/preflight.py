@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from ..messages import OutgoingMessage
+from ..messages import MessageKind, OutgoingMessage
 from ..services import Services
 from ..storage import StoreUnavailable
 from ..texts import pick_language, t
@@ -65,10 +65,14 @@ class Preflight:
         if key is None:
             return
         if await store.first_access_notice(chat.id):
-            await self._answer(update, key, user_id=user.id, chat_id=chat.id)
+            await self._answer(
+                update, key, kind=MessageKind.REFUSAL, user_id=user.id, chat_id=chat.id
+            )
         raise ApplicationHandlerStop
 
-    async def _answer(self, update: Update, key: str, **params: object) -> None:
+    async def _answer(
+        self, update: Update, key: str, *, kind: MessageKind = MessageKind.ANSWER, **params: object
+    ) -> None:
         """Reply to a command message (other updates get no answer)."""
         if not _is_command(update):
             return
@@ -77,7 +81,12 @@ class Preflight:
         lang = pick_language(message.from_user.language_code if message.from_user else None)
         await self.services.messenger.send(
             message.chat_id,
-            OutgoingMessage(t(lang, key, **params), reply_to_message_id=message.message_id),
+            OutgoingMessage(
+                t(lang, key, **params),
+                reply_to_message_id=message.message_id,
+                kind=kind,
+                addressee=message.from_user.id if message.from_user else None,
+            ),
         )
 
 

@@ -11,6 +11,7 @@ import math
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,61 +136,56 @@ class SentMessage:
         ]
 
 
-class _Bucket:
-    """A token bucket: ``capacity`` sends at once, refilled at ``rate`` per second."""
-
-    def __init__(self, capacity: float, rate: float, now: float) -> None:
-        self.capacity, self.rate, self.tokens, self.stamp = capacity, rate, capacity, now
-
-    def wait(self, now: float) -> float:
-        """Seconds until a send is allowed (0: now), after refilling."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
-
-
 class FloodControl:
-    """Telegram's published limits as token buckets: 30 messages/s overall, 20/min per group,
-    about 1/s per private chat (a burst of 2).
+    """Telegram's published limits as strict sliding windows: at most 30 messages in any second
+    for the bot, 20 in any minute per group, and about one a second per private chat (at most 3
+    in any 3 seconds). Each window is ``(count, seconds)``: a message is over it when ``count``
+    messages were already taken in the ``seconds`` before it.
 
-    Off by default. When on, a send over a limit gets 429 with ``retry_after`` and is counted in
-    ``violations``, so a test can assert the bot kept within the limits.
+    Off by default. When on, a message over a limit gets 429 with ``retry_after`` (whole seconds,
+    until the window has room) and is counted in ``violations`` and ``violations_by_chat``, so a
+    test or a benchmark can tell the bot kept within the limits. A refused message takes no room.
     """
 
     def __init__(self) -> None:
         self.enabled = False
-        self.overall_per_second = 30.0
-        self.group_per_minute = 20.0
-        self.private_per_second = 1.0
-        self.private_burst = 2.0
+        self.overall: tuple[tuple[int, float], ...] = ((30, 1.0),)
+        self.group: tuple[tuple[int, float], ...] = ((20, 60.0),)
+        self.private: tuple[tuple[int, float], ...] = ((3, 3.0),)
         self.violations = 0
-        self._overall: _Bucket | None = None
-        self._chats: dict[int, _Bucket] = {}
+        self.violations_by_chat: dict[int, int] = {}
+        self._overall: deque[float] = deque()
+        self._chats: dict[int, deque[float]] = {}
 
     def check(self, chat_id: int, now: float | None = None) -> None:
+        """Take room for one message to ``chat_id``, or raise the 429 Telegram would answer."""
         if not self.enabled:
             return
         now = time.monotonic() if now is None else now
-        if self._overall is None:
-            self._overall = _Bucket(self.overall_per_second, self.overall_per_second, now)
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            chat = (
-                _Bucket(self.group_per_minute, self.group_per_minute / 60, now)
-                if chat_id < 0
-                else _Bucket(self.private_burst, self.private_per_second, now)
-            )
-            self._chats[chat_id] = chat
-        wait = max(self._overall.wait(now), chat.wait(now))
+        windows = self.group if chat_id < 0 else self.private
+        chat = self._chats.setdefault(chat_id, deque())
+        wait = max(_wait(self._overall, self.overall, now), _wait(chat, windows, now))
         if wait > 0:
             self.violations += 1
+            self.violations_by_chat[chat_id] = self.violations_by_chat.get(chat_id, 0) + 1
             retry = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
-        self._overall.take()
-        chat.take()
+        self._overall.append(now)
+        chat.append(now)
+
+
+def _wait(taken: deque[float], windows: tuple[tuple[int, float], ...], now: float) -> float:
+    """Seconds until one more message fits every window (0: it fits now); forgets what no window
+    still holds. ``taken`` holds the times of the messages taken, oldest first."""
+    longest = max((seconds for _, seconds in windows), default=0.0)
+    while taken and taken[0] <= now - longest:
+        taken.popleft()
+    wait = 0.0
+    for count, seconds in windows:
+        inside = [at for at in taken if at > now - seconds]
+        if len(inside) >= count:
+            wait = max(wait, inside[len(inside) - count] + seconds - now)
+    return wait
 
 
 @dataclass(frozen=True)

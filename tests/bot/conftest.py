@@ -15,6 +15,7 @@ import pytest
 from bot.app import CallBot, build_bot
 from bot.clock import Clock
 from bot.config import Settings
+from bot.pacing import NO_LIMITS, TELEGRAM_LIMITS, Limits
 from bot.people import FSI, PDI
 from bot.runtime import running
 from bot.services import Services
@@ -171,15 +172,19 @@ async def bot_running(
     kavenegar: KavenegarClient | None = None,
     store: Store | None = None,
     clock: Clock | None = None,
+    pacing: Limits = NO_LIMITS,
     **extra: Any,
 ) -> AsyncIterator[Bot]:
     """The real bot, long polling the simulator, until the block ends.
 
     A ``kavenegar`` client or ``store`` passed in is used as is (and left open); a ``clock``
-    drives its schedules (the call watcher, rings).
+    drives its schedules (the call watcher, rings). ``pacing``: the bot's flood limits. Tests
+    about other things run without them (the simulator enforces none unless told to), so a
+    test that says ten things to one person does not wait ten seconds; the tests of pacing
+    itself, and the load test, use Telegram's (the ``bot_at_telegram_pace`` fixture).
     """
     settings = make_settings(tg, kv, db_url, **extra)
-    call_bot = build_bot(settings, kavenegar=kavenegar, store=store, clock=clock)
+    call_bot = build_bot(settings, kavenegar=kavenegar, store=store, clock=clock, pacing=pacing)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(running(call_bot, poll_timeout=1.0))
         yield Bot(tg=tg, kv=kv, call_bot=call_bot, db_url=db_url, stack=stack)
@@ -188,6 +193,15 @@ async def bot_running(
 @pytest.fixture
 async def bot(tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str) -> AsyncIterator[Bot]:
     async with bot_running(tg, kv, db_url) as running_bot:
+        yield running_bot
+
+
+@pytest.fixture
+async def bot_at_telegram_pace(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str
+) -> AsyncIterator[Bot]:
+    """The bot paced under Telegram's flood limits, as in production."""
+    async with bot_running(tg, kv, db_url, pacing=TELEGRAM_LIMITS) as running_bot:
         yield running_bot
 
 

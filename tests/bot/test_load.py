@@ -21,7 +21,8 @@ GROUPS = [-3001, -3002, -3003, -3004]
 FIRST_ID = 10_000
 
 
-async def test_forty_calls_at_once_within_flood_limits(bot: Bot) -> None:
+async def test_forty_calls_at_once_within_flood_limits(bot_at_telegram_pace: Bot) -> None:
+    bot = bot_at_telegram_pace
     tg = bot.tg
     tg.state.flood.enabled = True
     for group in GROUPS:

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.simulator import TelegramSimulator
+from bot.simulator import FloodControl, TelegramSimulator
+from bot.simulator._state import ApiError
 
 TOKEN = "42:SIMULATOR-TEST-token-abcdefghijkl"
 
@@ -90,14 +91,46 @@ async def test_form_bodies_like_python_telegram_bot_sends(sim: TelegramSimulator
 async def test_flood_control_answers_429_with_retry_after(sim: TelegramSimulator) -> None:
     sim.state.flood.enabled = True
     codes = [(await call(sim, "sendMessage", chat_id=-9, text="x")).status_code for _ in range(20)]
-    assert codes == [200] * 20  # a group takes 20 a minute
+    assert codes == [200] * 20  # a group takes 20 in any minute
     refused = await call(sim, "sendMessage", chat_id=-9, text="x")
     assert refused.status_code == 429
-    assert 1 <= refused.json()["parameters"]["retry_after"] <= 3  # a slot every 3 s
+    # a strict window: no room until the first of the 20 is a minute old
+    assert 55 <= refused.json()["parameters"]["retry_after"] <= 60
     assert sim.state.flood.violations == 1
+    assert sim.state.flood.violations_by_chat == {-9: 1}
     await sim.user_sends(7, "/start")
-    private = [(await call(sim, "sendMessage", chat_id=7, text="x")).status_code for _ in range(3)]
-    assert private == [200, 200, 429]  # about one a second in a private chat
+    private = [(await call(sim, "sendMessage", chat_id=7, text="x")).status_code for _ in range(4)]
+    assert private == [200, 200, 200, 429]  # about one a second in a private chat, a burst of 3
+
+
+def test_flood_windows_are_strict_sliding_windows() -> None:
+    flood = FloodControl()
+    flood.enabled = True
+    for i in range(30):  # 30 private chats, one message each, all within the same second
+        flood.check(1000 + i, now=10.0 + i * 0.01)
+    with pytest.raises(ApiError) as refused:
+        flood.check(2000, now=10.9)  # a 31st within a second of the first
+    assert refused.value.code == 429 and refused.value.retry_after == 1
+    flood.check(2000, now=11.0)  # the first is a second old: room for exactly one
+    with pytest.raises(ApiError):
+        flood.check(2001, now=11.005)  # the second is not yet a second old
+    flood.check(2001, now=11.01)
+    # no refill in between: a group that took 20 by t=30 waits until t=60 for the 21st
+    for i in range(20):
+        flood.check(-5, now=20.0 + i * 0.5)  # 20.0 .. 29.5
+    for now in (30.0, 45.0, 79.9):
+        with pytest.raises(ApiError):
+            flood.check(-5, now=now)
+    flood.check(-5, now=80.0)
+    assert flood.violations == 5
+    assert flood.violations_by_chat == {2000: 1, 2001: 1, -5: 3}
+
+
+def test_flood_control_is_off_by_default() -> None:
+    flood = FloodControl()
+    for _ in range(100):
+        flood.check(-5, now=1.0)
+    assert flood.violations == 0
 
 
 async def test_updates_long_poll_and_confirm(sim: TelegramSimulator) -> None:
