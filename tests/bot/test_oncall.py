@@ -345,3 +345,31 @@ async def test_an_invite_links_whole_life(oncall: Bot, clock: ManualClock) -> No
     database = Path(bot.db_url.removeprefix("sqlite+aiosqlite:///"))
     stored = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
     assert not any(c.encode() in stored for c in (code, expiring, revoked))
+
+
+async def test_a_bot_cannot_join_a_team(oncall: Bot) -> None:
+    bot = oncall
+    bot.tg.add_user(4100, "Helper", username="helper_bot", is_bot=True)
+    await bot.say(4100, "beep", chat_id=GROUP)  # the bot has seen it in the group
+    await bot.say(ALICE, "/team add ops @helper_bot", chat_id=GROUP)
+    assert bot.last_text(GROUP) == "Not added: @helper_bot (a bot)."
+
+
+async def test_a_member_who_leaves_mid_page_is_skipped(oncall: Bot, clock: ManualClock) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/page ops", chat_id=GROUP)
+    notice = bot.last(GROUP)
+    await until(bot, clock, lambda: "Alice is calling you" in bot.last_text(BOB), what="Bob rung")
+    await bot.say(ALICE, "/team remove ops @carol_k", chat_id=GROUP)
+    (bob_call,) = bot.kv.state.calls.values()
+    bot.kv.state.finish(bob_call.id, "rejected")
+    await until(bot, clock, lambda: "Alice is calling you" in bot.last_text(DAVE), what="Dave rung")
+    await until(
+        bot,
+        clock,
+        lambda: "Ringing Dave" in visible(bot.tg.current(GROUP, notice.message_id).text),
+        what="the notice",
+    )
+    lines = visible(bot.tg.current(GROUP, notice.message_id).text).splitlines()
+    assert "Carol left the team." in lines
+    assert not [c for c in bot.kv.state.calls.values() if c.receptor.username == f"tg{CAROL}"]
