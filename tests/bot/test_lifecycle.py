@@ -42,7 +42,9 @@ async def test_sigterm_finishes_in_flight_calls_then_exits_0(tmp_path: Path) -> 
         await wait_ready(tg, 1)
         for user in (1, 2):
             await tg.user_sends(user, "/start")
-        await tg.wait_until(lambda: len(tg.sent_to(2)) == 1, what="welcomes")
+        await tg.wait_until(
+            lambda: len(tg.sent_to(1)) == len(tg.sent_to(2)) == 1, what="both welcomes"
+        )
         kv.faults.latency = 2.0  # Kavenegar is slow: the call is in flight when SIGTERM comes
         await tg.user_sends(1, "/call @bob_k", chat_id=GROUP)
         await tg.wait_until(lambda: any(r["method"] == "POST" for r in kv.requests), what="POST")

@@ -135,7 +135,9 @@ async def test_full_run_logs_no_secret_and_stops_cleanly(tmp_path: Path) -> None
             await tg.wait_until(lambda: bool(tg.calls_of("setMyCommands")), timeout=30)
             await tg.user_sends(1, "/start")
             await tg.user_sends(2, "/start")
-            await tg.wait_until(lambda: len(tg.sent_to(2)) == 1, what="welcome")
+            await tg.wait_until(
+                lambda: len(tg.sent_to(1)) == len(tg.sent_to(2)) == 1, what="both welcomes"
+            )
             await tg.user_sends(1, "/call @bob_k", chat_id=GROUP)
             await tg.wait_until(lambda: len(tg.sent_to(GROUP)) == 1, what="group notice")
         finally:
