@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +15,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.simulator import TelegramSimulator
-from kavenegar.sandbox import KavenegarSandbox, SandboxClock
+from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import ALICE, BOB, GROUP, KV_TOKEN, Bot, bot_running, visible
+from ..conftest import ALICE, BOB, GROUP, Bot, bot_running, visible
 
 CAROL, DAVE, EVE = 4003, 4004, 4005
 OTHER_GROUP = -100777
-START = datetime(2026, 11, 30, 9, 0, 0)  # 12:30 in Tehran
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-async def kv(clock: ManualClock) -> AsyncIterator[KavenegarSandbox]:
-    async with KavenegarSandbox(api_token=KV_TOKEN, clock=SandboxClock(now=clock.now)) as box:
-        yield box
 
 
 async def team_of_four(bot: Bot) -> None:
@@ -256,13 +243,6 @@ async def test_a_page_counts_once_against_the_quota(
         answers = [visible(m.text) for m in tg.sent_to(GROUP) if not m.edited]
         assert "limit of calls (1 per 24 hours)" in answers[-1]
         assert len(kv.state.calls) == 2  # the /call placed nothing
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_url(request: pytest.FixtureRequest, db_url: str) -> str:
-    if request.param == "sqlite":
-        return db_url
-    return str(request.getfixturevalue("migrated_postgres_url"))
 
 
 async def test_a_page_continues_after_a_restart(

@@ -7,8 +7,7 @@ watcher wakes whenever it moves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -17,23 +16,9 @@ import pytest
 from bot.clock import ManualClock
 from bot.records import CallOutcome
 from bot.simulator import TelegramSimulator
-from kavenegar.sandbox import KavenegarSandbox, SandboxClock
+from kavenegar.sandbox import KavenegarSandbox
 
-from .conftest import ALICE, BOB, GROUP, KV_TOKEN, Bot, bot_running, visible
-
-START = datetime(2026, 11, 30, 9, 0, 0)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-async def kv(clock: ManualClock) -> AsyncIterator[KavenegarSandbox]:
-    """The sandbox on the bot's clock (overrides the fixed-time one)."""
-    async with KavenegarSandbox(api_token=KV_TOKEN, clock=SandboxClock(now=clock.now)) as box:
-        yield box
+from ..conftest import ALICE, BOB, GROUP, Bot, bot_running, visible
 
 
 @pytest.fixture
@@ -59,7 +44,7 @@ async def wait_closed(
             await bot.settle()
             return record
         clock.advance(step)
-        await bot.tg.wait_until(_quiet(bot), what="the watcher to poll", timeout=5)
+        await asyncio.sleep(0.01)  # the scheduler wakes on the clock and takes its turn
     raise AssertionError("the call never closed")
 
 
@@ -79,11 +64,6 @@ def _announced(bot: Bot, record: Any) -> bool:
         except AssertionError:  # deleted
             continue
     return True
-
-
-def _quiet(bot: Bot) -> Callable[[], bool]:
-    seen = len(bot.kv.requests)
-    return lambda: len(bot.kv.requests) >= seen
 
 
 def reads(bot: Bot, chat_id: int, message_id: int | None) -> str:
@@ -144,13 +124,6 @@ async def test_a_missed_private_call_offers_call_again_once(
     assert len(followed.kv.state.calls) == 2
     assert "You are calling Bob" in followed.last_text(ALICE)
     assert "Alice is calling you" in followed.last_text(BOB)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_url(request: pytest.FixtureRequest, db_url: str) -> str:
-    if request.param == "sqlite":
-        return db_url
-    return str(request.getfixturevalue("migrated_postgres_url"))
 
 
 async def test_the_watcher_resumes_after_a_restart(
