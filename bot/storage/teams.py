@@ -6,12 +6,13 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
 from .guard import guarded_methods
+from .leases import claim_due
 from .tables import covers, invites, pages, team_members, teams
 
 __all__ = ["Keep", "TeamQueries"]
@@ -209,7 +210,10 @@ class TeamQueries:
     async def claim_due(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
     ) -> list[Team]:
-        return [_team(r) for r in await self._claim(teams, owner, now, lease, limit)]
+        return [
+            _team(r)
+            for r in await claim_due(self.engine, self._dialect, teams, owner, now, lease, limit)
+        ]
 
     async def release(
         self,
@@ -378,7 +382,12 @@ class TeamQueries:
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
     ) -> list[Page]:
         active = pages.c.status == PageStatus.ACTIVE.value
-        return [_page(r) for r in await self._claim(pages, owner, now, lease, limit, active)]
+        return [
+            _page(r)
+            for r in await claim_due(
+                self.engine, self._dialect, pages, owner, now, lease, limit, active
+            )
+        ]
 
     async def renew_page(
         self, page_id: int, owner: str, *, step: int, attempts: int, until: datetime
@@ -422,40 +431,6 @@ class TeamQueries:
                 .where(pages.c.id == page_id)
                 .values(notice_message_id=notice_message_id)
             )
-
-    async def _claim(
-        self,
-        table: Any,
-        owner: str,
-        now: datetime,
-        lease: timedelta,
-        limit: int,
-        *conditions: Any,
-    ) -> list[Any]:
-        due = (
-            select(table.c.id)
-            .where(
-                table.c.next_check_at.is_not(None),
-                table.c.next_check_at <= now,
-                or_(table.c.lease_until.is_(None), table.c.lease_until < now),
-                *conditions,
-            )
-            .order_by(table.c.next_check_at, table.c.id)
-            .limit(limit)
-        )
-        if self._dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        async with self.engine.begin() as conn:
-            claimed = await conn.execute(
-                update(table)
-                .where(table.c.id.in_(due.scalar_subquery()))
-                .values(lease_owner=owner, lease_until=now + lease)
-                .returning(table.c.id)
-            )
-            ids = [row.id for row in claimed]
-            if not ids:
-                return []
-            return list((await conn.execute(select(table).where(table.c.id.in_(ids)))).all())
 
 
 class Keep:

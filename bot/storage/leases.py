@@ -1,0 +1,54 @@
+"""Leasing due rows: how replicas share work that must happen later, each row on one replica.
+
+A table of work has ``id``, ``next_check_at`` (NULL: nothing to do), ``lease_owner`` and
+``lease_until``. :func:`claim_due` takes up to ``limit`` due rows whose lease is free or has
+run out, in one statement; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets replicas claim side by
+side without waiting for each other, and SQLite has one writer at a time anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["claim_due"]
+
+
+async def claim_due(
+    engine: AsyncEngine,
+    dialect: str,
+    table: Any,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *conditions: Any,
+) -> list[Any]:
+    """Lease the due rows of ``table`` to ``owner`` until ``now + lease``; the rows, whole."""
+    due = (
+        select(table.c.id)
+        .where(
+            table.c.next_check_at.is_not(None),
+            table.c.next_check_at <= now,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+            *conditions,
+        )
+        .order_by(table.c.next_check_at, table.c.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    async with engine.begin() as conn:
+        claimed = await conn.execute(
+            update(table)
+            .where(table.c.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(table.c.id)
+        )
+        ids = [row.id for row in claimed]
+        if not ids:
+            return []
+        return list((await conn.execute(select(table).where(table.c.id.in_(ids)))).all())
