@@ -79,6 +79,8 @@ class CallSettings:
     #: "direct" places the call at once; "ring" rings the callee in Telegram first.
     flow: Literal["direct", "ring"] = "direct"
     ring_timeout: int = 60
+    #: Nobody calls or is called before sharing their own number (REQUIRE_PHONE).
+    phones_required: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CallSettings:
@@ -90,6 +92,7 @@ class CallSettings:
             calls_per_day=settings.calls_per_day,
             flow=settings.call_flow,
             ring_timeout=settings.ring_timeout,
+            phones_required=settings.phones_required,
         )
 
     @property
@@ -145,9 +148,18 @@ class CallReport:
 
 
 class _Refusal(Exception):
-    def __init__(self, key: str, *, start_button: bool = False, **params: object) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        start_button: bool = False,
+        phone_button: bool = False,
+        **params: object,
+    ) -> None:
         super().__init__(key)
         self.key, self.start_button, self.params = key, start_button, params
+        #: Offer the caller the way to share their number (in private: the keyboard button).
+        self.phone_button = phone_button
 
     @classmethod
     def parse_error(cls, error: CallParseError) -> _Refusal:
@@ -220,13 +232,22 @@ class CallService:
         try:
             callee, duration = await self._check(request, caller)
         except _Refusal as refusal:
-            buttons = (Button(t(lang, "button_start"), self.start_link),)
+            buttons: tuple[Button, ...] = ()
+            contact_button = None
+            if refusal.phone_button and origin.private:
+                contact_button = t(lang, "button_share_phone")
+            elif refusal.phone_button:
+                link = f"https://t.me/{self.bot_username}?start=phone"
+                buttons = (Button(t(lang, "button_share_phone"), link),)
+            elif refusal.start_button:
+                buttons = (Button(t(lang, "button_start"), self.start_link),)
             await self._reply(
                 origin,
                 t(lang, refusal.key, **refusal.params),
-                buttons if refusal.start_button else (),
+                buttons,
                 kind=MessageKind.REFUSAL,
                 addressee=caller.telegram_id,
+                contact_button=contact_button,
             )
             return CallReport("refused", refusal.key)
 
@@ -450,6 +471,10 @@ class CallService:
             raise _Refusal("call_not_taking_calls", name=name)
         if not callee.reachable:
             raise _Refusal("call_callee_not_started", start_button=True, name=name)
+        if self.settings.phones_required and caller.phone is None:
+            raise _Refusal("call_caller_no_phone", phone_button=True)
+        if self.settings.phones_required and callee.phone is None:
+            raise _Refusal("call_callee_no_phone", name=name)
         duration = command.duration or self.settings.default_max_duration
         if duration > self.settings.max_duration_limit:
             raise _Refusal(
@@ -530,11 +555,17 @@ class CallService:
         *,
         kind: MessageKind = MessageKind.CALL,
         addressee: int | None = None,
+        contact_button: str | None = None,
     ) -> Receipt:
         if origin.quiet:  # a page's attempt: the page's notice tells how it went
             return Receipt(Delivery.SENT)
         message = OutgoingMessage(
-            html, buttons, reply_to_message_id=origin.quote_id, kind=kind, addressee=addressee
+            html,
+            buttons,
+            reply_to_message_id=origin.quote_id,
+            kind=kind,
+            addressee=addressee,
+            contact_button=contact_button,
         )
         return await self.messenger.send(origin.chat_id, message)
 

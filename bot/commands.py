@@ -25,6 +25,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
     TypeHandler,
     filters,
 )
@@ -37,6 +38,7 @@ from .handlers import (
     errors,
     history,
     onboarding,
+    phone,
     preflight,
     presses,
     teams,
@@ -80,6 +82,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("start", onboarding.Start, "private"),
     _spec("whoami", onboarding.WhoAmI, "private"),
     _spec("platform", onboarding.Platform, "private", usage="ios|android|none"),
+    _spec("phone", phone.Phone, "private", usage="[@someone]"),
     _spec("dnd", consent.DoNotDisturb, "private", usage="on|off"),
     _spec("forget", consent.Forget, "private"),
     _spec("history", history.History, "private"),
@@ -105,6 +108,12 @@ def register(app: PTBApp, services: Services) -> None:
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.handler(services), filters=NEW_MESSAGES))
     app.add_handler(CallbackQueryHandler(presses.ButtonPress(services)))
+    app.add_handler(
+        MessageHandler(
+            filters.CONTACT & filters.ChatType.PRIVATE & NEW_MESSAGES,
+            phone.SharedContact(services),
+        )
+    )
     app.add_handler(
         ChatMemberHandler(
             preflight.PrivateChatMembership(services), ChatMemberHandler.MY_CHAT_MEMBER

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kavenegar import DEFAULT_BASE_URL
 
+from .phones import PhoneFormat, PhoneNaming, UsernameSource, supported_region
 from .rotation import parse_zone
 from .storage.urls import database_url_problem
 
@@ -106,6 +107,27 @@ class Settings(BaseSettings):
     handoff_notice_minutes: int = Field(
         15, ge=0, le=1440, description="Minutes before a shift its person gets a heads-up."
     )
+    require_phone: bool = Field(
+        False,
+        description="People share their own number (Telegram's button) before calls.",
+    )
+    kavenegar_username_source: UsernameSource = Field(
+        "telegram",
+        description="telegram: tg<id>; phone: the verified number (implies REQUIRE_PHONE).",
+    )
+    phone_username_format: PhoneFormat = Field(
+        "national",
+        description="national: 09120822930 (PHONE_REGION numbers); international: 989120822930.",
+    )
+    phone_region: str = Field(
+        "IR", description="Region whose numbers get the national form (ISO 3166 code)."
+    )
+    offer_timeout: int = Field(
+        20, ge=5, le=300, description="Seconds a support line's offer waits for Accept."
+    )
+    line_calls_per_hour: int = Field(
+        3, ge=0, description="Support-line calls one newcomer may get per hour; 0: no limit."
+    )
     webhook_url: str | None = Field(
         None, description="Public https URL for webhook mode; unset: long polling."
     )
@@ -166,7 +188,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Tehran")
         return zone
 
-    @field_validator("call_flow", mode="before")
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not supported_region(value):
+            raise ValueError("must be a two-letter region code such as IR")
+        return value.upper()
+
+    @property
+    def phones_required(self) -> bool:
+        """Whether a verified number comes before calls (a phone username needs one)."""
+        return self.require_phone or self.kavenegar_username_source == "phone"
+
+    @property
+    def phone_naming(self) -> PhoneNaming | None:
+        """How numbers become Kavenegar usernames; None while usernames come from Telegram."""
+        if self.kavenegar_username_source != "phone":
+            return None
+        return PhoneNaming(self.phone_username_format, self.phone_region)
+
+    @field_validator(
+        "call_flow", "kavenegar_username_source", "phone_username_format", mode="before"
+    )
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -23,7 +23,16 @@ import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -76,7 +85,7 @@ def rank_of(message: OutgoingMessage) -> int:
 
 def _fingerprint(message: OutgoingMessage) -> int:
     """The same text and buttons (whatever it quotes): the same answer."""
-    return hash((message.html, message.buttons))
+    return hash((message.html, message.buttons, message.contact_button))
 
 
 def _markup(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
@@ -85,6 +94,23 @@ def _markup(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.text, url=b.url, callback_data=b.data)] for b in buttons]
     )
+
+
+def _send_markup(
+    message: OutgoingMessage,
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    """Inline buttons, or else the "share my number" keyboard, or its removal.
+
+    A message carries one markup: a request for the number goes without inline buttons.
+    """
+    if message.contact_button is not None:
+        button = KeyboardButton(message.contact_button, request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if message.buttons:
+        return _markup(message.buttons)
+    if message.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
 
 
 class TelegramMessenger:
@@ -115,7 +141,7 @@ class TelegramMessenger:
                     "chat %s: an identical refusal went out just now; not repeated", chat_id
                 )
                 return Receipt(Delivery.COLLAPSED)
-        markup = _markup(message.buttons)
+        markup = _send_markup(message)
         reply = (
             ReplyParameters(message.reply_to_message_id, allow_sending_without_reply=True)
             if message.reply_to_message_id is not None

@@ -48,6 +48,11 @@ class OutgoingMessage:
     kind: MessageKind = MessageKind.ANSWER
     #: The person it answers (a refusal is collapsed per person and chat); None: the chat.
     addressee: int | None = None
+    #: The label of a "share my number" keyboard button (Telegram's ``request_contact``) shown
+    #: under the typing field until used; private chats only, and never on an edit.
+    contact_button: str | None = None
+    #: Take such a keyboard away (after the number arrived).
+    remove_keyboard: bool = False
 
     @property
     def droppable(self) -> bool:

@@ -58,6 +58,7 @@ class PageSettings:
     max_attempts: int = 10
     max_duration: int = 600
     quotas: tuple[Quota, ...] = ()
+    phones_required: bool = False
 
 
 class PageService:
@@ -92,6 +93,8 @@ class PageService:
         reason: str | None,
     ) -> str | None:
         """Start a page; the refusal to answer with, or None once the notice is posted."""
+        if self.settings.phones_required and pager.phone is None:
+            return t(lang, "call_caller_no_phone")
         members = await self.store.teams.members(team.id)
         if not members:
             return t(lang, "page_empty", name=team.name)
@@ -193,7 +196,7 @@ class PageService:
                 step = _next_person(slots, step)
                 continue
             person = await self.store.get_user(member)
-            why = _cannot_ring(person)
+            why = _cannot_ring(person, phones_required=self.settings.phones_required)
             if why is not None:
                 log.append({"event": "skipped", "who": member, "why": why})
                 step = _next_person(slots, step)
@@ -392,7 +395,7 @@ def _next_person(slots: list[int], step: int) -> int:
     return step
 
 
-def _cannot_ring(person: UserRecord | None) -> str | None:
+def _cannot_ring(person: UserRecord | None, *, phones_required: bool) -> str | None:
     if person is None or not person.started:
         return "not_started"
     if person.uncallable:
@@ -401,4 +404,6 @@ def _cannot_ring(person: UserRecord | None) -> str | None:
         return "dnd"
     if not person.dm_open:
         return "blocked"
+    if phones_required and person.phone is None:
+        return "no_phone"
     return None

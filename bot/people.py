@@ -101,6 +101,8 @@ class UserRecord:
     dnd: bool = False
     #: An admin decided they may not be called (kept by Telegram id, beyond ``/forget``).
     uncallable: bool = False
+    #: Their own number, verified through Telegram's "share my number" (E.164), if any.
+    phone: str | None = None
 
     @property
     def telegram_id(self) -> int:

@@ -20,9 +20,12 @@ from .messages import Messenger
 from .oncall import OnCallService
 from .outcomes import Announcer
 from .paging import PageService, PageSettings
+from .people import UserProfile
+from .phones import PhoneNaming
 from .presses import PressService
 from .scheduler import Scheduler
 from .storage import Store
+from .verification import PhoneService
 from .watcher import CallWatcher
 
 __all__ = ["Services"]
@@ -63,6 +66,7 @@ class Services:
         self._pages: PageService | None = None
         self._scheduler: Scheduler | None = None
         self._invites: InviteService | None = None
+        self._phones: PhoneService | None = None
         self.bot_username = ""
 
     @property
@@ -108,6 +112,12 @@ class Services:
         return self._pages
 
     @property
+    def phones(self) -> PhoneService:
+        if self._phones is None:
+            raise RuntimeError("services are built when the bot starts")
+        return self._phones
+
+    @property
     def invites(self) -> InviteService:
         if self._invites is None:
             raise RuntimeError("the invite service is built when the bot starts")
@@ -131,8 +141,12 @@ class Services:
         self.bot_username = bot.username
         if self._store is None:
             self._store = await Store.open(
-                settings.database_url, username_prefix=settings.kavenegar_username_prefix
+                settings.database_url,
+                username_prefix=settings.kavenegar_username_prefix,
+                phone_naming=settings.phone_naming,
             )
+        else:  # a store handed in (tests, benchmarks) names people as these settings say
+            self._store.phone_naming = settings.phone_naming
         if self._kavenegar is None:
             self._kavenegar = KavenegarClient(
                 api_token=settings.kavenegar_api_token.get_secret_value(),
@@ -193,6 +207,7 @@ class Services:
                 max_attempts=settings.page_max_attempts,
                 max_duration=settings.default_max_duration,
                 quotas=CallSettings.from_settings(settings).quotas,
+                phones_required=settings.phones_required,
             ),
             owner=owner,
         )
@@ -204,7 +219,24 @@ class Services:
             owner=owner,
             notice_minutes=settings.handoff_notice_minutes,
         )
-        self._scheduler = Scheduler([self._watcher, self._pages, handovers], self.clock)
+        self._phones = PhoneService(
+            self._store,
+            self._kavenegar,
+            self._messenger,
+            self.clock,
+            required=settings.phones_required,
+            admins=settings.admin_user_ids,
+            owner=owner,
+            mobile_format=PhoneNaming(settings.phone_username_format, settings.phone_region),
+        )
+        self._scheduler = Scheduler(
+            [self._watcher, self._pages, handovers, self._phones], self.clock
+        )
+
+    async def after_verification(self, person: UserProfile) -> str:
+        """What a person's newly verified number lets go on (a support line waiting for it);
+        the text to add to their answer, or ""."""
+        return ""
 
     async def close(self) -> None:
         if self._calls is not None:

@@ -346,6 +346,40 @@ EN: dict[str, str] = {
     "cmd_invite": "invite link to a team: /invite NAME [uses] [hours]",
     "cmd_invites": "live invite links of a team",
     "forget_done": "Done: I have forgotten you. Press /start if you want to come back.",
+    "button_share_phone": "📱 Share my number",
+    "phone_ask": (
+        "Before calls, please share your phone number with the button below. It must be your "
+        "own: I use it as the number your app knows you by, and only the bot's admins see it."
+    ),
+    "phone_not_own": (
+        "That is not your own number. Please share your own with the button below "
+        "(a forwarded or typed contact cannot prove it is yours)."
+    ),
+    "phone_invalid": "That doesn't look like a phone number. Please share yours with the button.",
+    "phone_taken": (
+        "This number is already used by another account here, so I can't add it to yours. "
+        "The admins have been told."
+    ),
+    "phone_taken_admin": (
+        "⚠️ {person} (id {person_id}) shared the number {phone}, which {holder} "
+        "(id {holder_id}) already verified. I refused it."
+    ),
+    "phone_verified": (
+        "✅ Thanks: {phone} is verified. Your Kavenegar username is <code>{kv_username}</code>."
+    ),
+    "phone_in_group": "Share your number in a private chat with me: open it and send /phone.",
+    "phone_admin_only": "Numbers are shown to the bot's admins only.",
+    "phone_of": "{name}: {phone}",
+    "phone_none": "{name} has not verified a number.",
+    "phone_unknown": "I don't know {name}.",
+    "whoami_phone": "Phone: {phone}",
+    "whoami_no_phone": "Phone: not verified (send /phone)",
+    "call_caller_no_phone": (
+        "Please verify your phone number first: send /phone to me in private and share it."
+    ),
+    "call_callee_no_phone": "{name} has not verified a phone number yet, so I can't call them.",
+    "ready_no_phone": "📵 has not verified a number",
+    "cmd_phone": "share your number (admins: /phone @someone shows theirs)",
 }
 
 FA: dict[str, str] = {
@@ -672,6 +706,44 @@ FA: dict[str, str] = {
     "cmd_invite": "پیوند دعوت به تیم: /invite NAME [دفعات] [ساعت]",
     "cmd_invites": "پیوندهای دعوت فعال یک تیم",
     "forget_done": "انجام شد: شما را فراموش کردم. اگر خواستید برگردید، /start را بزنید.",
+    "button_share_phone": "📱 ارسال شماره من",
+    "phone_ask": (
+        "پیش از تماس، لطفاً شماره تلفن خود را با دکمهٔ زیر بفرستید. باید شمارهٔ خودتان باشد: "
+        "برنامه شما را با آن می‌شناسد و فقط مدیران ربات آن را می‌بینند."
+    ),
+    "phone_not_own": (
+        "این شمارهٔ خودتان نیست. لطفاً شمارهٔ خودتان را با دکمهٔ زیر بفرستید "
+        "(مخاطب هدایت‌شده یا تایپ‌شده نشان نمی‌دهد که شماره مال شماست)."
+    ),
+    "phone_invalid": "این شمارهٔ تلفن به نظر درست نیست. لطفاً شماره‌تان را با دکمه بفرستید.",
+    "phone_taken": (
+        "این شماره را حساب دیگری در اینجا تأیید کرده است، پس نمی‌توانم آن را به حساب شما "
+        "بدهم. به مدیران خبر داده شد."
+    ),
+    "phone_taken_admin": (
+        "⚠️ {person} (شناسه {person_id}) شمارهٔ {phone} را فرستاد که {holder} "
+        "(شناسه {holder_id}) پیش‌تر تأیید کرده است. آن را نپذیرفتم."
+    ),
+    "phone_verified": (
+        "✅ سپاس: {phone} تأیید شد. نام کاربری کاوه‌نگار شما <code>{kv_username}</code> است."
+    ),
+    "phone_in_group": (
+        "شماره‌تان را در گفت‌وگوی خصوصی با من بفرستید: آن را باز کنید و /phone را بزنید."
+    ),
+    "phone_admin_only": "شماره‌ها فقط به مدیران ربات نشان داده می‌شوند.",
+    "phone_of": "{name}: {phone}",
+    "phone_none": "{name} شماره‌ای تأیید نکرده است.",
+    "phone_unknown": "{name} را نمی‌شناسم.",
+    "whoami_phone": "تلفن: {phone}",
+    "whoami_no_phone": "تلفن: تأیید نشده (/phone را بزنید)",
+    "call_caller_no_phone": (
+        "لطفاً اول شمارهٔ تلفن خود را تأیید کنید: در گفت‌وگوی خصوصی /phone را بزنید و آن را بفرستید."
+    ),
+    "call_callee_no_phone": (
+        "{name} هنوز شمارهٔ تلفنی تأیید نکرده است، پس نمی‌توانم با او تماس بگیرم."
+    ),
+    "ready_no_phone": "📵 شماره‌ای تأیید نکرده",
+    "cmd_phone": "فرستادن شمارهٔ شما (مدیران: /phone @someone شمارهٔ او را نشان می‌دهد)",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

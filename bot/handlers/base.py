@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from telegram import Message, MessageEntity, Update, User
@@ -110,6 +110,15 @@ class Command:
 
     async def run(self, invocation: Invocation) -> None:
         raise NotImplementedError
+
+    async def reply_with(self, invocation: Invocation, message: OutgoingMessage) -> Receipt:
+        """Answer the command with a prepared message (a keyboard, a removal), quoting it."""
+        quoting = replace(
+            message,
+            reply_to_message_id=invocation.message.message_id,
+            addressee=invocation.sender.telegram_id,
+        )
+        return await self.services.messenger.send(invocation.chat_id, quoting)
 
     async def reply(
         self,

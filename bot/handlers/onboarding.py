@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..messages import Button, MessageKind
+from ..phones import readable
 from .base import Command, Invocation
 
 PLATFORMS = {"ios": "ios", "android": "android", "none": None, "off": None}
@@ -28,6 +31,11 @@ class Start(Command):
         if invites.is_invite(payload):  # t.me/<bot>?start=inv_...
             joined = await invites.redeem(invocation.lang, invocation.sender, payload)
             text = f"{joined}\n\n{text}"
+        phones = self.services.phones
+        if phones.missing(record):  # the number comes first: ask for it with the button
+            ask = phones.request(invocation.lang)
+            await self.reply_with(invocation, replace(ask, html=f"{text}\n\n{ask.html}"))
+            return
         await self.reply(invocation, text)
 
 
@@ -54,8 +62,17 @@ class WhoAmI(Command):
                 platform=record.platform or invocation.text("platform_not_set"),
                 reachable=invocation.text("reachable_yes" if record.reachable else "reachable_no"),
                 taking=invocation.text("dnd_state_on" if record.dnd else "dnd_state_off"),
-            ),
+            )
+            + self._phone_line(invocation, record.phone),
         )
+
+    def _phone_line(self, invocation: Invocation, phone: str | None) -> str:
+        """The person's own number, in their private chat only (never shown in a group)."""
+        if not invocation.private or (phone is None and not self.services.phones.required):
+            return ""
+        if phone is None:
+            return "\n" + invocation.text("whoami_no_phone")
+        return "\n" + invocation.text("whoami_phone", phone=readable(phone))
 
 
 class Platform(Command):

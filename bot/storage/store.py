@@ -24,6 +24,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ..people import UserProfile, UserRecord
+from ..phones import PhoneNaming
 from ..records import (
     AccessRule,
     CallOutcome,
@@ -37,6 +38,7 @@ from ..records import (
     RuleKind,
 )
 from .guard import StoreUnavailable, guarded
+from .leases import claim_due
 from .tables import (
     ERROR_MAX,
     LANGUAGE_MAX,
@@ -45,6 +47,7 @@ from .tables import (
     access_notices,
     access_rules,
     calls,
+    endpoint_registrations,
     heartbeat,
     pages,
     processed_updates,
@@ -86,9 +89,17 @@ def utcnow() -> datetime:
 class Store:
     """Intent-named queries over one async engine."""
 
-    def __init__(self, engine: AsyncEngine, *, username_prefix: str = "tg") -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        username_prefix: str = "tg",
+        phone_naming: PhoneNaming | None = None,
+    ) -> None:
         self.engine = engine
         self.username_prefix = username_prefix
+        #: KAVENEGAR_USERNAME_SOURCE=phone: people with a verified number are called by it.
+        self.phone_naming = phone_naming
         self._dialect = engine.dialect.name
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
         #: Teams, members, covers and pages.
@@ -96,7 +107,12 @@ class Store:
 
     @classmethod
     async def open(
-        cls, url: str, *, username_prefix: str = "tg", timeout: float = STORE_TIMEOUT
+        cls,
+        url: str,
+        *,
+        username_prefix: str = "tg",
+        phone_naming: PhoneNaming | None = None,
+        timeout: float = STORE_TIMEOUT,
     ) -> Store:
         """Connect, creating an SQLite file's folder if needed, and make sure the schema exists.
 
@@ -122,7 +138,7 @@ class Store:
             event.listen(
                 engine.sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms)
             )
-        store = cls(engine, username_prefix=username_prefix)
+        store = cls(engine, username_prefix=username_prefix, phone_naming=phone_naming)
         await store.create_schema()
         return store
 
@@ -177,6 +193,21 @@ class Store:
 
     # -- people --------------------------------------------------------------------------------
 
+    def _user(self, row: Any) -> UserRecord:
+        username = row.kavenegar_username
+        if self.phone_naming is not None and row.phone:
+            username = self.phone_naming.username(row.phone)
+        return UserRecord(
+            profile=UserProfile.from_attributes(row, telegram_id=row.telegram_id),
+            kavenegar_username=username,
+            platform=row.platform,
+            dm_open=row.dm_open,
+            started=row.started,
+            dnd=row.dnd,
+            uncallable=bool(row.uncallable),
+            phone=row.phone,
+        )
+
     def kavenegar_username_for(self, telegram_id: int) -> str:
         """Stable, unique, at most 50 characters: the prefix (<= 30) and the numeric id."""
         return f"{self.username_prefix}{telegram_id}"
@@ -223,13 +254,13 @@ class Store:
             row = (
                 await conn.execute(_user_query(users.c.telegram_id == profile.telegram_id))
             ).one()
-        return _user(row)
+        return self._user(row)
 
     @guarded
     async def get_user(self, telegram_id: int) -> UserRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(_user_query(users.c.telegram_id == telegram_id))).first()
-        return None if row is None else _user(row)
+        return None if row is None else self._user(row)
 
     @guarded
     async def find_by_username(self, username: str) -> UserRecord | None:
@@ -237,7 +268,7 @@ class Store:
         name = username.removeprefix("@").lower()
         async with self.engine.connect() as conn:
             row = (await conn.execute(_user_query(users.c.username == name))).first()
-        return None if row is None else _user(row)
+        return None if row is None else self._user(row)
 
     async def set_platform(self, telegram_id: int, platform: str | None) -> None:
         await self._update_user(telegram_id, platform=platform)
@@ -280,13 +311,95 @@ class Store:
 
     @guarded
     async def forget_user(self, telegram_id: int) -> bool:
-        """Delete a user's record (their call history keeps only numeric ids).
+        """Delete a user's record, their number with it (their call history keeps only ids).
 
         Admins' decisions about them stay: they are about the Telegram account, not the record.
         """
         async with self.engine.begin() as conn:
             result = await conn.execute(delete(users).where(users.c.telegram_id == telegram_id))
+            await conn.execute(
+                delete(endpoint_registrations).where(endpoint_registrations.c.id == telegram_id)
+            )
         return bool(result.rowcount)
+
+    # -- phone numbers and the endpoints they register -------------------------------------------
+
+    @guarded
+    async def set_phone(self, telegram_id: int, phone: str, *, now: datetime) -> int | None:
+        """Record a verified number and queue its endpoint registration.
+
+        None when it is theirs now; the id of the person who already holds it otherwise (the
+        number is then not recorded: one account per number).
+        """
+        try:
+            async with self.engine.begin() as conn:
+                holder = (
+                    await conn.execute(
+                        select(users.c.telegram_id).where(
+                            users.c.phone == phone, users.c.telegram_id != telegram_id
+                        )
+                    )
+                ).first()
+                if holder is not None:
+                    return int(holder.telegram_id)
+                changed = await conn.execute(
+                    update(users)
+                    .where(users.c.telegram_id == telegram_id)
+                    .values(phone=phone, phone_verified_at=now, updated_at=now)
+                )
+                if not changed.rowcount:
+                    return None
+                await conn.execute(
+                    self._upsert(
+                        endpoint_registrations,
+                        ["id"],
+                        id=telegram_id,
+                        attempts=0,
+                        next_check_at=now,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+        except IntegrityError:  # claimed by someone else a moment ago
+            async with self.engine.connect() as conn:
+                row = (
+                    await conn.execute(select(users.c.telegram_id).where(users.c.phone == phone))
+                ).first()
+            return int(row.telegram_id) if row is not None else telegram_id
+        return None
+
+    @guarded
+    async def claim_due_registrations(
+        self, owner: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[tuple[int, int]]:
+        """Lease due endpoint registrations: (Telegram id, attempts so far) each."""
+        rows = await claim_due(
+            self.engine, self._dialect, endpoint_registrations, owner, now, lease, limit
+        )
+        return [(int(r.id), int(r.attempts)) for r in rows]
+
+    @guarded
+    async def end_registration(
+        self, telegram_id: int, owner: str, *, retry_at: datetime | None = None
+    ) -> None:
+        """Done (delete it), or try again at ``retry_at``; only while ``owner`` holds it."""
+        mine = (endpoint_registrations.c.id == telegram_id) & (
+            endpoint_registrations.c.lease_owner == owner
+        )
+        async with self.engine.begin() as conn:
+            if retry_at is None:
+                await conn.execute(delete(endpoint_registrations).where(mine))
+            else:
+                await conn.execute(
+                    update(endpoint_registrations)
+                    .where(mine)
+                    .values(
+                        attempts=endpoint_registrations.c.attempts + 1,
+                        next_check_at=retry_at,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
 
     # -- access --------------------------------------------------------------------------------
 
@@ -648,18 +761,6 @@ def _user_query(condition: Any) -> Any:
     """A user row with the admin's decision about them, by Telegram id."""
     flagged = exists().where(uncallable_people.c.telegram_id == users.c.telegram_id)
     return select(users, flagged.label("uncallable")).where(condition)
-
-
-def _user(row: Any) -> UserRecord:
-    return UserRecord(
-        profile=UserProfile.from_attributes(row, telegram_id=row.telegram_id),
-        kavenegar_username=row.kavenegar_username,
-        platform=row.platform,
-        dm_open=row.dm_open,
-        started=row.started,
-        dnd=row.dnd,
-        uncallable=bool(row.uncallable),
-    )
 
 
 def _call(row: Any) -> CallRecord:

@@ -32,6 +32,7 @@ __all__ = [
     "access_rules",
     "calls",
     "covers",
+    "endpoint_registrations",
     "heartbeat",
     "invites",
     "metadata",
@@ -68,6 +69,22 @@ users = Table(
     Column("dnd", Boolean, nullable=False, default=False, server_default=false()),
     # The person pressed Start since this record was made: their consent to be called.
     Column("started", Boolean, nullable=False, default=False, server_default=false()),
+    # Their own verified number in E.164 ("+989120822930"): one account per number.
+    Column("phone", String(16), nullable=True),
+    Column("phone_verified_at", DateTime, nullable=True),
+    UniqueConstraint("phone", name="uq_users_phone"),
+)
+
+#: A person's endpoint to (re)register with Kavenegar (``POST /endpoints``) after they verified
+#: a number: worked on by one replica at a time, retried until Kavenegar takes it.
+endpoint_registrations = Table(
+    "endpoint_registrations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # the Telegram id
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
 )
 
 uncallable_people = Table(

@@ -111,6 +111,10 @@ async def test_first_release_database_upgrades_with_every_record(database_url: s
             False,
         )
         assert (alice.dnd, alice.uncallable) == (False, False)  # new columns, safe defaults
+        # no number yet: asked for one when numbers are required; the username stays theirs
+        assert (alice.phone, mohammad.phone) == (None, None)
+        assert await store.set_phone(1, "+989120822930", now=WHEN) is None
+        assert await store.set_phone(2, "+989120822930", now=WHEN) == 1  # one account each
         # who could be written to had pressed Start: they stay callable after the upgrade
         assert (alice.started, mohammad.started) == (True, False)
         (call,) = calls
