@@ -14,6 +14,15 @@ Inline keyboards carry link buttons and callback buttons (``callback_data`` of 1
 ``editMessageReplyMarkup``, with Telegram's refusals ("message to edit not found", "message can't
 be edited", "message is not modified"). ``current`` is a message as people see it now; edits
 count against flood control like sends.
+
+Reply keyboards stay under a chat's input field from the bot message that brought them until one
+with ``remove_keyboard``, the deletion of that message, or (``one_time_keyboard``, in a private
+chat) a press of one of their buttons; ``reply_keyboard`` is what a chat shows now. A person with
+a ``phone_number`` shares it with ``share_contact``, which presses the ``request_contact`` button
+the bot showed them (only private chats may have one: 400 "phone number can be requested in
+private chats only" elsewhere). ``send_contact`` attaches any address book card and
+``forward_contact`` forwards a contact message (with ``forward_origin``), so a test can check
+that the bot takes only the sender's own number (``contact.user_id`` equal to ``from.id``).
 """
 
 from __future__ import annotations
@@ -50,6 +59,12 @@ __all__ = [
     "TelegramSimulator",
     "TimelineEntry",
 ]
+
+
+def _requests_contact(button: dict[str, Any]) -> bool:
+    """A reply keyboard button that shares the presser's own number (``request_phone_number``
+    is the Bot API server's other spelling of ``request_contact``)."""
+    return button.get("request_contact") is True or button.get("request_phone_number") is True
 
 
 class TelegramSimulator(LoopbackServer):
@@ -158,8 +173,13 @@ class TelegramSimulator(LoopbackServer):
         last_name: str | None = None,
         language_code: str | None = "en",
         is_bot: bool = False,
+        phone_number: str | None = None,
     ) -> SimUser:
-        """A Telegram account. It has not pressed Start yet: the bot may not write to it."""
+        """A Telegram account. It has not pressed Start yet: the bot may not write to it.
+
+        ``phone_number`` is the account's number as a shared contact carries it (Telegram
+        sends digits without "+", e.g. ``"989120822930"``); it is kept exactly as given.
+        """
         user = SimUser(
             id=user_id,
             first_name=first_name,
@@ -167,6 +187,7 @@ class TelegramSimulator(LoopbackServer):
             username=username,
             language_code=language_code,
             is_bot=is_bot,
+            phone_number=phone_number,
         )
         self.state.users[user_id] = user
         return user
@@ -200,6 +221,113 @@ class TelegramSimulator(LoopbackServer):
             user.blocked = False
         message = self.state.make_user_message(
             user, chat, text, reply_to=reply_to, text_mentions=text_mentions
+        )
+        await self.state.push_update("message", message)
+        return message
+
+    async def press_reply_button(
+        self, user_id: int, text: str, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user taps the reply keyboard button labelled ``text`` in ``chat_id`` (their private
+        chat with the bot by default): a text button sends its text, a ``request_contact`` one
+        shares their number as :meth:`share_contact` does. A used one-time keyboard hides in a
+        private chat. No such button shown is an AssertionError; so is any other request button
+        (location, poll, ...), which the simulator cannot press.
+        """
+        chat = user_id if chat_id is None else chat_id
+        button = self.state.reply_button(user_id, chat, lambda b: b["text"] == text, repr(text))
+        if _requests_contact(button):
+            return await self._share_contact(user_id, chat)
+        if any(
+            value not in (None, False)
+            for key, value in button.items()
+            if key.startswith("request_") or key == "web_app"
+        ):
+            raise AssertionError(f"the simulator cannot press the request button {text!r}")
+        self.state.reply_keyboard_used(user_id, chat)
+        return await self.user_sends(user_id, text, chat_id=chat_id)
+
+    async def share_contact(self, user_id: int) -> dict[str, Any]:
+        """The user presses the ``request_contact`` button the bot shows in their private chat.
+
+        The bot gets a message with no text and ``contact``: the user's own ``phone_number``,
+        names and ``user_id``, as Telegram sends a shared number. A one-time keyboard hides
+        after it (Telegram clients let a person bring a used one-time keyboard back; the
+        simulator does not). No such button shown is an AssertionError (no client could share
+        it), a user without a ``phone_number`` a ValueError. Returns the message.
+        """
+        self.state.reply_button(user_id, user_id, _requests_contact, "with request_contact")
+        return await self._share_contact(user_id, user_id)
+
+    async def _share_contact(self, user_id: int, chat_id: int) -> dict[str, Any]:
+        user = self.state.users[user_id]
+        if user.phone_number is None:
+            raise ValueError(f"user {user_id} has no phone_number to share (see add_user)")
+        self.state.reply_keyboard_used(user_id, chat_id)
+        contact: dict[str, Any] = {"phone_number": user.phone_number, "first_name": user.first_name}
+        if user.last_name is not None:
+            contact["last_name"] = user.last_name
+        contact["user_id"] = user.id
+        shown = f"[shares their phone number {user.phone_number}]"
+        return await self._contact_message(user_id, chat_id, contact, shown)
+
+    async def send_contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        *,
+        first_name: str = "Someone",
+        last_name: str | None = None,
+        contact_user_id: int | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user attaches a contact card from their address book to ``chat_id`` (their
+        private chat with the bot by default): any number, under any name, with ``user_id``
+        only when ``contact_user_id`` names the Telegram account it belongs to. Returns the
+        message as the bot will receive it.
+        """
+        contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
+        if last_name is not None:
+            contact["last_name"] = last_name
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        shown = f"[sends contact {first_name}: {phone_number}]"
+        return await self._contact_message(user_id, chat_id, contact, shown)
+
+    async def forward_contact(
+        self, user_id: int, contact_message: dict[str, Any], *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """The user forwards a contact message (as :meth:`share_contact`, :meth:`send_contact`
+        or this method returned it, anyone's) to ``chat_id`` (their private chat with the bot
+        by default). The new message has the same ``contact`` and a ``forward_origin`` naming
+        the original sender (kept from the original when it was a forward itself).
+        """
+        contact = contact_message.get("contact")
+        if not isinstance(contact, dict):
+            raise ValueError("forward_contact takes a message with a contact")
+        origin = contact_message.get("forward_origin") or {
+            "type": "user",
+            "date": contact_message["date"],
+            "sender_user": contact_message["from"],
+        }
+        shown = f"[forwards contact {contact['first_name']}: {contact['phone_number']}]"
+        return await self._contact_message(user_id, chat_id, contact, shown, origin)
+
+    async def _contact_message(
+        self,
+        user_id: int,
+        chat_id: int | None,
+        contact: dict[str, Any],
+        shown: str,
+        forward_origin: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        user = self.state.users[user_id]
+        chat = user_id if chat_id is None else chat_id
+        if chat == user_id:
+            user.started = True
+            user.blocked = False
+        message = self.state.make_contact_message(
+            user, chat, contact, shown=shown, forward_origin=forward_origin
         )
         await self.state.push_update("message", message)
         return message
@@ -286,6 +414,12 @@ class TelegramSimulator(LoopbackServer):
         if sent is None:
             raise AssertionError(f"no bot message {message_id} in chat {chat_id} (or deleted)")
         return sent
+
+    def reply_keyboard(self, chat_id: int) -> list[dict[str, Any]] | None:
+        """The reply keyboard ``chat_id`` shows now, its buttons row by row (each an object,
+        see :attr:`SentMessage.reply_keyboard`); None when it shows none."""
+        shown = self.state.shown_keyboards.get(chat_id)
+        return None if shown is None else shown.reply_keyboard
 
     def current_in(self, chat_id: int) -> list[SentMessage]:
         """Every bot message still in ``chat_id``, each as people see it now, oldest first."""

@@ -1,4 +1,11 @@
-"""The Bot API methods the bot uses, answered the way Telegram answers them."""
+"""The Bot API methods the bot uses, answered the way Telegram answers them.
+
+``reply_markup`` is parsed as the Bot API server parses it (telegram-bot-api's
+``Client::get_reply_markup`` over TDLib's ``get_reply_markup``), with its error texts: an inline
+keyboard, a reply keyboard (``keyboard``: rows of buttons, each a string or an object with a
+string ``text``; ``request_contact`` and ``request_location`` buttons in private chats only),
+``remove_keyboard`` or ``force_reply``. Edits take inline keyboards only.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ._html import EntityParseError, html_to_plain
-from ._state import ApiError, CallbackAnswer, SentMessage, TelegramState, TimelineEntry
+from ._state import (
+    ApiError,
+    CallbackAnswer,
+    SentMessage,
+    TelegramState,
+    TimelineEntry,
+    reply_keyboard_buttons,
+)
 
 __all__ = ["METHODS", "normalize_params"]
 
@@ -41,6 +55,24 @@ _NOT_MODIFIED = (
     "markup are exactly the same as a current content and reply markup of the message"
 )
 _TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+_BAD_MARKUP = "Bad Request: can't parse reply keyboard markup JSON object"
+#: The Bot API server's texts (``Client::get_reply_markup``, ``get_keyboard_button``): it lowers
+#: the first letter of its own messages after "Bad Request: ", not those it quotes.
+_KEYBOARD_NOT_ARRAY = 'Bad Request: field "keyboard" must be of type Array'
+_KEYBOARD_ROWS = 'Bad Request: field "keyboard" must be an Array of Arrays'
+_BAD_KEYBOARD_BUTTON = "Bad Request: can't parse keyboard button: "
+#: Reply keyboard fields the Bot API reads as Boolean, and the one it reads as a String.
+_KEYBOARD_FLAGS = ("resize_keyboard", "one_time_keyboard", "is_persistent", "selective")
+_BUTTON_FLAGS = ("request_contact", "request_phone_number", "request_location")
+#: TDLib refuses these buttons outside private chats (``request_buttons_allowed``), in these
+#: words; the Bot API server passes them on with the first letter lowered.
+_PRIVATE_ONLY = {
+    "request_contact": "Bad Request: phone number can be requested in private chats only",
+    "request_phone_number": "Bad Request: phone number can be requested in private chats only",
+    "request_location": "Bad Request: location can be requested in private chats only",
+}
+#: TDLib's answer when an edit brings anything but an inline keyboard.
+_INLINE_EXPECTED = "Bad Request: inline keyboard expected"
 
 
 def normalize_params(raw: dict[str, Any], *, from_form: bool) -> Params:
@@ -52,7 +84,8 @@ def normalize_params(raw: dict[str, Any], *, from_form: bool) -> Params:
                 try:
                     value = json.loads(value)
                 except ValueError:
-                    raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
+                    what = "reply keyboard markup" if key == "reply_markup" else key
+                    raise ApiError(400, f"Bad Request: can't parse {what} JSON object") from None
             elif key in _BOOL_FIELDS:
                 value = value.lower() == "true"
         if key in _INT_FIELDS and isinstance(value, str):
@@ -150,23 +183,83 @@ def _checked_text(params: Params) -> tuple[str, str]:
     return raw, plain
 
 
-def _check_markup(markup: Any) -> dict[str, Any] | None:
-    """The markup as the message will carry it: None when absent or an empty inline keyboard."""
+def _check_markup(
+    markup: Any, *, private: bool = False, inline_only: bool = False
+) -> dict[str, Any] | None:
+    """The markup as the message will carry it, or None when there is nothing to show.
+
+    As the Bot API reads it: a reply keyboard (``keyboard`` with rows) wins over an inline one,
+    then ``remove_keyboard`` (or the old ``hide_keyboard``), then ``force_reply``; anything else
+    is no markup. Buttons with empty text are dropped, and a keyboard left without buttons is no
+    keyboard. ``private``: the message goes to a private chat (request buttons are allowed);
+    ``inline_only``: an edit, which takes nothing but an inline keyboard.
+    """
     if markup is None:
         return None
     if not isinstance(markup, dict):
-        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    if "inline_keyboard" not in markup:
-        return markup
-    rows = markup["inline_keyboard"]
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    for row in rows:
-        for button in row:
-            _check_button(button)
-    if not any(rows):
-        return None  # an empty inline keyboard is no keyboard
-    return markup
+        raise ApiError(400, _BAD_MARKUP)
+    rows = markup.get("keyboard")
+    if "keyboard" in markup:
+        if not isinstance(rows, list):
+            raise ApiError(400, _KEYBOARD_NOT_ARRAY)
+        if not all(isinstance(row, list) for row in rows):
+            raise ApiError(400, _KEYBOARD_ROWS)
+        for row in rows:
+            for button in row:
+                _check_reply_button(button)
+    inline_rows = markup.get("inline_keyboard")
+    if "inline_keyboard" in markup:
+        if not isinstance(inline_rows, list) or not all(isinstance(r, list) for r in inline_rows):
+            raise ApiError(400, _BAD_MARKUP)
+        for row in inline_rows:
+            for button in row:
+                _check_button(button)
+    if rows:
+        kind = "keyboard"
+    elif inline_rows:
+        kind = "inline"
+    elif markup.get("remove_keyboard") is True or markup.get("hide_keyboard") is True:
+        kind = "remove"
+    elif markup.get("force_reply") is True:
+        kind = "force_reply"
+    else:
+        return None
+    if inline_only and kind != "inline":
+        raise ApiError(400, _INLINE_EXPECTED)
+    if kind == "inline":
+        return markup if any(inline_rows or []) else None  # an empty inline keyboard is none
+    if kind != "keyboard":
+        return {k: v for k, v in markup.items() if k not in ("keyboard", "inline_keyboard")}
+    for name in _KEYBOARD_FLAGS:
+        if name in markup and not isinstance(markup[name], bool):
+            raise ApiError(400, f'Bad Request: field "{name}" must be of type Boolean')
+    placeholder = markup.get("input_field_placeholder")
+    if placeholder is not None and not isinstance(placeholder, str):
+        raise ApiError(400, 'Bad Request: field "input_field_placeholder" must be of type String')
+    buttons = reply_keyboard_buttons(markup)
+    if not private:
+        for button in buttons:
+            for name, refusal in _PRIVATE_ONLY.items():
+                if button.get(name) is True:
+                    raise ApiError(400, refusal)
+    if not buttons:
+        return None  # only empty texts: Telegram shows nothing
+    return {k: v for k, v in markup.items() if k != "inline_keyboard"}
+
+
+def _check_reply_button(button: Any) -> None:
+    """A reply keyboard button: a string, or an object with a string ``text``."""
+    if isinstance(button, str):
+        return
+    if not isinstance(button, dict):
+        raise ApiError(400, _BAD_KEYBOARD_BUTTON + "KeyboardButton must be a String or an Object")
+    if "text" not in button:
+        raise ApiError(400, _BAD_KEYBOARD_BUTTON + 'Can\'t find field "text"')
+    if not isinstance(button["text"], str):
+        raise ApiError(400, _BAD_KEYBOARD_BUTTON + 'Field "text" must be of type String')
+    for name in _BUTTON_FLAGS:
+        if name in button and not isinstance(button[name], bool):
+            raise ApiError(400, _BAD_KEYBOARD_BUTTON + f'Field "{name}" must be of type Boolean')
 
 
 def _check_button(button: Any) -> None:
@@ -201,7 +294,8 @@ def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
         "from": state.bot.as_json(),
         "text": sent.text,
     }
-    if sent.reply_markup:
+    if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+        # A Message carries only its inline keyboard; a reply keyboard goes to the chat.
         data["reply_markup"] = sent.reply_markup
     if sent.edited:
         data["edit_date"] = sent.edit_date if sent.edit_date is not None else int(time.time())
@@ -220,6 +314,7 @@ def _record(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
             tuple(text for text, _ in sent.callback_buttons),
             message_id=sent.message_id,
             edited=sent.edited,
+            reply_buttons=tuple(str(b["text"]) for b in sent.reply_keyboard),
         )
     )
     message = _message_json(state, sent)
@@ -230,7 +325,7 @@ def _record(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
 async def send_message(state: TelegramState, params: Params) -> Any:
     chat_id = _target_chat(state, params.get("chat_id"))
     raw, plain = _checked_text(params)
-    markup = _check_markup(params.get("reply_markup"))
+    markup = _check_markup(params.get("reply_markup"), private=chat_id not in state.chats)
     reply = params.get("reply_parameters") or {}
     reply_to = reply.get("message_id") or params.get("reply_to_message_id")
     state.flood.check(chat_id)
@@ -244,6 +339,10 @@ async def send_message(state: TelegramState, params: Params) -> Any:
         reply_to_message_id=reply_to,
         date=int(time.time()),
     )
+    if sent.reply_keyboard:
+        state.shown_keyboards[chat_id] = sent
+    elif sent.removes_keyboard:
+        state.shown_keyboards.pop(chat_id, None)
     return _record(state, sent)
 
 
@@ -270,31 +369,38 @@ def _editable(state: TelegramState, params: Params) -> tuple[int, SentMessage]:
     raise ApiError(400, "Bad Request: message to edit not found")
 
 
-def _new_version(old: SentMessage, **changes: Any) -> SentMessage:
-    return replace(old, **changes, edited=True, edit_date=int(time.time()))
+def _new_version(old: SentMessage, markup: dict[str, Any] | None, **changes: Any) -> SentMessage:
+    """The edited message with its new inline keyboard (or none). A reply keyboard the message
+    brought stays with it while no inline keyboard takes its place: edits cannot touch it."""
+    if markup is None and old.reply_keyboard:
+        markup = old.reply_markup
+    return replace(old, **changes, reply_markup=markup, edited=True, edit_date=int(time.time()))
+
+
+def _inline_markup(sent: SentMessage) -> dict[str, Any] | None:
+    markup = sent.reply_markup
+    return markup if markup is not None and "inline_keyboard" in markup else None
 
 
 async def edit_message_text(state: TelegramState, params: Params) -> Any:
     chat_id, old = _editable(state, params)
     raw, plain = _checked_text(params)
-    markup = _check_markup(params.get("reply_markup"))
-    if old.raw_text == raw and old.reply_markup == markup:
+    markup = _check_markup(params.get("reply_markup"), inline_only=True)
+    if old.raw_text == raw and _inline_markup(old) == markup:
         raise ApiError(400, _NOT_MODIFIED)
     state.flood.check(chat_id)
-    new = _new_version(
-        old, text=plain, raw_text=raw, parse_mode=params.get("parse_mode"), reply_markup=markup
-    )
+    new = _new_version(old, markup, text=plain, raw_text=raw, parse_mode=params.get("parse_mode"))
     return _record(state, new)
 
 
 async def edit_message_reply_markup(state: TelegramState, params: Params) -> Any:
-    """Replaces only the keyboard; without ``reply_markup`` (or an empty one) removes it."""
+    """Replaces only the inline keyboard; without ``reply_markup`` (or an empty one) removes it."""
     chat_id, old = _editable(state, params)
-    markup = _check_markup(params.get("reply_markup"))
-    if old.reply_markup == markup:
+    markup = _check_markup(params.get("reply_markup"), inline_only=True)
+    if _inline_markup(old) == markup:
         raise ApiError(400, _NOT_MODIFIED)
     state.flood.check(chat_id)
-    return _record(state, _new_version(old, reply_markup=markup))
+    return _record(state, _new_version(old, markup))
 
 
 async def delete_message(state: TelegramState, params: Params) -> Any:
@@ -304,6 +410,9 @@ async def delete_message(state: TelegramState, params: Params) -> Any:
         s for s in state.sent if (s.chat_id, s.message_id) != (sent.chat_id, sent.message_id)
     ]
     state.messages.get(sent.chat_id, {}).pop(sent.message_id, None)
+    shown = state.shown_keyboards.get(sent.chat_id)
+    if shown is not None and shown.message_id == sent.message_id:
+        del state.shown_keyboards[sent.chat_id]  # the keyboard goes with its message
     return True
 
 

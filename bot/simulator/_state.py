@@ -1,5 +1,6 @@
-"""What the Telegram simulator knows: accounts, chats, messages, pending updates, flood limits,
-and the callback queries people raise by pressing inline buttons."""
+"""What the Telegram simulator knows: accounts (with the phone numbers they can share), chats,
+messages, pending updates, flood limits, the callback queries people raise by pressing inline
+buttons, and the reply keyboard each chat shows."""
 
 from __future__ import annotations
 
@@ -65,6 +66,9 @@ class SimUser:
     username: str | None = None
     language_code: str | None = None
     is_bot: bool = False
+    #: The account's number, put as given into the contact it shares (Telegram sends digits
+    #: without "+": ``"989120822930"``). None: the person has no number to share.
+    phone_number: str | None = None
     #: Pressed Start: the bot may write to them.
     started: bool = False
     blocked: bool = False
@@ -110,6 +114,20 @@ class SentMessage:
     edited: bool = False
     #: When the bot last edited it (Unix time), as ``edit_date`` in the message JSON.
     edit_date: int | None = None
+
+    @property
+    def reply_keyboard(self) -> list[dict[str, Any]]:
+        """The buttons of the reply keyboard (``ReplyKeyboardMarkup``) this message brought, row
+        by row, each an object (a button sent as a plain string is ``{"text": ...}``); buttons
+        with empty text are left out, as Telegram leaves them out. [] for any other message."""
+        return reply_keyboard_buttons(self.reply_markup)
+
+    @property
+    def removes_keyboard(self) -> bool:
+        """The message came with ``ReplyKeyboardRemove``: it hid the chat's reply keyboard."""
+        markup = self.reply_markup or {}
+        removes = markup.get("remove_keyboard") is True or markup.get("hide_keyboard") is True
+        return removes and not self.reply_keyboard and not self.keyboard
 
     @property
     def keyboard(self) -> list[dict[str, Any]]:
@@ -204,6 +222,10 @@ class TimelineEntry:
     edited: bool = False
     #: The ``callback_data`` of the button a person pressed (the entry's text names the button).
     pressed: str | None = None
+    #: Texts of the reply keyboard buttons a bot message brought (see ``SentMessage``).
+    reply_buttons: tuple[str, ...] = ()
+    #: The phone number of a contact a person shared, sent or forwarded.
+    contact: str | None = None
 
 
 @dataclass
@@ -257,6 +279,10 @@ class TelegramState:
     #: 400. None (the default): no limit, so slow test machines never see it. Telegram's own
     #: limit is undocumented (seconds, not minutes); set a small value to test a late answer.
     callback_query_timeout: float | None = None
+    #: The bot message whose reply keyboard each chat shows now, by chat id: the last one the
+    #: bot sent there, until a ``remove_keyboard`` message, the deletion of that message, or
+    #: (one-time keyboards, in private chats) a press of one of its buttons.
+    shown_keyboards: dict[int, SentMessage] = field(default_factory=dict)
     _chat_instances: dict[int, str] = field(default_factory=dict)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -349,13 +375,8 @@ class TelegramState:
         reply_to: int | None = None,
         text_mentions: dict[str, int] | None = None,
     ) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": self.next_message_id(chat_id),
-            "date": int(time.time()),
-            "chat": self.chat_json(chat_id),
-            "from": user.as_json(),
-            "text": text,
-        }
+        message = self._new_user_message(user, chat_id)
+        message["text"] = text
         entities = compute_entities(text)
         for name, user_id in (text_mentions or {}).items():
             start = text.index(name)
@@ -371,11 +392,73 @@ class TelegramState:
             message["entities"] = sorted(entities, key=lambda e: e["offset"])
         if reply_to is not None:
             message["reply_to_message"] = self.messages[chat_id][reply_to]
+        return self._keep_user_message(user, message, text)
+
+    def make_contact_message(
+        self,
+        user: SimUser,
+        chat_id: int,
+        contact: dict[str, Any],
+        *,
+        shown: str,
+        forward_origin: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A message carrying ``contact`` (no text), forwarded from ``forward_origin`` if given;
+        ``shown`` is its line in the timeline."""
+        message = self._new_user_message(user, chat_id)
+        if forward_origin is not None:
+            message["forward_origin"] = copy.deepcopy(forward_origin)
+        message["contact"] = dict(contact)
+        return self._keep_user_message(user, message, shown, contact=str(contact["phone_number"]))
+
+    def _new_user_message(self, user: SimUser, chat_id: int) -> dict[str, Any]:
+        return {
+            "message_id": self.next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self.chat_json(chat_id),
+            "from": user.as_json(),
+        }
+
+    def _keep_user_message(
+        self, user: SimUser, message: dict[str, Any], shown: str, *, contact: str | None = None
+    ) -> dict[str, Any]:
+        chat_id = message["chat"]["id"]
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
         self.timeline.append(
-            TimelineEntry(chat_id, user.first_name, text, message_id=message["message_id"])
+            TimelineEntry(
+                chat_id, user.first_name, shown, message_id=message["message_id"], contact=contact
+            )
         )
         return message
+
+    def reply_button(
+        self, user_id: int, chat_id: int, pick: Callable[[dict[str, Any]], bool], wanted: str
+    ) -> dict[str, Any]:
+        """The first button that ``pick`` accepts on the reply keyboard ``chat_id`` shows, for
+        ``user_id`` to press. A press no client could make fails the test (AssertionError);
+        ``wanted`` names the button in the message."""
+        if user_id not in self.users:
+            raise AssertionError(f"there is no user {user_id}")
+        if chat_id not in self.chats and chat_id != user_id:
+            raise AssertionError(f"user {user_id} cannot see the private chat {chat_id}")
+        shown = self.shown_keyboards.get(chat_id)
+        buttons = [] if shown is None else shown.reply_keyboard
+        found = next((button for button in buttons if pick(button)), None)
+        if found is None:
+            raise AssertionError(
+                f"chat {chat_id} shows no reply keyboard button {wanted}; it shows "
+                f"{[b['text'] for b in buttons]!r}"
+            )
+        return found
+
+    def reply_keyboard_used(self, user_id: int, chat_id: int) -> None:
+        """``user_id`` pressed a button of the keyboard ``chat_id`` shows: a one-time keyboard
+        hides (in a private chat; in a group it would hide for that member only)."""
+        shown = self.shown_keyboards.get(chat_id)
+        if shown is None or chat_id != user_id:
+            return
+        if (shown.reply_markup or {}).get("one_time_keyboard") is True:
+            del self.shown_keyboards[chat_id]
 
     def make_callback_query(
         self,
@@ -437,6 +520,20 @@ class TelegramState:
             "chat_instance": self.chat_instance(chat_id),
             "data": data,
         }
+
+
+def reply_keyboard_buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The buttons people see on a ``ReplyKeyboardMarkup``, row by row, each as an object."""
+    rows = (markup or {}).get("keyboard")
+    if not isinstance(rows, list):
+        return []
+    buttons = [
+        {"text": button} if isinstance(button, str) else dict(button)
+        for row in rows
+        if isinstance(row, list)
+        for button in row
+    ]
+    return [button for button in buttons if button.get("text")]
 
 
 def compute_entities(text: str) -> list[dict[str, Any]]:

@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    MessageOriginUser,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from bot.simulator import FloodControl, TelegramSimulator
 from bot.simulator._state import ApiError
@@ -525,3 +534,302 @@ async def test_python_telegram_bot_reads_presses_and_edits(sim: TelegramSimulato
     assert answer is not None
     assert (answer.text, answer.show_alert) == ("Only Bob can answer", True)
     assert sim.current(-9, sent.message_id).callback_buttons == [("Call again", "again")]
+
+
+# -- reply keyboards and contacts ------------------------------------------------------------
+
+SHARE = {
+    "keyboard": [[{"text": "Share my number", "request_contact": True}], ["Cancel"]],
+    "resize_keyboard": True,
+    "is_persistent": True,
+    "input_field_placeholder": "Tap the button",
+}
+ONE_TIME = {**SHARE, "one_time_keyboard": True}
+ANN_PHONE = "989120822930"
+
+
+@pytest.fixture
+async def ann(sim: TelegramSimulator) -> TelegramSimulator:
+    """Ann with a phone number, who has pressed Start."""
+    sim.state.users[7].phone_number = ANN_PHONE
+    await sim.user_sends(7, "/start")
+    return sim
+
+
+async def test_a_contact_request_keyboard_in_a_private_chat(ann: TelegramSimulator) -> None:
+    response = await call(ann, "sendMessage", chat_id=7, text="Share your number?",
+                          reply_markup=SHARE)  # fmt: skip
+    assert response.status_code == 200, response.json()
+    assert "reply_markup" not in response.json()["result"]  # a Message carries inline ones only
+    (sent,) = ann.sent_to(7)
+    assert sent.reply_keyboard == [
+        {"text": "Share my number", "request_contact": True},
+        {"text": "Cancel"},
+    ]
+    assert (sent.keyboard, sent.removes_keyboard) == ([], False)
+    assert ann.reply_keyboard(7) == sent.reply_keyboard
+    assert ann.transcript(7)[-1].reply_buttons == ("Share my number", "Cancel")
+    # later messages without a reply keyboard leave it shown
+    await bot_sends(ann, 7, "Still there?", reply_markup=KEYBOARD)
+    await ann.user_sends(7, "hm")
+    assert ann.reply_keyboard(7) == sent.reply_keyboard
+    assert ann.reply_keyboard(-9) is None
+
+
+@pytest.mark.parametrize("supergroup", [False, True])
+async def test_contact_request_buttons_are_for_private_chats_only(supergroup: bool) -> None:
+    async with TelegramSimulator(token=TOKEN) as sim:
+        sim.add_group(-100123, "Team", supergroup=supergroup)
+        response = await call(sim, "sendMessage", chat_id=-100123, text="x", reply_markup=SHARE)
+        assert (response.status_code, response.json()["description"]) == (
+            400,
+            "Bad Request: phone number can be requested in private chats only",
+        )
+        assert sim.sent_to(-100123) == []
+        assert sim.reply_keyboard(-100123) is None
+        plain = {"keyboard": [["Yes", "No"]]}  # text buttons are fine in a group
+        await bot_sends(sim, -100123, "Coming?", reply_markup=plain)
+        assert sim.reply_keyboard(-100123) == [{"text": "Yes"}, {"text": "No"}]
+
+
+@pytest.mark.parametrize(
+    ("markup", "description"),
+    [
+        ({"keyboard": "Share"}, 'Bad Request: field "keyboard" must be of type Array'),
+        ({"keyboard": ["Share"]}, 'Bad Request: field "keyboard" must be an Array of Arrays'),
+        (
+            {"keyboard": [[5]]},
+            "Bad Request: can't parse keyboard button: KeyboardButton must be a String or an "
+            "Object",
+        ),
+        (
+            {"keyboard": [[{"request_contact": True}]]},
+            "Bad Request: can't parse keyboard button: Can't find field \"text\"",
+        ),
+        (
+            {"keyboard": [[{"text": None}]]},
+            'Bad Request: can\'t parse keyboard button: Field "text" must be of type String',
+        ),
+        (
+            {"keyboard": [[{"text": "x", "request_contact": "yes"}]]},
+            'Bad Request: can\'t parse keyboard button: Field "request_contact" must be of '
+            "type Boolean",
+        ),
+        (
+            {"keyboard": [["x"]], "one_time_keyboard": "true"},
+            'Bad Request: field "one_time_keyboard" must be of type Boolean',
+        ),
+        ([["x"]], "Bad Request: can't parse reply keyboard markup JSON object"),
+    ],
+)
+async def test_malformed_reply_keyboards_are_refused(
+    ann: TelegramSimulator, markup: object, description: str
+) -> None:
+    response = await call(ann, "sendMessage", chat_id=7, text="x", reply_markup=markup)
+    assert (response.status_code, response.json()["description"]) == (400, description)
+    assert ann.sent_to(7) == []
+
+
+async def test_unparsable_reply_markup_in_a_form_body(ann: TelegramSimulator) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{ann.base_url}{TOKEN}/sendMessage",
+            data={"chat_id": "7", "text": "x", "reply_markup": '{"keyboard": [['},
+        )
+    assert (response.status_code, response.json()["description"]) == (
+        400,
+        "Bad Request: can't parse reply keyboard markup JSON object",
+    )
+
+
+async def test_empty_keyboards_show_nothing(ann: TelegramSimulator) -> None:
+    await bot_sends(ann, 7, "a", reply_markup={"keyboard": []})
+    await bot_sends(ann, 7, "b", reply_markup={"keyboard": [[""], []]})  # empty texts are dropped
+    assert [m.reply_markup for m in ann.sent_to(7)] == [None, None]
+    assert ann.reply_keyboard(7) is None
+
+
+async def test_remove_keyboard_hides_it(ann: TelegramSimulator) -> None:
+    await bot_sends(ann, 7, "Share your number?", reply_markup=SHARE)
+    await bot_sends(ann, 7, "Thanks", reply_markup={"remove_keyboard": True})
+    assert ann.reply_keyboard(7) is None
+    thanks = ann.sent_to(7)[-1]
+    assert (thanks.removes_keyboard, thanks.reply_keyboard) == (True, [])
+    with pytest.raises(AssertionError, match="shows no reply keyboard button"):
+        await ann.share_contact(7)
+    # a new keyboard, then the message that brought it deleted: gone with it
+    message_id = await bot_sends(ann, 7, "Again?", reply_markup=SHARE)
+    assert ann.reply_keyboard(7) is not None
+    await call(ann, "deleteMessage", chat_id=7, message_id=message_id)
+    assert ann.reply_keyboard(7) is None
+
+
+async def test_edits_take_inline_keyboards_only(ann: TelegramSimulator) -> None:
+    message_id = await bot_sends(ann, 7, "Share your number?", reply_markup=SHARE)
+    for method in ("editMessageText", "editMessageReplyMarkup"):
+        for markup in (SHARE, {"remove_keyboard": True}):
+            response = await call(ann, method, chat_id=7, message_id=message_id, text="New?",
+                                  reply_markup=markup)  # fmt: skip
+            assert (response.status_code, response.json()["description"]) == (
+                400,
+                "Bad Request: inline keyboard expected",
+            )
+    edited = await call(ann, "editMessageText", chat_id=7, message_id=message_id, text="New?")
+    assert edited.status_code == 200
+    assert ann.current(7, message_id).reply_keyboard == ann.sent_to(7)[0].reply_keyboard
+    assert ann.reply_keyboard(7) is not None  # an edit cannot touch the chat's keyboard
+    same = await call(ann, "editMessageText", chat_id=7, message_id=message_id, text="New?")
+    assert same.json()["description"].startswith("Bad Request: message is not modified")
+
+
+async def test_share_contact_sends_the_users_own_number(ann: TelegramSimulator) -> None:
+    ann.state.users[7].last_name = "Karimi"
+    await bot_sends(ann, 7, "Share your number?", reply_markup=SHARE)
+    message = await ann.share_contact(7)
+    assert message["contact"] == {"phone_number": ANN_PHONE, "first_name": "Ann",
+                                  "last_name": "Karimi", "user_id": 7}  # fmt: skip
+    assert "text" not in message
+    assert message["from"]["id"] == 7
+    assert message["chat"]["id"] == 7
+    (update,) = (await call(ann, "getUpdates", offset=2, timeout=0)).json()["result"]
+    assert update["message"] == message
+    entry = ann.transcript(7)[-1]
+    assert (entry.author, entry.contact, entry.message_id) == ("Ann", ANN_PHONE,
+                                                                message["message_id"])  # fmt: skip
+    assert ann.reply_keyboard(7) is not None  # not one-time: it stays
+    again = await ann.share_contact(7)
+    assert again["message_id"] == message["message_id"] + 1
+
+
+async def test_one_time_keyboard_hides_after_a_press(ann: TelegramSimulator) -> None:
+    await bot_sends(ann, 7, "Share your number?", reply_markup=ONE_TIME)
+    await ann.share_contact(7)
+    assert ann.reply_keyboard(7) is None
+    with pytest.raises(AssertionError, match="shows no reply keyboard button"):
+        await ann.share_contact(7)
+    await bot_sends(ann, 7, "Or cancel", reply_markup=ONE_TIME)
+    cancelled = await ann.press_reply_button(7, "Cancel")
+    assert cancelled["text"] == "Cancel"
+    assert ann.reply_keyboard(7) is None
+
+
+async def test_press_reply_button(ann: TelegramSimulator) -> None:
+    await bot_sends(ann, 7, "Share your number?", reply_markup=SHARE)
+    shared = await ann.press_reply_button(7, "Share my number")
+    assert shared["contact"]["user_id"] == 7
+    with pytest.raises(AssertionError, match="no reply keyboard button 'Nope'"):
+        await ann.press_reply_button(7, "Nope")
+    where = {"keyboard": [[{"text": "Where am I", "request_location": True}]]}
+    await bot_sends(ann, 7, "Location?", reply_markup=where)
+    with pytest.raises(AssertionError, match="cannot press the request button"):
+        await ann.press_reply_button(7, "Where am I")
+
+
+async def test_share_contact_needs_a_button_and_a_number(sim: TelegramSimulator) -> None:
+    await sim.user_sends(7, "/start")
+    with pytest.raises(AssertionError, match="shows no reply keyboard button"):
+        await sim.share_contact(7)  # nothing shown
+    await bot_sends(sim, 7, "Pick", reply_markup={"keyboard": [["Yes", "No"]]})
+    with pytest.raises(AssertionError, match=r"it shows \['Yes', 'No'\]"):
+        await sim.share_contact(7)  # a keyboard, but no request_contact button on it
+    await bot_sends(sim, 7, "Share your number?", reply_markup=ONE_TIME)
+    with pytest.raises(ValueError, match="no phone_number"):
+        await sim.share_contact(7)
+    assert sim.reply_keyboard(7) is not None  # the failed press used nothing up
+    sim.add_user(8, "Bo", phone_number="447700900123")
+    with pytest.raises(AssertionError):
+        await sim.share_contact(8)  # the keyboard is in Ann's chat, not Bo's
+    assert all("contact" not in u["message"] for u in sim.state.pending)
+
+
+async def test_send_contact_with_and_without_a_user_id(ann: TelegramSimulator) -> None:
+    ann.add_user(8, "Bo", phone_number="447700900123")
+    card = await ann.send_contact(7, "447700900123", first_name="Bo", contact_user_id=8)
+    assert card["contact"] == {"phone_number": "447700900123", "first_name": "Bo", "user_id": 8}
+    stranger = await ann.send_contact(7, "12025550143")
+    assert stranger["contact"] == {"phone_number": "12025550143", "first_name": "Someone"}
+    assert "forward_origin" not in stranger
+    in_group = await ann.send_contact(7, "12025550143", first_name="Cy", last_name="D",
+                                      chat_id=-9)  # fmt: skip
+    assert in_group["chat"]["id"] == -9
+    assert in_group["contact"]["last_name"] == "D"
+    assert [e.contact for e in ann.transcript(7)][-2:] == ["447700900123", "12025550143"]
+
+
+async def test_forward_contact_carries_the_origin(ann: TelegramSimulator) -> None:
+    bo = ann.add_user(8, "Bo", phone_number="447700900123")
+    await ann.user_sends(8, "/start")
+    await bot_sends(ann, 8, "Share your number?", reply_markup=SHARE)
+    bos = await ann.share_contact(8)
+    forwarded = await ann.forward_contact(7, bos)
+    assert forwarded["contact"] == bos["contact"]
+    assert forwarded["contact"]["user_id"] == 8  # not Ann's own number
+    assert forwarded["from"]["id"] == 7
+    assert forwarded["chat"]["id"] == 7
+    assert forwarded["forward_origin"] == {"type": "user", "date": bos["date"],
+                                           "sender_user": bo.as_json()}  # fmt: skip
+    again = await ann.forward_contact(7, forwarded)  # a forward of a forward keeps the origin
+    assert again["forward_origin"] == forwarded["forward_origin"]
+    with pytest.raises(ValueError, match="with a contact"):
+        await ann.forward_contact(7, await ann.user_sends(7, "hi"))
+
+
+async def test_python_telegram_bot_reads_contacts(ann: TelegramSimulator) -> None:
+    ann.add_user(8, "Bo", username="bo_bo", phone_number="447700900123")
+    await ann.user_sends(8, "/start")
+    async with Bot(TOKEN, base_url=ann.base_url) as bot:
+        markup = ReplyKeyboardMarkup(
+            [[KeyboardButton("Share my number", request_contact=True)]],
+            one_time_keyboard=True, resize_keyboard=True,
+        )  # fmt: skip
+        asked = await bot.send_message(7, "Share your number?", reply_markup=markup)
+        assert asked.reply_markup is None
+        await bot.send_message(8, "Share your number?", reply_markup=markup)
+        assert ann.reply_keyboard(7) == [{"text": "Share my number", "request_contact": True}]
+        shared = await ann.share_contact(7)
+        bos = await ann.share_contact(8)
+        forwarded = await ann.forward_contact(7, bos)
+        card = await ann.send_contact(7, "12025550143", first_name="Cy")
+        updates = await bot.get_updates(offset=3, timeout=0)
+        assert [u.message.message_id for u in updates if u.message] == [
+            shared["message_id"], bos["message_id"], forwarded["message_id"],
+            card["message_id"],
+        ]  # fmt: skip
+        own, _, fwd, other = (u.message for u in updates)
+        assert own is not None and own.contact is not None and own.from_user is not None
+        assert (own.contact.phone_number, own.contact.user_id) == (ANN_PHONE, 7)
+        assert own.contact.user_id == own.from_user.id  # the sender's own number
+        assert own.text is None and own.forward_origin is None
+        assert fwd is not None and fwd.contact is not None
+        assert fwd.contact.user_id == 8
+        origin = fwd.forward_origin
+        assert isinstance(origin, MessageOriginUser)
+        assert (origin.sender_user.id, origin.sender_user.username) == (8, "bo_bo")
+        assert other is not None and other.contact is not None
+        assert other.contact.user_id is None
+        removed = await bot.send_message(7, "Thanks", reply_markup=ReplyKeyboardRemove())
+        assert removed.text == "Thanks"
+    assert ann.sent_to(7)[-1].removes_keyboard
+    assert ann.reply_keyboard(7) is None
+
+
+def test_contact_updates_parse_without_a_bot() -> None:
+    sender = {"id": 8, "is_bot": False, "first_name": "Bo"}
+    update = Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 2, "date": 1700000100,
+                "chat": {"id": 7, "type": "private", "first_name": "Ann"},
+                "from": {"id": 7, "is_bot": False, "first_name": "Ann"},
+                "forward_origin": {"type": "user", "date": 1700000000, "sender_user": sender},
+                "contact": {"phone_number": "447700900123", "first_name": "Bo", "user_id": 8},
+            },
+        },
+        bot=None,
+    )  # fmt: skip
+    message = update.message
+    assert message is not None and message.contact is not None
+    assert message.contact.user_id == 8
+    assert isinstance(message.forward_origin, MessageOriginUser)
+    assert message.forward_origin.sender_user.id == 8
