@@ -93,6 +93,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("page", teams.PageTeam, "group", usage="NAME [reason]"),
     _spec("invite", teams.Invite, "group", usage="NAME [uses] [hours] | NAME revoke"),
     _spec("invites", teams.Invites, "group", usage="NAME"),
+    _spec("line", teams.LineCommand, "group", usage="NAME on [HOURS] | NAME off | NAME"),
+    _spec("queue", teams.Queue, "private", "group", usage="NAME"),
     _spec("allow", lambda s: admin.SetAccess(s, allowed=True), "admin", usage="[id]"),
     _spec("deny", lambda s: admin.SetAccess(s, allowed=False), "admin", usage="[id]"),
     _spec("access", admin.ShowAccess, "admin"),

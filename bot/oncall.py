@@ -82,14 +82,19 @@ class OnCallService:
 
     # -- lookups -------------------------------------------------------------------------------
 
-    async def team_here(self, lang: str, name: str, chat_id: int) -> Team:
-        """Team ``name``, managed from this chat only."""
+    async def team_named(self, lang: str, name: str) -> Team:
+        """Team ``name``, wherever it is asked about."""
         name = name.lower()
         if not NAME_PATTERN.match(name):
             raise Refused(t(lang, "team_bad_name", name=name[:40]))
         team = await self.store.teams.get(name)
         if team is None:
             raise Refused(t(lang, "team_unknown", name=name))
+        return team
+
+    async def team_here(self, lang: str, name: str, chat_id: int) -> Team:
+        """Team ``name``, managed from this chat only."""
+        team = await self.team_named(lang, name)
         if team.chat_id != chat_id:
             raise Refused(t(lang, "team_other_chat", name=name))
         return team

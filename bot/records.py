@@ -16,6 +16,10 @@ __all__ = [
     "Claimed",
     "Duplicate",
     "Invite",
+    "Line",
+    "LineOffer",
+    "LineRequest",
+    "LineStatus",
     "OverQuota",
     "Page",
     "PageStatus",
@@ -213,3 +217,65 @@ class Invite:
     used: int
     expires_at: datetime
     revoked: bool
+
+
+class LineStatus(StrEnum):
+    """Where a newcomer's request to a support line stands."""
+
+    #: Waiting for the newcomer's verified number (REQUIRE_PHONE); nothing is due.
+    HELD = "held"
+    #: In the queue: due to be offered to the next free member.
+    WAITING = "waiting"
+    #: An offer is out (``current_offer_id``), due again when it expires.
+    OFFERING = "offering"
+    #: A member accepted; the call is being placed (idempotently, by its key).
+    CALLING = "calling"
+    #: The call was placed; followed until it ends, then the newcomer rates it.
+    CONNECTED = "connected"
+    #: The line is closed (out of hours, or nobody took it): "Call me back" was offered.
+    CLOSED = "closed"
+    #: The newcomer asked to be called back: due when the line opens.
+    CALLBACK = "callback"
+    #: Over (``result`` says how).
+    DONE = "done"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not LineStatus.DONE
+
+
+@dataclass(frozen=True)
+class Line:
+    """A team open to newcomers, and its hours (None: always open)."""
+
+    team_id: int
+    enabled: bool
+    hours: str | None
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    id: int
+    team_id: int
+    newcomer_id: int
+    status: LineStatus
+    tried: list[int]
+    current_offer_id: int | None
+    accepted_by: int | None
+    call_id: int | None
+    status_message_id: int | None
+    position: int | None
+    result: str | None
+    rating: int | None
+    created_at: datetime
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LineOffer:
+    id: int
+    request_id: int
+    member_id: int
+    message_id: int | None
+    status: str  # open | accepted | expired | taken
+    expires_at: datetime

@@ -15,6 +15,7 @@ from .config import Settings
 from .delivery import TelegramMessenger
 from .handovers import HandoverWorker
 from .invites import InviteService
+from .lines import LineService, LineSettings
 from .logs import SecretRedactor
 from .messages import Messenger
 from .oncall import OnCallService
@@ -67,6 +68,7 @@ class Services:
         self._scheduler: Scheduler | None = None
         self._invites: InviteService | None = None
         self._phones: PhoneService | None = None
+        self._lines: LineService | None = None
         self.bot_username = ""
 
     @property
@@ -116,6 +118,12 @@ class Services:
         if self._phones is None:
             raise RuntimeError("services are built when the bot starts")
         return self._phones
+
+    @property
+    def lines(self) -> LineService:
+        if self._lines is None:
+            raise RuntimeError("services are built when the bot starts")
+        return self._lines
 
     @property
     def invites(self) -> InviteService:
@@ -229,14 +237,30 @@ class Services:
             owner=owner,
             mobile_format=PhoneNaming(settings.phone_username_format, settings.phone_region),
         )
+        self._lines = LineService(
+            self._store,
+            self._calls,
+            self._oncall,
+            self.clock,
+            LineSettings(
+                offer_timeout=settings.offer_timeout,
+                calls_per_hour=settings.line_calls_per_hour,
+                max_duration=settings.default_max_duration,
+                phones_required=settings.phones_required,
+                longest_call=settings.max_duration_limit,
+            ),
+            owner=owner,
+            contact_request=self._phones.request,
+        )
         self._scheduler = Scheduler(
-            [self._watcher, self._pages, handovers, self._phones], self.clock
+            [self._watcher, self._pages, handovers, self._phones, self._lines], self.clock
         )
 
-    async def after_verification(self, person: UserProfile) -> str:
-        """What a person's newly verified number lets go on (a support line waiting for it);
-        the text to add to their answer, or ""."""
-        return ""
+    async def after_verification(self, person: UserProfile) -> None:
+        """What a person's newly verified number lets go on: support lines waiting for it."""
+        record = await self.store.get_user(person.telegram_id)
+        if record is not None:
+            await self.lines.release_held(record)
 
     async def close(self) -> None:
         if self._calls is not None:

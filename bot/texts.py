@@ -380,6 +380,67 @@ EN: dict[str, str] = {
     "call_callee_no_phone": "{name} has not verified a phone number yet, so I can't call them.",
     "ready_no_phone": "📵 has not verified a number",
     "cmd_phone": "share your number (admins: /phone @someone shows theirs)",
+    "cmd_line": "open a team to newcomers as a support line: /line NAME on [HOURS] | off",
+    "cmd_queue": "who is waiting on a team's support line",
+    "line_usage": (
+        "Use <code>/line NAME on [HOURS]</code> (HOURS like <code>sat-wed 09:00-17:00</code>; "
+        "default: always open), <code>/line NAME off</code> or <code>/line NAME</code>."
+    ),
+    "line_bad_hours": (
+        "I don't understand those hours. Write them like <code>sat-wed 09:00-17:00</code>, "
+        "<code>mon,thu 10:00-12:00</code> or <code>09:00-17:00</code> (every day)."
+    ),
+    "line_on": (
+        "📞 {name} is a support line, open {hours}.\nNewcomers reach whoever is free here: {link}"
+    ),
+    "line_always": "at all times",
+    "line_off": "{name} is no longer a support line.",
+    "line_is_off": "{name} is not a support line. Open it with <code>/line {name} on</code>.",
+    "line_members_only": "Only members of {name} see its queue.",
+    "queue_empty": "Nobody is waiting on {name}.",
+    "queue_title": "<b>Waiting on {name}</b>",
+    "queue_line": "{place}. {person}, waiting {wait} ({state})",
+    "queue_waiting": "in the queue",
+    "queue_offering": "offered to a member",
+    "queue_callback": "asked to be called back",
+    "line_needs_phone": "📞 I'll connect you with {name} as soon as you share your number.",
+    "line_connecting": "📞 Connecting you with {name}… You are number {position} in the queue.",
+    "line_already_waiting": "You are already waiting for {name}: number {position} in the queue.",
+    "line_callback_already": "You are already waiting for {name}. I'll write when it's your turn.",
+    "line_in_call": "Your call with {name} is under way: see my messages above.",
+    "line_quota": (
+        "You have had {limit} calls from support lines in the last hour. "
+        "Please try again in {wait}."
+    ),
+    "line_closed": "{name} is closed now. It opens {opens}. Want me to call you back then?",
+    "line_nobody": (
+        "Nobody in {name} could take your call just now. Press the button and I'll connect "
+        "you as soon as someone is free."
+    ),
+    "line_failed": "Sorry, I couldn't place the call with {name}. Press the button to try again.",
+    "line_missed": "Your call with {name} didn't connect. Press the button to try again.",
+    "line_gone": "{name} is no longer a support line, so I can't connect you. Sorry!",
+    "line_gone_short": "This support line is closed.",
+    "button_call_me_back": "🔁 Call me back",
+    "line_call_back_set": "OK: I'll connect you with {name} as soon as I can.",
+    "offer": (
+        "📞 {person} asks {name} for a call (waiting {wait}). Press Accept within {seconds} s "
+        "to take it."
+    ),
+    "button_accept": "✅ Accept",
+    "offer_expired": "This request went to the next person (not accepted in time).",
+    "offer_taken": "{member} took this call.",
+    "offer_yours": "You took this call: your token is in my next message.",
+    "offer_accepted": "It's yours: the call is being placed.",
+    "offer_over": "Too late: this request was taken or has expired.",
+    "line_note": "📞 Support line {name}",
+    "line_rate": "How was your call with {person}? Tap 1 to 5 stars.",
+    "line_rated": "Thanks for rating the call {stars}",
+    "stats_line": (
+        "Line {name}: {requests} requests, {calls} calls, {answered} answered, "
+        "median wait {wait}, rating {rating}"
+    ),
+    "stats_lines_title": "<b>Support lines</b>",
 }
 
 FA: dict[str, str] = {
@@ -744,6 +805,68 @@ FA: dict[str, str] = {
     ),
     "ready_no_phone": "📵 شماره‌ای تأیید نکرده",
     "cmd_phone": "فرستادن شمارهٔ شما (مدیران: /phone @someone شمارهٔ او را نشان می‌دهد)",
+    "cmd_line": "باز کردن تیم برای تازه‌واردان به‌عنوان خط پشتیبانی: /line NAME on [ساعت‌ها] | off",
+    "cmd_queue": "چه کسانی پشت خط پشتیبانی یک تیم منتظرند",
+    "line_usage": (
+        "از <code>/line NAME on [ساعت‌ها]</code> (مثل <code>sat-wed 09:00-17:00</code>؛ "
+        "پیش‌فرض: همیشه باز)، <code>/line NAME off</code> یا <code>/line NAME</code> استفاده کنید."
+    ),
+    "line_bad_hours": (
+        "این ساعت‌ها را نمی‌فهمم. مثل <code>sat-wed 09:00-17:00</code>، "
+        "<code>mon,thu 10:00-12:00</code> یا <code>09:00-17:00</code> (هر روز) بنویسید."
+    ),
+    "line_on": (
+        "📞 {name} خط پشتیبانی است، باز {hours}.\nتازه‌واردان از این پیوند به هر کس آزاد است "
+        "وصل می‌شوند: {link}"
+    ),
+    "line_always": "در همهٔ ساعت‌ها",
+    "line_off": "{name} دیگر خط پشتیبانی نیست.",
+    "line_is_off": "{name} خط پشتیبانی نیست. با <code>/line {name} on</code> آن را باز کنید.",
+    "line_members_only": "فقط اعضای {name} صف آن را می‌بینند.",
+    "queue_empty": "کسی پشت {name} منتظر نیست.",
+    "queue_title": "<b>منتظران {name}</b>",
+    "queue_line": "{place}. {person}، {wait} منتظر ({state})",
+    "queue_waiting": "در صف",
+    "queue_offering": "به یک عضو پیشنهاد شده",
+    "queue_callback": "درخواست تماس بعدی",
+    "line_needs_phone": "📞 به‌محض اینکه شماره‌تان را بفرستید شما را به {name} وصل می‌کنم.",
+    "line_connecting": "📞 در حال وصل کردن شما به {name}… شما نفر {position} صف هستید.",
+    "line_already_waiting": "شما از قبل منتظر {name} هستید: نفر {position} صف.",
+    "line_callback_already": "شما از قبل منتظر {name} هستید. نوبتتان که شد خبر می‌دهم.",
+    "line_in_call": "تماس شما با {name} در جریان است: پیام‌های بالا را ببینید.",
+    "line_quota": (
+        "در یک ساعت گذشته {limit} تماس از خط‌های پشتیبانی داشته‌اید. "
+        "لطفاً {wait} دیگر دوباره امتحان کنید."
+    ),
+    "line_closed": "{name} الان بسته است و {opens} باز می‌شود. آن موقع با شما تماس بگیرم؟",
+    "line_nobody": (
+        "الان کسی در {name} نتوانست تماس شما را بپذیرد. دکمه را بزنید تا به‌محض آزاد شدن "
+        "کسی شما را وصل کنم."
+    ),
+    "line_failed": "متأسفم، نتوانستم تماس با {name} را برقرار کنم. برای تلاش دوباره دکمه را بزنید.",
+    "line_missed": "تماس شما با {name} برقرار نشد. برای تلاش دوباره دکمه را بزنید.",
+    "line_gone": "{name} دیگر خط پشتیبانی نیست، پس نمی‌توانم شما را وصل کنم. متأسفم!",
+    "line_gone_short": "این خط پشتیبانی بسته است.",
+    "button_call_me_back": "🔁 با من تماس بگیر",
+    "line_call_back_set": "باشد: هر چه زودتر شما را به {name} وصل می‌کنم.",
+    "offer": (
+        "📞 {person} از {name} تماس می‌خواهد ({wait} منتظر). برای پذیرفتن، ظرف {seconds} ثانیه "
+        "«پذیرفتن» را بزنید."
+    ),
+    "button_accept": "✅ پذیرفتن",
+    "offer_expired": "این درخواست به نفر بعدی رفت (به‌موقع پذیرفته نشد).",
+    "offer_taken": "{member} این تماس را پذیرفت.",
+    "offer_yours": "این تماس با شماست: توکن شما در پیام بعدی من است.",
+    "offer_accepted": "مال شما شد: تماس در حال برقراری است.",
+    "offer_over": "دیر شد: این درخواست را کس دیگری پذیرفته یا منقضی شده است.",
+    "line_note": "📞 خط پشتیبانی {name}",
+    "line_rate": "تماس شما با {person} چطور بود؟ از ۱ تا ۵ ستاره بدهید.",
+    "line_rated": "سپاس از امتیاز شما به تماس {stars}",
+    "stats_line": (
+        "خط {name}: {requests} درخواست، {calls} تماس، {answered} پاسخ‌داده، "
+        "میانهٔ انتظار {wait}، امتیاز {rating}"
+    ),
+    "stats_lines_title": "<b>خط‌های پشتیبانی</b>",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

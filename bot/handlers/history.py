@@ -106,4 +106,7 @@ class Stats(Command):
             failures=", ".join(f"{k} {n}" for k, n in failures.most_common())
             or invocation.text("stats_none"),
         )
+        lines = await self.services.lines.stats(invocation.lang, utcnow() - timedelta(days=days))
+        if lines:
+            text = "\n".join([text, "", invocation.text("stats_lines_title"), *lines])
         await self.reply(invocation, text)

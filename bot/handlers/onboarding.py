@@ -25,8 +25,10 @@ class Start(Command):
         record = await self.services.store.upsert_user(
             invocation.sender, dm_open=True, started=True
         )
-        text = invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username)
         payload = invocation.args[0] if len(invocation.args) == 1 else ""
+        if await self.services.lines.arrive(record, payload):  # t.me/<bot>?start=line-NAME
+            return
+        text = invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username)
         invites = self.services.invites
         if invites.is_invite(payload):  # t.me/<bot>?start=inv_...
             joined = await invites.redeem(invocation.lang, invocation.sender, payload)

@@ -15,6 +15,7 @@ from ..phones import readable
 from ..services import Services
 from ..storage import StoreUnavailable
 from ..texts import pick_language, t
+from ..verification import Verified
 from .base import Command, Invocation, mentions_in, profile_of
 
 __all__ = ["Phone", "SharedContact"]
@@ -83,15 +84,16 @@ class SharedContact:
                 contact_user_id=contact.user_id,
                 forwarded=message.forward_origin is not None,
             )
-            answer = verified.message
-            if verified.ok:
-                follow_up = await self.services.after_verification(profile_of(user))
-                if follow_up:
-                    answer = OutgoingMessage(f"{answer.html}\n\n{follow_up}", remove_keyboard=True)
         except StoreUnavailable as exc:
             logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
-            answer = OutgoingMessage(t(lang, "store_unavailable"))
+            verified = Verified(OutgoingMessage(t(lang, "store_unavailable")), False)
         except Exception:
             logger.exception("update %s: a shared contact failed", update.update_id)
-            answer = OutgoingMessage(t(lang, "internal_error"))
-        await self.services.messenger.send(message.chat_id, answer)
+            verified = Verified(OutgoingMessage(t(lang, "internal_error")), False)
+        await self.services.messenger.send(message.chat_id, verified.message)
+        if not verified.ok:
+            return
+        try:  # a support line waiting for the number goes on now (its own messages)
+            await self.services.after_verification(profile_of(user))
+        except Exception:  # the request stays held; pressing the line's link again resumes it
+            logger.exception("update %s: could not resume a held line request", update.update_id)

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from ..lines import LineService
 from ..messages import MessageKind, OutgoingMessage
 from ..services import Services
 from ..storage import StoreUnavailable
@@ -26,6 +27,14 @@ logger = logging.getLogger(__name__)
 def _is_command(update: Update) -> bool:
     message = update.message
     return message is not None and (message.text or "").startswith("/")
+
+
+def _opens_a_line(update: Update) -> bool:
+    """``/start line-NAME``: what a support line's link sends."""
+    words = (update.message.text or "").split() if update.message else []
+    return (
+        len(words) == 2 and words[0].partition("@")[0] == "/start" and LineService.is_line(words[1])
+    )
 
 
 class Preflight:
@@ -62,8 +71,8 @@ class Preflight:
         if chat is None or not _is_command(update):
             return
         key = await self.services.access.refusal(user_id=user.id, chat_id=chat.id, private=private)
-        if key is None:
-            return
+        if key is None or (private and _opens_a_line(update)):
+            return  # support lines are for outsiders too (and nothing else is)
         if await store.first_access_notice(chat.id):
             await self._answer(
                 update, key, kind=MessageKind.REFUSAL, user_id=user.id, chat_id=chat.id

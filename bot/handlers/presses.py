@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from ..lines import LINE_PRESS
 from ..services import Services
 from ..storage import StoreUnavailable
 from ..texts import pick_language, t
@@ -30,7 +31,10 @@ class ButtonPress:
         lang = pick_language(query.from_user.language_code)
         messenger = self.services.messenger
         try:
-            answer = await self.services.presses.press(profile_of(query.from_user), query.data)
+            if (query.data or "").startswith(LINE_PRESS):  # a support line's buttons
+                answer = await self.services.lines.press(query.from_user.id, query.data)
+            else:
+                answer = await self.services.presses.press(profile_of(query.from_user), query.data)
         except StoreUnavailable as exc:
             logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
             await messenger.answer_callback(query.id, t(lang, "store_unavailable"), alert=True)

@@ -9,7 +9,17 @@ from ..parsing import Mention
 from ..people import UserProfile
 from .base import Command, Invocation, mentions_in
 
-__all__ = ["Cover", "Invite", "Invites", "OnCall", "PageTeam", "Rotation", "TeamCommand"]
+__all__ = [
+    "Cover",
+    "Invite",
+    "Invites",
+    "LineCommand",
+    "OnCall",
+    "PageTeam",
+    "Queue",
+    "Rotation",
+    "TeamCommand",
+]
 
 _BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
 
@@ -156,3 +166,27 @@ class Invites(OnCallCommand):
             raise Refused(invocation.text("invite_usage"))
         team = await oncall.team_here(lang, args[0], invocation.chat_id)
         return await self.services.invites.listing(lang, invocation.sender.telegram_id, team)
+
+
+class LineCommand(OnCallCommand):
+    """``/line NAME on [HOURS]``, ``/line NAME off``, ``/line NAME``: in the team's group."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            raise Refused(invocation.text("line_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await self.services.lines.configure(
+            lang, invocation.sender.telegram_id, team, args[1:]
+        )
+
+
+class Queue(OnCallCommand):
+    """``/queue NAME``: who waits on a line (its members, owner and the admins), anywhere."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        lang, args = invocation.lang, invocation.args
+        if len(args) != 1:
+            raise Refused(invocation.text("line_usage"))
+        team = await self.services.oncall.team_named(lang, args[0])
+        return await self.services.lines.queue_text(lang, invocation.sender.telegram_id, team)

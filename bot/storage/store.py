@@ -39,6 +39,7 @@ from ..records import (
 )
 from .guard import StoreUnavailable, guarded
 from .leases import claim_due
+from .lines import LineQueries
 from .tables import (
     ERROR_MAX,
     LANGUAGE_MAX,
@@ -104,6 +105,8 @@ class Store:
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
         #: Teams, members, covers and pages.
         self.teams = TeamQueries(engine, self._dialect)
+        #: Support lines, newcomers' requests and the offers to members.
+        self.lines = LineQueries(engine, self._dialect)
 
     @classmethod
     async def open(

@@ -35,6 +35,9 @@ __all__ = [
     "endpoint_registrations",
     "heartbeat",
     "invites",
+    "line_offers",
+    "line_requests",
+    "lines",
     "metadata",
     "pages",
     "processed_updates",
@@ -252,4 +255,60 @@ invites = Table(
     Column("expires_at", DateTime, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
+)
+
+#: A team open to newcomers as a support line (``/line NAME on [HOURS]``).
+lines = Table(
+    "lines",
+    metadata,
+    Column("team_id", Integer, primary_key=True, autoincrement=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("hours", String(200), nullable=True),  # bot.hours text; NULL: always open
+    Column("changed_by", BigInteger, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+#: A newcomer asking a line for a call, from the link to the rating: one row, worked on under
+#: a lease. ``open_key`` is 1 while the request is open and NULL once it ended, so the unique
+#: key lets a newcomer hold one open place per line however often they press Start.
+line_requests = Table(
+    "line_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, nullable=False, index=True),
+    Column("newcomer_id", BigInteger, nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # a bot.records.LineStatus value
+    Column("open_key", Integer, nullable=True),
+    # Members offered the call in this round (JSON list), the offer out now, who took it.
+    Column("tried", Text, nullable=False, default="[]"),
+    Column("current_offer_id", Integer, nullable=True),
+    Column("accepted_by", BigInteger, nullable=True),
+    Column("call_id", Integer, nullable=True),
+    # The newcomer's "Connecting you…" message, edited with their place in the queue.
+    Column("status_message_id", BigInteger, nullable=True),
+    Column("position", Integer, nullable=True),
+    Column("result", String(16), nullable=True),  # answered | missed | failed | nobody | closed
+    Column("rating", Integer, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("accepted_at", DateTime, nullable=True),
+    Column("ended_at", DateTime, nullable=True),
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    UniqueConstraint("team_id", "newcomer_id", "open_key", name="uq_line_requests_open"),
+    sqlite_autoincrement=True,
+)
+
+#: One member offered one request's call, with the Accept button's message.
+line_offers = Table(
+    "line_offers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, nullable=False, index=True),
+    Column("member_id", BigInteger, nullable=False, index=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),  # open | accepted | expired | taken
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    sqlite_autoincrement=True,
 )

@@ -1,0 +1,396 @@
+"""Queries for support lines: the lines, newcomers' requests and the offers made to members."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..records import CallStatus, Line, LineOffer, LineRequest, LineStatus
+from .guard import guarded_methods
+from .leases import claim_due
+from .tables import calls, line_offers, line_requests, lines
+
+__all__ = ["LineQueries"]
+
+#: Calls that may be going on: a member in one of these is busy.
+_LIVE_CALLS = [CallStatus.PENDING.value, CallStatus.CREATED.value, CallStatus.UNKNOWN.value]
+
+
+class _Lost(Exception):
+    """Roll the transaction back: someone else got there first."""
+
+
+@guarded_methods
+class LineQueries:
+    """``store.lines``: intent-named queries; every method is guarded by the store."""
+
+    def __init__(self, engine: AsyncEngine, dialect: str) -> None:
+        self.engine = engine
+        self._dialect = dialect
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    async def get(self, team_id: int) -> Line | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(lines).where(lines.c.team_id == team_id))).first()
+        return None if row is None else Line(row.team_id, row.enabled, row.hours)
+
+    async def set_line(
+        self, team_id: int, *, enabled: bool, hours: str | None, changed_by: int, now: datetime
+    ) -> None:
+        """Open (with its hours) or close a line; closing keeps the hours it had."""
+        values: dict[str, Any] = {"enabled": enabled, "changed_by": changed_by, "changed_at": now}
+        if enabled:
+            values["hours"] = hours
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(lines).where(lines.c.team_id == team_id).values(**values)
+            )
+            if not changed.rowcount:
+                await conn.execute(
+                    lines.insert().values(team_id=team_id, **{"hours": hours, **values})
+                )
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def open_request(self, team_id: int, newcomer_id: int) -> LineRequest | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(line_requests).where(
+                        line_requests.c.team_id == team_id,
+                        line_requests.c.newcomer_id == newcomer_id,
+                        line_requests.c.open_key.is_not(None),
+                    )
+                )
+            ).first()
+        return None if row is None else _request(row)
+
+    async def create_request(
+        self,
+        team_id: int,
+        newcomer_id: int,
+        *,
+        status: LineStatus,
+        now: datetime,
+        next_check_at: datetime | None,
+    ) -> LineRequest | None:
+        """A new open request; None when the newcomer already holds one for this line."""
+        try:
+            async with self.engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        line_requests.insert()
+                        .values(
+                            team_id=team_id,
+                            newcomer_id=newcomer_id,
+                            status=status.value,
+                            open_key=1,
+                            tried="[]",
+                            created_at=now,
+                            next_check_at=next_check_at,
+                        )
+                        .returning(*line_requests.c)
+                    )
+                ).one()
+        except IntegrityError:
+            return None
+        return _request(row)
+
+    async def request(self, request_id: int) -> LineRequest | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(line_requests).where(line_requests.c.id == request_id))
+            ).first()
+        return None if row is None else _request(row)
+
+    async def held_by(self, newcomer_id: int) -> list[LineRequest]:
+        """The newcomer's requests waiting for their number."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_requests)
+                    .where(
+                        line_requests.c.newcomer_id == newcomer_id,
+                        line_requests.c.status == LineStatus.HELD.value,
+                    )
+                    .order_by(line_requests.c.id)
+                )
+            ).all()
+        return [_request(r) for r in rows]
+
+    async def claim_due(
+        self, owner: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[LineRequest]:
+        rows = await claim_due(self.engine, self._dialect, line_requests, owner, now, lease, limit)
+        return sorted((_request(r) for r in rows), key=lambda r: r.id)  # first come, first served
+
+    async def save(
+        self, request_id: int, owner: str | None, *, next_check_at: datetime | None, **values: Any
+    ) -> bool:
+        """Write a request's progress and release its lease; False if ``owner`` lost it.
+
+        ``owner=None``: a change outside the worker (a press), made only if no replica holds
+        the request now.
+        """
+        values = _columns(values)
+        values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
+        mine = (
+            line_requests.c.lease_owner == owner
+            if owner is not None
+            else line_requests.c.lease_owner.is_(None)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(line_requests).where(line_requests.c.id == request_id, mine).values(**values)
+            )
+        return bool(result.rowcount)
+
+    async def change(
+        self, request_id: int, *, expect: tuple[LineStatus, ...], **values: Any
+    ) -> bool:
+        """Change a request only while its status is one of ``expect`` (one winner per press)."""
+        values = _columns(values)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(line_requests)
+                .where(
+                    line_requests.c.id == request_id,
+                    line_requests.c.status.in_([s.value for s in expect]),
+                )
+                .values(**values)
+            )
+        return bool(result.rowcount)
+
+    async def queue(self, team_id: int) -> list[LineRequest]:
+        """Open requests of the line that have no call yet, first come first."""
+        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value, LineStatus.CALLBACK.value]
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_requests)
+                    .where(
+                        line_requests.c.team_id == team_id,
+                        line_requests.c.status.in_(waiting),
+                    )
+                    .order_by(line_requests.c.id)
+                )
+            ).all()
+        return [_request(r) for r in rows]
+
+    async def calls_since(self, newcomer_id: int, since: datetime) -> list[datetime]:
+        """When the newcomer's line calls were accepted, since ``since`` (for the hourly cap)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_requests.c.accepted_at).where(
+                        line_requests.c.newcomer_id == newcomer_id,
+                        line_requests.c.accepted_at > since,
+                    )
+                )
+            ).all()
+        return sorted(r.accepted_at for r in rows)
+
+    async def finished_since(self, since: datetime) -> list[LineRequest]:
+        """Requests made since ``since`` (for /stats)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_requests)
+                    .where(line_requests.c.created_at > since)
+                    .order_by(line_requests.c.id)
+                )
+            ).all()
+        return [_request(r) for r in rows]
+
+    # -- offers --------------------------------------------------------------------------------
+
+    async def create_offer(
+        self, request_id: int, member_id: int, *, now: datetime, expires_at: datetime
+    ) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                line_offers.insert()
+                .values(
+                    request_id=request_id,
+                    member_id=member_id,
+                    status="open",
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                .returning(line_offers.c.id)
+            )
+            return int(result.scalar_one())
+
+    async def set_offer_message(self, offer_id: int, message_id: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(line_offers)
+                .where(line_offers.c.id == offer_id)
+                .values(message_id=message_id)
+            )
+
+    async def offer(self, offer_id: int) -> LineOffer | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(line_offers).where(line_offers.c.id == offer_id))
+            ).first()
+        return None if row is None else _offer(row)
+
+    async def offers_of(self, request_id: int) -> list[LineOffer]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_offers)
+                    .where(line_offers.c.request_id == request_id)
+                    .order_by(line_offers.c.id)
+                )
+            ).all()
+        return [_offer(r) for r in rows]
+
+    async def end_offer(self, offer_id: int, status: str) -> bool:
+        """An open offer expires (or is withdrawn); False if it was accepted meanwhile."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(line_offers)
+                .where(line_offers.c.id == offer_id, line_offers.c.status == "open")
+                .values(status=status)
+            )
+        return bool(result.rowcount)
+
+    async def accept(
+        self, offer_id: int, member_id: int, *, now: datetime, grace: timedelta
+    ) -> LineRequest | None:
+        """Take the call: the offer must be open, unexpired and the request's current one.
+
+        Both rows change in one transaction, so two presses (the same member twice, or two
+        members at the same instant) make one winner; None for every other press.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                offer = await conn.execute(
+                    update(line_offers)
+                    .where(
+                        line_offers.c.id == offer_id,
+                        line_offers.c.member_id == member_id,
+                        line_offers.c.status == "open",
+                        line_offers.c.expires_at > now,
+                    )
+                    .values(status="accepted")
+                    .returning(line_offers.c.request_id)
+                )
+                request_id = offer.scalar_one_or_none()
+                if request_id is None:
+                    raise _Lost
+                taken = await conn.execute(
+                    update(line_requests)
+                    .where(
+                        line_requests.c.id == request_id,
+                        line_requests.c.status == LineStatus.OFFERING.value,
+                        line_requests.c.current_offer_id == offer_id,
+                    )
+                    .values(
+                        status=LineStatus.CALLING.value,
+                        accepted_by=member_id,
+                        accepted_at=now,
+                        next_check_at=now + grace,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                    .returning(*line_requests.c)
+                )
+                row = taken.first()
+                if row is None:
+                    raise _Lost
+        except _Lost:
+            return None
+        return _request(row)
+
+    async def busy(self, members: list[int], *, now: datetime, since: datetime) -> set[int]:
+        """Members in a call that may be going on, or holding an open offer."""
+        if not members:
+            return set()
+        async with self.engine.connect() as conn:
+            offered = await conn.execute(
+                select(line_offers.c.member_id).where(
+                    line_offers.c.member_id.in_(members),
+                    line_offers.c.status == "open",
+                    line_offers.c.expires_at > now,
+                )
+            )
+            busy = {int(r.member_id) for r in offered}
+            talking = await conn.execute(
+                select(calls.c.caller_id, calls.c.callee_id).where(
+                    or_(calls.c.caller_id.in_(members), calls.c.callee_id.in_(members)),
+                    calls.c.status.in_(_LIVE_CALLS),
+                    calls.c.outcome.is_(None),
+                    calls.c.created_at > since,
+                )
+            )
+            for row in talking:
+                busy |= {int(row.caller_id), int(row.callee_id)} & set(members)
+        return busy
+
+    async def count_open(self, team_id: int, before_id: int) -> int:
+        """Open requests of the line ahead of ``before_id`` that still wait for someone."""
+        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value]
+        async with self.engine.connect() as conn:
+            count = await conn.execute(
+                select(func.count()).where(
+                    and_(
+                        line_requests.c.team_id == team_id,
+                        line_requests.c.id < before_id,
+                        line_requests.c.status.in_(waiting),
+                    )
+                )
+            )
+            return int(count.scalar_one())
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as stored: statuses by value, ``tried`` as JSON, and a request that is over
+    frees its place (``open_key``)."""
+    out = dict(values)
+    if "tried" in out:
+        out["tried"] = json.dumps(out["tried"])
+    if "status" in out:
+        status = LineStatus(out["status"])
+        out["status"] = status.value
+        if not status.is_open:
+            out["open_key"] = None
+    return out
+
+
+def _request(row: Any) -> LineRequest:
+    return LineRequest(
+        id=row.id,
+        team_id=row.team_id,
+        newcomer_id=row.newcomer_id,
+        status=LineStatus(row.status),
+        tried=[int(m) for m in json.loads(row.tried or "[]")],
+        current_offer_id=row.current_offer_id,
+        accepted_by=row.accepted_by,
+        call_id=row.call_id,
+        status_message_id=row.status_message_id,
+        position=row.position,
+        result=row.result,
+        rating=row.rating,
+        created_at=row.created_at,
+        accepted_at=row.accepted_at,
+    )
+
+
+def _offer(row: Any) -> LineOffer:
+    return LineOffer(
+        id=row.id,
+        request_id=row.request_id,
+        member_id=row.member_id,
+        message_id=row.message_id,
+        status=row.status,
+        expires_at=row.expires_at,
+    )
