@@ -1,0 +1,221 @@
+"""Issue 11 end to end over both simulators: verified numbers with Telegram's "share my number"
+keyboard, phone usernames reaching Kavenegar, and a newcomer reaching a member through a
+support line, on one moved clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.simulator import TelegramSimulator
+from kavenegar.sandbox import KavenegarSandbox
+
+from ..conftest import ALICE, BOB, GROUP, Bot, bot_running, visible
+
+ADMIN, CAROL, DAVE = 4100, 4003, 4004
+NUMBERS = {ALICE: "989120822930", BOB: "989350000002", ADMIN: "989121111111", CAROL: "16502530000"}
+
+
+async def until(bot: Bot, clock: ManualClock, done: Callable[[], bool], *, step: float = 1.0,
+                limit: int = 200, what: str = "it") -> None:  # fmt: skip
+    """Move the clock a step at a time until ``done()``, letting the scheduler work."""
+    for _ in range(limit):
+        await bot.settle()
+        if done():
+            return
+        clock.advance(step)
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never happened: {what}")
+
+
+def posts(kv: KavenegarSandbox, path: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(r["body"])
+        for r in kv.requests
+        if r["method"] == "POST" and r["path"].endswith(path)
+    ]
+
+
+async def sign_up(bot: Bot, user_id: int, name: str, username: str, *, lang: str = "en") -> None:
+    bot.tg.add_user(user_id, name, username=username, phone_number=NUMBERS.get(user_id),
+                    language_code=lang)  # fmt: skip
+    await bot.say(user_id, "/start")
+
+
+@pytest.fixture
+async def phones(
+    tg: TelegramSimulator, kv: KavenegarSandbox, any_url: str, clock: ManualClock
+) -> AsyncIterator[Bot]:
+    settings = {
+        "kavenegar_username_source": "phone",
+        "admin_user_ids": frozenset({ADMIN}),
+    }
+    async with bot_running(tg, kv, any_url, clock=clock, **settings) as bot:
+        await sign_up(bot, ADMIN, "Admin", "admin_k")
+        await bot.tg.share_contact(ADMIN)
+        await bot.settle()
+        yield bot
+
+
+async def test_start_asks_for_the_number_with_telegrams_button(phones: Bot) -> None:
+    bot = phones
+    await sign_up(bot, ALICE, "Alice", "alice_k")
+    ask = bot.last(ALICE)
+    assert "please share your phone number with the button below" in visible(ask.text)
+    assert ask.reply_keyboard == [{"text": "📱 Share my number", "request_contact": True}]
+    assert bot.tg.reply_keyboard(ALICE) == ask.reply_keyboard
+
+
+async def test_only_ones_own_contact_verifies_a_number(phones: Bot, clock: ManualClock) -> None:
+    bot, kv = phones, phones.kv
+    await sign_up(bot, ALICE, "Alice", "alice_k")
+    await sign_up(bot, BOB, "Bob", "bob_k")
+    # Bob's card from Alice's address book, and Bob's own card forwarded by Alice
+    await bot.tg.send_contact(ALICE, NUMBERS[BOB], first_name="Bob", contact_user_id=BOB)
+    await bot.settle()
+    assert "That is not your own number" in bot.last_text(ALICE)
+    assert bot.last(ALICE).reply_keyboard  # the button again
+    bobs_card = await bot.tg.share_contact(BOB)
+    await bot.tg.forward_contact(ALICE, bobs_card)
+    await bot.settle()
+    assert "That is not your own number" in bot.last_text(ALICE)
+    # a card typed in by hand, without a Telegram account behind it
+    await bot.tg.send_contact(ALICE, NUMBERS[ALICE], first_name="Me")
+    await bot.settle()
+    assert "That is not your own number" in bot.last_text(ALICE)
+    alice = await bot.services.store.get_user(ALICE)
+    assert alice is not None and alice.phone is None
+    # until then Alice can neither call nor be called, and is told why
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert bot.last_text(GROUP).startswith("Please verify your phone number first")
+    await bot.say(BOB, "/call @alice_k", chat_id=GROUP)
+    assert bot.last_text(GROUP) == (
+        "@alice_k has not verified a phone number yet, so I can't call them."
+    )
+    # her own, with the button: verified, keyboard gone, endpoint registered by the scheduler
+    await bot.tg.share_contact(ALICE)
+    await bot.settle()
+    assert bot.last_text(ALICE) == (
+        "✅ Thanks: +98 912 082 2930 is verified. Your Kavenegar username is 09120822930."
+    )
+    assert bot.last(ALICE).removes_keyboard
+    assert bot.tg.reply_keyboard(ALICE) is None
+    await until(bot, clock, lambda: len(posts(kv, "/endpoints")) == 3, what="registrations")
+    registered = sorted(posts(kv, "/endpoints"), key=lambda body: body["username"])
+    assert registered == [
+        {"username": "09120822930", "displayName": "Alice", "mobileNumber": "09120822930"},
+        {"username": "09121111111", "displayName": "Admin", "mobileNumber": "09121111111"},
+        {"username": "09350000002", "displayName": "Bob", "mobileNumber": "09350000002"},
+    ]
+    # the call goes out under the usernames the operator's app knows
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    await until(bot, clock, lambda: bool(posts(kv, "/calls")), what="the call")
+    (call,) = posts(kv, "/calls")
+    assert (call["caller"]["username"], call["receptor"]["username"]) == (
+        "09120822930",
+        "09350000002",
+    )
+    # the number never reaches the group
+    assert all("912" not in m.text for m in bot.tg.sent_to(GROUP))
+
+
+async def test_a_number_can_belong_to_one_account_and_only_admins_see_it(phones: Bot) -> None:
+    bot = phones
+    await sign_up(bot, ALICE, "Alice", "alice_k")
+    await bot.tg.share_contact(ALICE)
+    # a second account of Alice's with the same number
+    bot.tg.add_user(DAVE, "Dave", username="dave_k", phone_number=NUMBERS[ALICE])
+    await bot.say(DAVE, "/start")
+    await bot.tg.share_contact(DAVE)
+    await bot.settle()
+    assert "already used by another account" in bot.last_text(DAVE)
+    told = visible(bot.last(ADMIN).text)
+    assert "Dave (id 4004) shared the number +98 912 082 2930" in told
+    await bot.say(DAVE, "/phone @alice_k")
+    assert bot.last_text(DAVE) == "Numbers are shown to the bot's admins only."
+    await bot.say(ADMIN, "/phone @alice_k")
+    assert bot.last_text(ADMIN) == "Alice: +98 912 082 2930"
+    await bot.say(ALICE, "/whoami")
+    assert bot.last_text(ALICE).endswith("Phone: +98 912 082 2930")
+    await bot.say(ALICE, "/forget")
+    await bot.say(ADMIN, f"/phone {ALICE}")
+    assert bot.last_text(ADMIN) == f"I don't know {ALICE}."
+    await bot.say(DAVE, "/phone")  # the number is free again
+    await bot.tg.share_contact(DAVE)
+    await bot.settle()
+    assert "is verified" in bot.last_text(DAVE)
+
+
+# -- a support line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def line(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, clock: ManualClock
+) -> AsyncIterator[Bot]:
+    """Team "support" (Alice, then Bob) is a line; only Alice and Bob may use the bot."""
+    settings = {"allowed_user_ids": frozenset({ALICE, BOB}), "offer_timeout": 20}
+    async with bot_running(tg, kv, db_url, clock=clock, **settings) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/team new support", chat_id=GROUP)
+        await bot.say(ALICE, "/team add support @alice_k @bob_k", chat_id=GROUP)
+        await bot.say(ALICE, "/line support on", chat_id=GROUP)
+        yield bot
+
+
+async def test_a_newcomer_reaches_a_member_through_the_line_link(
+    line: Bot, clock: ManualClock
+) -> None:
+    bot, tg = line, line.tg
+    shown = bot.last_text(GROUP)
+    assert "support is a support line, open at all times." in shown
+    assert "https://t.me/KavenegarCallBot?start=line-support" in shown
+    tg.add_user(CAROL, "Carol", username="carol_k")  # an outsider: not in ALLOWED_USER_IDS
+    await bot.say(CAROL, "/start line-support")
+    assert bot.last_text(CAROL) == "📞 Connecting you with support… You are number 1 in the queue."
+
+    def offered(member: int) -> bool:
+        return any(m.callback_buttons for m in tg.sent_to(member))
+
+    await until(bot, clock, lambda: offered(ALICE), what="Alice's offer")
+    alice_offer = tg.sent_to(ALICE)[-1]
+    assert visible(alice_offer.text).startswith("📞 Carol asks support for a call")
+    clock.advance(20)  # Alice lets it pass
+    await until(bot, clock, lambda: offered(BOB), what="Bob's offer")
+    bob_offer = tg.sent_to(BOB)[-1]
+    press = await tg.press_button(BOB, BOB, bob_offer.message_id, text="✅ Accept")
+    await until(bot, clock, lambda: bool(posts(bot.kv, "/calls")), what="the call")
+    answer = tg.answer_to(press["id"])
+    assert answer is not None and answer.text == "It's yours: the call is being placed."
+    endpoints = bot.kv.state.endpoints
+    for person in (CAROL, BOB):  # each gets their own token, in private only
+        token = endpoints[f"tg{person}"].access_token
+        assert f"<code>{token}</code>" in tg.sent_to(person)[-1].raw_text
+        assert all(token not in m.raw_text for m in tg.sent_to(GROUP) + tg.sent_to(ALICE))
+    assert visible(tg.current(ALICE, alice_offer.message_id).text) == "Bob took this call."
+    # the outsider may use the line, and nothing else
+    await bot.say(CAROL, "/call @alice_k")
+    assert bot.last_text(CAROL).startswith("Sorry, this bot is only for its team.")
+    await bot.say(BOB, "/queue support", chat_id=GROUP)
+    assert bot.last_text(GROUP) == "Nobody is waiting on support."
+    # they talk; when the call ends, Carol rates it
+    (call,) = bot.kv.state.calls.values()
+    bot.kv.state.answer(call.id)
+    clock.advance(60)
+    bot.kv.state.hangup(call.id)
+
+    def rating_asked() -> bool:
+        return any("How was your call" in m.text for m in tg.sent_to(CAROL))
+
+    await until(bot, clock, rating_asked, step=2.0, what="the rating")
+    rating = tg.sent_to(CAROL)[-1]
+    assert visible(rating.text) == "How was your call with Bob? Tap 1 to 5 stars."
+    press = await tg.press_button(CAROL, CAROL, rating.message_id, text="★★★★★")
+    await bot.settle()
+    answer = tg.answer_to(press["id"])
+    assert answer is not None and answer.text == "Thanks for rating the call ★★★★★"
