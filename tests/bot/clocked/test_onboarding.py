@@ -51,11 +51,14 @@ async def sign_up(bot: Bot, user_id: int, name: str, username: str, *, lang: str
 async def phones(
     tg: TelegramSimulator, kv: KavenegarSandbox, any_url: str, clock: ManualClock
 ) -> AsyncIterator[Bot]:
-    settings = {
-        "kavenegar_username_source": "phone",
-        "admin_user_ids": frozenset({ADMIN}),
-    }
-    async with bot_running(tg, kv, any_url, clock=clock, **settings) as bot:
+    async with bot_running(
+        tg,
+        kv,
+        any_url,
+        clock=clock,
+        kavenegar_username_source="phone",
+        admin_user_ids=frozenset({ADMIN}),
+    ) as bot:
         await sign_up(bot, ADMIN, "Admin", "admin_k")
         await bot.tg.share_contact(ADMIN)
         await bot.settle()
@@ -159,8 +162,9 @@ async def line(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, clock: ManualClock
 ) -> AsyncIterator[Bot]:
     """Team "support" (Alice, then Bob) is a line; only Alice and Bob may use the bot."""
-    settings = {"allowed_user_ids": frozenset({ALICE, BOB}), "offer_timeout": 20}
-    async with bot_running(tg, kv, db_url, clock=clock, **settings) as bot:
+    async with bot_running(
+        tg, kv, db_url, clock=clock, allowed_user_ids=frozenset({ALICE, BOB}), offer_timeout=20
+    ) as bot:
         await bot.onboard_pair()
         await bot.say(ALICE, "/team new support", chat_id=GROUP)
         await bot.say(ALICE, "/team add support @alice_k @bob_k", chat_id=GROUP)
