@@ -4,6 +4,8 @@ Two people sign up with /start, one calls the other from a group, both join from
 (the Kavenegar sandbox's controls), talk for 42 seconds and hang up. The bot follows the call:
 the group's notice turns into the outcome and both tokens are withdrawn from the private chats.
 Then a team is paged: Bob, on call, misses it, and the page escalates to Carol, who answers.
+Last, the team becomes a support line: Dana, a newcomer nobody knows, opens its link, and Bob,
+on call, accepts her call from the offer he gets.
 The transcript shows what each chat received (edits marked), and the checks at the end prove
 each access token reached only its owner's private chat and is gone from it now. The bot and
 the sandbox share one clock that the demo moves, so the 42 seconds take no time.
@@ -21,18 +23,18 @@ from functools import partial
 from pathlib import Path
 
 from kavenegar import KavenegarClient
-from kavenegar.sandbox import KavenegarSandbox, SandboxClock
+from kavenegar.sandbox import KavenegarSandbox, SandboxClock, SimCall
 
 from .app import build_bot
 from .clock import ManualClock
 from .config import Settings
 from .people import FSI, PDI
 from .runtime import running
-from .simulator import TelegramSimulator
+from .simulator import SentMessage, TelegramSimulator
 
 BOT_TOKEN = "424242:DEMO-bot-token-not-a-real-secret-000"
 KV_TOKEN = "demo-kavenegar-api-token"
-GROUP, ALICE, BOB, CAROL = -1001, 1111, 2222, 3333
+GROUP, ALICE, BOB, CAROL, DANA = -1001, 1111, 2222, 3333, 4444
 DEADLINE = 30.0
 
 
@@ -105,12 +107,14 @@ async def demo(workdir: Path) -> bool:
             )
             one_call = len(kv.state.calls) == 1
             page_text = await _page(tg, kv, clock)
+            line_call = await _line(tg, kv, clock)
 
         print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
         show(tg, GROUP, "Group “Ops team”")
         show(tg, ALICE, "Alice's private chat with the bot")
         show(tg, BOB, "Bob's private chat with the bot")
         show(tg, CAROL, "Carol's private chat with the bot")
+        show(tg, DANA, "Dana's private chat with the bot (a newcomer)")
         print(f"\n── Kavenegar {'─' * 50}")
         print(f"call {detail.id}: {detail.finish_reason} after {detail.duration} ms")
 
@@ -129,6 +133,10 @@ async def demo(workdir: Path) -> bool:
                 "Answered by Carol after 2 attempts."
             ),
             "when it ended, both tokens were withdrawn from the private chats": withdrawn,
+            "a newcomer reached Bob through the line link, each with their own token": (
+                _only_in(tg, line_call.caller.access_token, DANA)
+                and _only_in(tg, line_call.receptor.access_token, BOB)
+            ),
         }
         print()
         for name, ok in checks.items():
@@ -159,6 +167,27 @@ async def _page(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock)
         clock.advance(2)
         await asyncio.sleep(0.05)
     return tg.current(GROUP, notice).text.replace(FSI, "").replace(PDI, "")
+
+
+async def _line(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock) -> SimCall:
+    """Team "ops" becomes a support line; Dana opens its link; Bob, on call, accepts."""
+    before = len(tg.sent_to(GROUP))
+    await tg.user_sends(ALICE, "/line ops on", chat_id=GROUP)
+    await tg.wait_until(partial(_more_than, tg, GROUP, before), what="/line")
+    tg.add_user(DANA, "Dana", language_code="en")
+    await tg.user_sends(DANA, "/start line-ops")
+    await tg.wait_until(_has_message(tg, DANA), what="Dana's welcome")
+    calls = len(kv.state.calls)
+
+    def offered() -> list[SentMessage]:
+        return [m for m in tg.sent_to(BOB) if m.callback_buttons and "Dana" in m.text]
+
+    clock.advance(1)  # the scheduler wakes on the bot's clock and offers the call
+    await tg.wait_until(lambda: bool(offered()), what="Bob's offer")
+    await tg.press_button(BOB, BOB, offered()[-1].message_id, text="✅ Accept")
+    await tg.wait_until(lambda: len(kv.state.calls) > calls, what="the line's call")
+    await tg.wait_until(lambda: len(tg.sent_to(DANA)) >= 2, what="Dana's token")
+    return list(kv.state.calls.values())[-1]
 
 
 def _more_than(tg: TelegramSimulator, chat_id: int, count: int) -> bool:

@@ -449,7 +449,9 @@ class LineService:
             if receipt.delivery.unreachable:
                 await self.store.set_dm_open(member.telegram_id, False)
             return False
-        await self.store.lines.set_offer_message(offer_id, receipt.message_id)
+        # the window runs from when the member got the offer, not from when it was queued
+        expires = self.clock.now() + timedelta(seconds=self.settings.offer_timeout)
+        await self.store.lines.set_offer_message(offer_id, receipt.message_id, expires_at=expires)
         await self.store.lines.save(
             request.id,
             self.owner,

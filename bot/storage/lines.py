@@ -227,12 +227,15 @@ class LineQueries:
             )
             return int(result.scalar_one())
 
-    async def set_offer_message(self, offer_id: int, message_id: int | None) -> None:
+    async def set_offer_message(
+        self, offer_id: int, message_id: int | None, *, expires_at: datetime
+    ) -> None:
+        """The offer's message arrived: its window runs from now."""
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(line_offers)
                 .where(line_offers.c.id == offer_id)
-                .values(message_id=message_id)
+                .values(message_id=message_id, expires_at=expires_at)
             )
 
     async def offer(self, offer_id: int) -> LineOffer | None:

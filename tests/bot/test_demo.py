@@ -29,7 +29,9 @@ def test_demo_runs_offline_and_proves_token_privacy(tmp_path: Path) -> None:
         "✔ the group notice now tells how the call went",
         "✔ when it ended, both tokens were withdrawn from the private chats",
         "✔ the page escalated: Bob missed it, Carol answered",
+        "✔ a newcomer reached Bob through the line link, each with their own token",
     ):
         assert check in out
     assert "hangup after 42000 ms" in out
+    assert "📞 Connecting you with ops… You are number 1 in the queue." in out
     assert not list(tmp_path.iterdir())  # the demo leaves nothing behind
