@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -163,7 +164,13 @@ async def line(
 ) -> AsyncIterator[Bot]:
     """Team "support" (Alice, then Bob) is a line; only Alice and Bob may use the bot."""
     async with bot_running(
-        tg, kv, db_url, clock=clock, allowed_user_ids=frozenset({ALICE, BOB}), offer_timeout=20
+        tg,
+        kv,
+        db_url,
+        clock=clock,
+        allowed_user_ids=frozenset({ALICE, BOB}),
+        admin_user_ids=frozenset({ALICE}),
+        offer_timeout=20,
     ) as bot:
         await bot.onboard_pair()
         await bot.say(ALICE, "/team new support", chat_id=GROUP)
@@ -223,3 +230,11 @@ async def test_a_newcomer_reaches_a_member_through_the_line_link(
     await bot.settle()
     answer = tg.answer_to(press["id"])
     assert answer is not None and answer.text == "Thanks for rating the call ★★★★★"
+    await bot.say(ALICE, "/stats")
+    stats = bot.last_text(ALICE).split("\n\nSupport lines\n")[1]
+    # the wait is Alice's 20 s offer and the steps of the moved clock
+    assert re.fullmatch(
+        r"Line support: 1 requests, 1 calls, 100% answered, median wait 2\d seconds, "
+        r"rating 5\.0★ \(1\)",
+        stats,
+    ), stats

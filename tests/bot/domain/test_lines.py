@@ -353,3 +353,30 @@ async def test_a_request_survives_a_replica_that_died_holding_it(line: Line) -> 
     line.clock.advance(121)  # the lease ran out: another replica takes it up
     assert await line.lines.tick() == 1
     assert "Carol asks support for a call" in line.last_text(ALICE)
+
+
+async def test_with_numbers_required_the_newcomer_waits_for_theirs(
+    tmp_path: Path, kv: KavenegarSandbox
+) -> None:
+    async for line in make_line(sqlite_copy(tmp_path), kv, phones_required=True):
+        store, now = line.world.store, line.clock.now()
+        assert await store.set_phone(ALICE, "+989120000001", now=now) is None
+        await line.newcomer(CAROL, "Carol")
+        ask = line.last(CAROL)
+        assert ask.contact_button == "📱 Share my number"
+        assert line.last_text(CAROL).startswith(
+            "📞 I'll connect you with support as soon as you share your number."
+        )
+        assert (await line.request_of(CAROL)).status is LineStatus.HELD
+        assert await line.lines.tick() == 0  # nothing is offered for an unverified newcomer
+        await line.newcomer(CAROL, "Carol")  # Start again: the same place, the same question
+        assert len(await store.lines.finished_since(datetime(2000, 1, 1))) == 1
+        assert await store.set_phone(CAROL, "+989120000003", now=now) is None
+        carol = await store.get_user(CAROL)
+        assert carol is not None
+        await line.lines.release_held(carol)
+        assert line.last_text(CAROL).startswith("📞 Connecting you with support…")
+        await line.lines.tick()
+        # Bob has no verified number: only Alice can take it
+        assert "Carol asks support for a call" in line.last_text(ALICE)
+        assert line.messenger.to(BOB) == []
