@@ -60,6 +60,14 @@ class Access:
             admins=self.admins,
         )
 
+    async def only_unlisted(self, user_id: int) -> bool:
+        """Refused only because the allow-list leaves them out (not denied): an outsider, whom
+        support lines still serve."""
+        if self.is_admin(user_id):
+            return False
+        view = await self.view()
+        return user_id not in view.denied_users and bool(view.users) and user_id not in view.users
+
     async def refusal(self, *, user_id: int, chat_id: int, private: bool) -> str | None:
         """None if allowed; else the text key that explains the refusal."""
         if self.is_admin(user_id):

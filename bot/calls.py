@@ -345,7 +345,9 @@ class CallService:
                 row_id,
                 status=CallStatus.CREATED,
                 kavenegar_call_id=call.id,
-                error="no accessToken for " + ", ".join(p.kavenegar_username for p in missing),
+                # sides, not usernames: a username may be a phone number
+                error="no accessToken for the "
+                + " and the ".join("caller" if p is caller else "receptor" for p in missing),
                 failure="kv_no_token",
             )
             names = ", ".join(p.display_name for p in missing)

@@ -32,6 +32,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from .calls import CallService, Origin
 from .clock import Clock
@@ -40,7 +41,7 @@ from .messages import Button, MessageKind, OutgoingMessage
 from .oncall import NAME_PATTERN, OnCallService, Refused
 from .people import UserRecord
 from .presses import NOT_YOURS, UNKNOWN, PressAnswer
-from .records import Claimed, LineRequest, LineStatus, Team
+from .records import LINE_KEY, CallOutcome, Claimed, LineRequest, LineStatus, Team
 from .rotation import escalation_order, format_local
 from .storage import Store, StoreUnavailable
 from .texts import format_wait, pick_language, t
@@ -62,11 +63,11 @@ LEASE = timedelta(seconds=120)
 ACCEPT_GRACE = timedelta(seconds=90)
 #: When nobody accepted during open hours, "Call me back" tries again this much later.
 NOBODY_PAUSE = timedelta(minutes=10)
-#: A call whose end is never reported stops counting as "going on" after this long.
+#: A placed call whose end nobody follows is taken as over (outcome unknown) after this long.
 UNSURE_AFTER = timedelta(seconds=90)
+#: How long a request waits for the newcomer's number, or for "Call me back" once closed.
+HELD_FOR = CLOSED_FOR = timedelta(days=1)
 PER_TICK = 10
-#: Line calls are keyed (newcomer's chat, -(LINE_KEY + request id)): apart from every other key.
-LINE_KEY = 10**12
 _MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
 
 
@@ -183,33 +184,55 @@ class LineService:
         person = newcomer.telegram_id
         existing = await self.store.lines.open_request(team.id, person)
         if existing is not None:  # pressing Start again keeps the one place
-            if existing.status is LineStatus.HELD and not self._needs_phone(newcomer):
-                await self.release_held(newcomer)
-            else:
-                await self._tell_status(lang, team, existing)
+            await self._again(lang, team, newcomer, existing, hours_of(line.hours))
             return True
         refusal = await self._over_hourly_cap(lang, person)
         if refusal is not None:
             await self.messenger.send(person, OutgoingMessage(refusal))
             return True
         now = self.clock.now()
-        if self._needs_phone(newcomer):
-            await self.store.lines.create_request(
-                team.id, person, status=LineStatus.HELD, now=now, next_check_at=None
-            )
-            ask = self.contact_request(lang, "phone_ask")
-            text = t(lang, "line_needs_phone", name=team.name)
-            await self.messenger.send(
-                person, OutgoingMessage(f"{text}\n\n{ask.html}", contact_button=ask.contact_button)
-            )
-            return True
+        held = self._needs_phone(newcomer)
         request = await self.store.lines.create_request(
-            team.id, person, status=LineStatus.WAITING, now=now, next_check_at=now
+            team.id,
+            person,
+            status=LineStatus.HELD if held else LineStatus.WAITING,
+            now=now,
+            next_check_at=now + HELD_FOR if held else now,
         )
-        if request is None:  # a second Start at the same instant: the first one answers
+        if request is None:  # a second Start at the same instant: tell it where the first is
+            existing = await self.store.lines.open_request(team.id, person)
+            if existing is not None:
+                await self._tell_status(lang, team, existing)
+            return True
+        if held:
+            await self.messenger.send(person, self._phone_first(lang, team))
             return True
         await self._enter(lang, team, request, hours_of(line.hours))
         return True
+
+    async def _again(
+        self, lang: str, team: Team, newcomer: UserRecord, request: LineRequest, hours: Hours
+    ) -> None:
+        """Start pressed again while a request is open: resume it where that makes sense."""
+        if request.status is LineStatus.HELD and not self._needs_phone(newcomer):
+            await self.release_held(newcomer)
+            return
+        now = self.clock.now()
+        if (
+            request.status is LineStatus.CLOSED
+            and hours.is_open(now, team.zone)
+            and await self.store.lines.change(
+                request.id,
+                expect=(LineStatus.CLOSED,),
+                status=LineStatus.WAITING,
+                tried=[],
+                result=None,
+                next_check_at=now,
+            )
+        ):
+            await self._enter(lang, team, request, hours)
+            return
+        await self._tell_status(lang, team, request)
 
     async def release_held(self, newcomer: UserRecord) -> None:
         """Their number is verified: requests that waited for it join the queue."""
@@ -232,29 +255,35 @@ class LineService:
         """Tell a request now in the queue where it stands (or that the line is closed)."""
         now = self.clock.now()
         if not hours.is_open(now, team.zone):
-            await self.store.lines.change(
+            if await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.WAITING,),
                 status=LineStatus.CLOSED,
-                next_check_at=None,
-            )
-            await self._offer_call_back(lang, team, request, hours, "line_closed")
+                next_check_at=now + CLOSED_FOR,
+            ):
+                await self._offer_call_back(lang, team, request, hours, "line_closed")
             return
         position = 1 + await self.store.lines.count_open(team.id, request.id)
         text = t(lang, "line_connecting", name=team.name, position=position)
         receipt = await self.messenger.send(request.newcomer_id, OutgoingMessage(text))
-        await self.store.lines.change(
-            request.id,
-            expect=(LineStatus.WAITING, LineStatus.OFFERING),
-            status_message_id=receipt.message_id,
-            position=position,
-        )
+        try:  # the message to edit with the place in the queue (answered either way)
+            await self.store.lines.change(
+                request.id,
+                expect=(LineStatus.WAITING, LineStatus.OFFERING),
+                status_message_id=receipt.message_id,
+                position=position,
+            )
+        except StoreUnavailable:
+            logger.warning("line request %s: its message id could not be recorded", request.id)
+
+    def _phone_first(self, lang: str, team: Team) -> OutgoingMessage:
+        ask = self.contact_request(lang, "phone_ask")
+        text = t(lang, "line_needs_phone", name=team.name)
+        return OutgoingMessage(f"{text}\n\n{ask.html}", contact_button=ask.contact_button)
 
     async def _tell_status(self, lang: str, team: Team, request: LineRequest) -> None:
         if request.status is LineStatus.HELD:
-            ask = self.contact_request(lang, "phone_ask")
-            text = t(lang, "line_needs_phone", name=team.name)
-            message = OutgoingMessage(f"{text}\n\n{ask.html}", contact_button=ask.contact_button)
+            message = self._phone_first(lang, team)
         elif request.status in (LineStatus.WAITING, LineStatus.OFFERING):
             position = 1 + await self.store.lines.count_open(team.id, request.id)
             message = OutgoingMessage(
@@ -299,7 +328,11 @@ class LineService:
         )
         for request in due:
             try:
-                await self._advance(request)
+                # the lease runs from now for each request, however long the ones before took
+                if await self.store.lines.renew(
+                    request.id, self.owner, until=self.clock.now() + LEASE
+                ):
+                    await self._advance(request)
             except StoreUnavailable as exc:
                 logger.warning("line request %s: storage unavailable (%s)", request.id, exc)
         return len(due)
@@ -315,6 +348,8 @@ class LineService:
                 await self._place(request, team, self.owner)
             case LineStatus.CONNECTED:
                 await self._follow(request, team)
+            case LineStatus.HELD | LineStatus.CLOSED:  # nobody came back for it in time
+                await self._end(request, "expired", self.owner)
             case _:
                 await self.store.lines.save(request.id, self.owner, next_check_at=None)
 
@@ -326,7 +361,12 @@ class LineService:
         )
         now = self.clock.now()
         if offer is not None and offer.status == "open" and offer.expires_at > now:
-            await self.store.lines.save(request.id, self.owner, next_check_at=offer.expires_at)
+            await self.store.lines.save(
+                request.id,
+                self.owner,
+                next_check_at=offer.expires_at,
+                expect=(LineStatus.OFFERING,),
+            )
             return
         if offer is not None and not await self.store.lines.end_offer(offer.id, "expired"):
             return  # accepted at the last moment: the press took the request over
@@ -343,10 +383,17 @@ class LineService:
         line = await self.store.lines.get(team.id) if team else None
         lang = pick_language(newcomer.language_code if newcomer else None)
         if team is None or line is None or not line.enabled or newcomer is None:
-            await self._end(request, "closed", self.owner)
-            if team is not None and newcomer is not None:
+            if await self._end(request, "closed", self.owner) and team and newcomer:
                 text = t(lang, "line_gone", name=team.name)
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(text))
+            return
+        if not newcomer.reachable:  # blocked the bot since: a call they can't join costs money
+            await self._end(request, "unreachable", self.owner)
+            return
+        refusal = await self._over_hourly_cap(lang, newcomer.telegram_id)
+        if refusal is not None:  # calls from other lines meanwhile
+            if await self._end(request, "quota", self.owner):
+                await self.messenger.send(request.newcomer_id, OutgoingMessage(refusal))
             return
         hours = hours_of(line.hours)
         now = self.clock.now()
@@ -355,11 +402,14 @@ class LineService:
                 await self.store.lines.save(
                     request.id, self.owner, next_check_at=hours.next_open(now, team.zone)
                 )
-                return
-            await self.store.lines.save(
-                request.id, self.owner, next_check_at=None, status=LineStatus.CLOSED, tried=[]
-            )
-            await self._offer_call_back(lang, team, request, hours, "line_closed")
+            elif await self.store.lines.save(
+                request.id,
+                self.owner,
+                next_check_at=now + CLOSED_FOR,
+                status=LineStatus.CLOSED,
+                tried=[],
+            ):
+                await self._offer_call_back(lang, team, request, hours, "line_closed")
             return
         members = await self.store.teams.members(team.id)
         first = (await self.oncall.on_call_now(team, members)).member
@@ -372,37 +422,45 @@ class LineService:
             if member_id in tried:
                 continue
             member = await self.store.get_user(member_id)
-            if not self._available(member):
+            if member is None or not self._available(member):
                 continue
             if member_id in busy:
                 someone_busy = True
                 continue
-            assert member is not None
-            if await self._offer(request, team, newcomer, member, tried):
-                return
-            tried.append(member_id)  # could not be reached: the next one
+            match await self._offer(request, team, newcomer, member, tried):
+                case "offered" | "lost":
+                    return
+                case "busy":  # another replica offered them something this instant
+                    someone_busy = True
+                case "unreachable":
+                    tried.append(member_id)
         if someone_busy:
             await self._wait_in_queue(request, team, lang, tried)
             return
         # a whole round and nobody took it: call back later
-        await self.store.lines.save(
-            request.id, self.owner, next_check_at=None, status=LineStatus.CLOSED, tried=[]
-        )
-        await self._offer_call_back(lang, team, request, hours, "line_nobody")
+        if await self.store.lines.save(
+            request.id,
+            self.owner,
+            next_check_at=now + CLOSED_FOR,
+            status=LineStatus.CLOSED,
+            tried=[],
+            result="nobody",
+        ):
+            await self._offer_call_back(lang, team, request, hours, "line_nobody")
 
     def _needs_phone(self, person: UserRecord) -> bool:
         return self.settings.phones_required and person.phone is None
 
-    def _available(self, member: UserRecord | None) -> bool:
-        if member is None or not member.reachable or member.dnd or member.uncallable:
+    def _available(self, member: UserRecord) -> bool:
+        if not member.reachable or member.dnd or member.uncallable:
             return False
-        return not (self.settings.phones_required and member.phone is None)
+        return not self._needs_phone(member)
 
     async def _wait_in_queue(
         self, request: LineRequest, team: Team, lang: str, tried: list[int]
     ) -> None:
         position = 1 + await self.store.lines.count_open(team.id, request.id)
-        await self.store.lines.save(
+        saved = await self.store.lines.save(
             request.id,
             self.owner,
             next_check_at=self.clock.now() + CHECK_EVERY,
@@ -410,7 +468,7 @@ class LineService:
             tried=tried,
             position=position,
         )
-        if position != request.position and request.status_message_id is not None:
+        if saved and position != request.position and request.status_message_id is not None:
             text = t(lang, "line_connecting", name=team.name, position=position)
             await self.messenger.edit(
                 request.newcomer_id, request.status_message_id, OutgoingMessage(text)
@@ -423,14 +481,21 @@ class LineService:
         newcomer: UserRecord,
         member: UserRecord,
         tried: list[int],
-    ) -> bool:
-        """Offer the call to ``member``; False if they could not be reached."""
+    ) -> Literal["offered", "busy", "lost", "unreachable"]:
+        """Offer the call to ``member``: recorded first (so an instant Accept finds it), then
+        sent; its window runs from when the member got it."""
         now = self.clock.now()
-        expires = now + timedelta(seconds=self.settings.offer_timeout)
-        # the lease outlives the offer: the request is ours until it expires or is taken
-        offer_id = await self.store.lines.create_offer(
-            request.id, member.telegram_id, now=now, expires_at=expires
+        window = timedelta(seconds=self.settings.offer_timeout)
+        made = await self.store.lines.offer_to(
+            request.id,
+            self.owner,
+            member.telegram_id,
+            tried=tried,
+            now=now,
+            expires_at=now + window,
         )
+        if made == "busy" or made == "lost":
+            return made
         lang = pick_language(member.language_code)
         text = t(
             lang,
@@ -440,27 +505,21 @@ class LineService:
             wait=format_wait((now - request.created_at).total_seconds(), lang),
             seconds=self.settings.offer_timeout,
         )
-        button = Button(t(lang, "button_accept"), data=f"{ACCEPT}{offer_id}")
+        button = Button(t(lang, "button_accept"), data=f"{ACCEPT}{made}")
         receipt = await self.messenger.send(
             member.telegram_id, OutgoingMessage(text, (button,), kind=MessageKind.CALL)
         )
         if receipt.message_id is None:
-            await self.store.lines.end_offer(offer_id, "expired")
+            await self.store.lines.end_offer(made, "expired")
             if receipt.delivery.unreachable:
                 await self.store.set_dm_open(member.telegram_id, False)
-            return False
-        # the window runs from when the member got the offer, not from when it was queued
-        expires = self.clock.now() + timedelta(seconds=self.settings.offer_timeout)
-        await self.store.lines.set_offer_message(offer_id, receipt.message_id, expires_at=expires)
+            return "unreachable"
+        expires = self.clock.now() + window
+        await self.store.lines.set_offer_message(made, receipt.message_id, expires_at=expires)
         await self.store.lines.save(
-            request.id,
-            self.owner,
-            next_check_at=expires,
-            status=LineStatus.OFFERING,
-            current_offer_id=offer_id,
-            tried=[*tried, member.telegram_id],
+            request.id, self.owner, next_check_at=expires, expect=(LineStatus.OFFERING,)
         )
-        return True
+        return "offered"  # (or already accepted, by a press faster than this save)
 
     # -- Accept, and the call ------------------------------------------------------------------
 
@@ -492,10 +551,32 @@ class LineService:
         now = self.clock.now()
         request = await self.store.lines.accept(offer_id, presser, now=now, grace=ACCEPT_GRACE)
         if request is None:
+            now_reads = await self.store.lines.offer(offer_id)  # after the press that won
+            if now_reads is not None and now_reads.status == "accepted":
+                return PressAnswer("offer_already_yours")
             return PressAnswer("offer_over", alert=True)
-        team = await self.store.teams.by_id(request.team_id)
-        member = await self.store.get_user(presser)
-        member_name = member.display_name if member else str(presser)
+        # Taken: from here on the answer is "it's yours"; if the store fails, the tick finishes
+        # the placing once the grace is over (the call's key keeps it to one call).
+        try:
+            team = await self.store.teams.by_id(request.team_id)
+            result = await self._place(request, team, None)
+            if result in ("placed", "unsure"):
+                await self._tell_offers(request, offer_id, presser)
+        except StoreUnavailable as exc:
+            logger.warning(
+                "line request %s: storage unavailable after Accept (%s)", request.id, exc
+            )
+            return PressAnswer("offer_accepted")
+        if result == "gone":
+            return PressAnswer("offer_newcomer_gone", alert=True)
+        if result == "failed":
+            return PressAnswer("offer_failed", alert=True)
+        return PressAnswer("offer_accepted")
+
+    async def _tell_offers(self, request: LineRequest, offer_id: int, taker: int) -> None:
+        """Every offer of the request now says who took it (the taker's, that it is theirs)."""
+        member = await self.store.get_user(taker)
+        member_name = member.display_name if member else str(taker)
         for other in await self.store.lines.offers_of(request.id):
             if other.message_id is None:
                 continue
@@ -505,17 +586,21 @@ class LineService:
             await self.messenger.edit(
                 other.member_id, other.message_id, OutgoingMessage(t(lang, key, member=member_name))
             )
-        await self._place(request, team, None)
-        return PressAnswer("offer_accepted")
 
-    async def _place(self, request: LineRequest, team: Team | None, owner: str | None) -> None:
-        """Create the accepted call once (its key), deliver both tokens, follow it."""
+    async def _place(
+        self, request: LineRequest, team: Team | None, owner: str | None
+    ) -> Literal["placed", "unsure", "failed", "gone"]:
+        """Create the accepted call once (its key), deliver both tokens, follow it.
+
+        ``owner``: the replica holding the request, or None for the press that accepted it.
+        """
         newcomer = await self.store.get_user(request.newcomer_id)
         member = await self.store.get_user(request.accepted_by) if request.accepted_by else None
         now = self.clock.now()
-        if newcomer is None or member is None or team is None:
-            await self._end(request, "failed", owner)
-            return
+        calling = (LineStatus.CALLING,)
+        if team is None or newcomer is None or member is None or not newcomer.reachable:
+            await self._end(request, "unreachable", owner, expect=calling)
+            return "gone"
         key = (request.newcomer_id, -(LINE_KEY + request.id))
         claim = await self.store.claim_call(
             chat_id=key[0],
@@ -528,16 +613,17 @@ class LineService:
         if not isinstance(claim, Claimed):  # placed before (a press, or a replica since gone)
             existing = await self.store.call_by_key(*key)
             if existing is None:
-                await self._end(request, "failed", owner)
-                return
+                await self._end(request, "failed", owner, expect=calling)
+                return "failed"
             await self.store.lines.save(
                 request.id,
                 owner,
                 next_check_at=now + FOLLOW_EVERY,
+                expect=calling,
                 status=LineStatus.CONNECTED,
                 call_id=existing.id,
             )
-            return
+            return "placed"
         lang = pick_language(newcomer.language_code)
 
         def note(reader: str) -> str:
@@ -547,44 +633,58 @@ class LineService:
         report = await self.calls.place(
             origin, lang, claim.row_id, newcomer, member, self.settings.max_duration, note=note
         )
-        if report.outcome == "placed" or report.reason in _MAYBE_PLACED:
+        if report.outcome == "placed":
             await self.store.lines.save(
                 request.id,
                 owner,
                 next_check_at=self.clock.now() + FOLLOW_EVERY,
+                expect=calling,
                 status=LineStatus.CONNECTED,
                 call_id=claim.row_id,
             )
-            return
-        await self._end(request, "failed", owner)
-        hours = hours_of(None)
-        await self._offer_call_back(lang, team, request, hours, "line_failed")
+            return "placed"
+        if report.reason in _MAYBE_PLACED:
+            # The call may exist: never "try again" (a second paid call); both are told.
+            await self._end(request, "unsure", owner, expect=calling, call_id=claim.row_id)
+            for person in (newcomer, member):
+                text = t(pick_language(person.language_code), "line_unsure", name=team.name)
+                await self.messenger.send(person.telegram_id, OutgoingMessage(text))
+            return "unsure"
+        await self._end(request, "failed", owner, expect=calling, call_id=claim.row_id)
+        await self._offer_call_back(lang, team, request, ALWAYS, "line_failed")
+        return "failed"
 
     async def _follow(self, request: LineRequest, team: Team | None) -> None:
         call = await self.store.get_call(request.call_id) if request.call_id else None
         now = self.clock.now()
-        if call is not None and call.outcome is None:
-            stale = call.next_check_at is None and now - request.created_at > UNSURE_AFTER
+        connected = (LineStatus.CONNECTED,)
+        if call is None or call.outcome is None:
+            started = call.created_at if call is not None else None
+            stale = (
+                call is None
+                or (call.next_check_at is None and started is not None
+                    and now - started > UNSURE_AFTER)
+            )  # fmt: skip
             if not stale:
                 await self.store.lines.save(
-                    request.id, self.owner, next_check_at=now + FOLLOW_EVERY
+                    request.id, self.owner, next_check_at=now + FOLLOW_EVERY, expect=connected
                 )
                 return
+            # nobody will ever report how it ended: over, and not a "try again"
+            await self._end(request, "unsure", self.owner, expect=connected)
+            return
         newcomer = await self.store.get_user(request.newcomer_id)
         lang = pick_language(newcomer.language_code if newcomer else None)
         member = await self.oncall.name(request.accepted_by)
-        answered = call is not None and (
-            call.connected_at is not None
-            or (call.outcome is not None and call.outcome.value == "answered")
-        )
-        if answered:
-            await self._end(request, "answered", self.owner)
-            buttons = tuple(Button("★" * n, data=f"{RATE}{request.id}:{n}") for n in range(1, 6))
-            text = t(lang, "line_rate", person=member)
-            await self.messenger.send(request.newcomer_id, OutgoingMessage(text, buttons))
+        if call.connected_at is not None or call.outcome is CallOutcome.ANSWERED:
+            if await self._end(request, "answered", self.owner, expect=connected):
+                buttons = tuple(
+                    Button("★" * n, data=f"{RATE}{request.id}:{n}") for n in range(1, 6)
+                )
+                text = t(lang, "line_rate", person=member)
+                await self.messenger.send(request.newcomer_id, OutgoingMessage(text, buttons))
             return
-        await self._end(request, "missed", self.owner)
-        if team is not None:
+        if await self._end(request, "missed", self.owner, expect=connected) and team is not None:
             await self._offer_call_back(lang, team, request, ALWAYS, "line_missed")
 
     async def _call_back(self, request: LineRequest) -> PressAnswer:
@@ -596,16 +696,19 @@ class LineService:
         now = self.clock.now()
         opens = hours.next_open(now, team.zone)
         if request.status is LineStatus.CLOSED:
+            # closed hours: when it opens; nobody took it while open: a little later
+            due = max(opens, now + NOBODY_PAUSE) if request.result == "nobody" else opens
             if await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.CLOSED,),
                 status=LineStatus.CALLBACK,
                 tried=[],
-                next_check_at=opens if opens > now else now + NOBODY_PAUSE,
+                result=None,
+                next_check_at=due,
             ):
                 return PressAnswer("line_call_back_set", params={"name": team.name})
             return PressAnswer("line_callback_already", params={"name": team.name})
-        if request.status is not LineStatus.DONE or request.result == "answered":
+        if request.status is not LineStatus.DONE or request.result not in ("missed", "failed"):
             return PressAnswer("line_callback_already", params={"name": team.name})
         # a call that did not connect, or could not be placed: a new place in the queue
         newcomer = await self.store.get_user(request.newcomer_id)
@@ -623,15 +726,26 @@ class LineService:
             return PressAnswer("line_callback_already", params={"name": team.name})
         return PressAnswer("line_call_back_set", params={"name": team.name})
 
-    async def _end(self, request: LineRequest, result: str, owner: str | None) -> None:
-        """Close the request (``owner``: the replica holding it, None for a press)."""
-        await self.store.lines.save(
+    async def _end(
+        self,
+        request: LineRequest,
+        result: str,
+        owner: str | None,
+        *,
+        expect: tuple[LineStatus, ...] | None = None,
+        **values: object,
+    ) -> bool:
+        """Close the request (``owner``: the replica holding it, None for a press); False if
+        it was no longer ours to close."""
+        return await self.store.lines.save(
             request.id,
             owner,
             next_check_at=None,
+            expect=expect,
             status=LineStatus.DONE,
             result=result,
             ended_at=self.clock.now(),
+            **values,
         )
 
     # -- /stats --------------------------------------------------------------------------------

@@ -80,8 +80,8 @@ class Announcer:
 
     @staticmethod
     def _again(record: CallRecord, lang: str) -> tuple[Button, ...]:
-        """A "Call again" button, when nobody talked."""
-        if record.outcome is None or not record.outcome.may_call_again:
+        """A "Call again" button, when nobody talked (a line's call offers its own)."""
+        if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
             return ()
         return (Button(t(lang, "button_call_again"), data=f"{AGAIN_PREFIX}{record.id}"),)
 

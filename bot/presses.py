@@ -72,7 +72,7 @@ class PressService:
     async def _again(self, presser: UserProfile, record: CallRecord) -> PressAnswer:
         if presser.telegram_id != record.caller_id:
             return NOT_YOURS
-        if record.outcome is None or not record.outcome.may_call_again:
+        if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
             return UNKNOWN
         if await self.store.get_user(presser.telegram_id) is None:  # forgotten since
             return UNKNOWN

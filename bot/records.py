@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 __all__ = [
+    "LINE_KEY",
     "AccessRule",
     "CallOutcome",
     "CallRecord",
@@ -29,6 +30,11 @@ __all__ = [
 ]
 
 RuleKind = Literal["user", "chat"]
+
+
+#: A support line's call is keyed (newcomer's chat, -(LINE_KEY + request id)), apart from every
+#: other key (messages have positive ids; "Call again" and pages use far smaller negative ones).
+LINE_KEY = 10**12
 
 
 class CallStatus(StrEnum):
@@ -120,6 +126,12 @@ class CallRecord:
     def in_private_chat(self) -> bool:
         """``/call`` was typed in the caller's private chat (or is a "Call again")."""
         return self.chat_id == self.caller_id
+
+    @property
+    def from_a_line(self) -> bool:
+        """A support line's call: repeated through the line (its queue, hours and quota),
+        never by "Call again"."""
+        return self.message_id <= -LINE_KEY
 
 
 @dataclass(frozen=True)

@@ -441,6 +441,14 @@ EN: dict[str, str] = {
         "median wait {wait}, rating {rating}"
     ),
     "stats_lines_title": "<b>Support lines</b>",
+    "offer_already_yours": "You already took this call.",
+    "offer_newcomer_gone": "They can no longer be reached, so no call was placed.",
+    "offer_failed": "I couldn't place the call; they were offered to try again.",
+    "line_unsure": (
+        "Kavenegar didn't say clearly whether the call with {name} was placed. If your app "
+        "rings within a minute, join it; otherwise it was not placed."
+    ),
+    "phone_private_only": "I show numbers only in a private chat with me.",
 }
 
 FA: dict[str, str] = {
@@ -867,6 +875,14 @@ FA: dict[str, str] = {
         "میانهٔ انتظار {wait}، امتیاز {rating}"
     ),
     "stats_lines_title": "<b>خط‌های پشتیبانی</b>",
+    "offer_already_yours": "این تماس را از قبل پذیرفته‌اید.",
+    "offer_newcomer_gone": "دیگر به او دسترسی نیست، پس تماسی برقرار نشد.",
+    "offer_failed": "نتوانستم تماس را برقرار کنم؛ به او پیشنهاد شد دوباره امتحان کند.",
+    "line_unsure": (
+        "کاوه‌نگار به‌روشنی نگفت که تماس با {name} برقرار شد یا نه. اگر برنامه‌تان تا یک "
+        "دقیقه زنگ زد، وارد شوید؛ وگرنه تماس برقرار نشده است."
+    ),
+    "phone_private_only": "شماره‌ها را فقط در گفت‌وگوی خصوصی با من نشان می‌دهم.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

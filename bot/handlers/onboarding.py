@@ -22,11 +22,19 @@ class Start(Command):
                 invocation, invocation.text("start_in_group"), (button,), kind=MessageKind.COURTESY
             )
             return
+        sender = invocation.sender.telegram_id
+        # an outsider gets this far only with a line's link (see the preflight)
+        refusal = await self.services.access.refusal(
+            user_id=sender, chat_id=invocation.chat_id, private=True
+        )
         record = await self.services.store.upsert_user(
             invocation.sender, dm_open=True, started=True
         )
         payload = invocation.args[0] if len(invocation.args) == 1 else ""
         if await self.services.lines.arrive(record, payload):  # t.me/<bot>?start=line-NAME
+            return
+        if refusal is not None:  # not an open line after all: nothing else is theirs to use
+            await self.reply(invocation, invocation.text(refusal, user_id=sender))
             return
         text = invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username)
         invites = self.services.invites

@@ -42,6 +42,9 @@ class Phone(Command):
         if not self.services.access.is_admin(invocation.sender.telegram_id):
             await self.reply(invocation, invocation.text("phone_admin_only"))
             return
+        if not invocation.private:  # a number never goes to a group, even an admin's
+            await self.reply(invocation, invocation.text("phone_private_only"))
+            return
         store = self.services.store
         record = None
         name = " ".join(invocation.args)

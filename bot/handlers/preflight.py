@@ -71,7 +71,9 @@ class Preflight:
         if chat is None or not _is_command(update):
             return
         key = await self.services.access.refusal(user_id=user.id, chat_id=chat.id, private=private)
-        if key is None or (private and _opens_a_line(update)):
+        if key is None:
+            return
+        if private and _opens_a_line(update) and await self.services.access.only_unlisted(user.id):
             return  # support lines are for outsiders too (and nothing else is)
         if await store.first_access_notice(chat.id):
             await self._answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,14 @@ from .tables import calls, line_offers, line_requests, lines
 __all__ = ["LineQueries"]
 
 #: Calls that may be going on: a member in one of these is busy.
-_LIVE_CALLS = [CallStatus.PENDING.value, CallStatus.CREATED.value, CallStatus.UNKNOWN.value]
+_LIVE_CALLS = [
+    CallStatus.PENDING.value,
+    CallStatus.CREATED.value,
+    CallStatus.UNKNOWN.value,
+    CallStatus.RINGING.value,
+]
+#: A call nobody follows (its end will never be known) stops counting as going on after this.
+_UNSURE = timedelta(seconds=90)
 
 
 class _Lost(Exception):
@@ -131,25 +138,63 @@ class LineQueries:
         return sorted((_request(r) for r in rows), key=lambda r: r.id)  # first come, first served
 
     async def save(
-        self, request_id: int, owner: str | None, *, next_check_at: datetime | None, **values: Any
+        self,
+        request_id: int,
+        owner: str | None,
+        *,
+        next_check_at: datetime | None,
+        expect: tuple[LineStatus, ...] | None = None,
+        **values: Any,
     ) -> bool:
-        """Write a request's progress and release its lease; False if ``owner`` lost it.
+        """Write a request's progress and release its lease; False if ``owner`` lost it (or,
+        with ``expect``, its status is no longer one of those).
 
         ``owner=None``: a change outside the worker (a press), made only if no replica holds
         the request now.
         """
         values = _columns(values)
         values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
-        mine = (
+        conditions = [
+            line_requests.c.id == request_id,
             line_requests.c.lease_owner == owner
             if owner is not None
-            else line_requests.c.lease_owner.is_(None)
-        )
+            else line_requests.c.lease_owner.is_(None),
+        ]
+        if expect is not None:
+            conditions.append(line_requests.c.status.in_([s.value for s in expect]))
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(line_requests).where(*conditions).values(**values))
+        return bool(result.rowcount)
+
+    async def renew(self, request_id: int, owner: str, *, until: datetime) -> bool:
+        """Extend ``owner``'s lease before slow work; False if it was lost."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(line_requests).where(line_requests.c.id == request_id, mine).values(**values)
+                update(line_requests)
+                .where(line_requests.c.id == request_id, line_requests.c.lease_owner == owner)
+                .values(lease_until=until)
             )
         return bool(result.rowcount)
+
+    async def end_all_of(self, newcomer_id: int, *, now: datetime) -> None:
+        """``/forget``: the person's open requests end with them."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(line_requests)
+                .where(
+                    line_requests.c.newcomer_id == newcomer_id,
+                    line_requests.c.open_key.is_not(None),
+                )
+                .values(
+                    status=LineStatus.DONE.value,
+                    open_key=None,
+                    result="forgotten",
+                    ended_at=now,
+                    next_check_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
 
     async def change(
         self, request_id: int, *, expect: tuple[LineStatus, ...], **values: Any
@@ -210,22 +255,55 @@ class LineQueries:
 
     # -- offers --------------------------------------------------------------------------------
 
-    async def create_offer(
-        self, request_id: int, member_id: int, *, now: datetime, expires_at: datetime
-    ) -> int:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                line_offers.insert()
-                .values(
-                    request_id=request_id,
-                    member_id=member_id,
-                    status="open",
-                    created_at=now,
-                    expires_at=expires_at,
+    async def offer_to(
+        self,
+        request_id: int,
+        owner: str,
+        member_id: int,
+        *,
+        tried: list[int],
+        now: datetime,
+        expires_at: datetime,
+    ) -> int | Literal["busy", "lost"]:
+        """Make the request's next offer, to ``member_id``: the offer and the request (now
+        offering it) in one transaction, before the message goes out, so an Accept pressed the
+        moment it arrives finds both. ``owner`` keeps the lease (it sends the message next).
+
+        The offer's id; "busy" when the member holds an open offer already (made by any
+        replica); "lost" when ``owner`` no longer holds the request.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                offer_id = (
+                    await conn.execute(
+                        line_offers.insert()
+                        .values(
+                            request_id=request_id,
+                            member_id=member_id,
+                            status="open",
+                            created_at=now,
+                            expires_at=expires_at,
+                        )
+                        .returning(line_offers.c.id)
+                    )
+                ).scalar_one()
+                moved = await conn.execute(
+                    update(line_requests)
+                    .where(line_requests.c.id == request_id, line_requests.c.lease_owner == owner)
+                    .values(
+                        status=LineStatus.OFFERING.value,
+                        current_offer_id=offer_id,
+                        tried=json.dumps([*tried, member_id]),
+                        next_check_at=expires_at,
+                    )
                 )
-                .returning(line_offers.c.id)
-            )
-            return int(result.scalar_one())
+                if not moved.rowcount:
+                    raise _Lost
+        except IntegrityError:
+            return "busy"
+        except _Lost:
+            return "lost"
+        return int(offer_id)
 
     async def set_offer_message(
         self, offer_id: int, message_id: int | None, *, expires_at: datetime
@@ -315,15 +393,25 @@ class LineQueries:
         return _request(row)
 
     async def busy(self, members: list[int], *, now: datetime, since: datetime) -> set[int]:
-        """Members in a call that may be going on, or holding an open offer."""
+        """Members holding an open offer, taking one (accepted, its call being placed), or in
+        a call that may be going on: being followed, ringing, or placed moments ago."""
         if not members:
             return set()
         async with self.engine.connect() as conn:
             offered = await conn.execute(
-                select(line_offers.c.member_id).where(
+                select(line_offers.c.member_id)
+                .select_from(
+                    line_offers.join(line_requests, line_requests.c.id == line_offers.c.request_id)
+                )
+                .where(
                     line_offers.c.member_id.in_(members),
-                    line_offers.c.status == "open",
-                    line_offers.c.expires_at > now,
+                    or_(
+                        and_(line_offers.c.status == "open", line_offers.c.expires_at > now),
+                        and_(
+                            line_offers.c.status == "accepted",
+                            line_requests.c.status == LineStatus.CALLING.value,
+                        ),
+                    ),
                 )
             )
             busy = {int(r.member_id) for r in offered}
@@ -333,6 +421,7 @@ class LineQueries:
                     calls.c.status.in_(_LIVE_CALLS),
                     calls.c.outcome.is_(None),
                     calls.c.created_at > since,
+                    or_(calls.c.next_check_at.is_not(None), calls.c.created_at > now - _UNSURE),
                 )
             )
             for row in talking:

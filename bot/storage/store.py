@@ -323,6 +323,7 @@ class Store:
             await conn.execute(
                 delete(endpoint_registrations).where(endpoint_registrations.c.id == telegram_id)
             )
+        await self.lines.end_all_of(telegram_id, now=utcnow())  # their places in lines' queues
         return bool(result.rowcount)
 
     # -- phone numbers and the endpoints they register -------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 __all__ = [
@@ -310,5 +311,13 @@ line_offers = Table(
     Column("status", String(16), nullable=False),  # open | accepted | expired | taken
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
+    # A member holds at most one open offer, whichever replica makes it.
+    Index(
+        "uq_line_offers_member_open",
+        "member_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
     sqlite_autoincrement=True,
 )

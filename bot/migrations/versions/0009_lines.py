@@ -66,10 +66,19 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_line_offers_request_id", "line_offers", ["request_id"])
+    op.create_index(
+        "uq_line_offers_member_open",
+        "line_offers",
+        ["member_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("status = 'open'"),
+    )
     op.create_index("ix_line_offers_member_id", "line_offers", ["member_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("uq_line_offers_member_open", table_name="line_offers")
     op.drop_index("ix_line_offers_member_id", table_name="line_offers")
     op.drop_index("ix_line_offers_request_id", table_name="line_offers")
     op.drop_table("line_offers")

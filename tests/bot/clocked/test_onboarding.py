@@ -144,6 +144,8 @@ async def test_a_number_can_belong_to_one_account_and_only_admins_see_it(phones:
     assert bot.last_text(DAVE) == "Numbers are shown to the bot's admins only."
     await bot.say(ADMIN, "/phone @alice_k")
     assert bot.last_text(ADMIN) == "Alice: +98 912 082 2930"
+    await bot.say(ADMIN, "/phone @alice_k", chat_id=GROUP)  # never in a group, even an admin's
+    assert bot.last_text(GROUP) == "I show numbers only in a private chat with me."
     await bot.say(ALICE, "/whoami")
     assert bot.last_text(ALICE).endswith("Phone: +98 912 082 2930")
     await bot.say(ALICE, "/forget")
@@ -206,7 +208,7 @@ async def test_a_newcomer_reaches_a_member_through_the_line_link(
     endpoints = bot.kv.state.endpoints
     for person in (CAROL, BOB):  # each gets their own token, in private only
         token = endpoints[f"tg{person}"].access_token
-        assert f"<code>{token}</code>" in tg.sent_to(person)[-1].raw_text
+        assert any(f"<code>{token}</code>" in m.raw_text for m in tg.sent_to(person))
         assert all(token not in m.raw_text for m in tg.sent_to(GROUP) + tg.sent_to(ALICE))
     assert visible(tg.current(ALICE, alice_offer.message_id).text) == "Bob took this call."
     # the outsider may use the line, and nothing else
@@ -232,9 +234,25 @@ async def test_a_newcomer_reaches_a_member_through_the_line_link(
     assert answer is not None and answer.text == "Thanks for rating the call ★★★★★"
     await bot.say(ALICE, "/stats")
     stats = bot.last_text(ALICE).split("\n\nSupport lines\n")[1]
-    # the wait is Alice's 20 s offer and the steps of the moved clock
+    # the wait: Alice's 20 s offer, and the steps of the moved clock
     assert re.fullmatch(
-        r"Line support: 1 requests, 1 calls, 100% answered, median wait 2\d seconds, "
+        r"Line support: 1 requests, 1 calls, 100% answered, median wait \d+ seconds, "
         r"rating 5\.0★ \(1\)",
         stats,
     ), stats
+
+
+async def test_outsiders_may_use_an_open_line_and_nothing_else(line: Bot) -> None:
+    bot, tg = line, line.tg
+    tg.add_user(CAROL, "Carol", username="carol_k")
+    await bot.say(CAROL, "/start line-nope")  # not an open line: the refusal, no welcome
+    assert bot.last_text(CAROL).startswith("Sorry, this bot is only for its team.")
+    await bot.say(CAROL, "/start")
+    assert bot.last_text(CAROL).startswith("Sorry, this bot is only for its team.")
+    # someone an admin denied by name does not get in through a line either
+    tg.add_user(DAVE, "Dave", username="dave_k")
+    await bot.say(ALICE, f"/deny {DAVE}")
+    await bot.say(DAVE, "/start line-support")
+    assert bot.last_text(DAVE).startswith("Sorry, this bot is only for its team.")
+    await bot.say(CAROL, "/start line-support")
+    assert bot.last_text(CAROL).startswith("📞 Connecting you with support…")

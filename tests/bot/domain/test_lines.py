@@ -17,6 +17,8 @@ from bot.clock import ManualClock
 from bot.lines import LineService, LineSettings
 from bot.messages import OutgoingMessage
 from bot.oncall import OnCallService
+from bot.outcomes import Announcer
+from bot.presses import PressService
 from bot.records import CallOutcome, LineStatus, Team
 from bot.verification import PhoneService
 from kavenegar.sandbox import KavenegarSandbox
@@ -162,7 +164,7 @@ async def test_accept_pressed_twice_or_by_two_at_once_places_one_call(line: Line
     await line.lines.tick()
     offer = line.offer_id(ALICE)
     answers = await asyncio.gather(*(line.accept(ALICE, offer) for _ in range(3)))
-    assert sorted(answers) == ["offer_accepted", "offer_over", "offer_over"]
+    assert sorted(answers) == ["offer_accepted", "offer_already_yours", "offer_already_yours"]
     assert await line.accept(BOB, offer) == "callback_not_yours"
     assert len(line.calls_posted()) == 1
     line.clock.advance(120)  # a replica looking at it later does not place it again
@@ -380,3 +382,105 @@ async def test_with_numbers_required_the_newcomer_waits_for_theirs(
         # Bob has no verified number: only Alice can take it
         assert "Carol asks support for a call" in line.last_text(ALICE)
         assert line.messenger.to(BOB) == []
+
+
+async def test_a_call_that_may_exist_is_never_offered_again(line: Line) -> None:
+    # Kavenegar creates the call, but its answer is lost on the way back
+    line.world.kv.add_fault(method="POST", path="/calls", kind="reset", after=True)
+    await line.newcomer(CAROL, "Carol")
+    await line.lines.tick()
+    assert await line.accept(ALICE) == "offer_accepted"
+    assert len(line.world.kv.state.calls) == 1
+    for person in (CAROL, ALICE):
+        assert line.last_text(person).startswith(
+            "Kavenegar didn't say clearly whether the call with support was placed."
+        )
+        assert line.last(person).buttons == ()  # no "Call me back": that could pay twice
+    request = await line.request_of(CAROL)
+    assert (request.status, request.result) == (LineStatus.DONE, "unsure")
+    line.clock.advance(600)
+    await line.lines.tick()
+    assert len(line.world.kv.state.calls) == 1
+    assert (await line.lines.press(CAROL, f"line:b:{request.id}")).key == "line_callback_already"
+
+
+async def test_a_lines_missed_call_has_no_call_again_only_call_me_back(line: Line) -> None:
+    await line.newcomer(CAROL, "Carol")
+    await line.lines.tick()
+    await line.accept(ALICE)
+    await line.end_call(CAROL, CallOutcome.MISSED)
+    request = await line.request_of(CAROL)
+    call = await line.world.store.get_call(request.call_id)
+    assert call is not None and call.from_a_line
+    # "Call again" would skip the line's hours, offers and quota
+    presses = PressService(line.world.service, Announcer(line.world.store, line.messenger))
+    carol = await line.world.store.get_user(CAROL)
+    assert carol is not None
+    assert (await presses.press(carol.profile, f"again:{call.id}")).key == "callback_unknown"
+    assert len(line.calls_posted()) == 1
+
+
+async def test_start_again_once_the_line_opened_joins_the_queue(
+    tmp_path: Path, kv: KavenegarSandbox
+) -> None:
+    async for line in make_line(sqlite_copy(tmp_path), kv, hours="sat-wed 14:00-17:00"):
+        await line.newcomer(CAROL, "Carol")
+        assert line.last_text(CAROL).startswith("support is closed now.")
+        line.clock.advance(5 * 3600)  # 15:00: open
+        await line.newcomer(CAROL, "Carol")
+        assert line.last_text(CAROL) == (
+            "📞 Connecting you with support… You are number 1 in the queue."
+        )
+        await line.lines.tick()
+        assert "Carol asks support for a call" in line.last_text(ALICE)
+
+
+async def test_one_member_never_holds_two_open_offers(line: Line) -> None:
+    await line.newcomer(CAROL, "Carol")
+    await line.newcomer(DAVE, "Dave")
+    store = line.world.store
+    first, second = await store.lines.claim_due(
+        "replica-a", now=line.clock.now(), lease=timedelta(seconds=60), limit=5
+    )
+    expires = line.clock.now() + timedelta(seconds=20)
+    made = await store.lines.offer_to(
+        first.id, "replica-a", ALICE, tried=[], now=line.clock.now(), expires_at=expires
+    )
+    assert isinstance(made, int)
+    # another replica, the same instant, the same member: refused by the database
+    assert (
+        await store.lines.offer_to(
+            second.id, "replica-a", ALICE, tried=[], now=line.clock.now(), expires_at=expires
+        )
+        == "busy"
+    )
+    assert (
+        await store.lines.offer_to(
+            second.id, "replica-b", BOB, tried=[], now=line.clock.now(), expires_at=expires
+        )
+        == "lost"
+    )
+
+
+async def test_a_newcomer_who_blocked_the_bot_gets_no_call(line: Line) -> None:
+    await line.newcomer(CAROL, "Carol")
+    await line.world.store.set_dm_open(CAROL, False)
+    await line.lines.tick()
+    assert line.messenger.to(ALICE) == []
+    request = await line.request_of(CAROL)
+    assert (request.status, request.result) == (LineStatus.DONE, "unreachable")
+
+
+async def test_held_and_closed_places_expire_and_forget_ends_them(
+    tmp_path: Path, kv: KavenegarSandbox
+) -> None:
+    async for line in make_line(sqlite_copy(tmp_path), kv, phones_required=True):
+        await line.newcomer(CAROL, "Carol")
+        assert (await line.request_of(CAROL)).status is LineStatus.HELD
+        line.clock.advance(86_400)
+        assert await line.lines.tick() == 1
+        assert (await line.request_of(CAROL)).result == "expired"
+        await line.newcomer(DAVE, "Dave")
+        assert await line.world.store.forget_user(DAVE)
+        request = await line.request_of(DAVE)
+        assert (request.status, request.result) == (LineStatus.DONE, "forgotten")
