@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, event, exists, or_, select, text, update
+from sqlalchemy import case, delete, event, exists, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
@@ -38,7 +38,7 @@ from ..records import (
     RuleKind,
 )
 from .guard import StoreUnavailable, guarded
-from .leases import claim_due
+from .leases import anything_due, claim_due, due_now
 from .lines import LineQueries
 from .tables import (
     ERROR_MAX,
@@ -224,6 +224,22 @@ class Store:
         A username moves with its owner: whoever held it before loses it, so ``@name`` lookups
         stay unambiguous. ``started=True`` records that they pressed Start (consent to calls).
         """
+        async with self.engine.begin() as conn:
+            await self._refresh_user(conn, profile, dm_open=dm_open, started=started)
+            row = (
+                await conn.execute(_user_query(users.c.telegram_id == profile.telegram_id))
+            ).one()
+        return self._user(row)
+
+    async def _refresh_user(
+        self,
+        conn: AsyncConnection,
+        profile: UserProfile,
+        *,
+        dm_open: bool | None = None,
+        started: bool | None = None,
+    ) -> None:
+        """:meth:`upsert_user`'s writes, inside the caller's transaction."""
         now = utcnow()
         username = profile.username.lower()[:USERNAME_MAX] if profile.username else None
         values: dict[str, Any] = {
@@ -245,19 +261,14 @@ class Store:
             created_at=now,
             **{"dm_open": False, "started": False, **values},
         ).on_conflict_do_update(index_elements=[users.c.telegram_id], set_=values)
-        async with self.engine.begin() as conn:
-            if username:
-                await conn.execute(
-                    update(users)
-                    .where(users.c.username == username)
-                    .where(users.c.telegram_id != profile.telegram_id)
-                    .values(username=None)
-                )
-            await conn.execute(statement)
-            row = (
-                await conn.execute(_user_query(users.c.telegram_id == profile.telegram_id))
-            ).one()
-        return self._user(row)
+        if username:
+            await conn.execute(
+                update(users)
+                .where(users.c.username == username)
+                .where(users.c.telegram_id != profile.telegram_id)
+                .values(username=None)
+            )
+        await conn.execute(statement)
 
     @guarded
     async def get_user(self, telegram_id: int) -> UserRecord | None:
@@ -450,6 +461,38 @@ class Store:
     # -- updates -------------------------------------------------------------------------------
 
     @guarded
+    async def take_update(
+        self, bot_id: int, update_id: int, sender: UserProfile | None, *, dm_open: bool | None
+    ) -> bool:
+        """:meth:`claim_update` and, for the first replica to see it, refresh its sender
+        (:meth:`upsert_user`), in one transaction: one commit in front of every handler."""
+        if sender is None:
+            return await self.claim_update(bot_id, update_id)
+        now = utcnow()
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    processed_updates.insert().values(
+                        bot_id=bot_id, update_id=update_id, claimed_at=now
+                    )
+                )
+                await self._refresh_user(conn, sender, dm_open=dm_open)
+        except IntegrityError:  # another replica has it (or it is a redelivery)
+            return False
+        if update_id % 500 == 0:
+            await self._forget_old_updates(now)
+        return True
+
+    async def _forget_old_updates(self, now: datetime) -> None:
+        """Now and then, forget ids nobody will redeliver."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(processed_updates).where(
+                    processed_updates.c.claimed_at < now - UPDATE_MEMORY
+                )
+            )
+
+    @guarded
     async def claim_update(self, bot_id: int, update_id: int) -> bool:
         """True for the first replica to see this update; False for every later delivery."""
         now = utcnow()
@@ -460,14 +503,10 @@ class Store:
                         bot_id=bot_id, update_id=update_id, claimed_at=now
                     )
                 )
-                if update_id % 500 == 0:  # now and then, forget ids nobody will redeliver
-                    await conn.execute(
-                        delete(processed_updates).where(
-                            processed_updates.c.claimed_at < now - UPDATE_MEMORY
-                        )
-                    )
         except IntegrityError:
             return False
+        if update_id % 500 == 0:
+            await self._forget_old_updates(now)
         return True
 
     # -- calls ---------------------------------------------------------------------------------
@@ -479,11 +518,7 @@ class Store:
         the same cross-replica lock on the caller as :meth:`claim_call`)."""
         if self._dialect == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
-        for quota in quotas:
-            retry_at = await _quota_retry_at(conn, caller_id, quota, now)
-            if retry_at is not None:
-                return OverQuota(quota, retry_at)
-        return None
+        return await _quota_refusal(conn, caller_id, quotas, now)
 
     @guarded
     async def claim_call(
@@ -505,40 +540,40 @@ class Store:
         ``now`` is the caller's clock (the follow-up schedule counts from it).
         """
         now = now or utcnow()
-        async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
-            if self._dialect == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
-            taken = await conn.execute(
-                select(calls.c.id).where(
-                    calls.c.chat_id == chat_id, calls.c.message_id == message_id
-                )
-            )
-            if taken.first() is not None:
-                return Duplicate()
-            for quota in quotas:
-                retry_at = await _quota_retry_at(conn, caller_id, quota, now)
-                if retry_at is not None:
-                    return OverQuota(quota, retry_at)
-            try:
-                async with conn.begin_nested():
-                    result = await conn.execute(
-                        calls.insert()
-                        .values(
-                            chat_id=chat_id,
-                            message_id=message_id,
-                            caller_id=caller_id,
-                            callee_id=callee_id,
-                            max_duration=max_duration,
-                            status=CallStatus.PENDING.value,
-                            created_at=now,
-                            updated_at=now,
-                            page_id=page_id,
-                        )
-                        .returning(calls.c.id)
+        try:
+            async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
+                if self._dialect == "postgresql":
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id}
                     )
-            except IntegrityError:  # another replica claimed it a moment ago
-                return Duplicate()
-            return Claimed(int(result.scalar_one()))
+                taken = await conn.execute(
+                    select(calls.c.id).where(
+                        calls.c.chat_id == chat_id, calls.c.message_id == message_id
+                    )
+                )
+                if taken.first() is not None:
+                    return Duplicate()
+                over = await _quota_refusal(conn, caller_id, quotas, now)
+                if over is not None:
+                    return over
+                result = await conn.execute(
+                    calls.insert()
+                    .values(
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        caller_id=caller_id,
+                        callee_id=callee_id,
+                        max_duration=max_duration,
+                        status=CallStatus.PENDING.value,
+                        created_at=now,
+                        updated_at=now,
+                        page_id=page_id,
+                    )
+                    .returning(calls.c.id)
+                )
+                return Claimed(int(result.scalar_one()))
+        except IntegrityError:  # another replica claimed it a moment ago (rolled back)
+            return Duplicate()
 
     @guarded
     async def finish_call(
@@ -596,14 +631,12 @@ class Store:
         ``ringing_since`` (in their ringing window) first, then the longest waiting."""
         if limit <= 0:
             return []
+        if not await anything_due(self.engine, calls, now):
+            return []
         young = case((calls.c.created_at >= ringing_since, 0), else_=1)
         due = (
             select(calls.c.id)
-            .where(
-                calls.c.next_check_at.is_not(None),
-                calls.c.next_check_at <= now,
-                or_(calls.c.lease_until.is_(None), calls.c.lease_until < now),
-            )
+            .where(*due_now(calls, now))
             .order_by(young, calls.c.next_check_at, calls.c.id)
             .limit(limit)
         )
@@ -795,41 +828,38 @@ def _call(row: Any) -> CallRecord:
     )
 
 
-async def _quota_retry_at(
-    conn: AsyncConnection, caller_id: int, quota: Quota, now: datetime
-) -> datetime | None:
-    """When the caller may call again under ``quota``; None if they may now.
+async def _quota_refusal(
+    conn: AsyncConnection, caller_id: int, quotas: tuple[Quota, ...], now: datetime
+) -> OverQuota | None:
+    """The first of ``quotas`` the caller has spent, and when they may call again; None if none.
 
     What counts: calls placed, possibly placed or being placed (not a page's attempts) and the
-    pages the person sent (a page counts once, whatever its attempts cost).
+    pages the person sent (a page counts once, whatever its attempts cost). One query for all
+    the quotas: the most recent of those times within the longest window.
     """
-    if quota.limit <= 0:
+    active = [q for q in quotas if q.limit > 0]
+    if not active:
         return None
-    since = now - timedelta(seconds=quota.window)
-    own_calls = (
-        select(calls.c.created_at)
-        .where(
-            calls.c.caller_id == caller_id,
-            calls.c.created_at > since,
-            calls.c.status.in_(_QUOTA_STATUSES),
-            calls.c.page_id.is_(None),
-        )
-        .order_by(calls.c.created_at.desc())
-        .limit(quota.limit)
+    since = now - timedelta(seconds=max(q.window for q in active))
+    most = max(q.limit for q in active)
+    own_calls = select(calls.c.created_at.label("at")).where(
+        calls.c.caller_id == caller_id,
+        calls.c.created_at > since,
+        calls.c.status.in_(_QUOTA_STATUSES),
+        calls.c.page_id.is_(None),
     )
-    own_pages = (
-        select(pages.c.created_at)
-        .where(pages.c.paged_by == caller_id, pages.c.created_at > since)
-        .order_by(pages.c.created_at.desc())
-        .limit(quota.limit)
+    own_pages = select(pages.c.created_at.label("at")).where(
+        pages.c.paged_by == caller_id, pages.c.created_at > since
     )
-    times = [r.created_at for r in (await conn.execute(own_calls)).all()]
-    times += [r.created_at for r in (await conn.execute(own_pages)).all()]
-    if len(times) < quota.limit:
-        return None
-    times.sort(reverse=True)
-    oldest: datetime = times[quota.limit - 1]
-    return oldest + timedelta(seconds=quota.window)
+    both = union_all(own_calls, own_pages).subquery()
+    recent = select(both.c.at).order_by(both.c.at.desc()).limit(most)
+    times: list[datetime] = [row.at for row in (await conn.execute(recent)).all()]
+    for quota in active:
+        start = now - timedelta(seconds=quota.window)
+        within = [at for at in times if at > start]  # newest first
+        if len(within) >= quota.limit:
+            return OverQuota(quota, within[quota.limit - 1] + timedelta(seconds=quota.window))
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:

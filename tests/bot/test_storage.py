@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,49 @@ async def test_data_survives_reopening(tmp_path: Path) -> None:
     record = await second.get_user(111)
     await second.close()
     assert record is not None and record.dm_open and record.kavenegar_username == "tg111"
+
+
+async def test_taking_an_update_refreshes_its_sender_once(store: Store) -> None:
+    assert await store.take_update(7, 1001, ALICE, dm_open=True)
+    alice = await store.get_user(ALICE.telegram_id)
+    assert alice is not None and alice.dm_open and alice.username == "alice_k"
+    renamed = UserProfile(telegram_id=111, first_name="Alicia", username="alicia_k")
+    # a redelivery (or another replica) neither takes it again nor writes its sender
+    assert not await store.take_update(7, 1001, renamed, dm_open=None)
+    alice = await store.get_user(ALICE.telegram_id)
+    assert alice is not None and alice.name == "Alice"
+    assert await store.take_update(7, 1002, renamed, dm_open=None)
+    alice = await store.get_user(ALICE.telegram_id)
+    assert alice is not None and (alice.name, alice.dm_open) == ("Alicia", True)
+    assert await store.take_update(7, 1003, None, dm_open=None)  # no sender: a claim alone
+
+
+async def test_quotas_count_calls_and_pages_in_one_look(store: Store) -> None:
+    now = utcnow()
+    quotas = (Quota(2, 60), Quota(3, 86_400))
+    for n in range(2):
+        claim = await store.claim_call(
+            chat_id=-1, message_id=n, caller_id=111, callee_id=222, max_duration=60,
+            quotas=quotas, now=now - timedelta(hours=2 - n),
+        )  # fmt: skip
+        assert isinstance(claim, Claimed)
+    assert isinstance(
+        await store.claim_call(
+            chat_id=-1,
+            message_id=5,
+            caller_id=111,
+            callee_id=222,
+            max_duration=60,
+            quotas=quotas,
+            now=now - timedelta(seconds=30),
+        ),
+        Claimed,
+    )
+    # three in a day: the daily quota, free again a day after the oldest of the three
+    over = await store.claim_call(
+        chat_id=-1, message_id=6, caller_id=111, callee_id=222, max_duration=60,
+        quotas=quotas, now=now,
+    )  # fmt: skip
+    assert isinstance(over, OverQuota)
+    assert over.quota == Quota(3, 86_400)
+    assert over.retry_at == now - timedelta(hours=2) + timedelta(days=1)
