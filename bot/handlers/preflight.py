@@ -59,15 +59,18 @@ class Preflight:
 
     async def _check(self, update: Update, bot_id: int) -> None:
         store = self.services.store
-        if not await store.claim_update(bot_id, update.update_id):
-            raise ApplicationHandlerStop
         user, chat = update.effective_user, update.effective_chat
+        private = (
+            user is not None and chat is not None and chat.type == ChatType.PRIVATE
+            and chat.id == user.id
+        )  # fmt: skip
+        # one transaction: the update is ours, and what we know of its sender is fresh
+        sender = profile_of(user) if user is not None else None
+        dm_open = True if private and update.message else None
+        if not await store.take_update(bot_id, update.update_id, sender, dm_open=dm_open):
+            raise ApplicationHandlerStop
         if user is None:
             return
-        private = chat is not None and chat.type == ChatType.PRIVATE and chat.id == user.id
-        await store.upsert_user(
-            profile_of(user), dm_open=True if private and update.message else None
-        )
         if chat is None or not _is_command(update):
             return
         key = await self.services.access.refusal(user_id=user.id, chat_id=chat.id, private=private)
