@@ -14,7 +14,26 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["claim_due"]
+__all__ = ["anything_due", "claim_due", "due_now"]
+
+
+def due_now(table: Any, now: datetime) -> list[Any]:
+    """The conditions of a due row whose lease is free (or has run out)."""
+    return [
+        table.c.next_check_at.is_not(None),
+        table.c.next_check_at <= now,
+        or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+    ]
+
+
+async def anything_due(engine: AsyncEngine, table: Any, now: datetime, *conditions: Any) -> bool:
+    """A read (no write lock) before claiming: an idle scheduler's ticks write nothing, so they
+    never hold up a command's writes (SQLite has one writer at a time)."""
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            select(table.c.id).where(*due_now(table, now), *conditions).limit(1)
+        )
+        return found.first() is not None
 
 
 async def claim_due(
@@ -28,14 +47,11 @@ async def claim_due(
     *conditions: Any,
 ) -> list[Any]:
     """Lease the due rows of ``table`` to ``owner`` until ``now + lease``; the rows, whole."""
+    if not await anything_due(engine, table, now, *conditions):
+        return []
     due = (
         select(table.c.id)
-        .where(
-            table.c.next_check_at.is_not(None),
-            table.c.next_check_at <= now,
-            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
-            *conditions,
-        )
+        .where(*due_now(table, now), *conditions)
         .order_by(table.c.next_check_at, table.c.id)
         .limit(limit)
     )
