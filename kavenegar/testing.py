@@ -150,10 +150,15 @@ class FaultBook(Generic[RuleT]):
                 return rule
         return None
 
-    async def delay(self) -> None:
-        """Sleep :attr:`latency` seconds, if any."""
+    async def delay(self, since: float | None = None) -> None:
+        """Wait until :attr:`latency` seconds have passed since ``since`` (the event loop's time
+        when the request arrived; now if None): reading the request is part of the latency,
+        not added to it, so a stand-in "taking 100 ms" takes 100 ms."""
         if self.latency > 0:
-            await asyncio.sleep(self.latency)
+            loop = asyncio.get_running_loop()
+            remaining = self.latency if since is None else since + self.latency - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
 
     def __iter__(self) -> Iterator[RuleT]:
         return iter(list(self.rules))

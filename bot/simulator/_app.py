@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
 
 
 async def _api(request: web.Request) -> web.Response:
+    arrived = asyncio.get_running_loop().time()
     sim = _sim(request)
     if request.match_info["token"] != sim.token:
         return _error(ApiError(401, "Unauthorized"))
@@ -93,7 +95,7 @@ async def _api(request: web.Request) -> web.Response:
     except ApiError as exc:
         return _error(exc)
     sim.state.api_calls.append((method, params))
-    await sim.faults.delay()
+    await sim.faults.delay(since=arrived)
     fault = sim.faults.take(lambda rule: rule.matches(method, params))
     if fault is not None:
         if fault.kind == "hang":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,7 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
     """Record, authenticate, inject faults and latency, and turn SandboxError into its body."""
     if not request.path.startswith(API_PREFIX + "/"):
         return await handler(request)  # type: ignore[no-any-return]
+    arrived = asyncio.get_running_loop().time()
     app = request.app
     path = request.path[len(API_PREFIX) :]
     body = await request.text()
@@ -73,7 +75,7 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
         }
     )
     faults = app[FAULTS_KEY]
-    await faults.delay()
+    await faults.delay(since=arrived)
     expected = f"Bearer {app[TOKEN_KEY]}"
     auth = request.headers.get("Authorization")
     if auth is None:
