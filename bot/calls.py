@@ -110,10 +110,19 @@ class CallRequest:
     args_text: str
     mentions: list[Mention] = field(default_factory=list)
     reply_to: UserProfile | None = None
+    #: (bot id, update id) of the message, which this flow takes (one replica each): in the
+    #: transaction that claims the call, or before a refusal. None: not an update of its own
+    #: (a button press, whose update the preflight took).
+    update_key: tuple[int, int] | None = None
 
     @property
     def in_private_chat(self) -> bool:
         return self.chat_id == self.caller.telegram_id
+
+    @property
+    def reopens_private_chat(self) -> bool | None:
+        """A message in the private chat: the bot may write to its sender (again)."""
+        return True if self.update_key is not None and self.in_private_chat else None
 
     @property
     def origin(self) -> Origin:
@@ -225,13 +234,16 @@ class CallService:
         """Run one ``/call``. Raises only :class:`StoreUnavailable`, and only before any reply
         was sent or any money spent."""
         caller = await self.store.get_user(request.caller.telegram_id)
-        if caller is None:
-            caller = await self.store.upsert_user(request.caller)
+        reopens = request.reopens_private_chat
+        if caller is None or (reopens and not caller.dm_open):  # new, or back: write it first
+            caller = await self.store.upsert_user(request.caller, dm_open=reopens)
         lang = pick_language(caller.language_code)
         origin = request.origin
         try:
             callee, duration = await self._check(request, caller)
         except _Refusal as refusal:
+            if not await self._take(request):
+                return CallReport("duplicate")  # another replica has this message
             buttons: tuple[Button, ...] = ()
             contact_button = None
             if refusal.phone_button and origin.private:
@@ -259,6 +271,13 @@ class CallService:
             max_duration=duration,
             quotas=self.settings.quotas,
             now=self.clock.now(),
+            update_key=request.update_key,
+            # what we know of the caller, refreshed in the same transaction when it changed
+            sender=None
+            if request.update_key is None
+            or self.store.is_current(caller, request.caller, dm_open=reopens)
+            else request.caller,
+            sender_dm_open=reopens,
         )
         match claim:
             case Duplicate():
@@ -282,6 +301,16 @@ class CallService:
         if self.settings.flow == "ring":
             return await self._ring(origin, lang, row_id, caller, callee)
         return await self.place(origin, lang, row_id, caller, callee, duration)
+
+    async def _take(self, request: CallRequest) -> bool:
+        """Take the message's update before answering it without a call; False if another
+        replica (or an earlier delivery) has it."""
+        if request.update_key is None:
+            return True
+        bot_id, update_id = request.update_key
+        return await self.store.take_update(
+            bot_id, update_id, request.caller, dm_open=request.reopens_private_chat
+        )
 
     async def place(
         self,

@@ -59,6 +59,8 @@ class Invocation:
     sender: UserProfile
     lang: str
     args: list[str]
+    #: (bot id, update id): the update's key among the replicas (see the preflight).
+    update_key: tuple[int, int] = (0, 0)
 
     @property
     def chat_id(self) -> int:
@@ -95,6 +97,7 @@ class Command:
             sender=profile_of(user),
             lang=pick_language(user.language_code),
             args=list(context.args or []),
+            update_key=(context.bot.id, update.update_id),
         )
         try:
             if self.admin_only and not self.services.access.is_admin(user.id):

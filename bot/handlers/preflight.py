@@ -29,6 +29,13 @@ def _is_command(update: Update) -> bool:
     return message is not None and (message.text or "").startswith("/")
 
 
+def _is_new_call(update: Update) -> bool:
+    """A new ``/call`` message: its update is taken with the call's key, in one transaction
+    (bot.calls), so the critical path before the paid POST has one commit, not two."""
+    words = (update.message.text or "").split(maxsplit=1) if update.message else []
+    return bool(words) and words[0].partition("@")[0] == "/call"
+
+
 def _opens_a_line(update: Update) -> bool:
     """``/start line-NAME``: what a support line's link sends."""
     words = (update.message.text or "").split() if update.message else []
@@ -67,7 +74,9 @@ class Preflight:
         # one transaction: the update is ours, and what we know of its sender is fresh
         sender = profile_of(user) if user is not None else None
         dm_open = True if private and update.message else None
-        if not await store.take_update(bot_id, update.update_id, sender, dm_open=dm_open):
+        if not _is_new_call(update) and not await store.take_update(
+            bot_id, update.update_id, sender, dm_open=dm_open
+        ):
             raise ApplicationHandlerStop
         if user is None:
             return

@@ -211,6 +211,12 @@ class Store:
             phone=row.phone,
         )
 
+    @staticmethod
+    def is_current(record: UserRecord, profile: UserProfile, *, dm_open: bool | None) -> bool:
+        """The record already says what a refresh with ``profile`` would write."""
+        same = _profile_values(profile) == _profile_values(record.profile)
+        return same and dm_open in (None, record.dm_open)
+
     def kavenegar_username_for(self, telegram_id: int) -> str:
         """Stable, unique, at most 50 characters: the prefix (<= 30) and the numeric id."""
         return f"{self.username_prefix}{telegram_id}"
@@ -241,15 +247,9 @@ class Store:
     ) -> None:
         """:meth:`upsert_user`'s writes, inside the caller's transaction."""
         now = utcnow()
-        username = profile.username.lower()[:USERNAME_MAX] if profile.username else None
-        values: dict[str, Any] = {
-            "first_name": profile.first_name[:NAME_MAX],
-            "last_name": profile.last_name[:NAME_MAX] if profile.last_name else None,
-            "username": username,
-            "language_code": (profile.language_code or "")[:LANGUAGE_MAX] or None,
-            "is_bot": profile.is_bot,
-            "updated_at": now,
-        }
+        values = _profile_values(profile)
+        username = values["username"]
+        values["updated_at"] = now
         if dm_open is not None:
             values["dm_open"] = dm_open
         if started is not None:
@@ -532,12 +532,18 @@ class Store:
         quotas: tuple[Quota, ...] = (),
         now: datetime | None = None,
         page_id: int | None = None,
+        update_key: tuple[int, int] | None = None,
+        sender: UserProfile | None = None,
+        sender_dm_open: bool | None = None,
     ) -> Claim:
         """Record a call about to be placed, unless this message already did or a quota is spent.
 
         Check and insert happen under a lock on the caller (in this process, and across
         replicas through a PostgreSQL advisory lock), so concurrent commands cannot overspend.
-        ``now`` is the caller's clock (the follow-up schedule counts from it).
+        ``now`` is the caller's clock (the follow-up schedule counts from it). With
+        ``update_key`` the update is taken in the same transaction (:meth:`take_update`, its
+        ``sender`` refreshed): one commit before the paid POST. An update already taken is a
+        :class:`Duplicate`; an over-quota answer still takes it (the refusal is its answer).
         """
         now = now or utcnow()
         try:
@@ -546,13 +552,22 @@ class Store:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id}
                     )
-                taken = await conn.execute(
-                    select(calls.c.id).where(
-                        calls.c.chat_id == chat_id, calls.c.message_id == message_id
+                if update_key is not None:  # IntegrityError: another replica took the update
+                    await conn.execute(
+                        processed_updates.insert().values(
+                            bot_id=update_key[0], update_id=update_key[1], claimed_at=utcnow()
+                        )
                     )
-                )
-                if taken.first() is not None:
-                    return Duplicate()
+                if sender is not None:
+                    await self._refresh_user(conn, sender, dm_open=sender_dm_open)
+                if update_key is None:  # (a new update is a new message: its key is free)
+                    taken = await conn.execute(
+                        select(calls.c.id).where(
+                            calls.c.chat_id == chat_id, calls.c.message_id == message_id
+                        )
+                    )
+                    if taken.first() is not None:
+                        return Duplicate()
                 over = await _quota_refusal(conn, caller_id, quotas, now)
                 if over is not None:
                     return over
@@ -792,6 +807,17 @@ class Store:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(calls).order_by(calls.c.id))).all()
         return [_call(row) for row in rows]
+
+
+def _profile_values(profile: UserProfile) -> dict[str, Any]:
+    """A profile's columns as stored (cut to their limits, the username lower-cased)."""
+    return {
+        "first_name": profile.first_name[:NAME_MAX],
+        "last_name": profile.last_name[:NAME_MAX] if profile.last_name else None,
+        "username": profile.username.lower()[:USERNAME_MAX] if profile.username else None,
+        "language_code": (profile.language_code or "")[:LANGUAGE_MAX] or None,
+        "is_bot": profile.is_bot,
+    }
 
 
 def _user_query(condition: Any) -> Any:

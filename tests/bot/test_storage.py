@@ -271,3 +271,25 @@ async def test_quotas_count_calls_and_pages_in_one_look(store: Store) -> None:
     assert isinstance(over, OverQuota)
     assert over.quota == Quota(3, 86_400)
     assert over.retry_at == now - timedelta(hours=2) + timedelta(days=1)
+
+
+async def test_a_record_knows_when_a_refresh_would_change_nothing(store: Store) -> None:
+    record = await store.upsert_user(ALICE, dm_open=True)
+    assert store.is_current(record, ALICE, dm_open=None)
+    assert store.is_current(record, ALICE, dm_open=True)
+    assert not store.is_current(record, ALICE, dm_open=False)
+    renamed = UserProfile(telegram_id=111, first_name="Alicia", username="Alice_K")
+    assert not store.is_current(record, renamed, dm_open=None)
+    # a call's claim refreshes only a changed sender, in its own transaction
+    claim = await store.claim_call(
+        chat_id=-1, message_id=1, caller_id=111, callee_id=222, max_duration=60,
+        update_key=(7, 5000), sender=renamed,
+    )  # fmt: skip
+    assert isinstance(claim, Claimed)
+    again = await store.get_user(111)
+    assert again is not None and again.name == "Alicia"
+    # the same update again: a duplicate, and nothing written
+    assert await store.claim_call(
+        chat_id=-1, message_id=2, caller_id=111, callee_id=222, max_duration=60,
+        update_key=(7, 5000),
+    ) == Duplicate()  # fmt: skip

@@ -15,7 +15,8 @@ import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.calls import classify_failure
+from bot.calls import CallRequest, classify_failure
+from bot.people import UserProfile
 from bot.records import CallStatus
 from bot.texts import MESSAGE_MAX, plain, utf16_length
 from kavenegar import (
@@ -369,3 +370,24 @@ async def test_every_call_gets_exactly_one_answer(team: World, args: str) -> Non
     before = len(team.messenger.to(GROUP))
     await team.call(args)
     assert len(team.messenger.to(GROUP)) == before + 1
+
+
+async def test_a_redelivered_call_message_is_answered_once(any_world: World) -> None:
+    """The update is taken with the call's key (or before a refusal): a second delivery of the
+    same update, on this replica or another, neither calls nor answers again."""
+    await any_world.pair()
+    for text, outcome in (("@nobody_here", "refused"), ("@bob_k", "placed")):
+        request = CallRequest(
+            chat_id=GROUP,
+            message_id=next(any_world.message_ids),
+            caller=UserProfile(ALICE, "Alice", username="alice_k"),
+            args_text=f" {text}",
+            update_key=(42, 9000 + len(any_world.answers())),
+        )
+        before = len(any_world.answers())
+        assert (await any_world.service.handle(request)).outcome == outcome
+        after = len(any_world.answers())
+        assert after > before
+        assert (await any_world.service.handle(request)).outcome == "duplicate"
+        assert len(any_world.answers()) == after
+    assert len(any_world.kv.state.calls) == 1
