@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..records import CallStatus, Line, LineOffer, LineRequest, LineStatus
 from .guard import guarded_methods
 from .leases import claim_due
+from .rows import record_from
 from .tables import calls, line_offers, line_requests, lines
 
 __all__ = ["LineQueries"]
@@ -459,30 +460,13 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _request(row: Any) -> LineRequest:
-    return LineRequest(
-        id=row.id,
-        team_id=row.team_id,
-        newcomer_id=row.newcomer_id,
+    return record_from(
+        LineRequest,
+        row,
         status=LineStatus(row.status),
         tried=[int(m) for m in json.loads(row.tried or "[]")],
-        current_offer_id=row.current_offer_id,
-        accepted_by=row.accepted_by,
-        call_id=row.call_id,
-        status_message_id=row.status_message_id,
-        position=row.position,
-        result=row.result,
-        rating=row.rating,
-        created_at=row.created_at,
-        accepted_at=row.accepted_at,
     )
 
 
 def _offer(row: Any) -> LineOffer:
-    return LineOffer(
-        id=row.id,
-        request_id=row.request_id,
-        member_id=row.member_id,
-        message_id=row.message_id,
-        status=row.status,
-        expires_at=row.expires_at,
-    )
+    return record_from(LineOffer, row)

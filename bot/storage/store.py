@@ -40,6 +40,7 @@ from ..records import (
 from .guard import StoreUnavailable, guarded
 from .leases import anything_due, claim_due, due_now
 from .lines import LineQueries
+from .rows import record_from
 from .tables import (
     ERROR_MAX,
     LANGUAGE_MAX,
@@ -827,30 +828,11 @@ def _user_query(condition: Any) -> Any:
 
 
 def _call(row: Any) -> CallRecord:
-    return CallRecord(
-        id=row.id,
-        chat_id=row.chat_id,
-        message_id=row.message_id,
-        caller_id=row.caller_id,
-        callee_id=row.callee_id,
-        max_duration=row.max_duration,
+    return record_from(
+        CallRecord,
+        row,
         status=CallStatus(row.status),
-        kavenegar_call_id=row.kavenegar_call_id,
-        error=row.error,
-        caller_delivery=row.caller_delivery,
-        callee_delivery=row.callee_delivery,
-        created_at=row.created_at,
-        failure=row.failure,
         outcome=CallOutcome(row.outcome) if row.outcome else None,
-        finish_reason=row.finish_reason,
-        duration_ms=row.duration_ms,
-        next_check_at=row.next_check_at,
-        polls=row.polls,
-        notice_message_id=row.notice_message_id,
-        caller_message_id=row.caller_message_id,
-        callee_message_id=row.callee_message_id,
-        page_id=row.page_id,
-        connected_at=row.connected_at,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
 from .guard import guarded_methods
 from .leases import claim_due
+from .rows import record_from
 from .tables import covers, invites, pages, team_members, teams
 
 __all__ = ["Keep", "TeamQueries"]
@@ -438,48 +439,18 @@ class Keep:
 
 
 def _team(row: Any) -> Team:
-    return Team(
-        id=row.id,
-        name=row.name,
-        owner_id=row.owner_id,
-        chat_id=row.chat_id,
-        zone=row.zone,
-        rotation_kind=row.rotation_kind,
-        hand_over=row.hand_over,
-        weekday=row.weekday,
-        anchor=row.anchor,
-        announced_member=row.announced_member,
-        warned_member=row.warned_member,
-    )
+    return record_from(Team, row)
 
 
 def _invite(row: Any) -> Invite:
-    return Invite(
-        id=row.id,
-        team_id=row.team_id,
-        created_by=row.created_by,
-        uses_left=row.uses_left,
-        used=row.used,
-        expires_at=row.expires_at,
-        revoked=row.revoked,
-    )
+    return record_from(Invite, row)
 
 
 def _page(row: Any) -> Page:
-    return Page(
-        id=row.id,
-        team_id=row.team_id,
-        paged_by=row.paged_by,
-        reason=row.reason,
-        chat_id=row.chat_id,
-        message_id=row.message_id,
-        notice_message_id=row.notice_message_id,
+    return record_from(
+        Page,
+        row,
         status=PageStatus(row.status),
         plan=[int(x) for x in json.loads(row.plan)],
-        step=row.step,
-        attempts=row.attempts,
-        current_call_id=row.current_call_id,
-        answered_by=row.answered_by,
         log=list(json.loads(row.log)),
-        created_at=row.created_at,
     )
