@@ -40,7 +40,7 @@ from kavenegar import (
 
 from .clock import Clock, SystemClock
 from .messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
-from .parsing import CallParseError, Mention, parse_call
+from .parsing import CallCommand, CallParseError, Mention, parse_call
 from .people import UserProfile, UserRecord
 from .record_keeper import RecordKeeper
 from .records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
@@ -233,35 +233,26 @@ class CallService:
     async def handle(self, request: CallRequest) -> CallReport:
         """Run one ``/call``. Raises only :class:`StoreUnavailable`, and only before any reply
         was sent or any money spent."""
-        caller = await self.store.get_user(request.caller.telegram_id)
         reopens = request.reopens_private_chat
-        if caller is None or (reopens and not caller.dm_open):  # new, or back: write it first
-            caller = await self.store.upsert_user(request.caller, dm_open=reopens)
+        try:
+            command = self._parse(request)
+        except _Refusal as refusal:
+            caller = await self._caller(
+                request, await self.store.get_user(request.caller.telegram_id)
+            )
+            return await self._refuse(request, caller, refusal)
+        # the caller and the callee in one read
+        wanted = command.callee.telegram_id if command.callee is not None else None
+        found, callee_found = await self.store.caller_and_callee(
+            request.caller.telegram_id, callee_id=wanted, callee_username=command.callee_username
+        )
+        caller = await self._caller(request, found)
         lang = pick_language(caller.language_code)
         origin = request.origin
         try:
-            callee, duration = await self._check(request, caller)
+            callee, duration = await self._check(command, caller, callee_found)
         except _Refusal as refusal:
-            if not await self._take(request):
-                return CallReport("duplicate")  # another replica has this message
-            buttons: tuple[Button, ...] = ()
-            contact_button = None
-            if refusal.phone_button and origin.private:
-                contact_button = t(lang, "button_share_phone")
-            elif refusal.phone_button:
-                link = f"https://t.me/{self.bot_username}?start=phone"
-                buttons = (Button(t(lang, "button_share_phone"), link),)
-            elif refusal.start_button:
-                buttons = (Button(t(lang, "button_start"), self.start_link),)
-            await self._reply(
-                origin,
-                t(lang, refusal.key, **refusal.params),
-                buttons,
-                kind=MessageKind.REFUSAL,
-                addressee=caller.telegram_id,
-                contact_button=contact_button,
-            )
-            return CallReport("refused", refusal.key)
+            return await self._refuse(request, caller, refusal)
 
         claim = await self.store.claim_call(
             chat_id=request.chat_id,
@@ -301,6 +292,40 @@ class CallService:
         if self.settings.flow == "ring":
             return await self._ring(origin, lang, row_id, caller, callee)
         return await self.place(origin, lang, row_id, caller, callee, duration)
+
+    async def _caller(self, request: CallRequest, found: UserRecord | None) -> UserRecord:
+        """The caller's record; written first when they are new, or back in their private chat."""
+        reopens = request.reopens_private_chat
+        if found is None or (reopens and not found.dm_open):
+            return await self.store.upsert_user(request.caller, dm_open=reopens)
+        return found
+
+    async def _refuse(
+        self, request: CallRequest, caller: UserRecord, refusal: _Refusal
+    ) -> CallReport:
+        """Answer with the refusal (once: the update is taken first)."""
+        if not await self._take(request):
+            return CallReport("duplicate")  # another replica has this message
+        lang = pick_language(caller.language_code)
+        origin = request.origin
+        buttons: tuple[Button, ...] = ()
+        contact_button = None
+        if refusal.phone_button and origin.private:
+            contact_button = t(lang, "button_share_phone")
+        elif refusal.phone_button:
+            link = f"https://t.me/{self.bot_username}?start=phone"
+            buttons = (Button(t(lang, "button_share_phone"), link),)
+        elif refusal.start_button:
+            buttons = (Button(t(lang, "button_start"), self.start_link),)
+        await self._reply(
+            origin,
+            t(lang, refusal.key, **refusal.params),
+            buttons,
+            kind=MessageKind.REFUSAL,
+            addressee=caller.telegram_id,
+            contact_button=contact_button,
+        )
+        return CallReport("refused", refusal.key)
 
     async def _take(self, request: CallRequest) -> bool:
         """Take the message's update before answering it without a call; False if another
@@ -469,27 +494,30 @@ class CallService:
 
     # -- Telegram's side of things -------------------------------------------------------------
 
-    async def _check(self, request: CallRequest, caller: UserRecord) -> tuple[UserRecord, int]:
-        """Everything that can be refused without asking Kavenegar."""
+    def _parse(self, request: CallRequest) -> CallCommand:
+        """The command, or the refusal that needs no database."""
         try:
             command = parse_call(request.args_text, request.mentions, request.reply_to)
         except CallParseError as exc:
             raise _Refusal.parse_error(exc) from None
-        callee: UserRecord | None
+        if command.callee is not None and command.callee.is_bot:
+            raise _Refusal("call_bot")
+        username = command.callee_username or ""
+        if command.callee is None and username.lower() == self.bot_username.lower():
+            raise _Refusal("call_bot")
+        return command
+
+    async def _check(
+        self, command: CallCommand, caller: UserRecord, callee: UserRecord | None
+    ) -> tuple[UserRecord, int]:
+        """Everything that can be refused without asking Kavenegar."""
         if command.callee is not None:
             profile = command.callee
-            if profile.is_bot:
-                raise _Refusal("call_bot")
-            callee = await self.store.get_user(profile.telegram_id)
-            if callee is None:
+            if callee is None:  # someone named by a text mention, new to the bot
                 callee = await self.store.upsert_user(profile)
             name = profile.display_name
         else:
-            username = command.callee_username or ""
-            if username.lower() == self.bot_username.lower():
-                raise _Refusal("call_bot")
-            callee = await self.store.find_by_username(username)
-            name = f"@{username}"
+            name = f"@{command.callee_username}"
             if callee is None:
                 raise _Refusal("call_unknown_callee", start_button=True, name=name)
         if callee.telegram_id == caller.telegram_id:

@@ -278,6 +278,32 @@ class Store:
         return None if row is None else self._user(row)
 
     @guarded
+    async def caller_and_callee(
+        self, caller_id: int, *, callee_id: int | None, callee_username: str | None
+    ) -> tuple[UserRecord | None, UserRecord | None]:
+        """Both people of a ``/call`` in one query: the callee by id or by ``@name``."""
+        name = callee_username.removeprefix("@").lower() if callee_username else None
+        wanted = [users.c.telegram_id == caller_id]
+        if callee_id is not None:
+            wanted.append(users.c.telegram_id == callee_id)
+        if name:
+            wanted.append(users.c.username == name)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_user_query(or_(*wanted)))).all()
+        people = [self._user(row) for row in rows]
+        caller = next((p for p in people if p.telegram_id == caller_id), None)
+        callee = next(
+            (
+                p
+                for p in people
+                if (callee_id is not None and p.telegram_id == callee_id)
+                or (name is not None and p.profile.username == name)
+            ),
+            None,
+        )
+        return caller, callee
+
+    @guarded
     async def find_by_username(self, username: str) -> UserRecord | None:
         """Look up ``@name`` (case-insensitive, with or without the ``@``)."""
         name = username.removeprefix("@").lower()
