@@ -471,8 +471,8 @@ class CallService:
         if receipt.delivery is not Delivery.SENT:
             try:
                 await self.store.close_call(
-                    row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG
-                )
+                    row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG, announce=False
+                )  # (the answer below says it)
             except StoreUnavailable:  # the ring times out as missed instead
                 logger.warning("ring %s: could not record it unreachable", row_id)
             reason = t(lang, f"reason_{receipt.delivery.value}")

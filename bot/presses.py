@@ -102,7 +102,7 @@ class PressService:
         callee = await self.store.get_user(record.callee_id)
         if caller is None or callee is None:  # one of them left with /forget meanwhile
             await self.store.close_call(
-                record.id, outcome=CallOutcome.UNKNOWN, status=CallStatus.RANG
+                record.id, outcome=CallOutcome.UNKNOWN, status=CallStatus.RANG, announce=False
             )
             return UNKNOWN
         callee_lang = pick_language(callee.language_code)
@@ -149,6 +149,7 @@ class PressService:
         record = await self.store.get_call(row_id)
         if record is not None:
             await self.announcer.announce(record)
+            await self.store.announced(row_id)
 
 
 def _plain(html: str) -> OutgoingMessage:

@@ -142,6 +142,10 @@ class CallWatcher:
 
     async def _handle(self, record: CallRecord, now: datetime) -> None:
         try:
+            if record.outcome is not None:  # closed, but its announcement never finished
+                await self.announcer.announce(record)
+                await self.store.announced(record.id)
+                return
             if record.status is CallStatus.RINGING:
                 if self.ring_ended is not None:
                     await self.ring_ended.ring_timed_out(record)
@@ -209,3 +213,4 @@ class CallWatcher:
         await self.announcer.announce(
             replace(record, outcome=outcome, finish_reason=reason, duration_ms=duration_ms)
         )
+        await self.store.announced(record.id)

@@ -64,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 #: How long processed update ids are remembered (Telegram redelivers within hours, not days).
 UPDATE_MEMORY = timedelta(days=2)
+#: When a closed call's outcome is announced again if its announcement never finished.
+ANNOUNCE_AGAIN = timedelta(seconds=60)
 #: Seconds to connect, or to wait for another writer's lock, before calling the store unavailable.
 STORE_TIMEOUT = 5
 _QUOTA_STATUSES = [s.value for s in CallStatus if s.counts_against_quota]
@@ -731,6 +733,7 @@ class Store:
         finish_reason: str | None = None,
         duration_ms: int | None = None,
         finished_at: datetime | None = None,
+        announce: bool = True,
     ) -> bool:
         """Record how the call ended, once: True for the one caller that did it, who then
         announces it; False if it was already closed (by another replica, or a second press).
@@ -738,12 +741,15 @@ class Store:
         ``from_status`` makes it conditional on the current status too (a ring that is still
         ringing); ``status`` changes the status at the same time.
         """
+        finished = finished_at or utcnow()
         values: dict[str, Any] = {
             "outcome": outcome.value,
             "finish_reason": finish_reason[:64] if finish_reason else None,
             "duration_ms": duration_ms,
-            "finished_at": finished_at or utcnow(),
-            "next_check_at": None,
+            "finished_at": finished,
+            # the announcement is due until :meth:`announced` says it went out: a replica that
+            # dies (or a database that fails) between closing and telling leaves it to another
+            "next_check_at": finished + ANNOUNCE_AGAIN if announce else None,
             "lease_owner": None,
             "lease_until": None,
             "updated_at": utcnow(),
@@ -756,6 +762,16 @@ class Store:
         async with self.engine.begin() as conn:
             result = await conn.execute(update(calls).where(*condition).values(**values))
         return bool(result.rowcount)
+
+    @guarded
+    async def announced(self, call_row_id: int) -> None:
+        """A closed call's outcome went out: nothing left to do for it."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(calls)
+                .where(calls.c.id == call_row_id, calls.c.outcome.is_not(None))
+                .values(next_check_at=None, lease_owner=None, lease_until=None)
+            )
 
     @guarded
     async def take_ring(self, call_row_id: int) -> bool:

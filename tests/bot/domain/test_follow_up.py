@@ -20,7 +20,7 @@ from bot.people import UserProfile
 from bot.presses import PressService
 from bot.record_keeper import RecordKeeper
 from bot.records import CallOutcome, CallRecord, CallStatus
-from bot.storage import Store
+from bot.storage import Store, StoreUnavailable
 from bot.watcher import CallWatcher, next_poll_delay
 from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
@@ -430,3 +430,32 @@ async def test_a_ring_counts_against_the_quota(ringing: Follow) -> None:
     await ring(ringing)
     report = await ringing.call("@bob_k")
     assert report.outcome == "refused" and report.reason == "quota_minute"
+
+
+async def test_an_outcome_whose_announcement_failed_is_announced_later(follow: Follow) -> None:
+    """Closing a call and telling people are two steps: if telling fails (the database goes
+    away between them, or the replica dies), the outcome is announced a minute later."""
+    row_id = await placed(follow)
+    record = await follow.store.get_call(row_id)
+    assert record is not None and record.notice_message_id is not None
+    follow.kv.state.hangup(follow.sandbox_call().id)
+    announce = follow.watcher.announcer.announce
+
+    async def broken(record: CallRecord) -> None:
+        raise StoreUnavailable("the database went away")
+
+    follow.watcher.announcer.announce = broken  # type: ignore[method-assign]
+    closed = await follow.until_closed(row_id)
+    assert closed.outcome is CallOutcome.MISSED
+    assert "Alice is calling Bob" in follow.messenger.now_reads(GROUP, record.notice_message_id)
+    follow.watcher.announcer.announce = announce  # type: ignore[method-assign]
+    follow.clock.advance(59)
+    await follow.watcher.tick()
+    assert "Alice is calling Bob" in follow.messenger.now_reads(GROUP, record.notice_message_id)
+    follow.clock.advance(1)
+    assert await follow.watcher.tick() == 1
+    assert follow.messenger.now_reads(GROUP, record.notice_message_id) == (
+        "📵 Alice called Bob: missed."
+    )
+    follow.clock.advance(120)
+    assert await follow.watcher.tick() == 0  # told once: nothing left to do
