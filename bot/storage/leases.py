@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .database import Database
 
 __all__ = ["anything_due", "claim_due", "due_now"]
 
@@ -26,7 +27,7 @@ def due_now(table: Any, now: datetime) -> list[Any]:
     ]
 
 
-async def anything_due(engine: AsyncEngine, table: Any, now: datetime, *conditions: Any) -> bool:
+async def anything_due(engine: Database, table: Any, now: datetime, *conditions: Any) -> bool:
     """A read (no write lock) before claiming: an idle scheduler's ticks write nothing, so they
     never hold up a command's writes (SQLite has one writer at a time)."""
     async with engine.connect() as conn:
@@ -37,7 +38,7 @@ async def anything_due(engine: AsyncEngine, table: Any, now: datetime, *conditio
 
 
 async def claim_due(
-    engine: AsyncEngine,
+    engine: Database,
     dialect: str,
     table: Any,
     owner: str,

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..records import CallStatus, Line, LineOffer, LineRequest, LineStatus
+from .database import Database
 from .guard import guarded_methods
 from .leases import claim_due
 from .rows import record_from
@@ -37,7 +37,7 @@ class _Lost(Exception):
 class LineQueries:
     """``store.lines``: intent-named queries; every method is guarded by the store."""
 
-    def __init__(self, engine: AsyncEngine, dialect: str) -> None:
+    def __init__(self, engine: Database, dialect: str) -> None:
         self.engine = engine
         self._dialect = dialect
 

@@ -37,6 +37,7 @@ from ..records import (
     Quota,
     RuleKind,
 )
+from .database import Database
 from .guard import StoreUnavailable, guarded
 from .leases import anything_due, claim_due, due_now
 from .lines import LineQueries
@@ -99,17 +100,19 @@ class Store:
         *,
         username_prefix: str = "tg",
         phone_naming: PhoneNaming | None = None,
+        timeout: float = STORE_TIMEOUT,
     ) -> None:
-        self.engine = engine
+        #: Transactions (``begin``) and reads (``connect``); SQLite's writers take turns.
+        self.engine = Database(engine, wait=timeout)
         self.username_prefix = username_prefix
         #: KAVENEGAR_USERNAME_SOURCE=phone: people with a verified number are called by it.
         self.phone_naming = phone_naming
         self._dialect = engine.dialect.name
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
         #: Teams, members, covers and pages.
-        self.teams = TeamQueries(engine, self._dialect)
+        self.teams = TeamQueries(self.engine, self._dialect)
         #: Support lines, newcomers' requests and the offers to members.
-        self.lines = LineQueries(engine, self._dialect)
+        self.lines = LineQueries(self.engine, self._dialect)
 
     @classmethod
     async def open(
@@ -144,7 +147,9 @@ class Store:
             event.listen(
                 engine.sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms)
             )
-        store = cls(engine, username_prefix=username_prefix, phone_naming=phone_naming)
+        store = cls(
+            engine, username_prefix=username_prefix, phone_naming=phone_naming, timeout=timeout
+        )
         await store.create_schema()
         return store
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
+from .database import Database
 from .guard import guarded_methods
 from .leases import claim_due
 from .rows import record_from
@@ -23,7 +23,7 @@ __all__ = ["Keep", "TeamQueries"]
 class TeamQueries:
     """``store.teams``: intent-named queries; every method is guarded by the store."""
 
-    def __init__(self, engine: AsyncEngine, dialect: str) -> None:
+    def __init__(self, engine: Database, dialect: str) -> None:
         self.engine = engine
         self._dialect = dialect
 
