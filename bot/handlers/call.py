@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import Message, MessageEntity
 
 from ..calls import CallRequest
 from ..people import UserProfile
 from .base import Command, Invocation, mentions_in
+
+
+def is_call_command(message: Message | None, bot_username: str) -> bool:
+    """The message is one python-telegram-bot's ``CommandHandler`` gives to ``/call``: its first
+    entity is a bot command at offset 0 naming ``call`` in any case, addressed to this bot or to
+    none. The preflight and :class:`Call` decide with this one function who takes the update."""
+    if message is None or not message.text or not message.entities:
+        return False
+    entity = message.entities[0]
+    if entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return False
+    name, _, addressee = message.text[1 : entity.length].partition("@")
+    return name.lower() == "call" and addressee.lower() in ("", bot_username.lower())
 
 
 def call_request_from(
@@ -31,5 +44,9 @@ class Call(Command):
     or before a refusal is sent."""
 
     async def run(self, invocation: Invocation) -> None:
-        request = call_request_from(invocation.message, invocation.sender, invocation.update_key)
+        # the same test the preflight made: if it took the update itself, it is not ours to take
+        ours = is_call_command(invocation.message, self.services.bot_username)
+        request = call_request_from(
+            invocation.message, invocation.sender, invocation.update_key if ours else None
+        )
         await self.services.calls.handle(request)

@@ -18,6 +18,7 @@ from ..services import Services
 from ..storage import StoreUnavailable
 from ..texts import pick_language, t
 from .base import profile_of
+from .call import is_call_command
 
 __all__ = ["Preflight", "PrivateChatMembership"]
 
@@ -27,13 +28,6 @@ logger = logging.getLogger(__name__)
 def _is_command(update: Update) -> bool:
     message = update.message
     return message is not None and (message.text or "").startswith("/")
-
-
-def _is_new_call(update: Update) -> bool:
-    """A new ``/call`` message: its update is taken with the call's key, in one transaction
-    (bot.calls), so the critical path before the paid POST has one commit, not two."""
-    words = (update.message.text or "").split(maxsplit=1) if update.message else []
-    return bool(words) and words[0].partition("@")[0] == "/call"
 
 
 def _opens_a_line(update: Update) -> bool:
@@ -74,7 +68,10 @@ class Preflight:
         # one transaction: the update is ours, and what we know of its sender is fresh
         sender = profile_of(user) if user is not None else None
         dm_open = True if private and update.message else None
-        if not _is_new_call(update) and not await store.take_update(
+        # a new /call is taken with the call's key, in one transaction (bot.calls): one
+        # commit before the paid POST, not two
+        new_call = is_call_command(update.message, self.services.bot_username)
+        if not new_call and not await store.take_update(
             bot_id, update.update_id, sender, dm_open=dm_open
         ):
             raise ApplicationHandlerStop

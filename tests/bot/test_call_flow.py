@@ -186,3 +186,15 @@ async def test_a_slow_kavenegar_never_stalls_other_users(bot: Bot) -> None:
     assert not bot.kv.state.calls, "carol was answered while alice's call was still pending"
     await bot.settle()
     assert len(bot.kv.state.calls) == 1
+
+
+async def test_a_command_in_capitals_or_addressed_to_the_bot_is_answered_once(bot: Bot) -> None:
+    """python-telegram-bot matches commands in any case: the update is taken once, by the flow
+    that answers it, whichever way ``/call`` is spelled."""
+    await bot.onboard_pair()
+    await bot.say(ALICE, "/CALL", chat_id=GROUP)
+    assert bot.last_text(GROUP).startswith("Whom should I call?")
+    await bot.say(ALICE, "/Call@KavenegarCallBot @bob_k", chat_id=GROUP)
+    assert len(bot.kv.state.calls) == 1
+    notices = [m for m in bot.tg.sent_to(GROUP) if "is calling" in m.text]
+    assert len(notices) == 1
