@@ -128,6 +128,7 @@ class PressService:
             outcome=CallOutcome.DECLINED,
             status=CallStatus.RANG,
             from_status=CallStatus.RINGING,
+            finished_at=self.calls.clock.now(),
         )
         if not closed:
             return RING_OVER
@@ -141,6 +142,7 @@ class PressService:
             outcome=CallOutcome.MISSED,
             status=CallStatus.RANG,
             from_status=CallStatus.RINGING,
+            finished_at=self.calls.clock.now(),
         )
         if closed:
             await self._announce(record.id)

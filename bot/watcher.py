@@ -136,14 +136,22 @@ class CallWatcher:
         )
         if not due:
             return 0
-        self._sent.extend(now for r in due if r.status is not CallStatus.RINGING)
+        # only polls count against the budget (not ring ends, nor announcements to finish)
+        self._sent.extend(
+            now for r in due if r.status is not CallStatus.RINGING and r.outcome is None
+        )
         await asyncio.gather(*(self._handle(record, now) for record in due))
         return len(due)
 
     async def _handle(self, record: CallRecord, now: datetime) -> None:
         try:
             if record.outcome is not None:  # closed, but its announcement never finished
-                await self.announcer.announce(record)
+                try:
+                    await self.announcer.announce(record)
+                except StoreUnavailable:
+                    raise  # the lease lapses: another try later
+                except Exception:  # a second failure that is not the store's: no endless retries
+                    logger.exception("call %s: its outcome could not be announced", record.id)
                 await self.store.announced(record.id)
                 return
             if record.status is CallStatus.RINGING:

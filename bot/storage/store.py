@@ -65,8 +65,9 @@ logger = logging.getLogger(__name__)
 
 #: How long processed update ids are remembered (Telegram redelivers within hours, not days).
 UPDATE_MEMORY = timedelta(days=2)
-#: When a closed call's outcome is announced again if its announcement never finished.
-ANNOUNCE_AGAIN = timedelta(seconds=60)
+#: When a closed call's outcome is announced again if its announcement never finished: longer
+#: than an announcement can take (four messages, each of which may wait out a flood limit).
+ANNOUNCE_WITHIN = timedelta(minutes=5)
 #: Seconds to connect, or to wait for another writer's lock, before calling the store unavailable.
 STORE_TIMEOUT = 5
 _QUOTA_STATUSES = [s.value for s in CallStatus if s.counts_against_quota]
@@ -133,6 +134,7 @@ class Store:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": timeout}
+            options["pool_timeout"] = timeout  # a free connection, within the same timeout
         else:
             options.update(
                 pool_pre_ping=True,
@@ -752,11 +754,13 @@ class Store:
             "finish_reason": finish_reason[:64] if finish_reason else None,
             "duration_ms": duration_ms,
             "finished_at": finished,
-            # the announcement is due until :meth:`announced` says it went out: a replica that
-            # dies (or a database that fails) between closing and telling leaves it to another
-            "next_check_at": finished + ANNOUNCE_AGAIN if announce else None,
-            "lease_owner": None,
-            "lease_until": None,
+            # The announcement is due until :meth:`announced` says it went out: a replica that
+            # dies (or a database that fails) between closing and telling leaves it to another.
+            # The one telling now holds it for ANNOUNCE_WITHIN (a flood-limited group may make
+            # an announcement slow), so nobody tells it a second time meanwhile.
+            "next_check_at": finished if announce else None,
+            "lease_owner": "announcing" if announce else None,
+            "lease_until": finished + ANNOUNCE_WITHIN if announce else None,
             "updated_at": utcnow(),
         }
         if status is not None:
