@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 # Telegram usernames: 5-32 characters, a letter first.
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,64})?")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z][A-Za-z0-9_]{4,31}(?![A-Za-z0-9_])")
 
 
@@ -539,10 +540,13 @@ def reply_keyboard_buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]
 def compute_entities(text: str) -> list[dict[str, Any]]:
     """The ``bot_command`` and ``mention`` entities a Telegram client would attach."""
     entities: list[dict[str, Any]] = []
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0]
-        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
-        skip = len(command)
+    # As Telegram marks a command: "/", then letters, digits and "_", and an optional
+    # "@botname"; it ends at the first other character ("/call-now" marks "/call").
+    command = _COMMAND.match(text)
+    if command is not None:
+        length = utf16_len(command.group(0))
+        entities.append({"type": "bot_command", "offset": 0, "length": length})
+        skip = command.end()
     else:
         skip = 0
     for match in _MENTION.finditer(text, skip):

@@ -198,3 +198,12 @@ async def test_a_command_in_capitals_or_addressed_to_the_bot_is_answered_once(bo
     assert len(bot.kv.state.calls) == 1
     notices = [m for m in bot.tg.sent_to(GROUP) if "is calling" in m.text]
     assert len(notices) == 1
+
+
+async def test_a_command_telegram_cuts_short_is_answered_once(bot: Bot) -> None:
+    """Telegram marks "/call" in "/call-now @bob_k": python-telegram-bot calls it /call, and so
+    must the preflight, or nobody would take the update."""
+    await bot.onboard_pair()
+    before = len(bot.tg.sent_to(GROUP))
+    await bot.say(ALICE, "/call-now @bob_k", chat_id=GROUP)
+    assert len(bot.tg.sent_to(GROUP)) == before + 1

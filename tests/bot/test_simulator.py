@@ -833,3 +833,15 @@ def test_contact_updates_parse_without_a_bot() -> None:
     assert message.contact.user_id == 8
     assert isinstance(message.forward_origin, MessageOriginUser)
     assert message.forward_origin.sender_user.id == 8
+
+
+def test_command_entities_end_where_telegram_ends_them() -> None:
+    from bot.simulator._state import compute_entities
+
+    assert compute_entities("/call-now @bob_k")[0] == {
+        "type": "bot_command",
+        "offset": 0,
+        "length": 5,
+    }
+    assert compute_entities("/call@Bot x")[0]["length"] == 9
+    assert compute_entities("/ hello") == []
