@@ -60,6 +60,12 @@ class Access:
             admins=self.admins,
         )
 
+    async def denied(self, user_id: int) -> bool:
+        """An admin denied them by id (support lines stop serving them too)."""
+        if self.is_admin(user_id):
+            return False
+        return user_id in (await self.view()).denied_users
+
     async def only_unlisted(self, user_id: int) -> bool:
         """Refused only because the allow-list leaves them out (not denied): an outsider, whom
         support lines still serve."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -94,6 +94,7 @@ class LineService:
         *,
         owner: str,
         contact_request: Callable[[str, str], OutgoingMessage],
+        denied: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.store = store
         self.calls = calls
@@ -104,6 +105,8 @@ class LineService:
         self.owner = owner
         #: (language, text key) -> the "share my number" message (bot.verification).
         self.contact_request = contact_request
+        #: Whether an admin denied the person (bot.access): their requests end.
+        self.denied = denied
 
     def link(self, team: Team) -> str:
         return f"https://t.me/{self.calls.bot_username}?start={LINE_PAYLOAD}{team.name}"
@@ -224,6 +227,7 @@ class LineService:
             and await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.CLOSED,),
+                now=now,
                 status=LineStatus.WAITING,
                 tried=[],
                 result=None,
@@ -247,7 +251,11 @@ class LineService:
                 )
                 continue
             if await self.store.lines.change(
-                request.id, expect=(LineStatus.HELD,), status=LineStatus.WAITING, next_check_at=now
+                request.id,
+                expect=(LineStatus.HELD,),
+                now=now,
+                status=LineStatus.WAITING,
+                next_check_at=now,
             ):
                 await self._enter(lang, team, request, hours_of(line.hours))
 
@@ -258,8 +266,9 @@ class LineService:
             if await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.WAITING,),
+                now=now,
                 status=LineStatus.CLOSED,
-                next_check_at=now + CLOSED_FOR,
+                next_check_at=hours.next_open(now, team.zone) + CLOSED_FOR,
             ):
                 await self._offer_call_back(lang, team, request, hours, "line_closed")
             return
@@ -349,7 +358,7 @@ class LineService:
             case LineStatus.CONNECTED:
                 await self._follow(request, team)
             case LineStatus.HELD | LineStatus.CLOSED:  # nobody came back for it in time
-                await self._end(request, "expired", self.owner)
+                await self._end(request, "expired", self.owner, expect=(request.status,))
             case _:
                 await self.store.lines.save(request.id, self.owner, next_check_at=None)
 
@@ -369,7 +378,10 @@ class LineService:
             )
             return
         if offer is not None and not await self.store.lines.end_offer(offer.id, "expired"):
-            return  # accepted at the last moment: the press took the request over
+            now_reads = await self.store.lines.offer(offer.id)
+            if now_reads is not None and now_reads.status == "accepted":
+                return  # accepted at the last moment: the press took the request over
+            offer = None  # expired already (its message never went out): on to the next
         if offer is not None and offer.message_id is not None:
             member = await self.store.get_user(offer.member_id)
             lang = pick_language(member.language_code if member else None)
@@ -390,6 +402,9 @@ class LineService:
         if not newcomer.reachable:  # blocked the bot since: a call they can't join costs money
             await self._end(request, "unreachable", self.owner)
             return
+        if self.denied is not None and await self.denied(newcomer.telegram_id):
+            await self._end(request, "denied", self.owner)
+            return
         refusal = await self._over_hourly_cap(lang, newcomer.telegram_id)
         if refusal is not None:  # calls from other lines meanwhile
             if await self._end(request, "quota", self.owner):
@@ -405,7 +420,7 @@ class LineService:
             elif await self.store.lines.save(
                 request.id,
                 self.owner,
-                next_check_at=now + CLOSED_FOR,
+                next_check_at=hours.next_open(now, team.zone) + CLOSED_FOR,
                 status=LineStatus.CLOSED,
                 tried=[],
             ):
@@ -416,6 +431,9 @@ class LineService:
         order = [m for m in escalation_order(members, first) if m != request.newcomer_id]
         since = now - timedelta(seconds=self.settings.longest_call)
         busy = await self.store.lines.busy(order, now=now, since=since)
+        # first come, first served: a member an older waiting request has yet to ask is theirs
+        for older in await self.store.lines.older_waiting(team.id, request.id):
+            busy |= {m for m in order if m not in older.tried}
         tried = list(tried)
         someone_busy = False
         for member_id in order:
@@ -549,7 +567,13 @@ class LineService:
         if offer.member_id != presser:
             return NOT_YOURS
         now = self.clock.now()
-        request = await self.store.lines.accept(offer_id, presser, now=now, grace=ACCEPT_GRACE)
+        request = await self.store.lines.accept(
+            offer_id,
+            presser,
+            now=now,
+            grace=ACCEPT_GRACE,
+            hourly_cap=self.settings.calls_per_hour,
+        )
         if request is None:
             now_reads = await self.store.lines.offer(offer_id)  # after the press that won
             if now_reads is not None and now_reads.status == "accepted":
@@ -560,7 +584,7 @@ class LineService:
         try:
             team = await self.store.teams.by_id(request.team_id)
             result = await self._place(request, team, None)
-            if result in ("placed", "unsure"):
+            if result == "placed":  # (an unsure call's people got a message saying so)
                 await self._tell_offers(request, offer_id, presser)
         except StoreUnavailable as exc:
             logger.warning(
@@ -645,13 +669,14 @@ class LineService:
             return "placed"
         if report.reason in _MAYBE_PLACED:
             # The call may exist: never "try again" (a second paid call); both are told.
-            await self._end(request, "unsure", owner, expect=calling, call_id=claim.row_id)
+            if not await self._end(request, "unsure", owner, expect=calling, call_id=claim.row_id):
+                return "unsure"  # a replica took it over meanwhile and tells them itself
             for person in (newcomer, member):
                 text = t(pick_language(person.language_code), "line_unsure", name=team.name)
                 await self.messenger.send(person.telegram_id, OutgoingMessage(text))
             return "unsure"
-        await self._end(request, "failed", owner, expect=calling, call_id=claim.row_id)
-        await self._offer_call_back(lang, team, request, ALWAYS, "line_failed")
+        if await self._end(request, "failed", owner, expect=calling, call_id=claim.row_id):
+            await self._offer_call_back(lang, team, request, ALWAYS, "line_failed")
         return "failed"
 
     async def _follow(self, request: LineRequest, team: Team | None) -> None:
@@ -684,6 +709,9 @@ class LineService:
                 text = t(lang, "line_rate", person=member)
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(text, buttons))
             return
+        if not call.outcome.may_call_again:  # it was taken up, or its end is unknown: no retry
+            await self._end(request, "ended", self.owner, expect=connected)
+            return
         if await self._end(request, "missed", self.owner, expect=connected) and team is not None:
             await self._offer_call_back(lang, team, request, ALWAYS, "line_missed")
 
@@ -692,6 +720,8 @@ class LineService:
         line = await self.store.lines.get(request.team_id) if team else None
         if team is None or line is None or not line.enabled:
             return PressAnswer("line_gone_short", alert=True)
+        if self.denied is not None and await self.denied(request.newcomer_id):
+            return UNKNOWN
         hours = hours_of(line.hours)
         now = self.clock.now()
         opens = hours.next_open(now, team.zone)
@@ -701,6 +731,7 @@ class LineService:
             if await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.CLOSED,),
+                now=now,
                 status=LineStatus.CALLBACK,
                 tried=[],
                 result=None,
@@ -708,9 +739,11 @@ class LineService:
             ):
                 return PressAnswer("line_call_back_set", params={"name": team.name})
             return PressAnswer("line_callback_already", params={"name": team.name})
-        if request.status is not LineStatus.DONE or request.result not in ("missed", "failed"):
+        if request.status is not LineStatus.DONE:
             return PressAnswer("line_callback_already", params={"name": team.name})
-        # a call that did not connect, or could not be placed: a new place in the queue
+        if request.result in ("answered", "unsure"):  # no such button was ever given
+            return UNKNOWN
+        # over (not connected, not placed, lapsed): a new place in the queue
         newcomer = await self.store.get_user(request.newcomer_id)
         if newcomer is None:
             return UNKNOWN
@@ -722,8 +755,11 @@ class LineService:
         again = await self.store.lines.create_request(
             team.id, newcomer.telegram_id, status=LineStatus.CALLBACK, now=now, next_check_at=opens
         )
-        if again is None:
-            return PressAnswer("line_callback_already", params={"name": team.name})
+        if again is None:  # another place of theirs is open: say where it stands
+            other = await self.store.lines.open_request(team.id, newcomer.telegram_id)
+            if other is not None:
+                await self._tell_status(lang, team, other)
+            return PressAnswer("callback_see_chat")
         return PressAnswer("line_call_back_set", params={"name": team.name})
 
     async def _end(

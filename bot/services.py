@@ -251,6 +251,7 @@ class Services:
             ),
             owner=owner,
             contact_request=self._phones.request,
+            denied=self._access.denied,
         )
         self._scheduler = Scheduler(
             [self._watcher, self._pages, handovers, self._phones, self._lines], self.clock

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..records import CallStatus, Line, LineOffer, LineRequest, LineStatus
@@ -178,8 +178,17 @@ class LineQueries:
         return bool(result.rowcount)
 
     async def end_all_of(self, newcomer_id: int, *, now: datetime) -> None:
-        """``/forget``: the person's open requests end with them."""
+        """``/forget`` (or ``/deny``): the person's open requests end, their offers with them."""
+        mine = select(line_requests.c.id).where(
+            line_requests.c.newcomer_id == newcomer_id, line_requests.c.open_key.is_not(None)
+        )
         async with self.engine.begin() as conn:
+            await conn.execute(
+                update(line_offers)
+                .where(line_offers.c.request_id.in_(mine.scalar_subquery()))
+                .where(line_offers.c.status == "open")
+                .values(status="expired")
+            )
             await conn.execute(
                 update(line_requests)
                 .where(
@@ -198,20 +207,43 @@ class LineQueries:
             )
 
     async def change(
-        self, request_id: int, *, expect: tuple[LineStatus, ...], **values: Any
+        self,
+        request_id: int,
+        *,
+        expect: tuple[LineStatus, ...],
+        now: datetime | None = None,
+        **values: Any,
     ) -> bool:
-        """Change a request only while its status is one of ``expect`` (one winner per press)."""
+        """Change a request only while its status is one of ``expect`` (one winner per press),
+        and, with ``now``, only while no replica holds it (a lapsed lease holds nothing)."""
         values = _columns(values)
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(line_requests)
-                .where(
-                    line_requests.c.id == request_id,
-                    line_requests.c.status.in_([s.value for s in expect]),
-                )
-                .values(**values)
+        conditions = [
+            line_requests.c.id == request_id,
+            line_requests.c.status.in_([s.value for s in expect]),
+        ]
+        if now is not None:
+            conditions.append(
+                or_(line_requests.c.lease_owner.is_(None), line_requests.c.lease_until < now)
             )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(line_requests).where(*conditions).values(**values))
         return bool(result.rowcount)
+
+    async def older_waiting(self, team_id: int, before_id: int) -> list[LineRequest]:
+        """The line's requests ahead of ``before_id`` still waiting for a free member."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(line_requests)
+                    .where(
+                        line_requests.c.team_id == team_id,
+                        line_requests.c.id < before_id,
+                        line_requests.c.status == LineStatus.WAITING.value,
+                    )
+                    .order_by(line_requests.c.id)
+                )
+            ).all()
+        return [_request(r) for r in rows]
 
     async def queue(self, team_id: int) -> list[LineRequest]:
         """Open requests of the line that have no call yet, first come first."""
@@ -275,6 +307,16 @@ class LineQueries:
         """
         try:
             async with self.engine.begin() as conn:
+                # an offer left open past its time (its replica went away) holds no one
+                await conn.execute(
+                    update(line_offers)
+                    .where(
+                        line_offers.c.member_id == member_id,
+                        line_offers.c.status == "open",
+                        line_offers.c.expires_at <= now,
+                    )
+                    .values(status="expired")
+                )
                 offer_id = (
                     await conn.execute(
                         line_offers.insert()
@@ -346,12 +388,21 @@ class LineQueries:
         return bool(result.rowcount)
 
     async def accept(
-        self, offer_id: int, member_id: int, *, now: datetime, grace: timedelta
+        self,
+        offer_id: int,
+        member_id: int,
+        *,
+        now: datetime,
+        grace: timedelta,
+        hourly_cap: int = 0,
     ) -> LineRequest | None:
         """Take the call: the offer must be open, unexpired and the request's current one.
 
         Both rows change in one transaction, so two presses (the same member twice, or two
-        members at the same instant) make one winner; None for every other press.
+        members at the same instant) make one winner; None for every other press. With
+        ``hourly_cap``, the newcomer's line calls accepted in the last hour are counted in the
+        same transaction (under a lock on the newcomer on PostgreSQL): two lines cannot both
+        give them a call past the cap.
         """
         try:
             async with self.engine.begin() as conn:
@@ -368,6 +419,8 @@ class LineQueries:
                 )
                 request_id = offer.scalar_one_or_none()
                 if request_id is None:
+                    raise _Lost
+                if hourly_cap > 0 and await self._over_cap(conn, request_id, hourly_cap, now):
                     raise _Lost
                 taken = await conn.execute(
                     update(line_requests)
@@ -392,6 +445,22 @@ class LineQueries:
         except _Lost:
             return None
         return _request(row)
+
+    async def _over_cap(self, conn: Any, request_id: int, cap: int, now: datetime) -> bool:
+        newcomer = (
+            await conn.execute(
+                select(line_requests.c.newcomer_id).where(line_requests.c.id == request_id)
+            )
+        ).scalar_one()
+        if self._dialect == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": newcomer})
+        taken = await conn.execute(
+            select(func.count()).where(
+                line_requests.c.newcomer_id == newcomer,
+                line_requests.c.accepted_at > now - timedelta(hours=1),
+            )
+        )
+        return int(taken.scalar_one()) >= cap
 
     async def busy(self, members: list[int], *, now: datetime, since: datetime) -> set[int]:
         """Members holding an open offer, taking one (accepted, its call being placed), or in
@@ -431,7 +500,7 @@ class LineQueries:
 
     async def count_open(self, team_id: int, before_id: int) -> int:
         """Open requests of the line ahead of ``before_id`` that still wait for someone."""
-        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value]
+        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value, LineStatus.CALLBACK.value]
         async with self.engine.connect() as conn:
             count = await conn.execute(
                 select(func.count()).where(

@@ -86,7 +86,11 @@ class Line:
 
 
 async def make_line(
-    db_url: str, kv: KavenegarSandbox, hours: str | None = None, **settings: Any
+    db_url: str,
+    kv: KavenegarSandbox,
+    hours: str | None = None,
+    denied: set[int] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Line]:
     async for world in make_world(db_url, kv):
         clock = ManualClock(MONDAY_10_TEHRAN)
@@ -112,8 +116,13 @@ async def make_line(
             LineSettings(**{"offer_timeout": 20, **settings}),
             owner="replica-a",
             contact_request=PhoneService.request,
+            denied=(lambda person: _in(denied or set(), person)),
         )
         yield Line(world, lines, clock, team)
+
+
+async def _in(people: set[int], person: int) -> bool:
+    return person in people
 
 
 @pytest.fixture
@@ -401,7 +410,8 @@ async def test_a_call_that_may_exist_is_never_offered_again(line: Line) -> None:
     line.clock.advance(600)
     await line.lines.tick()
     assert len(line.world.kv.state.calls) == 1
-    assert (await line.lines.press(CAROL, f"line:b:{request.id}")).key == "line_callback_already"
+    # no "Call me back" was given; a forged one does nothing
+    assert (await line.lines.press(CAROL, f"line:b:{request.id}")).key == "callback_unknown"
 
 
 async def test_a_lines_missed_call_has_no_call_again_only_call_me_back(line: Line) -> None:
@@ -484,3 +494,65 @@ async def test_held_and_closed_places_expire_and_forget_ends_them(
         assert await line.world.store.forget_user(DAVE)
         request = await line.request_of(DAVE)
         assert (request.status, request.result) == (LineStatus.DONE, "forgotten")
+
+
+async def test_forgetting_a_newcomer_with_an_offer_out_frees_the_member(line: Line) -> None:
+    await line.world.store.set_dnd(BOB, True)
+    await line.newcomer(CAROL, "Carol")
+    await line.lines.tick()
+    assert "Carol asks support" in line.last_text(ALICE)
+    assert await line.world.store.forget_user(CAROL)
+    await line.newcomer(DAVE, "Dave")
+    await line.lines.tick()
+    assert "Dave asks support" in line.last_text(ALICE)
+
+
+async def test_first_come_first_served_when_a_member_frees_up(line: Line) -> None:
+    for newcomer, member in ((CAROL, ALICE), (DAVE, BOB)):
+        await line.newcomer(newcomer, f"N{newcomer}")
+        await line.lines.tick()
+        assert await line.accept(member) == "offer_accepted"
+    await line.newcomer(ERIN, "Erin")
+    await line.lines.tick()  # both busy: Erin waits
+    line.clock.advance(1)
+    await line.newcomer(FRANK, "Frank")  # due at once, Erin only at her next look
+    await line.end_call(CAROL, CallOutcome.ANSWERED)
+    await line.lines.tick()
+    assert not any("Frank" in text for text in line.messenger.texts(ALICE))
+    line.clock.advance(3)
+    await line.lines.tick()
+    assert "Erin asks support for a call" in line.last_text(ALICE)
+
+
+async def test_two_lines_cannot_give_one_newcomer_calls_past_the_hourly_cap(
+    tmp_path: Path, kv: KavenegarSandbox
+) -> None:
+    async for line in make_line(sqlite_copy(tmp_path), kv, calls_per_hour=1):
+        store, now = line.world.store, line.clock.now()
+        sales = await store.teams.create(
+            "sales", owner_id=OWNER, chat_id=GROUP_ID, zone="Asia/Tehran", now=now
+        )
+        assert sales is not None
+        await store.teams.add_members(sales.id, [BOB], now)
+        await store.lines.set_line(sales.id, enabled=True, hours=None, changed_by=OWNER, now=now)
+        await line.world.store.set_dnd(BOB, False)
+        await line.newcomer(CAROL, "Carol")
+        carol = await store.get_user(CAROL)
+        assert carol is not None and await line.lines.arrive(carol, "line-sales")
+        await line.lines.tick()
+        alice_offer, bob_offer = line.offer_id(ALICE), line.offer_id(BOB)
+        answers = await asyncio.gather(line.accept(ALICE, alice_offer), line.accept(BOB, bob_offer))
+        assert sorted(answers) == ["offer_accepted", "offer_over"]
+        assert len(line.calls_posted()) == 1
+
+
+async def test_a_denied_newcomer_is_no_longer_served(tmp_path: Path, kv: KavenegarSandbox) -> None:
+    denied: set[int] = set()
+    async for line in make_line(sqlite_copy(tmp_path), kv, denied=denied):
+        await line.newcomer(CAROL, "Carol")
+        denied.add(CAROL)  # an admin's /deny
+        await line.lines.tick()
+        assert line.messenger.to(ALICE) == []
+        request = await line.request_of(CAROL)
+        assert (request.status, request.result) == (LineStatus.DONE, "denied")
+        assert (await line.lines.press(CAROL, f"line:b:{request.id}")).key == "callback_unknown"
