@@ -81,6 +81,8 @@ class SharedContact:
         lang = pick_language(user.language_code)
         contact = message.contact
         try:
+            if await self.services.access.denied(user.id):
+                return  # denied by an admin: nothing of theirs is recorded or registered
             verified = await self.services.phones.verify(
                 profile_of(user),
                 contact.phone_number,

@@ -254,5 +254,11 @@ async def test_outsiders_may_use_an_open_line_and_nothing_else(line: Bot) -> Non
     await bot.say(ALICE, f"/deny {DAVE}")
     await bot.say(DAVE, "/start line-support")
     assert bot.last_text(DAVE).startswith("Sorry, this bot is only for its team.")
+    answered = len(tg.sent_to(DAVE))
+    await tg.send_contact(DAVE, "989120000004", first_name="Dave", contact_user_id=DAVE)
+    await bot.settle()
+    assert len(tg.sent_to(DAVE)) == answered  # nothing recorded, nothing registered
+    dave = await bot.services.store.get_user(DAVE)
+    assert dave is None or dave.phone is None
     await bot.say(CAROL, "/start line-support")
     assert bot.last_text(CAROL).startswith("📞 Connecting you with support…")
