@@ -155,6 +155,16 @@ class CallReport:
     caller_delivery: Delivery | None = None
     callee_delivery: Delivery | None = None
 
+    @property
+    def may_exist(self) -> bool:
+        """Not placed as far as we know, yet Kavenegar may have created the call (see
+        :func:`classify_failure`): it must never be placed again."""
+        return self.outcome != "placed" and self.reason in _MAYBE_PLACED
+
+
+#: Failures after which the call may exist: no answer, a 5xx, an unreadable or incomplete one.
+_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
+
 
 class _Refusal(Exception):
     def __init__(

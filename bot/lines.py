@@ -68,7 +68,6 @@ UNSURE_AFTER = timedelta(seconds=90)
 #: How long a request waits for the newcomer's number, or for "Call me back" once closed.
 HELD_FOR = CLOSED_FOR = timedelta(days=1)
 PER_TICK = 10
-_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
 
 
 @dataclass(frozen=True)
@@ -470,9 +469,7 @@ class LineService:
         return self.settings.phones_required and person.phone is None
 
     def _available(self, member: UserRecord) -> bool:
-        if not member.reachable or member.dnd or member.uncallable:
-            return False
-        return not self._needs_phone(member)
+        return member.why_not_ringable(phones_required=self.settings.phones_required) is None
 
     async def _wait_in_queue(
         self, request: LineRequest, team: Team, lang: str, tried: list[int]
@@ -667,7 +664,7 @@ class LineService:
                 call_id=claim.row_id,
             )
             return "placed"
-        if report.reason in _MAYBE_PLACED:
+        if report.may_exist:
             # The call may exist: never "try again" (a second paid call); both are told.
             if not await self._end(request, "unsure", owner, expect=calling, call_id=claim.row_id):
                 return "unsure"  # a replica took it over meanwhile and tells them itself

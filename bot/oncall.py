@@ -38,15 +38,8 @@ NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
 
 def readiness(lang: str, person: UserRecord | None) -> str:
     """Whether a member can be rung now, as a short mark."""
-    if person is None or not person.started:
-        return t(lang, "ready_not_started")
-    if person.uncallable:
-        return t(lang, "ready_uncallable")
-    if person.dnd:
-        return t(lang, "ready_dnd")
-    if not person.dm_open:
-        return t(lang, "ready_blocked")
-    return t(lang, "ready_ok")
+    why = person.why_not_ringable(phones_required=False) if person else "not_started"
+    return t(lang, f"ready_{why or 'ok'}")
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,11 @@ class PageService:
                 step = _next_person(slots, step)
                 continue
             person = await self.store.get_user(member)
-            why = _cannot_ring(person, phones_required=self.settings.phones_required)
+            why = (
+                person.why_not_ringable(phones_required=self.settings.phones_required)
+                if person is not None
+                else "not_started"
+            )
             if why is not None:
                 log.append({"event": "skipped", "who": member, "why": why})
                 step = _next_person(slots, step)
@@ -273,7 +277,7 @@ class PageService:
             return "placed", claim.row_id
         if report.reason == "kv_busy":
             return "busy", None
-        if report.reason in _MAYBE_PLACED:
+        if report.may_exist:
             return "maybe", claim.row_id
         return "failed", None
 
@@ -382,10 +386,6 @@ class PageService:
         return "\n".join(lines)
 
 
-#: Failures after which the call may exist (see bot.calls.classify_failure).
-_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
-
-
 def _next_person(slots: list[int], step: int) -> int:
     """The first step after ``step`` that rings someone else."""
     member = slots[step]
@@ -393,17 +393,3 @@ def _next_person(slots: list[int], step: int) -> int:
     while step < len(slots) and slots[step] == member:
         step += 1
     return step
-
-
-def _cannot_ring(person: UserRecord | None, *, phones_required: bool) -> str | None:
-    if person is None or not person.started:
-        return "not_started"
-    if person.uncallable:
-        return "uncallable"
-    if person.dnd:
-        return "dnd"
-    if not person.dm_open:
-        return "blocked"
-    if phones_required and person.phone is None:
-        return "no_phone"
-    return None

@@ -132,3 +132,17 @@ class UserRecord:
     def reachable(self) -> bool:
         """The bot may send them a token: they pressed Start and Telegram lets it write."""
         return self.started and self.dm_open
+
+    def why_not_ringable(self, *, phones_required: bool) -> str | None:
+        """Why they cannot be rung now (a ``ready_*`` text key's suffix); None if they can."""
+        if not self.started:
+            return "not_started"
+        if self.uncallable:
+            return "uncallable"
+        if self.dnd:
+            return "dnd"
+        if not self.dm_open:
+            return "blocked"
+        if phones_required and self.phone is None:
+            return "no_phone"
+        return None

@@ -25,6 +25,8 @@ _LIVE_CALLS = [
     CallStatus.UNKNOWN.value,
     CallStatus.RINGING.value,
 ]
+#: Open requests that still wait for someone: the queue, and what a place in it counts.
+_QUEUED = [LineStatus.WAITING.value, LineStatus.OFFERING.value, LineStatus.CALLBACK.value]
 #: A call nobody follows (its end will never be known) stops counting as going on after this.
 _UNSURE = timedelta(seconds=90)
 
@@ -67,17 +69,12 @@ class LineQueries:
     # -- requests ------------------------------------------------------------------------------
 
     async def open_request(self, team_id: int, newcomer_id: int) -> LineRequest | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(line_requests).where(
-                        line_requests.c.team_id == team_id,
-                        line_requests.c.newcomer_id == newcomer_id,
-                        line_requests.c.open_key.is_not(None),
-                    )
-                )
-            ).first()
-        return None if row is None else _request(row)
+        found = await self._requests(
+            line_requests.c.team_id == team_id,
+            line_requests.c.newcomer_id == newcomer_id,
+            line_requests.c.open_key.is_not(None),
+        )
+        return found[0] if found else None
 
     async def create_request(
         self,
@@ -111,26 +108,15 @@ class LineQueries:
         return _request(row)
 
     async def request(self, request_id: int) -> LineRequest | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(line_requests).where(line_requests.c.id == request_id))
-            ).first()
-        return None if row is None else _request(row)
+        found = await self._requests(line_requests.c.id == request_id)
+        return found[0] if found else None
 
     async def held_by(self, newcomer_id: int) -> list[LineRequest]:
         """The newcomer's requests waiting for their number."""
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(line_requests)
-                    .where(
-                        line_requests.c.newcomer_id == newcomer_id,
-                        line_requests.c.status == LineStatus.HELD.value,
-                    )
-                    .order_by(line_requests.c.id)
-                )
-            ).all()
-        return [_request(r) for r in rows]
+        return await self._requests(
+            line_requests.c.newcomer_id == newcomer_id,
+            line_requests.c.status == LineStatus.HELD.value,
+        )
 
     async def claim_due(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
@@ -231,35 +217,17 @@ class LineQueries:
 
     async def older_waiting(self, team_id: int, before_id: int) -> list[LineRequest]:
         """The line's requests ahead of ``before_id`` still waiting for a free member."""
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(line_requests)
-                    .where(
-                        line_requests.c.team_id == team_id,
-                        line_requests.c.id < before_id,
-                        line_requests.c.status == LineStatus.WAITING.value,
-                    )
-                    .order_by(line_requests.c.id)
-                )
-            ).all()
-        return [_request(r) for r in rows]
+        return await self._requests(
+            line_requests.c.team_id == team_id,
+            line_requests.c.id < before_id,
+            line_requests.c.status == LineStatus.WAITING.value,
+        )
 
     async def queue(self, team_id: int) -> list[LineRequest]:
         """Open requests of the line that have no call yet, first come first."""
-        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value, LineStatus.CALLBACK.value]
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(line_requests)
-                    .where(
-                        line_requests.c.team_id == team_id,
-                        line_requests.c.status.in_(waiting),
-                    )
-                    .order_by(line_requests.c.id)
-                )
-            ).all()
-        return [_request(r) for r in rows]
+        return await self._requests(
+            line_requests.c.team_id == team_id, line_requests.c.status.in_(_QUEUED)
+        )
 
     async def calls_since(self, newcomer_id: int, since: datetime) -> list[datetime]:
         """When the newcomer's line calls were accepted, since ``since`` (for the hourly cap)."""
@@ -276,17 +244,13 @@ class LineQueries:
 
     async def finished_since(self, since: datetime) -> list[LineRequest]:
         """Requests made since ``since`` (for /stats)."""
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(line_requests)
-                    .where(line_requests.c.created_at > since)
-                    .order_by(line_requests.c.id)
-                )
-            ).all()
-        return [_request(r) for r in rows]
+        return await self._requests(line_requests.c.created_at > since)
 
-    # -- offers --------------------------------------------------------------------------------
+    async def _requests(self, *conditions: Any) -> list[LineRequest]:
+        """The requests that meet ``conditions``, oldest first."""
+        query = select(line_requests).where(*conditions).order_by(line_requests.c.id)
+        async with self.engine.connect() as conn:
+            return [_request(row) for row in (await conn.execute(query)).all()]
 
     async def offer_to(
         self,
@@ -360,22 +324,16 @@ class LineQueries:
             )
 
     async def offer(self, offer_id: int) -> LineOffer | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(line_offers).where(line_offers.c.id == offer_id))
-            ).first()
-        return None if row is None else _offer(row)
+        found = await self._offers(line_offers.c.id == offer_id)
+        return found[0] if found else None
 
     async def offers_of(self, request_id: int) -> list[LineOffer]:
+        return await self._offers(line_offers.c.request_id == request_id)
+
+    async def _offers(self, *conditions: Any) -> list[LineOffer]:
+        query = select(line_offers).where(*conditions).order_by(line_offers.c.id)
         async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(line_offers)
-                    .where(line_offers.c.request_id == request_id)
-                    .order_by(line_offers.c.id)
-                )
-            ).all()
-        return [_offer(r) for r in rows]
+            return [_offer(row) for row in (await conn.execute(query)).all()]
 
     async def end_offer(self, offer_id: int, status: str) -> bool:
         """An open offer expires (or is withdrawn); False if it was accepted meanwhile."""
@@ -500,15 +458,12 @@ class LineQueries:
 
     async def count_open(self, team_id: int, before_id: int) -> int:
         """Open requests of the line ahead of ``before_id`` that still wait for someone."""
-        waiting = [LineStatus.WAITING.value, LineStatus.OFFERING.value, LineStatus.CALLBACK.value]
         async with self.engine.connect() as conn:
             count = await conn.execute(
                 select(func.count()).where(
-                    and_(
-                        line_requests.c.team_id == team_id,
-                        line_requests.c.id < before_id,
-                        line_requests.c.status.in_(waiting),
-                    )
+                    line_requests.c.team_id == team_id,
+                    line_requests.c.id < before_id,
+                    line_requests.c.status.in_(_QUEUED),
                 )
             )
             return int(count.scalar_one())
