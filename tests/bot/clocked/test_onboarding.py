@@ -262,3 +262,58 @@ async def test_outsiders_may_use_an_open_line_and_nothing_else(line: Bot) -> Non
     assert dave is None or dave.phone is None
     await bot.say(CAROL, "/start line-support")
     assert bot.last_text(CAROL).startswith("📞 Connecting you with support…")
+
+
+# -- restarts: what is due later is a row, and a new process takes it up -----------------------
+
+
+async def test_a_registration_cut_off_by_a_stop_is_made_by_the_next_process(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, clock: ManualClock
+) -> None:
+    async with bot_running(tg, kv, db_url, clock=clock) as bot:
+        await sign_up(bot, ALICE, "Alice", "alice_k")
+        await bot.say(ALICE, "/phone")
+        await tg.share_contact(ALICE)
+        await bot.settle()
+        assert "is verified" in bot.last_text(ALICE)
+        kv.faults.latency = 30.0  # Kavenegar hangs: the registration is in flight ...
+        clock.advance(1)
+        await tg.wait_until(lambda: bool(posts(kv, "/endpoints")), what="the registration")
+        await bot.stop()  # ... when the process goes away, holding the row's lease
+    kv.faults.latency = 0.0
+    assert f"tg{ALICE}" not in kv.state.endpoints
+    async with bot_running(tg, kv, db_url, clock=clock) as again:
+        await until(
+            again, clock, lambda: f"tg{ALICE}" in kv.state.endpoints, step=5.0, what="a retry"
+        )
+    assert kv.state.endpoints[f"tg{ALICE}"].mobile_number == "09120822930"
+
+
+async def test_a_line_request_goes_on_in_the_next_process(
+    tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, clock: ManualClock
+) -> None:
+    def offered(member: int) -> bool:
+        return any(m.callback_buttons for m in tg.sent_to(member))
+
+    async with bot_running(tg, kv, db_url, clock=clock, offer_timeout=20) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/team new support", chat_id=GROUP)
+        await bot.say(ALICE, "/team add support @alice_k @bob_k", chat_id=GROUP)
+        await bot.say(ALICE, "/line support on", chat_id=GROUP)
+        tg.add_user(CAROL, "Carol", username="carol_k")
+        await bot.say(CAROL, "/start line-support")
+        await until(bot, clock, lambda: offered(ALICE), what="Alice's offer")
+    # the process is gone while Alice's offer runs; the next one picks the request up
+    async with bot_running(tg, kv, db_url, clock=clock, offer_timeout=20) as again:
+        clock.advance(20)
+        await until(again, clock, lambda: offered(BOB), what="Bob's offer")
+        offer = next(m for m in reversed(tg.sent_to(BOB)) if m.callback_buttons)
+        await tg.press_button(BOB, BOB, offer.message_id, text="✅ Accept")
+        await until(again, clock, lambda: bool(kv.state.calls), what="the call")
+        await again.settle()
+    assert len(kv.state.calls) == 1
+    assert visible(tg.current(ALICE, alice_offer_id(tg)).text) == "Bob took this call."
+
+
+def alice_offer_id(tg: TelegramSimulator) -> int:
+    return next(m.message_id for m in tg.sent_to(ALICE) if m.callback_buttons)
