@@ -303,6 +303,7 @@ async def test_a_line_request_goes_on_in_the_next_process(
         tg.add_user(CAROL, "Carol", username="carol_k")
         await bot.say(CAROL, "/start line-support")
         await until(bot, clock, lambda: offered(ALICE), what="Alice's offer")
+        await recorded_offer(bot)
     # the process is gone while Alice's offer runs; the next one picks the request up
     async with bot_running(tg, kv, db_url, clock=clock, offer_timeout=20) as again:
         clock.advance(20)
@@ -313,6 +314,16 @@ async def test_a_line_request_goes_on_in_the_next_process(
         await again.settle()
     assert len(kv.state.calls) == 1
     assert visible(tg.current(ALICE, alice_offer_id(tg)).text) == "Bob took this call."
+
+
+async def recorded_offer(bot: Bot) -> None:
+    """Until the offer's message id is in the database (its tick is over)."""
+    for _ in range(200):
+        offers = await bot.services.store.lines.offers_of(1)
+        if offers and offers[0].message_id is not None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the offer was never recorded")
 
 
 def alice_offer_id(tg: TelegramSimulator) -> int:
