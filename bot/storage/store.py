@@ -1,4 +1,8 @@
-"""The queries: intent-named methods over one async engine, SQLite or PostgreSQL by URL.
+"""The queries: intent-named methods over one database, SQLite or PostgreSQL by URL.
+
+Most methods are coroutines over SQLAlchemy's async engine; those in front of every update and
+every ``/call`` are plain functions run as one unit of work (:class:`~bot.storage.database
+.Database`'s ``read`` and ``write``), cheaper on SQLite and the same on PostgreSQL.
 
 Every method turns a database that cannot be reached, is locked, is full or is read-only into
 :class:`StoreUnavailable`, so callers handle one exception and never see SQLAlchemy's. Timeouts
@@ -10,14 +14,27 @@ upgrades it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, event, exists, or_, select, text, union_all, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    create_engine,
+    delete,
+    event,
+    exists,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     IntegrityError,
 )
@@ -102,9 +119,11 @@ class Store:
         username_prefix: str = "tg",
         phone_naming: PhoneNaming | None = None,
         timeout: float = STORE_TIMEOUT,
+        sync_engine: Engine | None = None,
     ) -> None:
-        #: Transactions (``begin``) and reads (``connect``); SQLite's writers take turns.
-        self.engine = Database(engine, wait=timeout)
+        #: Transactions (``begin``, ``write``) and reads (``connect``, ``read``); SQLite's
+        #: writers take turns.
+        self.engine = Database(engine, wait=timeout, sync_engine=sync_engine)
         self.username_prefix = username_prefix
         #: KAVENEGAR_USERNAME_SOURCE=phone: people with a verified number are called by it.
         self.phone_naming = phone_naming
@@ -130,11 +149,12 @@ class Store:
         """
         parsed = make_url(url)
         options: dict[str, Any] = {}
+        in_file = parsed.database not in (None, "", ":memory:")
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": timeout}
-            options["pool_timeout"] = timeout  # a free connection, within the same timeout
+            if in_file:
+                Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+                options["pool_timeout"] = timeout  # a free connection, within the same timeout
         else:
             options.update(
                 pool_pre_ping=True,
@@ -144,13 +164,26 @@ class Store:
                 connect_args={"timeout": timeout, "command_timeout": 2 * timeout},
             )
         engine = create_async_engine(url, **options)
+        sync_engine = None
         if parsed.get_backend_name() == "sqlite":
             busy_ms = int(timeout * 1000)
             event.listen(
                 engine.sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms)
             )
+            if in_file:
+                # the same file through the standard library's driver (see Database.write)
+                sync_engine = create_engine(
+                    parsed.set(drivername="sqlite+pysqlite"),
+                    connect_args={"timeout": timeout, "check_same_thread": False},
+                    pool_timeout=timeout,
+                )
+                event.listen(sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms))
         store = cls(
-            engine, username_prefix=username_prefix, phone_naming=phone_naming, timeout=timeout
+            engine,
+            username_prefix=username_prefix,
+            phone_naming=phone_naming,
+            timeout=timeout,
+            sync_engine=sync_engine,
         )
         await store.create_schema()
         return store
@@ -240,16 +273,16 @@ class Store:
         A username moves with its owner: whoever held it before loses it, so ``@name`` lookups
         stay unambiguous. ``started=True`` records that they pressed Start (consent to calls).
         """
-        async with self.engine.begin() as conn:
-            await self._refresh_user(conn, profile, dm_open=dm_open, started=started)
-            row = (
-                await conn.execute(_user_query(users.c.telegram_id == profile.telegram_id))
-            ).one()
-        return self._user(row)
 
-    async def _refresh_user(
+        def work(conn: Connection) -> Any:
+            self._refresh_user(conn, profile, dm_open=dm_open, started=started)
+            return conn.execute(_user_query(users.c.telegram_id == profile.telegram_id)).one()
+
+        return self._user(await self.engine.write(work))
+
+    def _refresh_user(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         profile: UserProfile,
         *,
         dm_open: bool | None = None,
@@ -272,18 +305,19 @@ class Store:
             **{"dm_open": False, "started": False, **values},
         ).on_conflict_do_update(index_elements=[users.c.telegram_id], set_=values)
         if username:
-            await conn.execute(
+            conn.execute(
                 update(users)
                 .where(users.c.username == username)
                 .where(users.c.telegram_id != profile.telegram_id)
                 .values(username=None)
             )
-        await conn.execute(statement)
+        conn.execute(statement)
 
     @guarded
     async def get_user(self, telegram_id: int) -> UserRecord | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(_user_query(users.c.telegram_id == telegram_id))).first()
+        row = await self.engine.read(
+            lambda conn: conn.execute(_user_query(users.c.telegram_id == telegram_id)).first()
+        )
         return None if row is None else self._user(row)
 
     @guarded
@@ -292,13 +326,9 @@ class Store:
     ) -> tuple[UserRecord | None, UserRecord | None]:
         """Both people of a ``/call`` in one query: the callee by id or by ``@name``."""
         name = callee_username.removeprefix("@").lower() if callee_username else None
-        wanted = [users.c.telegram_id == caller_id]
-        if callee_id is not None:
-            wanted.append(users.c.telegram_id == callee_id)
-        if name:
-            wanted.append(users.c.username == name)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(_user_query(or_(*wanted)))).all()
+        # one prebuilt statement: a missing callee id or name is a NULL that matches nobody
+        wanted = {"caller_id": caller_id, "callee_id": callee_id, "name": name or None}
+        rows = await self.engine.read(lambda conn: conn.execute(_PEOPLE_OF_A_CALL, wanted).all())
         people = [self._user(row) for row in rows]
         caller = next((p for p in people if p.telegram_id == caller_id), None)
         callee = next(
@@ -456,8 +486,7 @@ class Store:
 
     @guarded
     async def access_rules(self) -> list[AccessRule]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(access_rules))).all()
+        rows = await self.engine.read(lambda conn: conn.execute(select(access_rules)).all())
         return [AccessRule(r.kind, r.subject_id, r.allowed) for r in rows]
 
     @guarded
@@ -505,14 +534,15 @@ class Store:
         if sender is None:
             return await self.claim_update(bot_id, update_id)
         now = utcnow()
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                _TAKE_UPDATE, {"bot_id": bot_id, "update_id": update_id, "claimed_at": now}
+            )
+            self._refresh_user(conn, sender, dm_open=dm_open)
+
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    processed_updates.insert().values(
-                        bot_id=bot_id, update_id=update_id, claimed_at=now
-                    )
-                )
-                await self._refresh_user(conn, sender, dm_open=dm_open)
+            await self.engine.write(work)
         except IntegrityError:  # another replica has it (or it is a redelivery)
             return False
         if update_id % 500 == 0:
@@ -533,12 +563,11 @@ class Store:
         """True for the first replica to see this update; False for every later delivery."""
         now = utcnow()
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    processed_updates.insert().values(
-                        bot_id=bot_id, update_id=update_id, claimed_at=now
-                    )
+            await self.engine.write(
+                lambda conn: conn.execute(
+                    _TAKE_UPDATE, {"bot_id": bot_id, "update_id": update_id, "claimed_at": now}
                 )
+            )
         except IntegrityError:
             return False
         if update_id % 500 == 0:
@@ -554,7 +583,7 @@ class Store:
         the same cross-replica lock on the caller as :meth:`claim_call`)."""
         if self._dialect == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
-        return await _quota_refusal(conn, caller_id, quotas, now)
+        return await conn.run_sync(_quota_refusal, caller_id, quotas, now)
 
     @guarded
     async def claim_call(
@@ -582,47 +611,46 @@ class Store:
         :class:`Duplicate`; an over-quota answer still takes it (the refusal is its answer).
         """
         now = now or utcnow()
-        try:
-            async with self._caller_locks[caller_id % _LOCK_STRIPES], self.engine.begin() as conn:
-                if self._dialect == "postgresql":
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id}
+
+        def work(conn: Connection) -> Claim:
+            if self._dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": caller_id})
+            if update_key is not None:  # IntegrityError: another replica took the update
+                bot_id, update_id = update_key
+                taking = {"bot_id": bot_id, "update_id": update_id, "claimed_at": utcnow()}
+                conn.execute(_TAKE_UPDATE, taking)
+            if sender is not None:
+                self._refresh_user(conn, sender, dm_open=sender_dm_open)
+            if update_key is None:  # (a new update is a new message: its key is free)
+                taken = conn.execute(
+                    select(calls.c.id).where(
+                        calls.c.chat_id == chat_id, calls.c.message_id == message_id
                     )
-                if update_key is not None:  # IntegrityError: another replica took the update
-                    await conn.execute(
-                        processed_updates.insert().values(
-                            bot_id=update_key[0], update_id=update_key[1], claimed_at=utcnow()
-                        )
-                    )
-                if sender is not None:
-                    await self._refresh_user(conn, sender, dm_open=sender_dm_open)
-                if update_key is None:  # (a new update is a new message: its key is free)
-                    taken = await conn.execute(
-                        select(calls.c.id).where(
-                            calls.c.chat_id == chat_id, calls.c.message_id == message_id
-                        )
-                    )
-                    if taken.first() is not None:
-                        return Duplicate()
-                over = await _quota_refusal(conn, caller_id, quotas, now)
-                if over is not None:
-                    return over
-                result = await conn.execute(
-                    calls.insert()
-                    .values(
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        caller_id=caller_id,
-                        callee_id=callee_id,
-                        max_duration=max_duration,
-                        status=CallStatus.PENDING.value,
-                        created_at=now,
-                        updated_at=now,
-                        page_id=page_id,
-                    )
-                    .returning(calls.c.id)
                 )
-                return Claimed(int(result.scalar_one()))
+                if taken.first() is not None:
+                    return Duplicate()
+            over = _quota_refusal(conn, caller_id, quotas, now)
+            if over is not None:
+                return over
+            result = conn.execute(
+                _CLAIM_CALL,
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "caller_id": caller_id,
+                    "callee_id": callee_id,
+                    "max_duration": max_duration,
+                    "status": CallStatus.PENDING.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "page_id": page_id,
+                },
+            )
+            return Claimed(int(result.scalar_one()))
+
+        try:
+            async with self._caller_locks[caller_id % _LOCK_STRIPES]:
+                return await self.engine.write(work)
         except IntegrityError:  # another replica claimed it a moment ago (rolled back)
             return Duplicate()
 
@@ -878,6 +906,19 @@ def _user_query(condition: Any) -> Any:
     return select(users, flagged.label("uncallable")).where(condition)
 
 
+#: Statements of the hot path (every update, every /call), built once: building a statement
+#: costs more than running it.
+_TAKE_UPDATE = processed_updates.insert()
+_CLAIM_CALL = calls.insert().returning(calls.c.id)
+_PEOPLE_OF_A_CALL = _user_query(
+    or_(
+        users.c.telegram_id == bindparam("caller_id"),
+        users.c.telegram_id == bindparam("callee_id"),
+        users.c.username == bindparam("name"),
+    )
+)
+
+
 def _call(row: Any) -> CallRecord:
     return record_from(
         CallRecord,
@@ -887,8 +928,28 @@ def _call(row: Any) -> CallRecord:
     )
 
 
-async def _quota_refusal(
-    conn: AsyncConnection, caller_id: int, quotas: tuple[Quota, ...], now: datetime
+@functools.cache
+def _recent_spending(most: int) -> Any:
+    """The ``most`` latest times a person spent quota since ``:since`` (calls they placed or
+    that are being placed, pages they sent), newest first. Built once per ``most``: building a
+    statement costs more than running it."""
+    caller_id = bindparam("caller_id", type_=calls.c.caller_id.type)
+    since = bindparam("since", type_=calls.c.created_at.type)
+    own_calls = select(calls.c.created_at.label("at")).where(
+        calls.c.caller_id == caller_id,
+        calls.c.created_at > since,
+        calls.c.status.in_(_QUOTA_STATUSES),
+        calls.c.page_id.is_(None),
+    )
+    own_pages = select(pages.c.created_at.label("at")).where(
+        pages.c.paged_by == caller_id, pages.c.created_at > since
+    )
+    both = union_all(own_calls, own_pages).subquery()
+    return select(both.c.at).order_by(both.c.at.desc()).limit(most)
+
+
+def _quota_refusal(
+    conn: Connection, caller_id: int, quotas: tuple[Quota, ...], now: datetime
 ) -> OverQuota | None:
     """The first of ``quotas`` the caller has spent, and when they may call again; None if none.
 
@@ -901,18 +962,10 @@ async def _quota_refusal(
         return None
     since = now - timedelta(seconds=max(q.window for q in active))
     most = max(q.limit for q in active)
-    own_calls = select(calls.c.created_at.label("at")).where(
-        calls.c.caller_id == caller_id,
-        calls.c.created_at > since,
-        calls.c.status.in_(_QUOTA_STATUSES),
-        calls.c.page_id.is_(None),
-    )
-    own_pages = select(pages.c.created_at.label("at")).where(
-        pages.c.paged_by == caller_id, pages.c.created_at > since
-    )
-    both = union_all(own_calls, own_pages).subquery()
-    recent = select(both.c.at).order_by(both.c.at.desc()).limit(most)
-    times: list[datetime] = [row.at for row in (await conn.execute(recent)).all()]
+    recent = _recent_spending(most)
+    times: list[datetime] = [
+        row.at for row in conn.execute(recent, {"caller_id": caller_id, "since": since}).all()
+    ]
     for quota in active:
         start = now - timedelta(seconds=quota.window)
         within = [at for at in times if at > start]  # newest first
