@@ -19,6 +19,7 @@ from .pacing import TELEGRAM_LIMITS, Limits, Pacer
 from .ptb import PTBApp
 from .services import Services
 from .storage import Store
+from .telegram_http import AiohttpRequest
 
 __all__ = ["CONCURRENT_UPDATES", "OVERALL_PER_SECOND", "CallBot", "build_bot", "redactor_for"]
 
@@ -40,6 +41,9 @@ class CallBot:
 
     app: PTBApp
     services: Services
+    #: The Bot API connections, closed by :func:`bot.runtime.running` even when the start
+    #: failed (python-telegram-bot closes them only after a start that succeeded).
+    requests: tuple[AiohttpRequest, ...] = ()
 
     @property
     def settings(self) -> Settings:
@@ -68,14 +72,15 @@ def build_bot(
     builder = ApplicationBuilder().update_queue(UpdateQueue())
     if settings.webhook_url:
         builder = builder.updater(None)  # updates arrive through bot.webhook instead
+    # Requests go over aiohttp (bot.telegram_http): a fraction of httpx's CPU per request.
+    # getUpdates has a connection of its own, as python-telegram-bot does it.
+    requests = (AiohttpRequest(), AiohttpRequest(connections=1))
     app = (
         builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .concurrent_updates(FairUpdateProcessor())
-        .connect_timeout(5)
-        .read_timeout(10)
-        .write_timeout(10)
-        .pool_timeout(5)
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .build()
     )
     if messenger is None:
@@ -89,4 +94,4 @@ def build_bot(
         clock=clock,
     )
     commands.register(app, services)
-    return CallBot(app=app, services=services)
+    return CallBot(app=app, services=services, requests=requests)

@@ -36,6 +36,8 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
     """
     app, services, settings = bot.app, bot.services, bot.settings
     async with AsyncExitStack() as stack:
+        for request in bot.requests:  # last of all, and also when initialize fails
+            stack.push_async_callback(request.shutdown)
         await app.initialize()
         stack.push_async_callback(app.shutdown)
         await services.open(app.bot)
