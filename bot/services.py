@@ -7,6 +7,7 @@ import logging
 from telegram import Bot
 
 from kavenegar import KavenegarClient
+from kavenegar.aiohttp_transport import AiohttpTransport
 
 from .access import Access
 from .calls import CallService, CallSettings
@@ -159,6 +160,7 @@ class Services:
             self._kavenegar = KavenegarClient(
                 api_token=settings.kavenegar_api_token.get_secret_value(),
                 base_url=settings.kavenegar_base_url,
+                transport=AiohttpTransport(),
             )
         if self._messenger is None:
             self._messenger = TelegramMessenger(bot)
@@ -169,6 +171,7 @@ class Services:
                 base_url=settings.kavenegar_base_url,
                 max_retries=0,
                 total_timeout=10.0,
+                transport=AiohttpTransport(),
             )
         self._access = Access(
             self._store,
