@@ -85,6 +85,18 @@ async def test_clear_removes_rules_and_latency() -> None:
     assert take(book, "/x") is None
 
 
+async def test_latency_counts_from_arrival_and_is_never_cut_short() -> None:
+    """A stand-in "taking 100 ms" answers no sooner than 100 ms after the request arrived,
+    whatever reading it took (its timer is set early and the rest waited out exactly)."""
+    book: FaultBook[Rule] = FaultBook()
+    book.latency = 0.05
+    loop = asyncio.get_running_loop()
+    for spent in (0.0, 0.02, 0.049, 0.08):  # time already taken reading the request
+        arrived = loop.time() - spent
+        await book.delay(since=arrived)
+        assert loop.time() >= arrived + 0.05
+
+
 class Server(LoopbackServer):
     """A stand-in with one fast route, one that never answers, and a record of what ended."""
 
