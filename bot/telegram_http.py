@@ -12,8 +12,10 @@ its exceptions (``RetryAfter``, ``Forbidden``, ``BadRequest``...); this class on
 Parameters go as a form (files as multipart), like ``HTTPXRequest``. A timeout is
 :class:`~telegram.error.TimedOut`, any other transport failure
 :class:`~telegram.error.NetworkError`, whose text never holds the request's URL (the bot token
-is in its path). The write timeout has no separate clock in aiohttp: the whole request is bounded
-by the sum of the four timeouts instead.
+is in its path), nor keeps aiohttp's exception as its cause (whose text does). Proxies come from
+``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY`` as with python-telegram-bot's own (SOCKS proxies
+are not supported). The write timeout has no separate clock in aiohttp: the whole request is
+bounded by the sum of the four timeouts instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
+
+#: Seconds an idle connection is kept for the next request (httpx's default).
+KEEPALIVE = 5.0
 
 
 class AiohttpRequest(BaseRequest):
@@ -66,9 +71,12 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.connections, ssl=tls),
+                # idle connections kept 5 s, as httpx keeps them
+                connector=aiohttp.TCPConnector(
+                    limit=self.connections, ssl=tls, keepalive_timeout=KEEPALIVE
+                ),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=False,
+                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as python-telegram-bot's own
             )
 
     async def shutdown(self) -> None:
@@ -109,10 +117,11 @@ class AiohttpRequest(BaseRequest):
                 allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
+        # "from None": aiohttp's own exceptions name the URL, and the bot token is in it
         except TimeoutError as exc:  # aiohttp's timeouts are these too
-            raise TimedOut from exc
+            raise TimedOut(f"Timed out ({type(exc).__name__})") from None
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {_without(url, exc)}") from exc
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {_without(url, exc)}") from None
 
     def _timeout(self, name: str, given: ODVInput[float]) -> float | None:
         if isinstance(given, DefaultValue):

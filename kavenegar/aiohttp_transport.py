@@ -22,7 +22,6 @@ Needs aiohttp (``pip install aiohttp``); the rest of the package does not import
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from typing import Any
 
@@ -32,6 +31,8 @@ import httpx
 
 __all__ = ["AiohttpTransport"]
 
+#: Seconds an idle connection is kept for the next request (httpx's default).
+KEEPALIVE = 5.0
 #: Request headers aiohttp sets itself from the URL and the body.
 _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
@@ -56,8 +57,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl),
-                trust_env=False,
+                # idle connections kept 5 s as httpx keeps them: a POST on a connection the
+                # server is just closing is a "may have been sent" failure
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, ssl=self._ssl, keepalive_timeout=KEEPALIVE
+                ),
+                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx's client honours them
                 auto_decompress=False,  # httpx decodes the body, as its own transport's are
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
             )
@@ -86,11 +91,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     stream=httpx.ByteStream(content),
                     request=request,
                     extensions={
-                        "http_version": b"HTTP/1.1",
+                        "http_version": _version(response.version),
                         "reason_phrase": (response.reason or "").encode("latin-1"),
                     },
                 )
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except Exception as exc:  # anything else too: after a POST, "may have been sent"
             raise _as_httpx(exc, request) from exc
 
     async def aclose(self) -> None:
@@ -122,10 +127,15 @@ def _as_httpx(exc: Exception, request: httpx.Request) -> httpx.TransportError:
         return httpx.ConnectError(message, request=request)
     if isinstance(exc, aiohttp.SocketTimeoutError | aiohttp.ServerTimeoutError):
         return httpx.ReadTimeout(message, request=request)
-    if isinstance(exc, asyncio.TimeoutError):  # the whole request's bound
+    if isinstance(exc, TimeoutError):  # the whole request's bound
         return httpx.ReadTimeout(message, request=request)
     if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
         return httpx.RemoteProtocolError(message, request=request)
     if isinstance(exc, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol(message, request=request)
-    return httpx.ReadError(message, request=request)  # a reset, a broken pipe, a cut body
+    # a reset, a broken pipe, a cut body, or something unforeseen: it may have been sent
+    return httpx.ReadError(message, request=request)
+
+
+def _version(version: aiohttp.HttpVersion | None) -> bytes:
+    return b"HTTP/1.1" if version is None else f"HTTP/{version.major}.{version.minor}".encode()

@@ -159,8 +159,9 @@ class FaultBook(Generic[RuleT]):
 
         asyncio's timers wake late (the selector's timeout is rounded up to a whole millisecond,
         then the loop has to come round): 0.3-0.4 ms late on a 100 ms sleep, measured. So the
-        timer is set :data:`TIMER_SLACK` early and the rest is waited out yielding to the loop,
-        which keeps the stand-in's time to within a few microseconds of ``latency``.
+        timer is set :data:`TIMER_SLACK` early and the rest is waited out yielding to the loop
+        (other requests are served meanwhile; the loop is busy for at most those 2 ms), which
+        keeps the stand-in's time to within a few microseconds of ``latency``.
         """
         if self.latency > 0:
             loop = asyncio.get_running_loop()

@@ -29,14 +29,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = ["Database"]
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 #: Worker threads for the synchronous SQLite engine: one writer at a time, readers beside it.
@@ -63,6 +67,7 @@ class Database:
             if sync_engine is not None
             else None
         )
+        self._closed = False
 
     @property
     def dialect(self) -> Dialect:
@@ -92,16 +97,21 @@ class Database:
         sync = self._sync
 
         def run() -> T:
-
             with sync.connect() as conn:
                 return work(conn)
 
-        return await asyncio.get_running_loop().run_in_executor(self._threads, run)
+        return await asyncio.get_running_loop().run_in_executor(self._open_threads(), run)
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` in one transaction, committed when it returns, rolled back if it
-        raises. A caller cancelled meanwhile does not stop it: the transaction runs to its end
-        (SQLite's turn to write is handed on only then)."""
+        raises.
+
+        A caller cancelled meanwhile: on an SQLite file the thread's transaction runs to its end
+        and commits (SQLite's turn to write is handed on only then), as if the process had
+        stopped just after it; through ``run_sync`` the transaction is rolled back. Callers
+        treat both like a stop at that point (a claimed call left ``pending`` is followed up as
+        any other).
+        """
         if self._sync is None:
             async with self.begin() as conn:
                 return await conn.run_sync(work)
@@ -113,14 +123,18 @@ class Database:
                 return work(conn)
 
         await self._take_turn()
-        future = asyncio.get_running_loop().run_in_executor(self._threads, run)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._open_threads(), run)
+        except BaseException:
+            writer.release()
+            raise
         try:
             return await asyncio.shield(future)
         finally:
             if future.done():
                 writer.release()
             else:  # cancelled while the thread writes: the turn ends with the transaction
-                future.add_done_callback(lambda _: writer.release())
+                future.add_done_callback(lambda done: _abandoned(done, writer))
 
     async def _take_turn(self) -> None:
         assert self._writer is not None
@@ -130,8 +144,25 @@ class Database:
         except TimeoutError:
             raise TimeoutError("no turn to write within the store's timeout") from None
 
+    def _open_threads(self) -> ThreadPoolExecutor:
+        if self._threads is None or self._closed:
+            # an OSError, so that the store's guard makes it StoreUnavailable
+            raise ConnectionError("the store is closed")
+        return self._threads
+
     async def dispose(self) -> None:
+        """Close every connection; work already handed to a thread finishes first (waited for
+        off the event loop)."""
+        self._closed = True
         await self.engine.dispose()
         if self._sync is not None and self._threads is not None:
-            await asyncio.get_running_loop().run_in_executor(self._threads, self._sync.dispose)
-            self._threads.shutdown(wait=True)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, functools.partial(self._threads.shutdown, wait=True))
+            self._sync.dispose()
+
+
+def _abandoned(done: asyncio.Future[Any], writer: asyncio.Lock) -> None:
+    """The end of a write whose caller had left: hand the turn on, and say if it failed."""
+    writer.release()
+    if not done.cancelled() and done.exception() is not None:
+        logger.warning("a write whose caller had left failed: %r", done.exception())

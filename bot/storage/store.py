@@ -34,11 +34,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import (
     IntegrityError,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from ..people import UserProfile, UserRecord
 from ..phones import PhoneNaming
@@ -149,12 +150,14 @@ class Store:
         """
         parsed = make_url(url)
         options: dict[str, Any] = {}
-        in_file = parsed.database not in (None, "", ":memory:")
+        in_file = parsed.database not in (None, "", ":memory:") and not _in_memory(parsed)
         if parsed.get_backend_name() == "sqlite":
             options["connect_args"] = {"timeout": timeout}
             if in_file:
                 Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
                 options["pool_timeout"] = timeout  # a free connection, within the same timeout
+            else:  # one connection holds the database: the pool hands out that one
+                options["poolclass"] = StaticPool
         else:
             options.update(
                 pool_pre_ping=True,
@@ -972,6 +975,11 @@ def _quota_refusal(
         if len(within) >= quota.limit:
             return OverQuota(quota, within[quota.limit - 1] + timedelta(seconds=quota.window))
     return None
+
+
+def _in_memory(url: URL) -> bool:
+    """An SQLite URI naming a database in memory (``file::memory:``, ``?mode=memory``)."""
+    return ":memory:" in (url.database or "") or url.query.get("mode") == "memory"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:

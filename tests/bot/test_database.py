@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage import Store, utcnow
+from bot.storage import Store, StoreUnavailable, utcnow
 from bot.storage.tables import processed_updates
 
 from ..helpers import migrated_sqlite_template
@@ -133,3 +133,27 @@ async def test_no_turn_within_the_timeout_is_an_error_not_a_hang(sqlite_file: St
             await db.write(take(31))
     await db.write(take(32))
     assert await db.read(taken) == [32]
+
+
+async def test_a_closed_store_is_unavailable_at_once(sqlite_file: Store) -> None:
+    """After close, every query is StoreUnavailable, and a write refused on the way in does not
+    keep the turn to write (the next one is refused too, not left waiting)."""
+    await sqlite_file.close()
+    for _ in range(2):
+        with pytest.raises(StoreUnavailable):
+            await sqlite_file.claim_update(1, 41)
+    with pytest.raises(StoreUnavailable):
+        await sqlite_file.get_user(1)
+
+
+async def test_an_in_memory_uri_is_one_database(tmp_path: Path) -> None:
+    """``?mode=memory`` names no file: everything goes through the one async engine (a second
+    engine would open another, empty database)."""
+    url = "sqlite+aiosqlite:///file:kcb_test?mode=memory&cache=shared&uri=true"
+    store = await Store.open(url, timeout=1.0)
+    try:
+        assert await store.claim_update(1, 51)
+        assert not await store.claim_update(1, 51)
+        assert await store.get_user(1) is None
+    finally:
+        await store.close()

@@ -65,8 +65,9 @@ async def test_telegram_errors_become_the_usual_exceptions(
 async def test_no_answer_in_time_is_timed_out(tg: TelegramSimulator) -> None:
     tg.add_fault(method="sendMessage", kind="hang", times=1)
     async with bot_on(tg.base_url, read_timeout=0.2) as bot:
-        with pytest.raises(TimedOut):
+        with pytest.raises(TimedOut) as info:
             await bot.send_message(ALICE, "hi")
+        assert info.value.__cause__ is None  # (aiohttp's timeouts name the URL)
         await bot.send_message(ALICE, "again")  # the connection pool is not poisoned
     assert tg.sent_to(ALICE)[-1].text == "again"
 
@@ -82,6 +83,8 @@ async def test_nobody_listening_is_a_network_error_without_the_token() -> None:
         await request.shutdown()
     assert not isinstance(info.value, TimedOut)
     assert "SECRET" not in str(info.value) and "SECRET" not in repr(info.value)
+    # aiohttp's own exception names the URL: it is not kept as the cause either
+    assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
 async def test_a_request_before_initialize_or_after_shutdown_is_refused() -> None:
