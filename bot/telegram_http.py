@@ -31,6 +31,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from kavenegar.aiohttp_transport import env_proxy
+
 __all__ = ["AiohttpRequest"]
 
 #: Seconds an idle connection is kept for the next request (httpx's default).
@@ -76,7 +78,7 @@ class AiohttpRequest(BaseRequest):
                     limit=self.connections, ssl=tls, keepalive_timeout=KEEPALIVE
                 ),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as python-telegram-bot's own
+                trust_env=False,  # the environment's proxy: env_proxy, looked up once
             )
 
     async def shutdown(self) -> None:
@@ -108,10 +110,12 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        where = urlsplit(url)
         try:
             async with session.request(
                 method,
                 url,
+                proxy=env_proxy(where.scheme, where.hostname or ""),
                 data=_body(request_data),
                 timeout=timeout,
                 allow_redirects=False,

@@ -22,14 +22,16 @@ Needs aiohttp (``pip install aiohttp``); the rest of the package does not import
 
 from __future__ import annotations
 
+import functools
 import ssl
+import urllib.request
 from typing import Any
 
 import aiohttp
 import certifi
 import httpx
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "env_proxy"]
 
 #: Seconds an idle connection is kept for the next request (httpx's default).
 KEEPALIVE = 5.0
@@ -62,7 +64,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=aiohttp.TCPConnector(
                     limit=self._max_connections, ssl=self._ssl, keepalive_timeout=KEEPALIVE
                 ),
-                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx's client honours them
+                trust_env=False,  # the environment's proxy: env_proxy, looked up once
                 auto_decompress=False,  # httpx decodes the body, as its own transport's are
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
             )
@@ -72,10 +74,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._client()
         body = request.content or None  # (the client's bodies are bytes, never streams)
         headers = [(k, v) for k, v in request.headers.multi_items() if k not in _OWN_HEADERS]
+        url = request.url
         try:
             async with session.request(
                 request.method,
-                str(request.url),
+                str(url),
+                proxy=env_proxy(url.scheme, url.host),
                 data=body,
                 headers=headers,
                 timeout=_timeout(request.extensions.get("timeout", {})),
@@ -102,6 +106,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+@functools.lru_cache(maxsize=64)
+def env_proxy(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for ``scheme://host`` (``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``ALL_PROXY``; none for hosts in ``NO_PROXY``), as httpx's client honours it, looked up
+    once per host: aiohttp's own ``trust_env`` reads the environment and ``~/.netrc`` again on
+    every request. aiohttp speaks to ``http://`` proxies only; others are left out."""
+    if urllib.request.proxy_bypass(host):
+        return None
+    proxy = urllib.request.getproxies().get(scheme)
+    return proxy if proxy and proxy.startswith("http://") else None
 
 
 def _timeout(given: dict[str, Any]) -> aiohttp.ClientTimeout:

@@ -21,12 +21,12 @@ from kavenegar import (
     KavenegarError,
     RetryPolicy,
 )
-from kavenegar.aiohttp_transport import AiohttpTransport
+from kavenegar.aiohttp_transport import AiohttpTransport, env_proxy
 from kavenegar.sandbox import KavenegarSandbox
 from kavenegar.testing import LoopbackServer
 
 from ..helpers import free_port
-from .conftest import API_TOKEN
+from .conftest import API_TOKEN, fixture_json
 
 TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport | None]] = {
     "httpx": lambda: None,
@@ -176,3 +176,38 @@ async def test_an_unreadable_answer_is_not_a_transport_error(sandbox: KavenegarS
         call = await client.calls.create(caller="a", receptor="b")
         with pytest.raises(APIResponseValidationError):
             await client.calls.get(call.id)
+
+
+class Proxy(LoopbackServer):
+    """A forward proxy that answers every request itself, with a call, noting the host asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hosts: list[str] = []
+        self.app = web.Application()
+        self.app.router.add_route("*", "/{tail:.*}", self._answer)
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        self.hosts.append(request.host)
+        return web.json_response(fixture_json("call_detail.json"))
+
+
+async def test_the_environments_proxy_is_used_and_no_proxy_respected(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As httpx's client does: ``HTTP_PROXY`` carries the requests, except to hosts in
+    ``NO_PROXY`` (looked up once per host, not on every request)."""
+    async with Proxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.root_url)
+        monkeypatch.setenv("NO_PROXY", "direct.invalid")
+        env_proxy.cache_clear()
+        try:
+            assert env_proxy("http", "kavenegar.invalid") == proxy.root_url
+            assert env_proxy("http", "direct.invalid") is None
+            assert env_proxy("https", "kavenegar.invalid") is None  # none named for https
+            async with client_on("aiohttp", "http://kavenegar.invalid/user/v1") as client:
+                call = await client.calls.get("c-1")
+        finally:
+            env_proxy.cache_clear()
+    assert call.id == fixture_json("call_detail.json")["id"]
+    assert proxy.hosts == ["kavenegar.invalid"]
