@@ -50,7 +50,7 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         )
         stack.push_async_callback(_cancel, scheduler)
         if settings.webhook_url:
-            from .webhook import webhook_server  # aiohttp: ~10 MB not loaded when polling
+            from .webhook import webhook_server  # aiohttp.web: not loaded when polling
 
             await stack.enter_async_context(webhook_server(app, services, settings))
         else:
