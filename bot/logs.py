@@ -1,7 +1,9 @@
 """Logging set-up with secret redaction: tokens never reach a log line or a traceback.
 
 httpx logs request URLs at INFO and Telegram puts the bot token in the URL path, so httpx and
-httpcore are held at WARNING (python-telegram-bot's own advice). That is not enough: exception
+httpcore are held at WARNING (python-telegram-bot's own advice; the bot's Telegram requests now go
+over aiohttp, which logs none, and the Kavenegar client's URLs hold no secret, but a token must
+not depend on which library carries it). That is not enough: exception
 texts carry URLs too, and python-telegram-bot logs the parameters of every Bot API call at DEBUG,
 message texts (and so access tokens) included. Every handler therefore gets a
 :class:`SecretRedactor` that rewrites the message, its arguments and the formatted traceback.
