@@ -20,12 +20,11 @@ bounded by the sum of the four timeouts instead.
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import certifi
+import httpx
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -71,7 +70,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            tls = ssl.create_default_context(cafile=certifi.where())
+            # the authorities httpx trusts: certifi's, or SSL_CERT_FILE / SSL_CERT_DIR when set
+            tls = httpx.create_ssl_context()
             self._session = aiohttp.ClientSession(
                 # idle connections kept 5 s, as httpx keeps them
                 connector=aiohttp.TCPConnector(

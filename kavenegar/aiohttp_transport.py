@@ -28,7 +28,6 @@ import urllib.request
 from typing import Any
 
 import aiohttp
-import certifi
 import httpx
 
 __all__ = ["AiohttpTransport", "env_proxy"]
@@ -42,17 +41,17 @@ _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """``httpx.AsyncBaseTransport`` over one ``aiohttp.ClientSession``, opened on first use.
 
-    ``verify``: check the server's certificate against certifi's authorities (True), an
-    ``ssl.SSLContext`` of your own, or not at all (False). ``max_connections``: requests at
+    ``verify``: check the server's certificate against the authorities httpx trusts (True:
+    certifi's, or those ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` name), an ``ssl.SSLContext`` of your
+    own, or not at all (False). ``max_connections``: requests at
     once; more wait for a connection within the request's pool timeout.
     """
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True, max_connections: int = 100) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        if verify is True:
-            verify = ssl.create_default_context(cafile=certifi.where())
-        self._ssl: ssl.SSLContext | bool = verify
+        #: as httpx's own: certifi's authorities, or SSL_CERT_FILE / SSL_CERT_DIR when set
+        self._ssl = httpx.create_ssl_context(verify=verify)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 

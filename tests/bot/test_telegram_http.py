@@ -5,8 +5,11 @@ timeout is ``TimedOut``, and no failure's text holds the bot token."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import trustme
+from aiohttp import web
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import RequestData
@@ -15,7 +18,7 @@ from telegram.request._requestparameter import RequestParameter
 from bot.simulator import TelegramSimulator
 from bot.telegram_http import AiohttpRequest
 
-from ..helpers import free_port
+from ..helpers import free_port, tls_server
 
 TOKEN = "123456:SECRET-token-for-the-http-tests-0000"
 ALICE = 5001
@@ -101,3 +104,35 @@ async def test_a_request_before_initialize_or_after_shutdown_is_refused() -> Non
 def test_settings_that_cannot_work_are_refused() -> None:
     with pytest.raises(ValueError, match="connections"):
         AiohttpRequest(connections=0)
+
+
+async def test_tls_trusts_what_httpx_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A certificate from an unknown authority is a NetworkError (before anything is sent);
+    ``SSL_CERT_FILE`` names the authorities to trust instead, as with httpx."""
+    authority, seen = trustme.CA(), list[str]()
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    async with tls_server(app, authority) as root:
+        url = f"{root}/bot{TOKEN}/deleteWebhook"
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            with pytest.raises(NetworkError) as info:
+                await request.post(url)
+        finally:
+            await request.shutdown()
+        assert "SECRET" not in str(info.value) and seen == []
+        authority.cert_pem.write_to_path(str(tmp_path / "authority.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "authority.pem"))
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            assert await request.post(url) is True
+        finally:
+            await request.shutdown()
+    assert seen == [f"/bot{TOKEN}/deleteWebhook"]

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from aiohttp import web
 
 from kavenegar import (
@@ -25,7 +28,7 @@ from kavenegar.aiohttp_transport import AiohttpTransport, env_proxy
 from kavenegar.sandbox import KavenegarSandbox
 from kavenegar.testing import LoopbackServer
 
-from ..helpers import free_port
+from ..helpers import free_port, tls_server
 from .conftest import API_TOKEN, fixture_json
 
 TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport | None]] = {
@@ -211,3 +214,35 @@ async def test_the_environments_proxy_is_used_and_no_proxy_respected(
             env_proxy.cache_clear()
     assert call.id == fixture_json("call_detail.json")["id"]
     assert proxy.hosts == ["kavenegar.invalid"]
+
+
+async def test_an_unknown_authority_is_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS as httpx does it: a certificate from an authority certifi does not know (a man in the
+    middle) is refused during the handshake, so the call certainly was not created; a context of
+    your own, or ``SSL_CERT_FILE``, makes it trusted."""
+    authority, seen = trustme.CA(), list[str]()
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response(fixture_json("call_detail.json"))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    async with tls_server(app, authority) as root:
+        base = f"{root}/user/v1"
+        for name in TRANSPORTS:
+            assert await outcome(name, base) == ("APIConnectionError", False)
+        assert seen == []
+        trusting = ssl.create_default_context()
+        authority.configure_trust(trusting)
+        async with KavenegarClient(
+            api_token=API_TOKEN, base_url=base, transport=AiohttpTransport(verify=trusting)
+        ) as client:
+            await client.calls.get("c-1")
+        authority.cert_pem.write_to_path(str(tmp_path / "authority.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "authority.pem"))
+        async with client_on("aiohttp", base) as client:
+            await client.calls.get("c-2")
+    assert seen == ["/user/v1/calls/c-1", "/user/v1/calls/c-2"]
