@@ -311,6 +311,23 @@ class Pacer:
             return None
         return Grant(self, lane)
 
+    def share(self, replicas: int) -> None:
+        """``replicas`` processes send for this bot (webhook replicas): each keeps to its share
+        of the bot-wide windows (Telegram counts them per bot, not per process), rounded down
+        and at least one. Chats' own windows stay whole: a chat's messages usually come from the
+        replica handling its updates, and a 429 for a chat is honoured for that chat."""
+        replicas = max(1, replicas)
+        windows = tuple(Window(max(1, w.count // replicas), w.seconds) for w in self.limits.overall)
+        if windows != self._overall.windows:
+            self._overall.windows = windows
+            if self._queued:
+                self._kick()  # a bigger share lets waiting messages go now
+
+    @property
+    def overall(self) -> tuple[Window, ...]:
+        """The bot-wide windows this process keeps to now (its share of :attr:`limits`)."""
+        return self._overall.windows
+
     @property
     def waiting(self) -> int:
         """Requests waiting for their turn."""

@@ -25,6 +25,7 @@ from .paging import PageService, PageSettings
 from .people import UserProfile
 from .phones import PhoneNaming
 from .presses import PressService
+from .replicas import ReplicaCensus
 from .scheduler import Scheduler
 from .storage import Store
 from .verification import PhoneService
@@ -70,6 +71,7 @@ class Services:
         self._invites: InviteService | None = None
         self._phones: PhoneService | None = None
         self._lines: LineService | None = None
+        self._census: ReplicaCensus | None = None
         self.bot_username = ""
 
     @property
@@ -256,8 +258,11 @@ class Services:
             contact_request=self._phones.request,
             denied=self._access.denied,
         )
+        pacer = self._messenger.pacer if isinstance(self._messenger, TelegramMessenger) else None
+        self._census = ReplicaCensus(self._store, pacer, self.clock, owner=owner)
         self._scheduler = Scheduler(
-            [self._watcher, self._pages, handovers, self._phones, self._lines], self.clock
+            [self._census, self._watcher, self._pages, handovers, self._phones, self._lines],
+            self.clock,
         )
 
     async def after_verification(self, person: UserProfile) -> None:
@@ -267,6 +272,15 @@ class Services:
             await self.lines.release_held(record)
 
     async def close(self) -> None:
+        if self._census is not None:
+            try:
+                await self._census.leave()
+            except Exception as exc:  # best effort: a stopping replica must stop
+                logger.warning(
+                    "could not say that this replica stops (%s); its share lapses within 10 s",
+                    type(exc).__name__,
+                )
+            self._census = None
         if self._calls is not None:
             await self._calls.records.close()
         if self._owns_kavenegar and self._kavenegar is not None:

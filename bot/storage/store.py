@@ -27,6 +27,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
     or_,
     select,
     text,
@@ -72,6 +73,7 @@ from .tables import (
     heartbeat,
     pages,
     processed_updates,
+    replicas,
     uncallable_people,
     users,
 )
@@ -225,6 +227,26 @@ class Store:
             logger.warning("health check: the database refuses writes", exc_info=True)
             return "readonly"
         return None
+
+    @guarded
+    async def replica_census(self, owner: str, *, now: datetime, period: timedelta) -> int:
+        """Say that replica ``owner`` is alive at ``now``; how many are (those seen within two
+        periods, this one included). Replicas silent for five periods are forgotten."""
+
+        def work(conn: Connection) -> int:
+            conn.execute(self._upsert(replicas, ["owner"], owner=owner, seen_at=now))
+            conn.execute(delete(replicas).where(replicas.c.seen_at < now - 5 * period))
+            alive = select(func.count()).where(replicas.c.seen_at >= now - 2 * period)
+            return int(conn.execute(alive.select_from(replicas)).scalar_one())
+
+        return await self.engine.write(work)
+
+    @guarded
+    async def replica_left(self, owner: str) -> None:
+        """Replica ``owner`` stops: the others may have its share of the budget at once."""
+        await self.engine.write(
+            lambda conn: conn.execute(delete(replicas).where(replicas.c.owner == owner))
+        )
 
     async def ping(self) -> bool:
         """Whether the database is healthy (see :meth:`health`)."""

@@ -7,7 +7,9 @@ they outlive a person's record. ``calls`` records every attempt to place a call;
 most one call whatever happens. ``access_rules`` holds the allow/deny decisions admins make at run
 time; ``access_notices`` remembers which chats were already told they are not allowed;
 ``processed_updates`` lets exactly one replica handle each Telegram update; ``heartbeat`` is the
-row ``/healthz`` writes to prove the database takes writes. Access tokens are never stored.
+row ``/healthz`` writes to prove the database takes writes; ``replicas`` holds each running
+process's last sign of life, so that they share Telegram's bot-wide budget. Access tokens are
+never stored.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "metadata",
     "pages",
     "processed_updates",
+    "replicas",
     "team_members",
     "teams",
     "uncallable_people",
@@ -171,6 +174,13 @@ heartbeat = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("beat_at", DateTime, nullable=False),
+)
+
+replicas = Table(
+    "replicas",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("seen_at", DateTime, nullable=False),
 )
 
 teams = Table(

@@ -422,3 +422,22 @@ def test_the_pacer_and_the_answer_memory_forget_what_no_window_needs() -> None:
     recent = RecentAnswers(30.0, capacity=100, clock=lambda: now[0])
     assert all(recent.first(("answer", i)) for i in range(1000))
     assert len(recent) <= 100
+
+
+async def test_replicas_share_the_bot_wide_windows() -> None:
+    """Each of N replicas keeps to 1/N of the bot-wide windows (at least one message); a bigger
+    share, when another replica leaves, lets a waiting message go at once."""
+    pacer = Pacer(Limits(overall=(Window(4, 1.0),), group=(), private=()), clock=lambda: 0.0)
+    pacer.share(2)
+    assert pacer.overall == (Window(2, 1.0),)
+    held = [await pacer.acquire(chat, 0) for chat in (1, 2)]
+    assert all(grant is not None for grant in held)
+    third = asyncio.create_task(pacer.acquire(3, 0))
+    await asyncio.sleep(0.05)
+    assert not third.done()  # this replica's two are in flight; the clock does not move
+    pacer.share(1)
+    assert await asyncio.wait_for(third, 1) is not None
+    pacer.share(0)  # (never fewer than one replica)
+    assert pacer.overall == (Window(4, 1.0),)
+    pacer.share(10)
+    assert pacer.overall == (Window(1, 1.0),)  # never no message at all
