@@ -1,10 +1,11 @@
 """Running the bot: one context for long polling and webhook mode alike.
 
 Start: initialize the application (``getMe``: a rejected token fails here), open the services,
-publish the menus, start the update processor and the scheduler (which resumes every unfinished
-call, ring, page and hand-over in the database), then start taking updates (polling, or the
-webhook server). Stop, in reverse: stop taking updates, stop the scheduler, let the updates
-already taken finish, shut the application down, close the services. ``__main__``, the demo and
+start the replica census (:mod:`bot.replicas`), publish the menus, start the update processor and
+the scheduler (which resumes every unfinished call, ring, page and hand-over in the database),
+then start taking updates (polling, or the webhook server). Stop, in reverse: stop taking
+updates, stop the scheduler, let the updates already taken finish, leave the census, shut the
+application down, close the services. ``__main__``, the demo and
 the tests all use it.
 """
 
@@ -42,6 +43,10 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         stack.push_async_callback(app.shutdown)
         await services.open(app.bot)
         stack.push_async_callback(services.close)
+        # counted among the replicas until the updates in hand are answered (LIFO: it stops
+        # after the update processor has)
+        services.census.start()
+        stack.push_async_callback(services.census.stop)
         await publish_menus(app.bot, settings.admin_user_ids)
         await app.start()
         stack.push_async_callback(_stop_processing, bot)

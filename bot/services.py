@@ -141,6 +141,13 @@ class Services:
         return self._scheduler
 
     @property
+    def census(self) -> ReplicaCensus:
+        """How many replicas share the bot's message budget (bot.replicas)."""
+        if self._census is None:
+            raise RuntimeError("the census is built when the bot starts")
+        return self._census
+
+    @property
     def messenger(self) -> Messenger:
         if self._messenger is None:
             raise RuntimeError("the messenger is built when the bot starts")
@@ -259,10 +266,9 @@ class Services:
             denied=self._access.denied,
         )
         pacer = self._messenger.pacer if isinstance(self._messenger, TelegramMessenger) else None
-        self._census = ReplicaCensus(self._store, pacer, self.clock, owner=owner)
+        self._census = ReplicaCensus(self._store, pacer, owner=owner)
         self._scheduler = Scheduler(
-            [self._census, self._watcher, self._pages, handovers, self._phones, self._lines],
-            self.clock,
+            [self._watcher, self._pages, handovers, self._phones, self._lines], self.clock
         )
 
     async def after_verification(self, person: UserProfile) -> None:
@@ -272,15 +278,6 @@ class Services:
             await self.lines.release_held(record)
 
     async def close(self) -> None:
-        if self._census is not None:
-            try:
-                await self._census.leave()
-            except Exception as exc:  # best effort: a stopping replica must stop
-                logger.warning(
-                    "could not say that this replica stops (%s); its share lapses within 10 s",
-                    type(exc).__name__,
-                )
-            self._census = None
         if self._calls is not None:
             await self._calls.records.close()
         if self._owns_kavenegar and self._kavenegar is not None:

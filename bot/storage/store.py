@@ -27,7 +27,6 @@ from sqlalchemy import (
     delete,
     event,
     exists,
-    func,
     or_,
     select,
     text,
@@ -229,17 +228,30 @@ class Store:
         return None
 
     @guarded
-    async def replica_census(self, owner: str, *, now: datetime, period: timedelta) -> int:
-        """Say that replica ``owner`` is alive at ``now``; how many are (those seen within two
-        periods, this one included). Replicas silent for five periods are forgotten."""
+    async def replica_beat(self, owner: str) -> dict[str, int]:
+        """Replica ``owner`` is alive: one more on its counter. Every replica's counter."""
+        now = utcnow()
+        insert = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(replicas)
+        beat = insert.values(owner=owner, beat=1, seen_at=now).on_conflict_do_update(
+            index_elements=[replicas.c.owner],
+            set_={"beat": replicas.c.beat + 1, "seen_at": now},
+        )
 
-        def work(conn: Connection) -> int:
-            conn.execute(self._upsert(replicas, ["owner"], owner=owner, seen_at=now))
-            conn.execute(delete(replicas).where(replicas.c.seen_at < now - 5 * period))
-            alive = select(func.count()).where(replicas.c.seen_at >= now - 2 * period)
-            return int(conn.execute(alive.select_from(replicas)).scalar_one())
+        def work(conn: Connection) -> dict[str, int]:
+            conn.execute(beat)
+            rows = conn.execute(select(replicas.c.owner, replicas.c.beat)).all()
+            return {row.owner: row.beat for row in rows}
 
         return await self.engine.write(work)
+
+    @guarded
+    async def forget_replica(self, owner: str, beat: int) -> None:
+        """Delete ``owner``'s row if its counter is still ``beat`` (it did not come back)."""
+        await self.engine.write(
+            lambda conn: conn.execute(
+                delete(replicas).where(replicas.c.owner == owner, replicas.c.beat == beat)
+            )
+        )
 
     @guarded
     async def replica_left(self, owner: str) -> None:

@@ -180,6 +180,9 @@ replicas = Table(
     "replicas",
     metadata,
     Column("owner", String(64), primary_key=True),
+    #: One more at each census: alive while it moves (timestamps of other hosts' clocks are not
+    #: compared; ``seen_at`` is for people reading the table).
+    Column("beat", Integer, nullable=False),
     Column("seen_at", DateTime, nullable=False),
 )
 

@@ -295,18 +295,13 @@ async def test_a_record_knows_when_a_refresh_would_change_nothing(store: Store) 
     ) == Duplicate()  # fmt: skip
 
 
-async def test_replicas_are_counted_while_they_are_alive(store: Store) -> None:
-    """The census behind the shared message budget (bot.replicas): a replica counts while seen
-    within two periods, leaves at once when it says so, and is forgotten after five."""
-    start, period = utcnow(), timedelta(seconds=5)
-
-    def at(seconds: float) -> Any:
-        return start + timedelta(seconds=seconds)
-
-    assert await store.replica_census("a", now=at(0), period=period) == 1
-    assert await store.replica_census("b", now=at(1), period=period) == 2
-    assert await store.replica_census("b", now=at(11), period=period) == 1  # a: silent 11 s
-    assert await store.replica_census("a", now=at(12), period=period) == 2  # a is back
-    await store.replica_left("a")
-    assert await store.replica_census("b", now=at(13), period=period) == 1
-    assert await store.replica_census("c", now=at(40), period=period) == 1  # b: forgotten
+async def test_each_replica_beats_and_sees_everyone_s_counter(store: Store) -> None:
+    """The census behind the shared message budget (bot.replicas): counters, not clocks."""
+    assert await store.replica_beat("a") == {"a": 1}
+    assert await store.replica_beat("b") == {"a": 1, "b": 1}
+    assert await store.replica_beat("a") == {"a": 2, "b": 1}
+    await store.forget_replica("b", 0)  # b's counter moved past what was seen: kept
+    await store.forget_replica("a", 2)
+    assert await store.replica_beat("b") == {"b": 2}
+    await store.replica_left("b")
+    assert await store.replica_beat("c") == {"c": 1}

@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "replicas",
         sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("beat", sa.Integer(), nullable=False),
         sa.Column("seen_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("owner"),
     )
