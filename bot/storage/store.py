@@ -151,10 +151,10 @@ class Store:
         """
         parsed = make_url(url)
         options: dict[str, Any] = {}
-        in_file = parsed.database not in (None, "", ":memory:") and not _in_memory(parsed)
+        sqlite_file = parsed.get_backend_name() == "sqlite" and not _in_memory(parsed)
         if parsed.get_backend_name() == "sqlite":
             options["connect_args"] = {"timeout": timeout}
-            if in_file:
+            if sqlite_file:
                 Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
                 options["pool_timeout"] = timeout  # a free connection, within the same timeout
             else:  # one connection holds the database: the pool hands out that one
@@ -174,7 +174,7 @@ class Store:
             event.listen(
                 engine.sync_engine, "connect", lambda conn, _: _sqlite_pragmas(conn, busy_ms)
             )
-            if in_file:
+            if sqlite_file:
                 # the same file through the standard library's driver (see Database.write)
                 sync_engine = create_engine(
                     parsed.set(drivername="sqlite+pysqlite"),
@@ -255,7 +255,7 @@ class Store:
 
     @guarded
     async def replica_left(self, owner: str) -> None:
-        """Replica ``owner`` stops: the others may have its share of the budget at once."""
+        """Replica ``owner`` stops: the others take its share back at their next census."""
         await self.engine.write(
             lambda conn: conn.execute(delete(replicas).where(replicas.c.owner == owner))
         )
@@ -1012,8 +1012,11 @@ def _quota_refusal(
 
 
 def _in_memory(url: URL) -> bool:
-    """An SQLite URI naming a database in memory (``file::memory:``, ``?mode=memory``)."""
-    return ":memory:" in (url.database or "") or url.query.get("mode") == "memory"
+    """An SQLite URL naming no file: ``:memory:``, ``file::memory:``, ``?mode=memory``."""
+    database = url.database or ""
+    return (
+        database in ("", ":memory:") or ":memory:" in database or url.query.get("mode") == "memory"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:

@@ -3,7 +3,6 @@ alive, what each replica's pacer may send, and what happens when the store is aw
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,13 +12,12 @@ from bot.pacing import Limits, Pacer, Window
 from bot.replicas import CENSUS_EVERY, DEAD_AFTER, FORGET_AFTER, ReplicaCensus
 from bot.storage import Store, StoreUnavailable
 
-from ...helpers import migrated_sqlite_template
+from .conftest import sqlite_copy
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    shutil.copyfile(migrated_sqlite_template(), tmp_path / "bot.db")
-    opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", timeout=1.0)
+    opened = await Store.open(sqlite_copy(tmp_path), timeout=1.0)
     yield opened
     await opened.close()
 
