@@ -1,8 +1,9 @@
 """10, 100 and 1,000 calls followed at once under one poll budget: how far it goes (issue 9).
 
 Each size is one run against the Kavenegar sandbox over loopback HTTP, with the bot and the
-sandbox on one :class:`~bot.clock.ManualClock`, so simulated time is exact and nothing sleeps.
-The calls are placed through :class:`~bot.calls.CallService` (real sandbox calls, real rows), all
+sandbox on one :class:`~bot.core.clock.ManualClock`, so simulated time is exact and nothing sleeps.
+The calls are placed through :class:`~bot.calls.service.CallService` (real sandbox calls, real
+rows), all
 at the same instant; every call is answered at 5 s; half are hung up in their ringing window
 (between 10 and 60 s), half after it (between 120 and 600 s), at seeded random times. The clock
 then moves a quarter second at a time, with a :meth:`CallWatcher.tick` at each step, until every
@@ -33,16 +34,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.calls import CallRequest, CallService, CallSettings
-from bot.clock import ManualClock
+from bot.calls.outcomes import Announcer
+from bot.calls.service import CallRequest, CallService, CallSettings
+from bot.calls.watcher import RINGING_WINDOW, CallWatcher
 from bot.config import Settings
-from bot.messages import Delivery, OutgoingMessage, Receipt
-from bot.outcomes import Announcer
-from bot.people import UserProfile
-from bot.records import CallOutcome, CallRecord
+from bot.core.clock import ManualClock
+from bot.core.messages import Delivery, OutgoingMessage, Receipt
+from bot.core.people import UserProfile
+from bot.core.records import CallOutcome, CallRecord
 from bot.storage import Store
 from bot.storage.tables import calls as calls_table
-from bot.watcher import RINGING_WINDOW, CallWatcher
 from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
@@ -64,7 +65,7 @@ PLACING = 8  # /call commands handled at a time while the calls are created
 
 
 class Messenger:
-    """A :class:`~bot.messages.Messenger` that keeps what a chat would show, per message id."""
+    """A :class:`~bot.core.messages.Messenger` that keeps what a chat would show, per message id."""
 
     def __init__(self) -> None:
         self.last_id: dict[int, int] = {}

@@ -5,7 +5,7 @@ the sandbox, like Kavenegar, ends a call nobody joins after one minute as ``no_o
 plus at most 5 s of bot overhead per step.
 
 The bot's services are assembled as :class:`~bot.services.Services` assembles them (store, call
-service, call watcher, pages, hand-overs, one :class:`~bot.scheduler.Scheduler` in that order),
+service, call watcher, pages, hand-overs, one :class:`~bot.core.work.Scheduler` in that order),
 without Telegram (an in-memory messenger), against the Kavenegar sandbox over loopback HTTP, on
 one SQLite file. A team of three (Bob, Carol, Dave; no rotation, so Bob is on call) and
 ``PAGE_RETRIES`` = 0; Alice pages it. Nobody joins Bob's or Carol's call (the sandbox ends each
@@ -14,7 +14,7 @@ answered. One warm-up page, then ``PAGES`` measured ones, one after another on t
 
 Ways of moving time, each on one clock the bot and the sandbox share:
 
-- ``lockstep`` (a :class:`~bot.clock.ManualClock`): the clock moves 0.25 s at a time, with one
+- ``lockstep`` (a :class:`~bot.core.clock.ManualClock`): the clock moves 0.25 s at a time, with one
   :meth:`Scheduler.tick` at each step; the bot's work takes no simulated time. Each page starts
   at a different point inside a step (0, 0.05 ... 0.20 s after one). The bot's own work on the
   way (DB, HTTP to the sandbox) is timed separately, in wall-clock time.
@@ -49,21 +49,21 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bot.calls import CallService, CallSettings
-from bot.clock import Clock, ManualClock
+from bot.calls.outcomes import Announcer
+from bot.calls.presses import PressService
+from bot.calls.service import CallService, CallSettings
+from bot.calls.watcher import CallWatcher
 from bot.config import Settings
-from bot.handovers import HandoverWorker
-from bot.messages import Delivery, OutgoingMessage, Receipt
-from bot.oncall import OnCallService
-from bot.outcomes import Announcer
-from bot.paging import PageService, PageSettings
-from bot.people import UserProfile
-from bot.presses import PressService
-from bot.records import PageStatus
-from bot.scheduler import Scheduler
+from bot.core.clock import Clock, ManualClock
+from bot.core.messages import Delivery, OutgoingMessage, Receipt
+from bot.core.people import UserProfile
+from bot.core.records import PageStatus
+from bot.core.work import Scheduler
+from bot.oncall.handovers import HandoverWorker
+from bot.oncall.paging import PageService, PageSettings
+from bot.oncall.service import OnCallService
 from bot.storage import Store
 from bot.storage.tables import calls as calls_table, pages as pages_table
-from bot.watcher import CallWatcher
 from kavenegar import KavenegarClient
 from kavenegar.sandbox import CALL_WINDOW, KavenegarSandbox, SandboxClock, SimCall
 
@@ -113,7 +113,7 @@ class Op:
 
 
 class Messenger:
-    """A :class:`~bot.messages.Messenger` that answers at once and notes every request."""
+    """A :class:`~bot.core.messages.Messenger` that answers at once and notes every request."""
 
     def __init__(self, clock: Clock, creations: list[float], latency: float = 0.0) -> None:
         self.clock = clock

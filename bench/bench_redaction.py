@@ -11,7 +11,7 @@ import random
 import timeit
 import uuid
 
-from bot.logs import SecretRedactor
+from bot.core.logs import SecretRedactor
 
 GOAL_US = 50.0
 REMEMBERED = 10_000

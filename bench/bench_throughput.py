@@ -43,7 +43,7 @@ from typing import Any
 
 from sqlalchemy.dialects import sqlite
 
-from bot.records import CallStatus, Claimed
+from bot.core.records import CallStatus, Claimed
 from bot.simulator import SentMessage, TelegramSimulator
 from bot.storage import Store
 from bot.storage.tables import users

@@ -1,6 +1,6 @@
 """``python -m bot`` / ``kavenegar-bot``: run the bot with long polling.
 
-Long polling by default; webhook mode when ``WEBHOOK_URL`` is set (see :mod:`bot.webhook`).
+Long polling by default; webhook mode when ``WEBHOOK_URL`` is set (see :mod:`bot.telegram.webhook`).
 Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for unusable settings or a bot token that
 Telegram rejects (one plain line per problem, no traceback), 1 when Telegram cannot be reached
 at start-up.
@@ -15,10 +15,10 @@ import sys
 
 from telegram.error import InvalidToken, NetworkError
 
-from .app import build_bot, redactor_for
-from .config import ConfigError, Settings, load_settings
-from .logs import configure_logging
-from .runtime import run_until_signalled
+from bot.app import build_bot, redactor_for
+from bot.config import ConfigError, Settings, load_settings
+from bot.core.logs import configure_logging
+from bot.runtime import run_until_signalled
 
 PROG = "kavenegar-bot"
 

@@ -6,24 +6,23 @@ from dataclasses import dataclass
 
 from telegram.ext import ApplicationBuilder
 
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.logs import SecretRedactor
+from bot.core.messages import Messenger
+from bot.services import Services
+from bot.storage import Store
+from bot.telegram import commands
+from bot.telegram.delivery import TelegramMessenger
+from bot.telegram.http import AiohttpRequest
+from bot.telegram.intake import CONCURRENT_UPDATES, FairUpdateProcessor, UpdateQueue
+from bot.telegram.pacing import TELEGRAM_LIMITS, Limits, Pacer
+from bot.telegram.ptb import PTBApp
 from kavenegar import KavenegarClient
-
-from . import commands
-from .clock import Clock
-from .config import Settings
-from .delivery import TelegramMessenger
-from .intake import CONCURRENT_UPDATES, FairUpdateProcessor, UpdateQueue
-from .logs import SecretRedactor
-from .messages import Messenger
-from .pacing import TELEGRAM_LIMITS, Limits, Pacer
-from .ptb import PTBApp
-from .services import Services
-from .storage import Store
-from .telegram_http import AiohttpRequest
 
 __all__ = ["CONCURRENT_UPDATES", "OVERALL_PER_SECOND", "CallBot", "build_bot", "redactor_for"]
 
-#: Messages a second the bot sends at most, all chats together (paced by bot.pacing, which
+#: Messages a second the bot sends at most, all chats together (paced by bot.telegram.pacing, which
 #: counts each one from its request to its answer and a second after: network jitter cannot
 #: push a burst over Telegram's line).
 OVERALL_PER_SECOND = TELEGRAM_LIMITS.overall[0].count
@@ -64,15 +63,16 @@ def build_bot(
 
     A ``store``, ``kavenegar`` client or ``messenger`` passed in is used as is and left open.
     ``pacing`` is the flood limits messages are paced under: Telegram's unless a test that runs
-    simulated hours in seconds needs :data:`~bot.pacing.NO_LIMITS`.
+    simulated hours in seconds needs :data:`~bot.telegram.pacing.NO_LIMITS`.
     """
     # Updates come in only as fast as they are handled (a bounded number in hand), and each
-    # chat's wait in its own line (bot.intake). Flood limits are kept by the messenger's pacer
-    # (bot.pacing), not by a rate limiter here: no second layer of retries.
+    # chat's wait in its own line (bot.telegram.intake). Flood limits are kept by the messenger's
+    # pacer
+    # (bot.telegram.pacing), not by a rate limiter here: no second layer of retries.
     builder = ApplicationBuilder().update_queue(UpdateQueue())
     if settings.webhook_url:
-        builder = builder.updater(None)  # updates arrive through bot.webhook instead
-    # Requests go over aiohttp (bot.telegram_http): a fraction of httpx's CPU per request.
+        builder = builder.updater(None)  # updates arrive through bot.telegram.webhook instead
+    # Requests go over aiohttp (bot.telegram.http): a fraction of httpx's CPU per request.
     # getUpdates has a connection of its own, as python-telegram-bot does it.
     requests = (AiohttpRequest(), AiohttpRequest(connections=1))
     app = (

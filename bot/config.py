@@ -10,11 +10,10 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.onboarding.phones import PhoneFormat, PhoneNaming, UsernameSource, supported_region
+from bot.oncall.rotation import parse_zone
+from bot.storage.urls import database_url_problem
 from kavenegar import DEFAULT_BASE_URL
-
-from .phones import PhoneFormat, PhoneNaming, UsernameSource, supported_region
-from .rotation import parse_zone
-from .storage.urls import database_url_problem
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 

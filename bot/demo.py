@@ -22,15 +22,14 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from bot.app import build_bot
+from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.core.people import FSI, PDI
+from bot.runtime import running
+from bot.simulator import SentMessage, TelegramSimulator
 from kavenegar import KavenegarClient
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock, SimCall
-
-from .app import build_bot
-from .clock import ManualClock
-from .config import Settings
-from .people import FSI, PDI
-from .runtime import running
-from .simulator import SentMessage, TelegramSimulator
 
 BOT_TOKEN = "424242:DEMO-bot-token-not-a-real-secret-000"
 KV_TOKEN = "demo-kavenegar-api-token"

@@ -1,7 +1,8 @@
 """Running the bot: one context for long polling and webhook mode alike.
 
 Start: initialize the application (``getMe``: a rejected token fails here), open the services,
-start the replica census (:mod:`bot.replicas`), publish the menus, start the update processor and
+start the replica census (:mod:`bot.telegram.census`), publish the menus, start the update
+processor and
 the scheduler (which resumes every unfinished call, ring, page and hand-over in the database),
 then start taking updates (polling, or the webhook server). Stop, in reverse: stop taking
 updates, stop the scheduler, let the updates already taken finish, leave the census, shut the
@@ -21,8 +22,8 @@ from datetime import timedelta
 
 from telegram import Update
 
-from .app import CallBot
-from .commands import publish_menus
+from bot.app import CallBot
+from bot.telegram.commands import publish_menus
 
 __all__ = ["run_until_signalled", "running"]
 
@@ -55,7 +56,7 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         )
         stack.push_async_callback(_cancel, scheduler)
         if settings.webhook_url:
-            from .webhook import webhook_server  # aiohttp.web: not loaded when polling
+            from bot.telegram.webhook import webhook_server  # aiohttp.web: not loaded when polling
 
             await stack.enter_async_context(webhook_server(app, services, settings))
         else:

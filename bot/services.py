@@ -6,30 +6,29 @@ import logging
 
 from telegram import Bot
 
+from bot.calls.outcomes import Announcer
+from bot.calls.presses import PressService
+from bot.calls.service import CallService, CallSettings
+from bot.calls.watcher import CallWatcher
+from bot.config import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.logs import SecretRedactor
+from bot.core.messages import Messenger
+from bot.core.people import UserProfile
+from bot.core.work import Scheduler
+from bot.onboarding.access import Access
+from bot.onboarding.phones import PhoneNaming
+from bot.onboarding.verification import PhoneService
+from bot.oncall.handovers import HandoverWorker
+from bot.oncall.invites import InviteService
+from bot.oncall.paging import PageService, PageSettings
+from bot.oncall.service import OnCallService
+from bot.storage import Store
+from bot.support_lines.service import LineService, LineSettings
+from bot.telegram.census import ReplicaCensus
+from bot.telegram.delivery import TelegramMessenger
 from kavenegar import KavenegarClient
 from kavenegar.aiohttp_transport import AiohttpTransport
-
-from .access import Access
-from .calls import CallService, CallSettings
-from .clock import Clock, SystemClock
-from .config import Settings
-from .delivery import TelegramMessenger
-from .handovers import HandoverWorker
-from .invites import InviteService
-from .lines import LineService, LineSettings
-from .logs import SecretRedactor
-from .messages import Messenger
-from .oncall import OnCallService
-from .outcomes import Announcer
-from .paging import PageService, PageSettings
-from .people import UserProfile
-from .phones import PhoneNaming
-from .presses import PressService
-from .replicas import ReplicaCensus
-from .scheduler import Scheduler
-from .storage import Store
-from .verification import PhoneService
-from .watcher import CallWatcher
 
 __all__ = ["Services"]
 
@@ -142,7 +141,7 @@ class Services:
 
     @property
     def census(self) -> ReplicaCensus:
-        """How many replicas share the bot's message budget (bot.replicas)."""
+        """How many replicas share the bot's message budget (bot.telegram.census)."""
         if self._census is None:
             raise RuntimeError("the census is built when the bot starts")
         return self._census

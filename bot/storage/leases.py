@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from .database import Database
+from bot.storage.database import Database
 
 __all__ = ["anything_due", "claim_due", "due_now"]
 

@@ -9,12 +9,12 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..records import CallStatus, Line, LineOffer, LineRequest, LineStatus
-from .database import Database
-from .guard import guarded_methods
-from .leases import claim_due
-from .rows import record_from
-from .tables import calls, line_offers, line_requests, lines
+from bot.core.records import CallStatus, Line, LineOffer, LineRequest, LineStatus
+from bot.storage.database import Database
+from bot.storage.guard import guarded_methods
+from bot.storage.leases import claim_due
+from bot.storage.rows import record_from
+from bot.storage.tables import calls, line_offers, line_requests, lines
 
 __all__ = ["LineQueries"]
 

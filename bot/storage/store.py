@@ -41,9 +41,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from ..people import UserProfile, UserRecord
-from ..phones import PhoneNaming
-from ..records import (
+from bot.core.people import UserProfile, UserRecord
+from bot.core.records import (
     AccessRule,
     CallOutcome,
     CallRecord,
@@ -55,12 +54,13 @@ from ..records import (
     Quota,
     RuleKind,
 )
-from .database import Database
-from .guard import StoreUnavailable, guarded
-from .leases import anything_due, claim_due, due_now
-from .lines import LineQueries
-from .rows import record_from
-from .tables import (
+from bot.onboarding.phones import PhoneNaming
+from bot.storage.database import Database
+from bot.storage.guard import StoreUnavailable, guarded
+from bot.storage.leases import anything_due, claim_due, due_now
+from bot.storage.lines import LineQueries
+from bot.storage.rows import record_from
+from bot.storage.tables import (
     ERROR_MAX,
     LANGUAGE_MAX,
     NAME_MAX,
@@ -76,7 +76,7 @@ from .tables import (
     uncallable_people,
     users,
 )
-from .teams import TeamQueries
+from bot.storage.teams import TeamQueries
 
 __all__ = ["Store", "StoreUnavailable", "utcnow"]
 
@@ -195,7 +195,7 @@ class Store:
     @guarded
     async def create_schema(self) -> None:
         """Apply every pending migration; replicas starting together take turns (PostgreSQL)."""
-        from ..migrations import upgrade
+        from bot.storage.migrations import upgrade
 
         async with self.engine.begin() as conn:
             if self._dialect == "postgresql":
@@ -208,7 +208,7 @@ class Store:
         Healthy means the database answers, its schema is at this release's revision, and it
         takes a write (a one-row heartbeat), so a full disk or a dropped table is not "ok".
         """
-        from ..migrations import current_revision, head_revision
+        from bot.storage.migrations import current_revision, head_revision
 
         try:
             async with self.engine.connect() as conn:

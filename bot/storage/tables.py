@@ -111,7 +111,7 @@ calls = Table(
     Column("caller_id", BigInteger, nullable=False, index=True),
     Column("callee_id", BigInteger, nullable=False),
     Column("max_duration", Integer, nullable=False),
-    Column("status", String(16), nullable=False),  # a bot.records.CallStatus value
+    Column("status", String(16), nullable=False),  # a bot.core.records.CallStatus value
     Column("kavenegar_call_id", Text, nullable=True),  # Kavenegar does not bound its ids
     Column("error", String(ERROR_MAX), nullable=True),
     Column("caller_delivery", String(32), nullable=True),
@@ -120,7 +120,7 @@ calls = Table(
     Column("updated_at", DateTime, nullable=False),
     # What the failure was (a text key such as kv_busy), for /stats.
     Column("failure", String(32), nullable=True),
-    # How the call ended, from Kavenegar's call detail (a bot.records.CallOutcome value).
+    # How the call ended, from Kavenegar's call detail (a bot.core.records.CallOutcome value).
     Column("outcome", String(16), nullable=True),
     Column("finish_reason", String(64), nullable=True),
     Column("duration_ms", BigInteger, nullable=True),
@@ -277,7 +277,7 @@ lines = Table(
     metadata,
     Column("team_id", Integer, primary_key=True, autoincrement=False),
     Column("enabled", Boolean, nullable=False),
-    Column("hours", String(200), nullable=True),  # bot.hours text; NULL: always open
+    Column("hours", String(200), nullable=True),  # bot.support_lines.hours text; NULL: always open
     Column("changed_by", BigInteger, nullable=False),
     Column("changed_at", DateTime, nullable=False),
 )
@@ -291,7 +291,7 @@ line_requests = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("team_id", Integer, nullable=False, index=True),
     Column("newcomer_id", BigInteger, nullable=False, index=True),
-    Column("status", String(16), nullable=False),  # a bot.records.LineStatus value
+    Column("status", String(16), nullable=False),  # a bot.core.records.LineStatus value
     Column("open_key", Integer, nullable=True),
     # Members offered the call in this round (JSON list), the offer out now, who took it.
     Column("tried", Text, nullable=False, default="[]"),

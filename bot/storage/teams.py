@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
-from .database import Database
-from .guard import guarded_methods
-from .leases import claim_due
-from .rows import record_from
-from .tables import covers, invites, pages, team_members, teams
+from bot.core.records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
+from bot.storage.database import Database
+from bot.storage.guard import guarded_methods
+from bot.storage.leases import claim_due
+from bot.storage.rows import record_from
+from bot.storage.tables import covers, invites, pages, team_members, teams
 
 __all__ = ["Keep", "TeamQueries"]
 

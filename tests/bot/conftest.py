@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from bot.app import CallBot, build_bot
-from bot.clock import Clock
 from bot.config import Settings
-from bot.pacing import NO_LIMITS, TELEGRAM_LIMITS, Limits
-from bot.people import FSI, PDI
+from bot.core.clock import Clock
+from bot.core.people import FSI, PDI
 from bot.runtime import running
 from bot.services import Services
 from bot.simulator import SentMessage, TelegramSimulator
 from bot.storage import Store
+from bot.telegram.pacing import NO_LIMITS, TELEGRAM_LIMITS, Limits
 from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.aiohttp_transport import AiohttpTransport
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock

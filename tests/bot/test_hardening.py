@@ -9,7 +9,7 @@ import time
 import asyncpg
 import pytest
 
-from bot.people import FSI, PDI
+from bot.core.people import FSI, PDI
 from bot.simulator import TelegramSimulator
 from bot.storage import Store
 from kavenegar.sandbox import KavenegarSandbox

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot.hours import ALWAYS, Hours, parse_hours
+from bot.support_lines.hours import ALWAYS, Hours, parse_hours
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 TEHRAN = "Asia/Tehran"  # UTC+03:30 all year since 2022

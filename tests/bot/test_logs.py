@@ -13,7 +13,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from bot.logs import REDACTED, SecretRedactor, configure_logging
+from bot.core.logs import REDACTED, SecretRedactor, configure_logging
 
 BOT_TOKEN = "123456789:AAH-very-secret-bot-token-xyz123"
 
@@ -72,7 +72,7 @@ def test_remembered_secrets_are_bounded_but_the_bots_own_are_kept() -> None:
 
 
 def test_redactor_for_knows_every_configured_secret() -> None:
-    # Imported here: the rest of this module only needs bot.logs.
+    # Imported here: the rest of this module only needs bot.core.logs.
     from bot.app import redactor_for
     from bot.config import load_settings
 

@@ -158,7 +158,7 @@ def test_every_command_is_in_the_menu_and_the_readme(tmp_path: Path) -> None:
     from telegram.ext import CommandHandler
 
     from bot.app import build_bot
-    from bot.commands import COMMANDS
+    from bot.telegram.commands import COMMANDS
 
     settings = Settings(_env_file=None, telegram_bot_token="1:abc", kavenegar_api_token="k")
     app = build_bot(settings).app

@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrations import head_revision, upgrade
-from bot.records import Duplicate
+from bot.core.records import Duplicate
 from bot.storage import Store, metadata
+from bot.storage.migrations import head_revision, upgrade
 
 # The schema exactly as the first release created it (metadata.create_all, no Alembic).
 first_release = MetaData()

@@ -16,12 +16,12 @@ import pytest
 from telegram import Bot as PTBBot, Update
 
 from bot.app import build_bot
-from bot.delivery import TelegramMessenger
-from bot.intake import UPDATES_IN_HAND, FairUpdateProcessor, UpdateQueue
-from bot.messages import Button, Delivery, MessageKind, OutgoingMessage
-from bot.pacing import Limits, Pacer, RecentAnswers, Window
+from bot.core.messages import Button, Delivery, MessageKind, OutgoingMessage
 from bot.runtime import running
 from bot.simulator import TelegramSimulator
+from bot.telegram.delivery import TelegramMessenger
+from bot.telegram.intake import UPDATES_IN_HAND, FairUpdateProcessor, UpdateQueue
+from bot.telegram.pacing import Limits, Pacer, RecentAnswers, Window
 from kavenegar.sandbox import KavenegarSandbox
 
 from .conftest import (
@@ -347,7 +347,7 @@ def test_both_modes_take_updates_through_the_bounded_queue_and_the_fair_processo
 ) -> None:
     extra = webhook_settings(8443) if webhook else {}
     app = build_bot(make_settings(tg, kv, db_url, **extra)).app
-    # the updater (polling) and bot.webhook both await update_queue.put: it waits when full
+    # the updater (polling) and bot.telegram.webhook both await update_queue.put: it waits when full
     assert isinstance(app.update_queue, UpdateQueue)
     assert app.update_queue.limit == UPDATES_IN_HAND
     assert isinstance(app.update_processor, FairUpdateProcessor)

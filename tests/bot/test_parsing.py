@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from bot.parsing import CallCommand, CallParseError, Mention, parse_call, parse_duration
-from bot.people import UserProfile
-from bot.texts import TEXTS, t
+from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call, parse_duration
+from bot.core.people import UserProfile
+from bot.core.texts import TEXTS, t
 
 BOB = UserProfile(telegram_id=2, first_name="Bob")
 CAROL = UserProfile(telegram_id=3, first_name="Carol")

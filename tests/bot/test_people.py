@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.people import FSI, PDI, UserProfile, isolate, visible_name
+from bot.core.people import FSI, PDI, UserProfile, isolate, visible_name
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from bot.rotation import (
+from bot.oncall.rotation import (
     Cover,
     OnCall,
     Rotation,

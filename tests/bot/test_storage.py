@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.people import UserProfile
-from bot.records import AccessRule, CallStatus, Claim, Claimed, Duplicate, OverQuota, Quota
+from bot.core.people import UserProfile
+from bot.core.records import AccessRule, CallStatus, Claim, Claimed, Duplicate, OverQuota, Quota
 from bot.storage import Store, utcnow
 
 
@@ -296,7 +296,7 @@ async def test_a_record_knows_when_a_refresh_would_change_nothing(store: Store) 
 
 
 async def test_each_replica_beats_and_sees_everyone_s_counter(store: Store) -> None:
-    """The census behind the shared message budget (bot.replicas): counters, not clocks."""
+    """The census behind the shared message budget (bot.telegram.census): counters, not clocks."""
     assert await store.replica_beat("a") == {"a": 1}
     assert await store.replica_beat("b") == {"a": 1, "b": 1}
     assert await store.replica_beat("a") == {"a": 2, "b": 1}

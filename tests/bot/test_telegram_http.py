@@ -1,4 +1,4 @@
-"""python-telegram-bot over aiohttp (``bot.telegram_http``), against the Telegram simulator:
+"""python-telegram-bot over aiohttp (``bot.telegram.http``), against the Telegram simulator:
 Telegram's answers become python-telegram-bot's exceptions as with its own transport, a
 timeout is ``TimedOut``, and no failure's text holds the bot token."""
 
@@ -16,7 +16,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.simulator import TelegramSimulator
-from bot.telegram_http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest
 
 from ..helpers import free_port, tls_server
 

@@ -6,8 +6,8 @@ import string
 
 import pytest
 
+from bot.core.texts import TEXTS, format_wait, pick_language, plain, t
 from bot.simulator._html import EntityParseError, html_to_plain
-from bot.texts import TEXTS, format_wait, pick_language, plain, t
 
 
 def fields(template: str) -> set[str]:

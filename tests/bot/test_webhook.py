@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.simulator import TelegramSimulator
-from bot.webhook import SECRET_HEADER
+from bot.telegram.webhook import SECRET_HEADER
 from kavenegar.sandbox import KavenegarSandbox
 
 from .conftest import ALICE, BOB, GROUP, SECRET, Bot, webhook_bot_running

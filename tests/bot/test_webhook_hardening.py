@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from telegram import Update
 
-from bot import webhook
 from bot.simulator import TelegramSimulator
-from bot.webhook import SECRET_HEADER, build_web_app
+from bot.telegram import webhook
+from bot.telegram.webhook import SECRET_HEADER, build_web_app
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..helpers import free_port
@@ -274,13 +274,13 @@ async def test_wrong_secret_requests_are_counted_not_logged_each(
     bot, _url = hooked
     clock = FakeClock()
     web_app = build_web_app(bot.app, bot.services, bot.call_bot.settings, now=clock)
-    caplog.set_level(logging.INFO, logger="bot.webhook")
+    caplog.set_level(logging.INFO, logger="bot.telegram.webhook")
 
     def warnings() -> list[str]:
         return [
             r.getMessage()
             for r in caplog.records
-            if r.name == "bot.webhook" and r.levelno == logging.WARNING
+            if r.name == "bot.telegram.webhook" and r.levelno == logging.WARNING
         ]
 
     update: dict[str, Any] = {"update_id": 5}

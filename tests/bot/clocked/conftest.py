@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
 from ..conftest import KV_TOKEN

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.records import CallOutcome
+from bot.core.clock import ManualClock
+from bot.core.records import CallOutcome
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.simulator import TelegramSimulator
 from kavenegar.sandbox import KavenegarSandbox
 

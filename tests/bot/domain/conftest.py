@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from bot.calls import CallReport, CallRequest, CallService, CallSettings
-from bot.messages import Delivery, OutgoingMessage, Receipt
-from bot.people import UserProfile, UserRecord
-from bot.record_keeper import RecordKeeper
+from bot.calls.record_keeper import RecordKeeper
+from bot.calls.service import CallReport, CallRequest, CallService, CallSettings
+from bot.core.messages import Delivery, OutgoingMessage, Receipt
+from bot.core.people import UserProfile, UserRecord
+from bot.core.texts import plain
 from bot.storage import Store
-from bot.texts import plain
 from kavenegar.sandbox import KavenegarSandbox
 
 from ...helpers import migrated_sqlite_template
@@ -33,7 +33,7 @@ BOT_USERNAME = "KavenegarCallBot"
 
 
 class RecordingMessenger:
-    """A :class:`~bot.messages.Messenger` that records each message; deliveries are settable.
+    """A :class:`~bot.core.messages.Messenger` that records each message; deliveries are settable.
 
     Messages get ids as Telegram gives them (per chat, from 1); edits replace the text of the
     message they name, as a chat would show it, and are recorded too.

@@ -15,10 +15,10 @@ import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.calls import CallRequest, classify_failure
-from bot.people import UserProfile
-from bot.records import CallStatus
-from bot.texts import MESSAGE_MAX, plain, utf16_length
+from bot.calls.service import CallRequest, classify_failure
+from bot.core.people import UserProfile
+from bot.core.records import CallStatus
+from bot.core.texts import MESSAGE_MAX, plain, utf16_length
 from kavenegar import (
     APIConnectionError,
     APIResponseValidationError,

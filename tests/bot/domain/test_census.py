@@ -1,4 +1,5 @@
-"""The replica census (bot.replicas) on a real store, with a clock the test moves: who counts as
+"""The replica census (bot.telegram.census) on a real store, with a clock the test moves: who
+counts as
 alive, what each replica's pacer may send, and what happens when the store is away."""
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.pacing import Limits, Pacer, Window
-from bot.replicas import CENSUS_EVERY, DEAD_AFTER, FORGET_AFTER, ReplicaCensus
 from bot.storage import Store, StoreUnavailable
+from bot.telegram.census import CENSUS_EVERY, DEAD_AFTER, FORGET_AFTER, ReplicaCensus
+from bot.telegram.pacing import Limits, Pacer, Window
 
 from .conftest import sqlite_copy
 

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from bot.calls import CallService, CallSettings
-from bot.clock import ManualClock
-from bot.outcomes import Announcer
-from bot.people import UserProfile
-from bot.presses import PressService
-from bot.record_keeper import RecordKeeper
-from bot.records import CallOutcome, CallRecord, CallStatus
+from bot.calls.outcomes import Announcer
+from bot.calls.presses import PressService
+from bot.calls.record_keeper import RecordKeeper
+from bot.calls.service import CallService, CallSettings
+from bot.calls.watcher import CallWatcher, next_poll_delay
+from bot.core.clock import ManualClock
+from bot.core.people import UserProfile
+from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.storage import Store, StoreUnavailable
-from bot.watcher import CallWatcher, next_poll_delay
 from kavenegar import KavenegarClient, RetryPolicy
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 

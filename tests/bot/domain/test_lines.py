@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.lines import LineService, LineSettings
-from bot.messages import OutgoingMessage
-from bot.oncall import OnCallService
-from bot.outcomes import Announcer
-from bot.presses import PressService
-from bot.records import CallOutcome, LineStatus, Team
-from bot.verification import PhoneService
+from bot.calls.outcomes import Announcer
+from bot.calls.presses import PressService
+from bot.core.clock import ManualClock
+from bot.core.messages import OutgoingMessage
+from bot.core.records import CallOutcome, LineStatus, Team
+from bot.onboarding.verification import PhoneService
+from bot.oncall.service import OnCallService
+from bot.support_lines.service import LineService, LineSettings
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..conftest import ALICE, BOB, visible

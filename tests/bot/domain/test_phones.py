@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.people import UserProfile
-from bot.phones import PhoneNaming, normalise, readable
-from bot.verification import PhoneService
+from bot.core.clock import ManualClock
+from bot.core.people import UserProfile
+from bot.onboarding.phones import PhoneNaming, normalise, readable
+from bot.onboarding.verification import PhoneService
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..conftest import ALICE, BOB, GROUP, quick_client

@@ -1,0 +1,1 @@
+"""Calls: ``/call``, rings, following a call to its end, Call again, history."""

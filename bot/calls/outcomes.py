@@ -1,0 +1,97 @@
+"""Telling people how a call ended: the notice is edited in place, the tokens are withdrawn.
+
+Where ``/call`` was typed in a group, the bot's notice ("Alice is calling Bob") is edited to the
+outcome. Each participant's private token message is edited too: the access token is replaced by
+the outcome, so tokens do not sit in chat history once they are useless; the caller's gets a
+"Call again" button after a missed, declined or unreachable call. A message someone deleted is
+not an error; only where the outcome would otherwise be lost (the group notice) is it sent anew.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.messages import Button, Delivery, Messenger, OutgoingMessage
+from bot.core.people import UserRecord, isolate
+from bot.core.records import CallOutcome, CallRecord, CallStatus
+from bot.core.texts import format_talk, pick_language, t
+from bot.storage import Store
+
+__all__ = ["AGAIN_PREFIX", "Announcer", "outcome_text"]
+
+logger = logging.getLogger(__name__)
+#: ``callback_data`` of the "Call again" button: this prefix and the call's row id.
+AGAIN_PREFIX = "again:"
+
+
+def outcome_text(lang: str, record: CallRecord, caller: str, callee: str) -> str:
+    """One line: who called whom and how it went (``caller``/``callee`` already isolated)."""
+    outcome = record.outcome or CallOutcome.UNKNOWN
+    if record.status is CallStatus.RANG:  # a ring that never became a call
+        return t(lang, f"ring_over_{outcome.value}", caller=caller, callee=callee)
+    return t(
+        lang,
+        f"outcome_{outcome.value}",
+        caller=caller,
+        callee=callee,
+        talk=format_talk(record.duration_ms or 0),
+        reason=record.finish_reason or "?",
+    )
+
+
+def name_of(person: UserRecord | None, telegram_id: int) -> str:
+    """A person's shown name; their id if they are no longer known (``/forget``)."""
+    return person.display_name if person is not None else isolate(str(telegram_id))
+
+
+class Announcer:
+    """Announces closed calls. Called once per call: :meth:`Store.close_call` decides who."""
+
+    def __init__(self, store: Store, messenger: Messenger) -> None:
+        self.store = store
+        self.messenger = messenger
+
+    async def announce(self, record: CallRecord) -> None:
+        caller = await self.store.get_user(record.caller_id)
+        callee = await self.store.get_user(record.callee_id)
+        caller_name, callee_name = (
+            name_of(caller, record.caller_id),
+            name_of(callee, record.callee_id),
+        )
+        lang = pick_language(caller.language_code if caller else None)
+        line = outcome_text(lang, record, caller_name, callee_name)
+        if record.notice_message_id is not None:
+            buttons: tuple[Button, ...] = ()
+            if record.in_private_chat and record.caller_message_id is None:
+                buttons = self._again(record, lang)  # a ring in private: the notice is all
+            notice = OutgoingMessage(line, buttons)
+            delivery = await self.messenger.edit(record.chat_id, record.notice_message_id, notice)
+            if delivery is Delivery.GONE and not record.in_private_chat:
+                await self.messenger.send(record.chat_id, notice)  # else the group never knows
+        for person, message_id, is_caller in (
+            (caller, record.caller_message_id, True),
+            (callee, record.callee_message_id, False),
+        ):
+            if person is None or message_id is None:
+                continue
+            withdrawn = self._withdrawn(record, person, is_caller, caller_name, callee_name)
+            await self.messenger.edit(person.telegram_id, message_id, withdrawn)
+        logger.info("call %s ended: %s", record.id, record.outcome)
+
+    @staticmethod
+    def _again(record: CallRecord, lang: str) -> tuple[Button, ...]:
+        """A "Call again" button, when nobody talked (a line's call offers its own)."""
+        if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
+            return ()
+        return (Button(t(lang, "button_call_again"), data=f"{AGAIN_PREFIX}{record.id}"),)
+
+    def _withdrawn(
+        self, record: CallRecord, person: UserRecord, is_caller: bool, caller: str, callee: str
+    ) -> OutgoingMessage:
+        """The token (or ring) message with the token replaced by the outcome."""
+        lang = pick_language(person.language_code)
+        line = outcome_text(lang, record, caller, callee)
+        buttons = self._again(record, lang) if is_caller else ()
+        if record.status is CallStatus.RANG:
+            return OutgoingMessage(line, buttons)
+        return OutgoingMessage(f"{line}\n\n{t(lang, 'token_withdrawn')}", buttons)

@@ -1,0 +1,647 @@
+"""Placing a call: the whole ``/call`` flow as a plain domain service, free of Telegram types.
+
+Order of work, chosen so a refusal costs nothing and a failure never doubles a paid call:
+understand the command, resolve both people from our registry, refuse anything we can refuse
+without Kavenegar, claim the (chat, message) key in the database, create the call once, deliver
+each access token to its owner's private chat concurrently, then record and post a token-free
+notice.
+
+The rule: a call that Kavenegar may have created is never lost, never doubled, and never
+reported as "try again". So a failure after the request may have reached Kavenegar (no answer,
+5xx, a dropped connection, an unreadable answer) is recorded as ``unknown``, counts against the
+quota, and the reply says to wait; and once Kavenegar answered with a call, its tokens are
+delivered even when the database cannot record it at that moment (the record is retried in the
+background, see :class:`RecordKeeper`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote
+
+from bot.calls.record_keeper import RecordKeeper
+from bot.core.clock import Clock, SystemClock
+from bot.core.messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
+from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call
+from bot.core.people import UserProfile, UserRecord
+from bot.core.records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
+from bot.core.texts import format_wait, pick_language, t
+from bot.storage import Store, StoreUnavailable
+from kavenegar import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    Call,
+    InternalServerError,
+    KavenegarClient,
+    KavenegarError,
+    Participant,
+    PermissionDeniedError,
+    RateLimitError,
+)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+__all__ = [
+    "RING_ANSWER",
+    "RING_DECLINE",
+    "CallReport",
+    "CallRequest",
+    "CallService",
+    "CallSettings",
+    "Origin",
+    "classify_failure",
+]
+
+logger = logging.getLogger(__name__)
+DISPLAY_NAME_MAX = 100
+#: Seconds from a call's creation to its first poll (see :mod:`bot.calls.watcher`).
+FIRST_CHECK = 2.0
+#: ``callback_data`` of a ring's buttons: a prefix and the call's row id.
+RING_ANSWER, RING_DECLINE = "ring:a:", "ring:d:"
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    default_max_duration: int
+    max_duration_limit: int
+    join_url_template: str | None = None
+    calls_per_minute: int = 0  # 0: unlimited
+    calls_per_day: int = 0
+    #: "direct" places the call at once; "ring" rings the callee in Telegram first.
+    flow: Literal["direct", "ring"] = "direct"
+    ring_timeout: int = 60
+    #: Nobody calls or is called before sharing their own number (REQUIRE_PHONE).
+    phones_required: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CallSettings:
+        return cls(
+            default_max_duration=settings.default_max_duration,
+            max_duration_limit=settings.max_duration_limit,
+            join_url_template=settings.join_url_template,
+            calls_per_minute=settings.calls_per_minute,
+            calls_per_day=settings.calls_per_day,
+            flow=settings.call_flow,
+            ring_timeout=settings.ring_timeout,
+            phones_required=settings.phones_required,
+        )
+
+    @property
+    def quotas(self) -> tuple[Quota, ...]:
+        return (Quota(self.calls_per_minute, 60), Quota(self.calls_per_day, 86_400))
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A ``/call`` message, reduced to what the flow needs."""
+
+    chat_id: int
+    message_id: int
+    caller: UserProfile
+    args_text: str
+    mentions: list[Mention] = field(default_factory=list)
+    reply_to: UserProfile | None = None
+    #: (bot id, update id) of the message, which this flow takes (one replica each): in the
+    #: transaction that claims the call, or before a refusal. None: not an update of its own
+    #: (a button press, whose update the preflight took).
+    update_key: tuple[int, int] | None = None
+
+    @property
+    def in_private_chat(self) -> bool:
+        return self.chat_id == self.caller.telegram_id
+
+    @property
+    def reopens_private_chat(self) -> bool | None:
+        """A message in the private chat: the bot may write to its sender (again)."""
+        return True if self.update_key is not None and self.in_private_chat else None
+
+    @property
+    def origin(self) -> Origin:
+        # a button press has no message to quote (its key is a negative id)
+        quote = self.message_id if self.message_id > 0 else None
+        return Origin(self.chat_id, self.in_private_chat, quote)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a call was asked for: answers go there, quoting the command when there is one."""
+
+    chat_id: int
+    private: bool
+    quote_id: int | None = None
+    #: A notice already posted there (a ring's "Alice is ringing Bob…"), to edit, not repeat.
+    notice_message_id: int | None = None
+    #: Say nothing there (a page's attempt: the page's own notice tells how it goes).
+    quiet: bool = False
+
+
+@dataclass
+class CallReport:
+    """How a request ended: ``placed``, ``refused``, ``failed`` or ``duplicate``."""
+
+    outcome: str
+    reason: str | None = None
+    call_row_id: int | None = None
+    call_id: str | None = None
+    caller_delivery: Delivery | None = None
+    callee_delivery: Delivery | None = None
+
+    @property
+    def may_exist(self) -> bool:
+        """Not placed as far as we know, yet Kavenegar may have created the call (see
+        :func:`classify_failure`): it must never be placed again."""
+        return self.outcome != "placed" and self.reason in _MAYBE_PLACED
+
+
+#: Failures after which the call may exist: no answer, a 5xx, an unreadable or incomplete one.
+_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
+
+
+class _Refusal(Exception):
+    def __init__(
+        self,
+        key: str,
+        *,
+        start_button: bool = False,
+        phone_button: bool = False,
+        **params: object,
+    ) -> None:
+        super().__init__(key)
+        self.key, self.start_button, self.params = key, start_button, params
+        #: Offer the caller the way to share their number (in private: the keyboard button).
+        self.phone_button = phone_button
+
+    @classmethod
+    def parse_error(cls, error: CallParseError) -> _Refusal:
+        refusal = cls(error.key)
+        refusal.params = dict(error.params)
+        return refusal
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a Kavenegar failure means: the text to answer with, and the call's status."""
+
+    key: str
+    status: CallStatus
+
+
+def classify_failure(exc: KavenegarError) -> Failure:
+    """Map a failed ``POST /calls`` to an answer. ``unknown``: the call may exist."""
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return Failure("kv_credentials", CallStatus.FAILED)
+    if isinstance(exc, RateLimitError):  # an explicit "not done"
+        return Failure("kv_busy", CallStatus.FAILED)
+    if isinstance(exc, InternalServerError):  # it may have failed after creating the call
+        return Failure("kv_server_error", CallStatus.UNKNOWN)
+    if isinstance(exc, APIStatusError):
+        return Failure("kv_refused", CallStatus.FAILED)
+    if isinstance(exc, APIResponseValidationError):
+        return Failure("kv_bad_answer", CallStatus.UNKNOWN)
+    if isinstance(exc, APIConnectionError) and exc.request_sent:
+        return Failure("kv_no_answer", CallStatus.UNKNOWN)
+    return Failure("kv_unreachable", CallStatus.FAILED)
+
+
+class CallService:
+    """Runs ``/call`` end to end; every user mistake and service failure becomes one reply."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kavenegar: KavenegarClient,
+        messenger: Messenger,
+        settings: CallSettings,
+        bot_username: str,
+        remember_secret: Callable[[str], None] = lambda secret: None,
+        records: RecordKeeper | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.kavenegar = kavenegar
+        self.messenger = messenger
+        self.settings = settings
+        self.bot_username = bot_username
+        self.remember_secret = remember_secret
+        self.records = records or RecordKeeper(store)
+        self.clock = clock or SystemClock()
+
+    @property
+    def start_link(self) -> str:
+        return f"https://t.me/{self.bot_username}?start=call"
+
+    async def handle(self, request: CallRequest) -> CallReport:
+        """Run one ``/call``. Raises only :class:`StoreUnavailable`, and only before any reply
+        was sent or any money spent."""
+        reopens = request.reopens_private_chat
+        try:
+            command = self._parse(request)
+        except _Refusal as refusal:
+            caller = await self._caller(
+                request, await self.store.get_user(request.caller.telegram_id)
+            )
+            return await self._refuse(request, caller, refusal)
+        # the caller and the callee in one read
+        wanted = command.callee.telegram_id if command.callee is not None else None
+        found, callee_found = await self.store.caller_and_callee(
+            request.caller.telegram_id, callee_id=wanted, callee_username=command.callee_username
+        )
+        caller = await self._caller(request, found)
+        lang = pick_language(caller.language_code)
+        origin = request.origin
+        try:
+            callee, duration = await self._check(command, caller, callee_found)
+        except _Refusal as refusal:
+            return await self._refuse(request, caller, refusal)
+
+        claim = await self.store.claim_call(
+            chat_id=request.chat_id,
+            message_id=request.message_id,
+            caller_id=caller.telegram_id,
+            callee_id=callee.telegram_id,
+            max_duration=duration,
+            quotas=self.settings.quotas,
+            now=self.clock.now(),
+            update_key=request.update_key,
+            # what we know of the caller, refreshed in the same transaction when it changed
+            sender=None
+            if request.update_key is None
+            or self.store.is_current(caller, request.caller, dm_open=reopens)
+            else request.caller,
+            sender_dm_open=reopens,
+        )
+        match claim:
+            case Duplicate():
+                logger.info(
+                    "message %s/%s already placed a call", request.chat_id, request.message_id
+                )
+                return CallReport("duplicate")
+            case OverQuota(quota=quota, retry_at=retry_at):
+                key = "quota_minute" if quota.window == 60 else "quota_day"
+                wait = format_wait((retry_at - self.clock.now()).total_seconds(), lang)
+                await self._reply(
+                    origin,
+                    t(lang, key, limit=quota.limit, wait=wait),
+                    kind=MessageKind.REFUSAL,
+                    addressee=caller.telegram_id,
+                )
+                return CallReport("refused", key)
+            case Claimed(row_id=row_id):
+                pass
+        # From here on money may be spent: nothing below raises, every path answers once.
+        if self.settings.flow == "ring":
+            return await self._ring(origin, lang, row_id, caller, callee)
+        return await self.place(origin, lang, row_id, caller, callee, duration)
+
+    async def _caller(self, request: CallRequest, found: UserRecord | None) -> UserRecord:
+        """The caller's record; written first when they are new, or back in their private chat."""
+        reopens = request.reopens_private_chat
+        if found is None or (reopens and not found.dm_open):
+            return await self.store.upsert_user(request.caller, dm_open=reopens)
+        return found
+
+    async def _refuse(
+        self, request: CallRequest, caller: UserRecord, refusal: _Refusal
+    ) -> CallReport:
+        """Answer with the refusal (once: the update is taken first)."""
+        if not await self._take(request):
+            return CallReport("duplicate")  # another replica has this message
+        lang = pick_language(caller.language_code)
+        origin = request.origin
+        buttons: tuple[Button, ...] = ()
+        contact_button = None
+        if refusal.phone_button and origin.private:
+            contact_button = t(lang, "button_share_phone")
+        elif refusal.phone_button:
+            link = f"https://t.me/{self.bot_username}?start=phone"
+            buttons = (Button(t(lang, "button_share_phone"), link),)
+        elif refusal.start_button:
+            buttons = (Button(t(lang, "button_start"), self.start_link),)
+        await self._reply(
+            origin,
+            t(lang, refusal.key, **refusal.params),
+            buttons,
+            kind=MessageKind.REFUSAL,
+            addressee=caller.telegram_id,
+            contact_button=contact_button,
+        )
+        return CallReport("refused", refusal.key)
+
+    async def _take(self, request: CallRequest) -> bool:
+        """Take the message's update before answering it without a call; False if another
+        replica (or an earlier delivery) has it."""
+        if request.update_key is None:
+            return True
+        bot_id, update_id = request.update_key
+        return await self.store.take_update(
+            bot_id, update_id, request.caller, dm_open=request.reopens_private_chat
+        )
+
+    async def place(
+        self,
+        origin: Origin,
+        lang: str,
+        row_id: int,
+        caller: UserRecord,
+        callee: UserRecord,
+        duration: int,
+        *,
+        note: Callable[[str], str] | None = None,
+    ) -> CallReport:
+        """Create the claimed call ``row_id`` (one POST) and deliver its tokens. Never raises.
+
+        ``note`` adds a first line to both token messages, in each reader's language.
+        """
+        try:
+            call = await self.kavenegar.calls.create(
+                caller=_participant(caller), receptor=_participant(callee), max_duration=duration
+            )
+        except KavenegarError as exc:
+            return await self._failed(origin, lang, row_id, exc)
+        return await self._deliver(origin, lang, row_id, caller, callee, call, note)
+
+    async def _failed(
+        self, origin: Origin, lang: str, row_id: int, exc: KavenegarError
+    ) -> CallReport:
+        failure = classify_failure(exc)
+        logger.warning("call %s not placed (%s): %r", row_id, failure.status, exc)
+        await self.records.finish(
+            row_id, status=failure.status, error=str(exc), failure=failure.key
+        )
+        reason = "?"
+        if isinstance(exc, APIStatusError):
+            reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
+        wait = t(lang, "wait_a_minute")
+        if isinstance(exc, RateLimitError) and exc.retry_after:
+            wait = format_wait(exc.retry_after, lang)
+        await self._reply(origin, t(lang, failure.key, reason=reason, wait=wait))
+        return CallReport("failed", failure.key, call_row_id=row_id)
+
+    async def _deliver(
+        self,
+        origin: Origin,
+        lang: str,
+        row_id: int,
+        caller: UserRecord,
+        callee: UserRecord,
+        call: Call,
+        note: Callable[[str], str] | None = None,
+    ) -> CallReport:
+        caller_token = call.caller.access_token or ""
+        callee_token = call.receptor.access_token or ""
+        if not caller_token or not callee_token:
+            # A call without a token for someone cannot be joined: a Kavenegar fault.
+            missing = [p for p, tok in ((caller, caller_token), (callee, callee_token)) if not tok]
+            logger.warning(
+                "call %s (%s) came without a token for %d people", row_id, call.id, len(missing)
+            )
+            await self.records.finish(
+                row_id,
+                status=CallStatus.CREATED,
+                kavenegar_call_id=call.id,
+                # sides, not usernames: a username may be a phone number
+                error="no accessToken for the "
+                + " and the ".join("caller" if p is caller else "receptor" for p in missing),
+                failure="kv_no_token",
+            )
+            names = ", ".join(p.display_name for p in missing)
+            await self._reply(origin, t(lang, "kv_no_token", names=names))
+            return CallReport("failed", "kv_no_token", call_row_id=row_id, call_id=call.id)
+        self.remember_secret(caller_token)
+        self.remember_secret(callee_token)
+        logger.info("call %s created as %s", row_id, call.id)
+        caller_receipt, callee_receipt = await asyncio.gather(
+            self.messenger.send(
+                caller.telegram_id,
+                self._token_message(caller, callee, call.id, caller_token, True, note),
+            ),
+            self.messenger.send(
+                callee.telegram_id,
+                self._token_message(callee, caller, call.id, callee_token, False, note),
+            ),
+        )
+        caller_delivery, callee_delivery = caller_receipt.delivery, callee_receipt.delivery
+        for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
+            if delivery.unreachable:
+                try:
+                    await self.store.set_dm_open(person.telegram_id, False)
+                except StoreUnavailable:
+                    logger.warning("could not mark %s unreachable", person.telegram_id)
+        notice_id = await self._notify(
+            origin, lang, caller, callee, caller_delivery, callee_delivery
+        )
+        await self.records.finish(
+            row_id,
+            status=CallStatus.CREATED,
+            kavenegar_call_id=call.id,
+            caller_delivery=caller_delivery.value,
+            callee_delivery=callee_delivery.value,
+            notice_message_id=notice_id,
+            caller_message_id=caller_receipt.message_id,
+            callee_message_id=callee_receipt.message_id,
+            next_check_at=self.clock.now() + timedelta(seconds=FIRST_CHECK),
+        )
+        return CallReport(
+            "placed",
+            call_row_id=row_id,
+            call_id=call.id,
+            caller_delivery=caller_delivery,
+            callee_delivery=callee_delivery,
+        )
+
+    # -- ring first (CALL_FLOW=ring): nothing is paid until the callee answers ---------------
+
+    async def _ring(
+        self, origin: Origin, lang: str, row_id: int, caller: UserRecord, callee: UserRecord
+    ) -> CallReport:
+        timeout = self.settings.ring_timeout
+        deadline = self.clock.now() + timedelta(seconds=timeout)
+        # Ringing before the buttons exist, so that an instant press finds it ringing.
+        await self.store.finish_call(row_id, status=CallStatus.RINGING, next_check_at=deadline)
+        callee_lang = pick_language(callee.language_code)
+        ring = OutgoingMessage(
+            t(callee_lang, "ring_callee", caller=caller.display_name, seconds=timeout),
+            (
+                Button(t(callee_lang, "button_answer"), data=f"{RING_ANSWER}{row_id}"),
+                Button(t(callee_lang, "button_decline"), data=f"{RING_DECLINE}{row_id}"),
+            ),
+        )
+        receipt = await self.messenger.send(callee.telegram_id, ring)
+        # The ring is out: from here on nothing raises (a "try again" would ring twice).
+        if receipt.delivery is not Delivery.SENT:
+            try:
+                await self.store.close_call(
+                    row_id, outcome=CallOutcome.UNREACHABLE, status=CallStatus.RANG, announce=False
+                )  # (the answer below says it)
+            except StoreUnavailable:  # the ring times out as missed instead
+                logger.warning("ring %s: could not record it unreachable", row_id)
+            reason = t(lang, f"reason_{receipt.delivery.value}")
+            await self._reply(
+                origin, t(lang, "unreachable", name=callee.display_name, reason=reason)
+            )
+            return CallReport("failed", "unreachable", call_row_id=row_id)
+        notice = t(lang, "ring_notice", caller=caller.display_name, callee=callee.display_name)
+        notice_receipt = await self._reply(origin, notice)
+        try:
+            await self.store.set_call_messages(
+                row_id,
+                notice_message_id=notice_receipt.message_id,
+                callee_message_id=receipt.message_id,
+            )
+        except StoreUnavailable:  # the outcome is then sent as new messages, not edits
+            logger.warning("ring %s: its message ids could not be recorded", row_id)
+        return CallReport("ringing", call_row_id=row_id)
+
+    # -- Telegram's side of things -------------------------------------------------------------
+
+    def _parse(self, request: CallRequest) -> CallCommand:
+        """The command, or the refusal that needs no database."""
+        try:
+            command = parse_call(request.args_text, request.mentions, request.reply_to)
+        except CallParseError as exc:
+            raise _Refusal.parse_error(exc) from None
+        if command.callee is not None and command.callee.is_bot:
+            raise _Refusal("call_bot")
+        username = command.callee_username or ""
+        if command.callee is None and username.lower() == self.bot_username.lower():
+            raise _Refusal("call_bot")
+        return command
+
+    async def _check(
+        self, command: CallCommand, caller: UserRecord, callee: UserRecord | None
+    ) -> tuple[UserRecord, int]:
+        """Everything that can be refused without asking Kavenegar."""
+        if command.callee is not None:
+            profile = command.callee
+            if callee is None:  # someone named by a text mention, new to the bot
+                callee = await self.store.upsert_user(profile)
+            name = profile.display_name
+        else:
+            name = f"@{command.callee_username}"
+            if callee is None:
+                raise _Refusal("call_unknown_callee", start_button=True, name=name)
+        if callee.telegram_id == caller.telegram_id:
+            raise _Refusal("call_self")
+        if callee.is_bot:
+            raise _Refusal("call_bot")
+        if not caller.reachable:
+            raise _Refusal("call_caller_not_started", start_button=True)
+        if callee.dnd or callee.uncallable:
+            raise _Refusal("call_not_taking_calls", name=name)
+        if not callee.reachable:
+            raise _Refusal("call_callee_not_started", start_button=True, name=name)
+        if self.settings.phones_required and caller.phone is None:
+            raise _Refusal("call_caller_no_phone", phone_button=True)
+        if self.settings.phones_required and callee.phone is None:
+            raise _Refusal("call_callee_no_phone", name=name)
+        duration = command.duration or self.settings.default_max_duration
+        if duration > self.settings.max_duration_limit:
+            raise _Refusal(
+                "call_duration_too_long", max_minutes=self.settings.max_duration_limit // 60
+            )
+        return callee, duration
+
+    def _token_message(
+        self,
+        owner: UserRecord,
+        other: UserRecord,
+        call_id: str,
+        token: str,
+        is_caller: bool,
+        note: Callable[[str], str] | None = None,
+    ) -> OutgoingMessage:
+        lang = pick_language(owner.language_code)
+        title = t(lang, "token_caller" if is_caller else "token_callee", other=other.display_name)
+        if note is not None:
+            title = f"{note(lang)}\n{title}"
+        body = t(lang, "token_body", call_id=call_id, access_token=token)
+        template = self.settings.join_url_template
+        if template:
+            url = template.format(
+                call_id=quote(call_id, safe=""), access_token=quote(token, safe="")
+            )
+            how = t(lang, "token_tap_to_join")
+            buttons: tuple[Button, ...] = (Button(t(lang, "button_join"), url),)
+        else:
+            how, buttons = t(lang, "token_how_to_join"), ()
+        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons, carries_secret=True)
+
+    async def _notify(
+        self,
+        origin: Origin,
+        lang: str,
+        caller: UserRecord,
+        callee: UserRecord,
+        caller_delivery: Delivery,
+        callee_delivery: Delivery,
+    ) -> int | None:
+        """A token-free notice where the call was asked for, naming anyone we could not reach;
+        the id of the notice to edit when the call ends."""
+        if origin.quiet:
+            return None
+        problems = [
+            t(lang, "unreachable", name=person.display_name, reason=t(lang, f"reason_{d.value}"))
+            for person, d in ((caller, caller_delivery), (callee, callee_delivery))
+            if d is not Delivery.SENT
+        ]
+        buttons = (
+            (Button(t(lang, "button_start"), self.start_link),)
+            if any(d.unreachable for d in (caller_delivery, callee_delivery))
+            else ()
+        )
+        if origin.private:
+            if problems:
+                await self._reply(origin, "\n".join(problems), buttons)
+            return origin.notice_message_id
+        notice = t(lang, "chat_notice", caller=caller.display_name, callee=callee.display_name)
+        text = "\n".join([notice, *problems])
+        if origin.notice_message_id is not None:
+            await self.messenger.edit(
+                origin.chat_id, origin.notice_message_id, OutgoingMessage(text, buttons)
+            )
+            notice_id: int | None = origin.notice_message_id
+        else:
+            notice_id = (await self._reply(origin, text, buttons)).message_id
+        if problems and caller_delivery is Delivery.SENT:
+            await self.messenger.send(caller.telegram_id, OutgoingMessage("\n".join(problems)))
+        return notice_id
+
+    async def _reply(
+        self,
+        origin: Origin,
+        html: str,
+        buttons: tuple[Button, ...] = (),
+        *,
+        kind: MessageKind = MessageKind.CALL,
+        addressee: int | None = None,
+        contact_button: str | None = None,
+    ) -> Receipt:
+        if origin.quiet:  # a page's attempt: the page's notice tells how it went
+            return Receipt(Delivery.SENT)
+        message = OutgoingMessage(
+            html,
+            buttons,
+            reply_to_message_id=origin.quote_id,
+            kind=kind,
+            addressee=addressee,
+            contact_button=contact_button,
+        )
+        return await self.messenger.send(origin.chat_id, message)
+
+
+def _participant(user: UserRecord) -> Participant:
+    platform = user.platform if user.platform in ("ios", "android") else None
+    return Participant(
+        username=user.kavenegar_username,
+        display_name=user.name[:DISPLAY_NAME_MAX],
+        platform=platform,
+    )

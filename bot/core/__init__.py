@@ -1,0 +1,1 @@
+"""Plain values and helpers every feature shares; imports nothing else from ``bot``."""

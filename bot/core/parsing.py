@@ -1,0 +1,111 @@
+"""Reading ``/call`` arguments: whom to call and for how long. No Telegram types here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.core.people import UserProfile
+
+__all__ = ["CallCommand", "CallParseError", "Mention", "parse_call", "parse_duration"]
+
+# re.ASCII matters twice (issue 8 item 5): ``\d`` would take any Unicode digit, and IGNORECASE
+# would fold "ſ" (U+017F) to "s" and "K" (KELVIN SIGN, U+212A) to "k".
+_DURATION = re.compile(r"([0-9]{1,6})\s*([a-z]{1,4})?", re.IGNORECASE | re.ASCII)
+_UNIT_SECONDS = {
+    "s": 1, "sec": 1, "secs": 1,
+    "m": 60, "min": 60, "mins": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600,
+}  # fmt: skip
+#: Persian (U+06F0-06F9) and Arabic-Indic (U+0660-0669) digits, read as 0-9.
+_DIGITS = str.maketrans(
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+    "01234567890123456789",
+)
+_BARE_MENTION = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A mention in the message: ``@name`` (username) or a text mention (a known user)."""
+
+    text: str
+    username: str | None = None
+    user: UserProfile | None = None
+
+
+@dataclass(frozen=True)
+class CallCommand:
+    """A parsed ``/call``: exactly one callee (a username or a user) and an optional duration."""
+
+    callee_username: str | None = None
+    callee: UserProfile | None = None
+    duration: int | None = None  # seconds
+
+
+@dataclass
+class CallParseError(Exception):
+    """The command cannot be understood; ``key`` names the text that explains why."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def parse_duration(token: str) -> int | None:
+    """``90s`` / ``10m`` / ``10`` (minutes) / ``1h`` -> seconds; None if it is not a duration.
+
+    Units are ``s sec secs m min mins h hr hrs`` in ASCII, any case; anything else (``10d``,
+    ``10ſ``, ``10K`` with a KELVIN SIGN) is not a duration, so ``/call`` answers with
+    ``call_bad_argument`` instead of failing (issue 8 item 5).
+
+    Digits: ASCII, and, deliberately, Persian (``۱۰m``) and Arabic-Indic (``١٠m``) digits, which
+    people type on Persian and Arabic keyboards; they are read as 0-9, even mixed with ASCII
+    ones. Every other Unicode digit (fullwidth ``１０``, Devanagari, Bengali, ...) is refused:
+    nobody types them for a call length, and accepting them would only let lookalikes through.
+    """
+    match = _DURATION.fullmatch(token.strip().translate(_DIGITS))
+    if match is None:
+        return None
+    unit_seconds = _UNIT_SECONDS.get((match.group(2) or "m").lower())
+    if unit_seconds is None:
+        return None
+    seconds = int(match.group(1)) * unit_seconds
+    return seconds if seconds > 0 else None
+
+
+def parse_call(
+    args_text: str, mentions: list[Mention], reply_to: UserProfile | None
+) -> CallCommand:
+    """Whom to call: a mention wins over the replied-to message's author.
+
+    ``args_text`` is the message text after the command; ``mentions`` the message's mention
+    entities in order. Anything else in the text must be a single duration.
+
+    Whatever the text, the result is a :class:`CallCommand` or a :class:`CallParseError` whose
+    key is ``call_bad_argument``, ``call_too_many`` or ``call_no_callee``; never another
+    exception, which would leave the user without a reply (issue 8 item 5).
+    """
+    rest = args_text
+    for mention in mentions:
+        rest = rest.replace(mention.text, " ", 1)
+    mentions = list(mentions)
+    duration: int | None = None
+    for token in rest.split():
+        if _BARE_MENTION.match(token):  # "@name" the client did not mark as a mention
+            mentions.append(Mention(text=token, username=token[1:]))
+            continue
+        seconds = parse_duration(token)
+        if seconds is None or duration is not None:
+            raise CallParseError("call_bad_argument", {"arg": token[:40]})
+        duration = seconds
+    if len(mentions) > 1:
+        raise CallParseError("call_too_many")
+    if mentions:
+        mention = mentions[0]
+        if mention.user is not None:
+            return CallCommand(callee=mention.user, duration=duration)
+        return CallCommand(callee_username=mention.username, duration=duration)
+    if reply_to is not None:
+        return CallCommand(callee=reply_to, duration=duration)
+    raise CallParseError("call_no_callee")

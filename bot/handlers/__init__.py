@@ -1,2 +1,0 @@
-"""Telegram handlers: thin adapters from updates to the domain. The table in
-:mod:`bot.commands` lists and registers them."""

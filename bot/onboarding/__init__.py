@@ -1,0 +1,1 @@
+"""Onboarding: who may use the bot, phone numbers and their verification."""

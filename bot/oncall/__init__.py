@@ -1,0 +1,1 @@
+"""On call: teams, rotations, covers, hand-overs, paging, invites."""

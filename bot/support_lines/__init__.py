@@ -1,0 +1,1 @@
+"""Support lines: a newcomer connected to whichever member is free."""

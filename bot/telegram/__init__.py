@@ -1,0 +1,1 @@
+"""Everything that speaks the Bot API: delivery, pacing, intake, webhook, handlers."""

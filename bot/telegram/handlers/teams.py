@@ -1,0 +1,192 @@
+"""/team, /rotation, /oncall, /cover and /page: thin adapters over the on-call domain."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.parsing import Mention
+from bot.core.people import UserProfile
+from bot.oncall.service import Refused
+from bot.telegram.handlers.base import Command, Invocation, mentions_in
+
+__all__ = [
+    "Cover",
+    "Invite",
+    "Invites",
+    "LineCommand",
+    "OnCall",
+    "PageTeam",
+    "Queue",
+    "Rotation",
+    "TeamCommand",
+]
+
+_BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
+
+
+def people_in(invocation: Invocation) -> tuple[list[Mention], UserProfile | None]:
+    """Mentions (entities, or bare ``@name`` words Telegram did not mark) and the reply."""
+    _, mentions, reply_to = mentions_in(invocation.message)
+    marked = {m.text for m in mentions}
+    for word in invocation.args:
+        if _BARE.match(word) and word not in marked:
+            mentions.append(Mention(text=word, username=word[1:]))
+    return mentions, reply_to
+
+
+class OnCallCommand(Command):
+    """An on-call command: :meth:`answer` returns the answer, or raises :class:`Refused`."""
+
+    async def run(self, invocation: Invocation) -> None:
+        try:
+            text = await self.answer(invocation)
+        except Refused as refused:
+            text = refused.text
+        if text is not None:
+            await self.reply(invocation, text)
+
+    async def answer(self, invocation: Invocation) -> str | None:
+        raise NotImplementedError
+
+
+class TeamCommand(OnCallCommand):
+    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor, chat = invocation.sender.telegram_id, invocation.chat_id
+        if not args:
+            return await oncall.list_here(lang, chat)
+        action = args[0].lower()
+        if action == "new" and len(args) == 2:
+            return await oncall.create(lang, actor, chat, invocation.private, args[1])
+        if len(args) == 1:
+            return await oncall.show(lang, await oncall.team_here(lang, args[0], chat))
+        if action not in ("add", "remove", "move", "delete"):
+            raise Refused(invocation.text("team_usage"))
+        team = await oncall.team_here(lang, args[1], chat)
+        mentions, reply_to = people_in(invocation)
+        if action == "add":
+            return await oncall.add(lang, actor, team, mentions, reply_to)
+        if action == "remove":
+            return await oncall.remove(lang, actor, team, mentions, reply_to)
+        if action == "delete" and len(args) == 2:
+            return await oncall.delete(lang, actor, team)
+        if action == "move" and len(args) == 4 and args[3].isascii() and args[3].isdigit():
+            return await oncall.move(lang, actor, team, mentions, int(args[3]))
+        raise Refused(invocation.text("team_usage"))
+
+
+class Rotation(OnCallCommand):
+    """``/rotation NAME daily|weekly HH:MM [TZ]``."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if len(args) not in (3, 4):
+            raise Refused(invocation.text("rotation_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        zone = args[3] if len(args) == 4 else None
+        return await oncall.set_rotation(
+            lang, invocation.sender.telegram_id, team, args[1].lower(), args[2], zone
+        )
+
+
+class OnCall(OnCallCommand):
+    """``/oncall [NAME]``: who is on call, until when, who is next."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            teams = await self.services.store.teams.of_chat(invocation.chat_id)
+            if not teams:
+                raise Refused(invocation.text("team_none_here"))
+            return "\n".join([await oncall.oncall_line(lang, team) for team in teams])
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await oncall.oncall_line(lang, team)
+
+
+class Cover(OnCallCommand):
+    """``/cover NAME @x DURATION`` or ``/cover NAME off``."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor = invocation.sender.telegram_id
+        if len(args) < 2:
+            raise Refused(invocation.text("cover_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        if len(args) == 2 and args[1].lower() == "off":
+            return await oncall.end_cover(lang, actor, team)
+        mentions, reply_to = people_in(invocation)
+        return await oncall.cover(lang, actor, team, mentions, reply_to, args[-1])
+
+
+class PageTeam(OnCallCommand):
+    """``/page NAME [reason]``: the page's notice answers for itself."""
+
+    async def answer(self, invocation: Invocation) -> str | None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            raise Refused(invocation.text("page_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        pager = await self.services.store.get_user(invocation.sender.telegram_id)
+        if pager is None or not pager.reachable:
+            raise Refused(invocation.text("call_caller_not_started"))
+        words = (invocation.message.text or "").split(None, 2)
+        reason = words[2].strip() if len(words) > 2 else None
+        return await self.services.pages.start(
+            lang,
+            pager,
+            team,
+            chat_id=invocation.chat_id,
+            message_id=invocation.message.message_id,
+            reason=reason,
+        )
+
+
+class Invite(OnCallCommand):
+    """``/invite NAME [USES] [HOURS]`` or ``/invite NAME revoke``."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        actor, invites = invocation.sender.telegram_id, self.services.invites
+        if not args:
+            raise Refused(invocation.text("invite_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        if len(args) == 2 and args[1].lower() == "revoke":
+            return await invites.revoke(lang, actor, team)
+        return await invites.create(lang, actor, team, args[1:], self.services.bot_username)
+
+
+class Invites(OnCallCommand):
+    """``/invites NAME``: the live links, never the codes."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if len(args) != 1:
+            raise Refused(invocation.text("invite_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await self.services.invites.listing(lang, invocation.sender.telegram_id, team)
+
+
+class LineCommand(OnCallCommand):
+    """``/line NAME on [HOURS]``, ``/line NAME off``, ``/line NAME``: in the team's group."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            raise Refused(invocation.text("line_usage"))
+        team = await oncall.team_here(lang, args[0], invocation.chat_id)
+        return await self.services.lines.configure(
+            lang, invocation.sender.telegram_id, team, args[1:]
+        )
+
+
+class Queue(OnCallCommand):
+    """``/queue NAME``: who waits on a line (its members, owner and the admins), anywhere."""
+
+    async def answer(self, invocation: Invocation) -> str:
+        lang, args = invocation.lang, invocation.args
+        if len(args) != 1:
+            raise Refused(invocation.text("line_usage"))
+        team = await self.services.oncall.team_named(lang, args[0])
+        return await self.services.lines.queue_text(lang, invocation.sender.telegram_id, team)
