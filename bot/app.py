@@ -12,7 +12,6 @@ from bot.core.logs import SecretRedactor
 from bot.core.messages import Messenger
 from bot.services import Services
 from bot.storage import Store
-from bot.telegram import commands
 from bot.telegram.delivery import TelegramMessenger
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import CONCURRENT_UPDATES, FairUpdateProcessor, UpdateQueue
@@ -34,19 +33,33 @@ def redactor_for(settings: Settings) -> SecretRedactor:
     return SecretRedactor([secret.get_secret_value() for secret in secrets if secret is not None])
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallBot:
-    """The python-telegram-bot application and the services its handlers were given."""
+    """The python-telegram-bot application, and what its services are built from when it starts.
+
+    The services exist while the bot runs (:func:`bot.runtime.running`): the store and the
+    Kavenegar client are opened then, and the bot's username is known only after ``getMe``.
+    """
 
     app: PTBApp
-    services: Services
+    settings: Settings
+    messenger: Messenger
+    redactor: SecretRedactor
+    #: A store, Kavenegar client or clock handed in: used as they are and left open.
+    store: Store | None = None
+    kavenegar: KavenegarClient | None = None
+    clock: Clock | None = None
     #: The Bot API connections, closed by :func:`bot.runtime.running` even when the start
     #: failed (python-telegram-bot closes them only after a start that succeeded).
     requests: tuple[AiohttpRequest, ...] = ()
+    running_services: Services | None = None
 
     @property
-    def settings(self) -> Settings:
-        return self.services.settings
+    def services(self) -> Services:
+        """The services of the running bot."""
+        if self.running_services is None:
+            raise RuntimeError("the services are built when the bot starts")
+        return self.running_services
 
 
 def build_bot(
@@ -85,13 +98,13 @@ def build_bot(
     )
     if messenger is None:
         messenger = TelegramMessenger(app.bot, pacer=Pacer(pacing))
-    services = Services(
-        settings,
-        redactor or redactor_for(settings),
+    return CallBot(
+        app=app,
+        settings=settings,
+        messenger=messenger,
+        redactor=redactor or redactor_for(settings),
         store=store,
         kavenegar=kavenegar,
-        messenger=messenger,
         clock=clock,
+        requests=requests,
     )
-    commands.register(app, services)
-    return CallBot(app=app, services=services, requests=requests)

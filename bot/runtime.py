@@ -23,7 +23,11 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.app import CallBot
+from bot.services import open_services
+from bot.telegram import commands
+from bot.telegram.census import ReplicaCensus
 from bot.telegram.commands import publish_menus
+from bot.telegram.delivery import TelegramMessenger
 
 __all__ = ["run_until_signalled", "running"]
 
@@ -36,18 +40,32 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
 
     ``poll_timeout`` is the long-polling wait of ``getUpdates`` (tests use a short one).
     """
-    app, services, settings = bot.app, bot.services, bot.settings
+    app, settings = bot.app, bot.settings
     async with AsyncExitStack() as stack:
         for request in bot.requests:  # last of all, and also when initialize fails
             stack.push_async_callback(request.shutdown)
         await app.initialize()
         stack.push_async_callback(app.shutdown)
-        await services.open(app.bot)
-        stack.push_async_callback(services.close)
+        services = await stack.enter_async_context(
+            open_services(
+                settings,
+                messenger=bot.messenger,
+                bot_username=app.bot.username,
+                redactor=bot.redactor,
+                store=bot.store,
+                kavenegar=bot.kavenegar,
+                clock=bot.clock,
+            )
+        )
+        bot.running_services = services
+        stack.callback(setattr, bot, "running_services", None)
+        commands.register(app, services)
         # counted among the replicas until the updates in hand are answered (LIFO: it stops
         # after the update processor has)
-        services.census.start()
-        stack.push_async_callback(services.census.stop)
+        pacer = bot.messenger.pacer if isinstance(bot.messenger, TelegramMessenger) else None
+        census = ReplicaCensus(services.store, pacer, owner=services.owner)
+        census.start()
+        stack.push_async_callback(census.stop)
         await publish_menus(app.bot, settings.admin_user_ids)
         await app.start()
         stack.push_async_callback(_stop_processing, bot)

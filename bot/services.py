@@ -1,10 +1,17 @@
-"""The long-lived objects handlers need, opened when the bot starts and closed when it stops."""
+"""The composition: every domain service of one running bot, wired once.
+
+:func:`build_services` is the only place the features are put together; the application, the
+domain tests and the benchmarks all call it, so what they test is what runs. It opens nothing:
+:func:`open_services` opens the store and the Kavenegar clients a running bot needs (those not
+handed in), builds the services and closes what it opened.
+"""
 
 from __future__ import annotations
 
 import logging
-
-from telegram import Bot
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from bot.calls.outcomes import Announcer
 from bot.calls.presses import PressService
@@ -15,6 +22,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.logs import SecretRedactor
 from bot.core.messages import Messenger
 from bot.core.people import UserProfile
+from bot.core.records import Quota
 from bot.core.work import Scheduler
 from bot.onboarding.access import Access
 from bot.onboarding.phones import PhoneNaming
@@ -25,250 +33,41 @@ from bot.oncall.paging import PageService, PageSettings
 from bot.oncall.service import OnCallService
 from bot.storage import Store
 from bot.support_lines.service import LineService, LineSettings
-from bot.telegram.census import ReplicaCensus
-from bot.telegram.delivery import TelegramMessenger
 from kavenegar import KavenegarClient
 from kavenegar.aiohttp_transport import AiohttpTransport
 
-__all__ = ["Services"]
+__all__ = ["Services", "build_services", "call_settings", "open_services"]
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
 class Services:
-    """Settings, store, Kavenegar client, messenger and domain services of one running bot.
+    """Settings, store, Kavenegar client, messenger and the domain services of one bot."""
 
-    A ``store``, ``kavenegar`` client or ``messenger`` passed in is used as is and left open.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        redactor: SecretRedactor,
-        *,
-        store: Store | None = None,
-        kavenegar: KavenegarClient | None = None,
-        messenger: Messenger | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self.settings = settings
-        self.redactor = redactor
-        self.clock: Clock = clock or SystemClock()
-        self._store = store
-        self._kavenegar = kavenegar
-        self._poller: KavenegarClient | None = None
-        self._messenger = messenger
-        self._owns_store = store is None
-        self._owns_kavenegar = kavenegar is None
-        self._calls: CallService | None = None
-        self._access: Access | None = None
-        self._presses: PressService | None = None
-        self._watcher: CallWatcher | None = None
-        self._oncall: OnCallService | None = None
-        self._pages: PageService | None = None
-        self._scheduler: Scheduler | None = None
-        self._invites: InviteService | None = None
-        self._phones: PhoneService | None = None
-        self._lines: LineService | None = None
-        self._census: ReplicaCensus | None = None
-        self.bot_username = ""
+    settings: Settings
+    clock: Clock
+    store: Store
+    kavenegar: KavenegarClient
+    messenger: Messenger
+    redactor: SecretRedactor
+    bot_username: str
+    access: Access
+    calls: CallService
+    presses: PressService
+    watcher: CallWatcher
+    oncall: OnCallService
+    pages: PageService
+    invites: InviteService
+    handovers: HandoverWorker
+    phones: PhoneService
+    lines: LineService
+    scheduler: Scheduler
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            raise RuntimeError("the store is opened when the bot starts")
-        return self._store
-
-    @property
-    def access(self) -> Access:
-        if self._access is None:
-            raise RuntimeError("access control is built when the bot starts")
-        return self._access
-
-    @property
-    def calls(self) -> CallService:
-        if self._calls is None:
-            raise RuntimeError("the call service is built when the bot starts")
-        return self._calls
-
-    @property
-    def presses(self) -> PressService:
-        if self._presses is None:
-            raise RuntimeError("the press service is built when the bot starts")
-        return self._presses
-
-    @property
-    def watcher(self) -> CallWatcher:
-        if self._watcher is None:
-            raise RuntimeError("the call watcher is built when the bot starts")
-        return self._watcher
-
-    @property
-    def oncall(self) -> OnCallService:
-        if self._oncall is None:
-            raise RuntimeError("the on-call service is built when the bot starts")
-        return self._oncall
-
-    @property
-    def pages(self) -> PageService:
-        if self._pages is None:
-            raise RuntimeError("the page service is built when the bot starts")
-        return self._pages
-
-    @property
-    def phones(self) -> PhoneService:
-        if self._phones is None:
-            raise RuntimeError("services are built when the bot starts")
-        return self._phones
-
-    @property
-    def lines(self) -> LineService:
-        if self._lines is None:
-            raise RuntimeError("services are built when the bot starts")
-        return self._lines
-
-    @property
-    def invites(self) -> InviteService:
-        if self._invites is None:
-            raise RuntimeError("the invite service is built when the bot starts")
-        return self._invites
-
-    @property
-    def scheduler(self) -> Scheduler:
-        if self._scheduler is None:
-            raise RuntimeError("the scheduler is built when the bot starts")
-        return self._scheduler
-
-    @property
-    def census(self) -> ReplicaCensus:
-        """How many replicas share the bot's message budget (bot.telegram.census)."""
-        if self._census is None:
-            raise RuntimeError("the census is built when the bot starts")
-        return self._census
-
-    @property
-    def messenger(self) -> Messenger:
-        if self._messenger is None:
-            raise RuntimeError("the messenger is built when the bot starts")
-        return self._messenger
-
-    async def open(self, bot: Bot) -> None:
-        """Open the store and the Kavenegar client; build the domain services for ``bot``."""
-        settings = self.settings
-        self.bot_username = bot.username
-        if self._store is None:
-            self._store = await Store.open(
-                settings.database_url,
-                username_prefix=settings.kavenegar_username_prefix,
-                phone_naming=settings.phone_naming,
-            )
-        else:  # a store handed in (tests, benchmarks) names people as these settings say
-            self._store.phone_naming = settings.phone_naming
-        if self._kavenegar is None:
-            self._kavenegar = KavenegarClient(
-                api_token=settings.kavenegar_api_token.get_secret_value(),
-                base_url=settings.kavenegar_base_url,
-                transport=AiohttpTransport(),
-            )
-        if self._messenger is None:
-            self._messenger = TelegramMessenger(bot)
-        if self._owns_kavenegar:
-            # Polls are paced by the watcher's own budget: one try each, no retries of its own.
-            self._poller = KavenegarClient(
-                api_token=settings.kavenegar_api_token.get_secret_value(),
-                base_url=settings.kavenegar_base_url,
-                max_retries=0,
-                total_timeout=10.0,
-                transport=AiohttpTransport(),
-            )
-        self._access = Access(
-            self._store,
-            allowed_users=settings.allowed_user_ids,
-            allowed_chats=settings.allowed_chat_ids,
-            admins=settings.admin_user_ids,
-        )
-        self._calls = CallService(
-            store=self._store,
-            kavenegar=self._kavenegar,
-            messenger=self._messenger,
-            settings=CallSettings.from_settings(settings),
-            bot_username=bot.username,
-            remember_secret=self.redactor.add,
-            clock=self.clock,
-        )
-        announcer = Announcer(self._store, self._messenger)
-        self._presses = PressService(self._calls, announcer)
-        self._watcher = CallWatcher(
-            store=self._store,
-            kavenegar=self._poller or self._kavenegar,
-            announcer=announcer,
-            clock=self.clock,
-            polls_per_second=settings.kavenegar_poll_rps,
-            ring_ended=self._presses,
-        )
-        owner = self._watcher.owner
-        self._oncall = OnCallService(
-            self._store,
-            self._messenger,
-            self.clock,
-            default_zone=settings.default_timezone,
-            admins=settings.admin_user_ids,
-        )
-        self._invites = InviteService(self._store, self._oncall, self.clock)
-        self._pages = PageService(
-            self._store,
-            self._calls,
-            self._oncall,
-            self.clock,
-            PageSettings(
-                retries=settings.page_retries,
-                rounds=settings.page_rounds,
-                max_attempts=settings.page_max_attempts,
-                max_duration=settings.default_max_duration,
-                quotas=CallSettings.from_settings(settings).quotas,
-                phones_required=settings.phones_required,
-            ),
-            owner=owner,
-        )
-        handovers = HandoverWorker(
-            self._store,
-            self._oncall,
-            self._messenger,
-            self.clock,
-            owner=owner,
-            notice_minutes=settings.handoff_notice_minutes,
-        )
-        self._phones = PhoneService(
-            self._store,
-            self._kavenegar,
-            self._messenger,
-            self.clock,
-            required=settings.phones_required,
-            admins=settings.admin_user_ids,
-            owner=owner,
-            mobile_format=PhoneNaming(settings.phone_username_format, settings.phone_region),
-        )
-        self._lines = LineService(
-            self._store,
-            self._calls,
-            self._oncall,
-            self.clock,
-            LineSettings(
-                offer_timeout=settings.offer_timeout,
-                calls_per_hour=settings.line_calls_per_hour,
-                max_duration=settings.default_max_duration,
-                phones_required=settings.phones_required,
-                longest_call=settings.max_duration_limit,
-            ),
-            owner=owner,
-            contact_request=self._phones.request,
-            denied=self._access.denied,
-        )
-        pacer = self._messenger.pacer if isinstance(self._messenger, TelegramMessenger) else None
-        self._census = ReplicaCensus(self._store, pacer, owner=owner)
-        self._scheduler = Scheduler(
-            [self._watcher, self._pages, handovers, self._phones, self._lines], self.clock
-        )
+    def owner(self) -> str:
+        """This replica's name in every lease it takes."""
+        return self.watcher.owner
 
     async def after_verification(self, person: UserProfile) -> None:
         """What a person's newly verified number lets go on: support lines waiting for it."""
@@ -276,15 +75,204 @@ class Services:
         if record is not None:
             await self.lines.release_held(record)
 
-    async def close(self) -> None:
-        if self._calls is not None:
-            await self._calls.records.close()
-        if self._owns_kavenegar and self._kavenegar is not None:
-            await self._kavenegar.aclose()
-            self._kavenegar = None
-        if self._poller is not None:
-            await self._poller.aclose()
-            self._poller = None
-        if self._owns_store and self._store is not None:
-            await self._store.close()
-            self._store = None
+
+def call_settings(settings: Settings) -> CallSettings:
+    """What the call service needs of the settings."""
+    return CallSettings(
+        default_max_duration=settings.default_max_duration,
+        max_duration_limit=settings.max_duration_limit,
+        join_url_template=settings.join_url_template,
+        calls_per_minute=settings.calls_per_minute,
+        calls_per_day=settings.calls_per_day,
+        flow=settings.call_flow,
+        ring_timeout=settings.ring_timeout,
+        phones_required=settings.phones_required,
+    )
+
+
+def quotas(settings: Settings) -> tuple[Quota, ...]:
+    return call_settings(settings).quotas
+
+
+def build_services(
+    settings: Settings,
+    *,
+    store: Store,
+    kavenegar: KavenegarClient,
+    messenger: Messenger,
+    bot_username: str,
+    clock: Clock | None = None,
+    redactor: SecretRedactor | None = None,
+    poller: KavenegarClient | None = None,
+    owner: str | None = None,
+) -> Services:
+    """Wire the services over an open ``store`` and ``kavenegar`` client.
+
+    ``poller``: the client the watcher polls with (one try each, paced by its own budget);
+    ``kavenegar`` by default. ``owner``: this replica's name in leases (a fresh one by default).
+    """
+    clock = clock or SystemClock()
+    redactor = redactor or SecretRedactor()
+    store.name_by_phone = _name_by_phone(settings)
+    access = Access(
+        store,
+        allowed_users=settings.allowed_user_ids,
+        allowed_chats=settings.allowed_chat_ids,
+        admins=settings.admin_user_ids,
+    )
+    calls = CallService(
+        store=store,
+        kavenegar=kavenegar,
+        messenger=messenger,
+        settings=call_settings(settings),
+        bot_username=bot_username,
+        remember_secret=redactor.add,
+        clock=clock,
+    )
+    announcer = Announcer(store, messenger)
+    presses = PressService(calls, announcer)
+    watcher = CallWatcher(
+        store=store,
+        kavenegar=poller or kavenegar,
+        announcer=announcer,
+        clock=clock,
+        polls_per_second=settings.kavenegar_poll_rps,
+        ring_ended=presses,
+        owner=owner,
+    )
+    owner = watcher.owner
+    oncall = OnCallService(
+        store,
+        messenger,
+        clock,
+        default_zone=settings.default_timezone,
+        admins=settings.admin_user_ids,
+    )
+    invites = InviteService(store, oncall, clock)
+    pages = PageService(
+        store,
+        calls,
+        oncall,
+        clock,
+        PageSettings(
+            retries=settings.page_retries,
+            rounds=settings.page_rounds,
+            max_attempts=settings.page_max_attempts,
+            max_duration=settings.default_max_duration,
+            quotas=quotas(settings),
+            phones_required=settings.phones_required,
+        ),
+        owner=owner,
+    )
+    handovers = HandoverWorker(
+        store,
+        oncall,
+        messenger,
+        clock,
+        owner=owner,
+        notice_minutes=settings.handoff_notice_minutes,
+    )
+    phones = PhoneService(
+        store,
+        kavenegar,
+        messenger,
+        clock,
+        required=settings.phones_required,
+        admins=settings.admin_user_ids,
+        owner=owner,
+        mobile_format=PhoneNaming(settings.phone_username_format, settings.phone_region),
+    )
+    lines = LineService(
+        store,
+        calls,
+        oncall,
+        clock,
+        LineSettings(
+            offer_timeout=settings.offer_timeout,
+            calls_per_hour=settings.line_calls_per_hour,
+            max_duration=settings.default_max_duration,
+            phones_required=settings.phones_required,
+            longest_call=settings.max_duration_limit,
+        ),
+        owner=owner,
+        contact_request=phones.request,
+        denied=access.denied,
+    )
+    scheduler = Scheduler([watcher, pages, handovers, phones, lines], clock)
+    return Services(
+        settings=settings,
+        clock=clock,
+        store=store,
+        kavenegar=kavenegar,
+        messenger=messenger,
+        redactor=redactor,
+        bot_username=bot_username,
+        access=access,
+        calls=calls,
+        presses=presses,
+        watcher=watcher,
+        oncall=oncall,
+        pages=pages,
+        invites=invites,
+        handovers=handovers,
+        phones=phones,
+        lines=lines,
+        scheduler=scheduler,
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    messenger: Messenger,
+    bot_username: str,
+    redactor: SecretRedactor | None = None,
+    store: Store | None = None,
+    kavenegar: KavenegarClient | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[Services]:
+    """The services of a running bot: the store and the Kavenegar clients opened (those not
+    handed in, which are used as they are and left open) and closed again when the block ends."""
+    async with AsyncExitStack() as stack:
+        if store is None:
+            store = await Store.open(
+                settings.database_url,
+                username_prefix=settings.kavenegar_username_prefix,
+                name_by_phone=_name_by_phone(settings),
+            )
+            stack.push_async_callback(store.close)
+        poller = None
+        if kavenegar is None:
+            token = settings.kavenegar_api_token.get_secret_value()
+            kavenegar = KavenegarClient(
+                api_token=token, base_url=settings.kavenegar_base_url, transport=AiohttpTransport()
+            )
+            stack.push_async_callback(kavenegar.aclose)
+            # Polls are paced by the watcher's own budget: one try each, no retries of its own.
+            poller = KavenegarClient(
+                api_token=token,
+                base_url=settings.kavenegar_base_url,
+                max_retries=0,
+                total_timeout=10.0,
+                transport=AiohttpTransport(),
+            )
+            stack.push_async_callback(poller.aclose)
+        services = build_services(
+            settings,
+            store=store,
+            kavenegar=kavenegar,
+            poller=poller,
+            messenger=messenger,
+            bot_username=bot_username,
+            clock=clock,
+            redactor=redactor,
+        )
+        # (LIFO) the records still being retried are given their last chance before the store closes
+        stack.push_async_callback(services.calls.records.close)
+        yield services
+
+
+def _name_by_phone(settings: Settings) -> Callable[[str], str] | None:
+    naming = settings.phone_naming
+    return naming.username if naming is not None else None

@@ -15,8 +15,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.core.errors import StoreUnavailable
 from bot.core.records import CallStatus
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 
 __all__ = ["RecordKeeper"]
 

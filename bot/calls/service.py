@@ -21,17 +21,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import quote
 
 from bot.calls.record_keeper import RecordKeeper
 from bot.core.clock import Clock, SystemClock
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
 from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call
 from bot.core.people import UserProfile, UserRecord
 from bot.core.records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
 from bot.core.texts import format_wait, pick_language, t
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 from kavenegar import (
     APIConnectionError,
     APIResponseValidationError,
@@ -45,9 +46,6 @@ from kavenegar import (
     PermissionDeniedError,
     RateLimitError,
 )
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 __all__ = [
     "RING_ANSWER",
@@ -80,19 +78,6 @@ class CallSettings:
     ring_timeout: int = 60
     #: Nobody calls or is called before sharing their own number (REQUIRE_PHONE).
     phones_required: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CallSettings:
-        return cls(
-            default_max_duration=settings.default_max_duration,
-            max_duration_limit=settings.max_duration_limit,
-            join_url_template=settings.join_url_template,
-            calls_per_minute=settings.calls_per_minute,
-            calls_per_day=settings.calls_per_day,
-            flow=settings.call_flow,
-            ring_timeout=settings.ring_timeout,
-            phones_required=settings.phones_required,
-        )
 
     @property
     def quotas(self) -> tuple[Quota, ...]:

@@ -40,8 +40,9 @@ from typing import Protocol
 
 from bot.calls.outcomes import Announcer
 from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 from kavenegar import KavenegarClient, KavenegarError, NotFoundError, RateLimitError
 
 __all__ = ["RINGING_WINDOW", "CallWatcher", "next_poll_delay"]

@@ -9,7 +9,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Clock(Protocol):

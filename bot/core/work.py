@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.clock import Clock
-from bot.storage import StoreUnavailable
+from bot.core.errors import StoreUnavailable
 
 __all__ = ["Scheduler", "Worker"]
 

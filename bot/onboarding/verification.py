@@ -20,11 +20,12 @@ from typing import Literal
 
 from bot.calls.service import DISPLAY_NAME_MAX
 from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.people import UserProfile, UserRecord
 from bot.core.texts import pick_language, t
 from bot.onboarding.phones import PhoneNaming, normalise, own_contact_problem, readable
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 from kavenegar import APIStatusError, ConflictError, KavenegarClient, KavenegarError
 
 __all__ = ["PhoneService", "Verified"]

@@ -11,12 +11,13 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.records import Team
 from bot.core.texts import pick_language, t
 from bot.oncall.rotation import OnCall, format_local
 from bot.oncall.service import OnCallService
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 from bot.storage.teams import Keep
 
 __all__ = ["HandoverWorker"]

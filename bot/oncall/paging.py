@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from bot.calls.service import CallService, Origin
 from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import OutgoingMessage
 from bot.core.people import UserRecord
 from bot.core.records import (
@@ -34,7 +35,7 @@ from bot.core.records import (
 from bot.core.texts import format_wait, pick_language, t
 from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 
 __all__ = ["PageService", "PageSettings"]
 

@@ -15,14 +15,12 @@ from sqlalchemy.exc import (
     TimeoutError as PoolTimeout,
 )
 
+from bot.core.errors import StoreUnavailable
+
 __all__ = ["StoreUnavailable", "guarded", "guarded_methods"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be used right now (down, locked, full, read-only); try again later."""
 
 
 #: PostgreSQL error classes that mean "not now" rather than "wrong": connection exceptions (08),

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.core.clock import utcnow
 from bot.core.people import UserProfile, UserRecord
 from bot.core.records import (
     AccessRule,
@@ -54,7 +56,6 @@ from bot.core.records import (
     Quota,
     RuleKind,
 )
-from bot.onboarding.phones import PhoneNaming
 from bot.storage.database import Database
 from bot.storage.guard import StoreUnavailable, guarded
 from bot.storage.leases import anything_due, claim_due, due_now
@@ -106,11 +107,6 @@ _MIGRATION_LOCK = 7_243_001  # pg_advisory_xact_lock key: one replica migrates a
 _LOCK_STRIPES = 64
 
 
-def utcnow() -> datetime:
-    """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 class Store:
     """Intent-named queries over one async engine."""
 
@@ -119,7 +115,7 @@ class Store:
         engine: AsyncEngine,
         *,
         username_prefix: str = "tg",
-        phone_naming: PhoneNaming | None = None,
+        name_by_phone: Callable[[str], str] | None = None,
         timeout: float = STORE_TIMEOUT,
         sync_engine: Engine | None = None,
     ) -> None:
@@ -127,8 +123,9 @@ class Store:
         #: writers take turns.
         self.engine = Database(engine, wait=timeout, sync_engine=sync_engine)
         self.username_prefix = username_prefix
-        #: KAVENEGAR_USERNAME_SOURCE=phone: people with a verified number are called by it.
-        self.phone_naming = phone_naming
+        #: KAVENEGAR_USERNAME_SOURCE=phone: people with a verified number are called by the
+        #: username this names (the onboarding feature's rule, handed in: storage knows no phones).
+        self.name_by_phone = name_by_phone
         self._dialect = engine.dialect.name
         self._caller_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
         #: Teams, members, covers and pages.
@@ -142,7 +139,7 @@ class Store:
         url: str,
         *,
         username_prefix: str = "tg",
-        phone_naming: PhoneNaming | None = None,
+        name_by_phone: Callable[[str], str] | None = None,
         timeout: float = STORE_TIMEOUT,
     ) -> Store:
         """Connect, creating an SQLite file's folder if needed, and make sure the schema exists.
@@ -185,7 +182,7 @@ class Store:
         store = cls(
             engine,
             username_prefix=username_prefix,
-            phone_naming=phone_naming,
+            name_by_phone=name_by_phone,
             timeout=timeout,
             sync_engine=sync_engine,
         )
@@ -278,8 +275,8 @@ class Store:
 
     def _user(self, row: Any) -> UserRecord:
         username = row.kavenegar_username
-        if self.phone_naming is not None and row.phone:
-            username = self.phone_naming.username(row.phone)
+        if self.name_by_phone is not None and row.phone:
+            username = self.name_by_phone(row.phone)
         return UserRecord(
             profile=UserProfile.from_attributes(row, telegram_id=row.telegram_id),
             kavenegar_username=username,

@@ -37,13 +37,14 @@ from typing import Literal
 from bot.calls.presses import NOT_YOURS, UNKNOWN, PressAnswer
 from bot.calls.service import CallService, Origin
 from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, MessageKind, OutgoingMessage
 from bot.core.people import UserRecord
 from bot.core.records import LINE_KEY, CallOutcome, Claimed, LineRequest, LineStatus, Team
 from bot.core.texts import format_wait, pick_language, t
 from bot.oncall.rotation import escalation_order, format_local
 from bot.oncall.service import NAME_PATTERN, OnCallService, Refused
-from bot.storage import Store, StoreUnavailable
+from bot.storage import Store
 from bot.support_lines.hours import ALWAYS, Hours, parse_hours
 
 __all__ = ["LINE_PAYLOAD", "LINE_PRESS", "LineService", "LineSettings"]

@@ -31,7 +31,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.storage import Store, StoreUnavailable
+from bot.core.errors import StoreUnavailable
+from bot.storage import Store
 from bot.telegram.pacing import Pacer
 
 __all__ = ["CENSUS_EVERY", "DEAD_AFTER", "FORGET_AFTER", "ReplicaCensus"]

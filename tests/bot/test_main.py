@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 from bot.__main__ import settings_help
 from bot.config import Settings
@@ -158,10 +159,13 @@ def test_every_command_is_in_the_menu_and_the_readme(tmp_path: Path) -> None:
     from telegram.ext import CommandHandler
 
     from bot.app import build_bot
-    from bot.telegram.commands import COMMANDS
+    from bot.services import Services
+    from bot.telegram.commands import COMMANDS, register
 
     settings = Settings(_env_file=None, telegram_bot_token="1:abc", kavenegar_api_token="k")
     app = build_bot(settings).app
+    # what the runtime registers once the services are built (handlers only keep them)
+    register(app, cast(Services, None))
     registered = {
         command
         for handlers in app.handlers.values()

@@ -10,12 +10,12 @@ from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, MessageKind, OutgoingMessage, Receipt
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile
 from bot.core.texts import pick_language, t
 from bot.services import Services
-from bot.storage import StoreUnavailable
 
 __all__ = ["Command", "Invocation", "mentions_in", "profile_of"]
 

@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import utcnow
 from bot.core.people import isolate
 from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.core.texts import format_talk
-from bot.storage import utcnow
 from bot.telegram.handlers.base import Command, Invocation
 
 HISTORY_SIZE = 10

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile
@@ -15,7 +16,6 @@ from bot.core.texts import pick_language, t
 from bot.onboarding.phones import readable
 from bot.onboarding.verification import Verified
 from bot.services import Services
-from bot.storage import StoreUnavailable
 from bot.telegram.handlers.base import Command, Invocation, mentions_in, profile_of
 
 __all__ = ["Phone", "SharedContact"]

@@ -12,10 +12,10 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.core.errors import StoreUnavailable
 from bot.core.messages import MessageKind, OutgoingMessage
 from bot.core.texts import pick_language, t
 from bot.services import Services
-from bot.storage import StoreUnavailable
 from bot.support_lines.service import LineService
 from bot.telegram.handlers.base import profile_of
 from bot.telegram.handlers.call import is_call_command

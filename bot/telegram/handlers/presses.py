@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.core.errors import StoreUnavailable
 from bot.core.texts import pick_language, t
 from bot.services import Services
-from bot.storage import StoreUnavailable
 from bot.support_lines.service import LINE_PRESS
 from bot.telegram.handlers.base import profile_of
 

@@ -90,7 +90,7 @@ class Phones:
 @pytest.fixture
 async def phones(tmp_path: Path, kv: KavenegarSandbox) -> AsyncIterator[Phones]:
     async for world in make_world(sqlite_copy(tmp_path), kv, phones_required=True):
-        world.store.phone_naming = PhoneNaming("national", "IR")
+        world.store.name_by_phone = PhoneNaming("national", "IR").username
         clock = ManualClock(NOW)
         async with quick_client(kv) as client:
             service = PhoneService(
@@ -257,7 +257,7 @@ async def test_the_call_reaches_kavenegar_under_the_configured_usernames(
     world = phones.world
     assert (await phones.share(ALICE, "989120822930")).ok
     assert (await phones.share(BOB, "989350000002")).ok
-    world.store.phone_naming = naming
+    world.store.name_by_phone = naming.username if naming else None
     report = await world.call("@bob_k")
     assert report.outcome == "placed", report
     body = next(json.loads(r["body"]) for r in world.kv.requests if r["path"].endswith("/calls"))
