@@ -2,12 +2,13 @@
 
 Each size is one run against the Kavenegar sandbox over loopback HTTP, with the bot and the
 sandbox on one :class:`~bot.core.clock.ManualClock`, so simulated time is exact and nothing sleeps.
-The calls are placed through :class:`~bot.calls.service.CallService` (real sandbox calls, real
-rows), all
-at the same instant; every call is answered at 5 s; half are hung up in their ringing window
-(between 10 and 60 s), half after it (between 120 and 600 s), at seeded random times. The clock
-then moves a quarter second at a time, with a :meth:`CallWatcher.tick` at each step, until every
-call is closed.
+The bot's services are built as the bot builds them (:func:`bot.services.build_services`, with
+the default settings but no call quotas), without Telegram (an in-memory messenger). The calls
+are placed through their :class:`~bot.calls.service.CallService` (real sandbox calls, real
+rows), all at the same instant; every call is answered at 5 s; half are hung up in their
+ringing window (between 10 and 60 s), half after it (between 120 and 600 s), at seeded random
+times. The clock then moves a quarter second at a time, with a :meth:`CallWatcher.tick` at each
+step, until every call is closed.
 
 Reported, as measured (never asserted):
 
@@ -34,14 +35,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.calls.outcomes import Announcer
-from bot.calls.service import CallRequest, CallService, CallSettings
-from bot.calls.watcher import RINGING_WINDOW, CallWatcher
+from bot.calls.service import CallRequest, CallService
+from bot.calls.watcher import RINGING_WINDOW
 from bot.config import Settings
-from bot.core.clock import ManualClock
+from bot.core.clock import Clock, ManualClock
 from bot.core.messages import Delivery, OutgoingMessage, Receipt
 from bot.core.people import UserProfile
-from bot.core.records import CallOutcome, CallRecord
+from bot.core.records import CallOutcome
+from bot.services import build_services
 from bot.storage import Store
 from bot.storage.tables import calls as calls_table
 from kavenegar import KavenegarClient, RetryPolicy
@@ -65,12 +66,17 @@ PLACING = 8  # /call commands handled at a time while the calls are created
 
 
 class Messenger:
-    """A :class:`~bot.core.messages.Messenger` that keeps what a chat would show, per message id."""
+    """A :class:`~bot.core.messages.Messenger` that keeps what a chat would show, per message id,
+    and when (simulated time) each group notice was first edited: when its call's outcome was
+    announced (the announcement is the only edit of a notice)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.last_id: dict[int, int] = {}
         self.current: dict[tuple[int, int], OutgoingMessage] = {}
         self.edits = 0
+        #: Notice message id -> the time its outcome was announced.
+        self.announced: dict[int, datetime] = {}
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
         message_id = self.last_id.get(chat_id, 0) + 1
@@ -80,6 +86,8 @@ class Messenger:
 
     async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> Delivery:
         self.edits += 1
+        if chat_id == GROUP:
+            self.announced.setdefault(message_id, self.clock.now())
         if (chat_id, message_id) not in self.current:
             return Delivery.GONE
         self.current[(chat_id, message_id)] = message
@@ -89,19 +97,6 @@ class Messenger:
         self, callback_id: str, text: str | None = None, *, alert: bool = False
     ) -> None:
         pass
-
-
-class CountingAnnouncer(Announcer):
-    """The bot's announcer, noting which calls it announced and when (simulated time)."""
-
-    def __init__(self, store: Store, messenger: Messenger, clock: ManualClock) -> None:
-        super().__init__(store, messenger)
-        self.clock = clock
-        self.announced: dict[int, datetime] = {}
-
-    async def announce(self, record: CallRecord) -> None:
-        await super().announce(record)
-        self.announced[record.id] = self.clock.now()
 
 
 @dataclass(order=True)
@@ -196,8 +191,9 @@ async def run(size: int, workdir: Path) -> Result:
     clock = ManualClock(START)
     sandbox = KavenegarSandbox(api_token=TOKEN, clock=SandboxClock(now=clock.now))
     async with sandbox:
-        store = await Store.open(f"sqlite+aiosqlite:///{workdir / f'follow-{size}.db'}", timeout=5)
-        messenger = Messenger()
+        url = f"sqlite+aiosqlite:///{workdir / f'follow-{size}.db'}"
+        store = await Store.open(url, timeout=5)
+        messenger = Messenger(clock)
         quick = RetryPolicy(initial_delay=0, max_delay=0)
         creator = KavenegarClient(
             api_token=TOKEN, base_url=sandbox.base_url, max_retries=0, retry_policy=quick
@@ -207,23 +203,26 @@ async def run(size: int, workdir: Path) -> Result:
             api_token=TOKEN, base_url=sandbox.base_url, max_retries=0, total_timeout=10.0
         )
         async with creator, poller:
-            service = CallService(
+            # the defaults (a budget of BUDGET polls a second), without call quotas
+            settings = Settings(
+                _env_file=None,
+                telegram_bot_token="1:bench",
+                kavenegar_api_token=TOKEN,
+                database_url=url,
+                calls_per_minute=0,
+                calls_per_day=0,
+            )
+            services = build_services(
+                settings,
                 store=store,
                 kavenegar=creator,
+                poller=poller,
                 messenger=messenger,
-                settings=CallSettings(600, 3600, calls_per_minute=0, calls_per_day=0),
                 bot_username="KavenegarCallBot",
                 clock=clock,
-            )
-            announcer = CountingAnnouncer(store, messenger, clock)
-            watcher = CallWatcher(
-                store=store,
-                kavenegar=poller,
-                announcer=announcer,
-                clock=clock,
-                polls_per_second=BUDGET,
                 owner="bench",
             )
+            service, watcher = services.calls, services.watcher
             began = time.perf_counter()
             rows = sorted(await place_calls(service, store, size))  # endings by row id: seeded
             placing = time.perf_counter() - began
@@ -242,9 +241,9 @@ async def run(size: int, workdir: Path) -> Result:
             step_ms = round(STEP * 1000)
             tick_ms = 0
             began = time.perf_counter()
-            while len(announcer.announced) < size:
+            while len(messenger.announced) < size:
                 if tick_ms > MAX_SIMULATED * 1000 or time.perf_counter() - began > WALL_GUARD:
-                    left = size - len(announcer.announced)
+                    left = size - len(messenger.announced)
                     stopped = f"stopped at {tick_ms / 1000:.0f} s simulated"
                     print(f"  {size} calls: {stopped}, {left} not closed", file=sys.stderr)
                     break
@@ -275,6 +274,7 @@ async def run(size: int, workdir: Path) -> Result:
             for row in rows:
                 record = await store.get_call(row)
                 assert record is not None and record.kavenegar_call_id is not None
+                assert record.notice_message_id is not None
                 finished_at = closed_at.get(row)
                 if record.outcome is None or finished_at is None:
                     continue
@@ -283,13 +283,13 @@ async def run(size: int, workdir: Path) -> Result:
                 if call.finished_at is None:  # closed without Kavenegar reporting an end
                     continue
                 delay = (finished_at - call.finished_at).total_seconds()
-                announced = announcer.announced[row]
+                announced = messenger.announced[record.notice_message_id]
                 assert announced == finished_at, (announced, finished_at)
                 ended = call.finished_at - call.created_at
                 (early if ended < RINGING_WINDOW else late).append(delay)
             polls = sum(count for _, count in polls_at)
             assert polls == watcher.polls, (polls, watcher.polls)
-            last_close = max(announcer.announced.values(), default=START)
+            last_close = max(messenger.announced.values(), default=START)
             simulated = (last_close - START).total_seconds()
         await store.close()
     return Result(
@@ -302,7 +302,7 @@ async def run(size: int, workdir: Path) -> Result:
         simulated=simulated,
         wall=wall,
         placing=placing,
-        closed=len(announcer.announced),
+        closed=len(messenger.announced),
         outcomes=outcomes,
     )
 

@@ -4,9 +4,10 @@ The goal: the third person is rung in the time the two Kavenegar ringing windows
 the sandbox, like Kavenegar, ends a call nobody joins after one minute as ``no_one_connected``),
 plus at most 5 s of bot overhead per step.
 
-The bot's services are assembled as :class:`~bot.services.Services` assembles them (store, call
-service, call watcher, pages, hand-overs, one :class:`~bot.core.work.Scheduler` in that order),
-without Telegram (an in-memory messenger), against the Kavenegar sandbox over loopback HTTP, on
+The bot's services are built as the bot builds them (:func:`bot.services.build_services`, the
+default settings but ``PAGE_RETRIES``; its one :class:`~bot.core.work.Scheduler` runs every
+worker: call watcher, pages, hand-overs, phone registrations, support lines), without Telegram
+(an in-memory messenger), against the Kavenegar sandbox over loopback HTTP, on
 one SQLite file. A team of three (Bob, Carol, Dave; no rotation, so Bob is on call) and
 ``PAGE_RETRIES`` = 0; Alice pages it. Nobody joins Bob's or Carol's call (the sandbox ends each
 after its window); Dave's is answered the moment it exists, and hung up once the page is
@@ -49,19 +50,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bot.calls.outcomes import Announcer
-from bot.calls.presses import PressService
-from bot.calls.service import CallService, CallSettings
-from bot.calls.watcher import CallWatcher
 from bot.config import Settings
 from bot.core.clock import Clock, ManualClock
 from bot.core.messages import Delivery, OutgoingMessage, Receipt
 from bot.core.people import UserProfile
 from bot.core.records import PageStatus
 from bot.core.work import Scheduler
-from bot.oncall.handovers import HandoverWorker
-from bot.oncall.paging import PageService, PageSettings
-from bot.oncall.service import OnCallService
+from bot.oncall.paging import PageService
+from bot.services import build_services
 from bot.storage import Store
 from bot.storage.tables import calls as calls_table, pages as pages_table
 from kavenegar import KavenegarClient
@@ -82,7 +78,6 @@ KAVENEGAR_RTT = 0.25
 TELEGRAM_RTT = 0.15
 #: Give up on a mode after this much wall time.
 WALL_GUARD = 300.0
-DEFAULTS = {name: f.default for name, f in Settings.model_fields.items()}
 
 
 class SkipClock:
@@ -167,8 +162,8 @@ class Env:
 async def environment(
     clock: Clock, workdir: Path, name: str, *, kavenegar_rtt: float = 0.0, telegram_rtt: float = 0.0
 ) -> AsyncIterator[Env]:
-    """The bot's services as :class:`~bot.services.Services` builds them, minus Telegram; the
-    sandbox and the messenger take ``kavenegar_rtt`` and ``telegram_rtt`` (real) seconds a
+    """The bot's services as :func:`~bot.services.build_services` builds them, minus Telegram;
+    the sandbox and the messenger take ``kavenegar_rtt`` and ``telegram_rtt`` (real) seconds a
     request."""
     creations: list[float] = []
 
@@ -180,65 +175,30 @@ async def environment(
     sandbox = KavenegarSandbox(api_token=TOKEN, clock=SandboxClock(now=clock.now))
     sandbox.faults.latency = kavenegar_rtt
     async with sandbox, httpx.AsyncClient(event_hooks={"response": [noted]}) as http:
-        store = await Store.open(f"sqlite+aiosqlite:///{workdir / f'{name}.db'}", timeout=5)
+        url = f"sqlite+aiosqlite:///{workdir / f'{name}.db'}"
+        store = await Store.open(url, timeout=5)
         creator = KavenegarClient(api_token=TOKEN, base_url=sandbox.base_url, http_client=http)
         poller = KavenegarClient(
             api_token=TOKEN, base_url=sandbox.base_url, max_retries=0, total_timeout=10.0
         )
         async with creator, poller:
             messenger = Messenger(clock, creations, telegram_rtt)
-            settings = CallSettings(
-                default_max_duration=DEFAULTS["default_max_duration"],
-                max_duration_limit=DEFAULTS["max_duration_limit"],
-                calls_per_minute=DEFAULTS["calls_per_minute"],
-                calls_per_day=DEFAULTS["calls_per_day"],
+            settings = Settings(
+                _env_file=None,
+                telegram_bot_token="1:bench",
+                kavenegar_api_token=TOKEN,
+                database_url=url,
+                page_retries=0,
             )
-            calls = CallService(
+            services = build_services(
+                settings,
                 store=store,
                 kavenegar=creator,
+                poller=poller,
                 messenger=messenger,
-                settings=settings,
                 bot_username="KavenegarCallBot",
                 clock=clock,
-            )
-            announcer = Announcer(store, messenger)
-            watcher = CallWatcher(
-                store=store,
-                kavenegar=poller,
-                announcer=announcer,
-                clock=clock,
-                polls_per_second=DEFAULTS["kavenegar_poll_rps"],
                 owner="bench",
-                ring_ended=PressService(calls, announcer),
-            )
-            oncall = OnCallService(
-                store,
-                messenger,
-                clock,
-                default_zone=DEFAULTS["default_timezone"],
-                admins=frozenset(),
-            )
-            pages = PageService(
-                store,
-                calls,
-                oncall,
-                clock,
-                PageSettings(
-                    retries=0,
-                    rounds=DEFAULTS["page_rounds"],
-                    max_attempts=DEFAULTS["page_max_attempts"],
-                    max_duration=settings.default_max_duration,
-                    quotas=settings.quotas,
-                ),
-                owner="bench",
-            )
-            handovers = HandoverWorker(
-                store,
-                oncall,
-                messenger,
-                clock,
-                owner="bench",
-                notice_minutes=DEFAULTS["handoff_notice_minutes"],
             )
             for telegram_id, name_ in PEOPLE.items():
                 profile = UserProfile(
@@ -246,12 +206,17 @@ async def environment(
                 )
                 await store.upsert_user(profile, dm_open=True, started=True)
             team = await store.teams.create(
-                "ops", owner_id=ALICE, chat_id=GROUP, zone=oncall.default_zone, now=clock.now()
+                "ops",
+                owner_id=ALICE,
+                chat_id=GROUP,
+                zone=services.oncall.default_zone,
+                now=clock.now(),
             )
             assert team is not None
             await store.teams.add_members(team.id, [BOB, CAROL, DAVE], clock.now())
-            scheduler = Scheduler([watcher, pages, handovers], clock)
-            yield Env(clock, sandbox, store, messenger, pages, scheduler, creations)
+            yield Env(
+                clock, sandbox, store, messenger, services.pages, services.scheduler, creations
+            )
         await store.close()
 
 

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.timezones import parse_zone
 from bot.onboarding.phones import PhoneFormat, PhoneNaming, UsernameSource, supported_region
-from bot.oncall.rotation import parse_zone
 from bot.storage.urls import database_url_problem
 from kavenegar import DEFAULT_BASE_URL
 

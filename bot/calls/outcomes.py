@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.buttons import PressKind, encode
 from bot.core.messages import Button, Delivery, Messenger, OutgoingMessage
 from bot.core.people import UserRecord, isolate
 from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.core.texts import format_talk, pick_language, t
 from bot.storage import Store
 
-__all__ = ["AGAIN_PREFIX", "Announcer", "outcome_text"]
+__all__ = ["Announcer", "outcome_text"]
 
 logger = logging.getLogger(__name__)
-#: ``callback_data`` of the "Call again" button: this prefix and the call's row id.
-AGAIN_PREFIX = "again:"
 
 
 def outcome_text(lang: str, record: CallRecord, caller: str, callee: str) -> str:
@@ -83,7 +82,8 @@ class Announcer:
         """A "Call again" button, when nobody talked (a line's call offers its own)."""
         if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
             return ()
-        return (Button(t(lang, "button_call_again"), data=f"{AGAIN_PREFIX}{record.id}"),)
+        data = encode(PressKind.CALL_AGAIN, record.id)
+        return (Button(t(lang, "button_call_again"), data=data),)
 
     def _withdrawn(
         self, record: CallRecord, person: UserRecord, is_caller: bool, caller: str, callee: str

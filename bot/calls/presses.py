@@ -11,36 +11,21 @@ ring moves from ringing to placing once, in one conditional update.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 
-from bot.calls.outcomes import AGAIN_PREFIX, Announcer
-from bot.calls.service import RING_ANSWER, RING_DECLINE, CallRequest, CallService, Origin
+from bot.calls.outcomes import Announcer
+from bot.calls.service import CallRequest, CallService, Origin
+from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind
 from bot.core.messages import OutgoingMessage
 from bot.core.people import UserProfile
-from bot.core.records import CallOutcome, CallRecord, CallStatus
+from bot.core.records import CallKey, CallOutcome, CallRecord, CallStatus, PlaceResult
 from bot.core.texts import pick_language, t
 
-__all__ = ["PressAnswer", "PressService"]
+__all__ = ["CALL_PRESSES", "PressService"]
 
 logger = logging.getLogger(__name__)
-_DATA = re.compile(r"^(again:|ring:a:|ring:d:)([0-9]{1,18})$")
 
-
-@dataclass(frozen=True)
-class PressAnswer:
-    """What to answer a press with: a toast, or an alert the person must dismiss."""
-
-    key: str
-    alert: bool = False
-    params: dict[str, object] = field(default_factory=dict)
-
-    def text(self, lang: str) -> str:
-        return t(lang, self.key, **self.params)
-
-
-UNKNOWN = PressAnswer("callback_unknown", alert=True)
-NOT_YOURS = PressAnswer("callback_not_yours", alert=True)
+#: The buttons of calls: "Call again", and a ring's "Answer" / "Decline".
+CALL_PRESSES = frozenset({PressKind.CALL_AGAIN, PressKind.RING_ANSWER, PressKind.RING_DECLINE})
 RING_OVER = PressAnswer("callback_ring_over", alert=True)
 
 
@@ -52,21 +37,18 @@ class PressService:
         self.store = calls.store
         self.announcer = announcer
 
-    async def press(self, presser: UserProfile, data: str | None) -> PressAnswer:
-        match = _DATA.match(data or "")
-        if match is None:
+    async def press(self, presser: UserProfile, press: Press) -> PressAnswer:
+        if press.kind not in CALL_PRESSES:
             return UNKNOWN
-        prefix, row_id = match.group(1), int(match.group(2))
-        record = await self.store.get_call(row_id)
+        record = await self.store.get_call(press.id)
         if record is None:
             return UNKNOWN
-        if prefix == AGAIN_PREFIX:
+        if press.kind is PressKind.CALL_AGAIN:
             return await self._again(presser, record)
         if presser.telegram_id != record.callee_id:
             return NOT_YOURS
-        if prefix == RING_ANSWER:
+        if press.kind is PressKind.RING_ANSWER:
             return await self._answer(record)
-        assert prefix == RING_DECLINE
         return await self._decline(record)
 
     async def _again(self, presser: UserProfile, record: CallRecord) -> PressAnswer:
@@ -80,46 +62,71 @@ class PressService:
         reply_to = (
             callee.profile if callee else UserProfile(record.callee_id, str(record.callee_id))
         )
+        key = CallKey.again(presser.telegram_id, record.id)  # one per call, however pressed
         report = await self.calls.handle(
             CallRequest(
-                chat_id=presser.telegram_id,
-                message_id=-record.id,  # one "Call again" per call, whoever presses how often
+                chat_id=key.chat_id,
+                message_id=key.message_id,
                 caller=presser,
                 args_text=f" {record.max_duration}s",
                 reply_to=reply_to,
             )
         )
-        if report.outcome == "duplicate":
+        if report.outcome is PlaceResult.DUPLICATE:
             return PressAnswer("callback_already")
-        if report.outcome in ("refused", "failed"):
+        if report.outcome not in (PlaceResult.PLACED, PlaceResult.RINGING):
             return PressAnswer("callback_see_chat")  # the answer is in the chat
         return PressAnswer("callback_calling", params={"name": reply_to.name})
 
     async def _answer(self, record: CallRecord) -> PressAnswer:
-        if not await self.store.take_ring(record.id):
+        """The callee answered the ring: the call is placed through the one money path, which
+        takes the ring from ringing (one press wins) after the rules ``/call`` obeys."""
+        if record.status is not CallStatus.RINGING:
             return RING_OVER
         caller = await self.store.get_user(record.caller_id)
         callee = await self.store.get_user(record.callee_id)
         if caller is None or callee is None:  # one of them left with /forget meanwhile
-            await self.store.close_call(
-                record.id, outcome=CallOutcome.UNKNOWN, status=CallStatus.RANG, announce=False
+            closed = await self.store.close_call(
+                record.id,
+                outcome=CallOutcome.UNKNOWN,
+                status=CallStatus.RANG,
+                from_status=CallStatus.RINGING,
+                announce=False,
             )
-            return UNKNOWN
-        callee_lang = pick_language(callee.language_code)
-        if record.callee_message_id is not None:  # the ring's buttons go: answered
-            await self.calls.messenger.edit(
-                callee.telegram_id,
-                record.callee_message_id,
-                _plain(t(callee_lang, "ring_answered", caller=caller.display_name)),
-            )
+            return UNKNOWN if closed else RING_OVER
         origin = Origin(
             chat_id=record.chat_id,
             private=record.in_private_chat,
             quote_id=record.message_id if record.message_id > 0 else None,
             notice_message_id=record.notice_message_id,
         )
-        lang = pick_language(caller.language_code)
-        await self.calls.place(origin, lang, record.id, caller, callee, record.max_duration)
+        callee_lang = pick_language(callee.language_code)
+        if record.callee_message_id is not None and (
+            self.calls.refusal(caller, callee, record.max_duration) is None
+        ):  # the ring's buttons go before the tokens come: answered
+            await self.calls.messenger.edit(
+                callee.telegram_id,
+                record.callee_message_id,
+                _plain(t(callee_lang, "ring_answered", caller=caller.display_name)),
+            )
+        report = await self.calls.place_for(
+            CallKey(record.chat_id, record.message_id),
+            caller,
+            callee,
+            record.max_duration,
+            origin=origin,
+            rung=record,
+        )
+        if report.outcome is PlaceResult.DUPLICATE:
+            return RING_OVER
+        if report.outcome is PlaceResult.REFUSED:  # the ring is closed: its buttons go
+            answer = PressAnswer(report.reason or "callback_unknown", True, report.params)
+            if record.callee_message_id is not None:
+                text = answer.text(callee_lang)
+                await self.calls.messenger.edit(
+                    callee.telegram_id, record.callee_message_id, _plain(text)
+                )
+            return answer
         return PressAnswer("callback_calling", params={"name": caller.name})
 
     async def _decline(self, record: CallRecord) -> PressAnswer:

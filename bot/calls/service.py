@@ -20,17 +20,28 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import quote
 
 from bot.calls.record_keeper import RecordKeeper
+from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
 from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call
 from bot.core.people import UserProfile, UserRecord
-from bot.core.records import CallOutcome, CallStatus, Claimed, Duplicate, OverQuota, Quota
+from bot.core.records import (
+    CallKey,
+    CallOutcome,
+    CallRecord,
+    CallStatus,
+    Claimed,
+    Duplicate,
+    OverQuota,
+    PlaceResult,
+    Quota,
+)
 from bot.core.texts import format_wait, pick_language, t
 from bot.storage import Store
 from kavenegar import (
@@ -48,22 +59,22 @@ from kavenegar import (
 )
 
 __all__ = [
-    "RING_ANSWER",
-    "RING_DECLINE",
     "CallReport",
     "CallRequest",
     "CallService",
     "CallSettings",
     "Origin",
     "classify_failure",
+    "unfollowed_and_over",
 ]
 
 logger = logging.getLogger(__name__)
 DISPLAY_NAME_MAX = 100
 #: Seconds from a call's creation to its first poll (see :mod:`bot.calls.watcher`).
 FIRST_CHECK = 2.0
-#: ``callback_data`` of a ring's buttons: a prefix and the call's row id.
-RING_ANSWER, RING_DECLINE = "ring:a:", "ring:d:"
+#: A call nothing follows (Kavenegar never answered its POST, or its record still waits for the
+#: database) is over, not answered and never placed again, once its ringing window surely is.
+UNSURE_AFTER = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,11 @@ class CallRequest:
     update_key: tuple[int, int] | None = None
 
     @property
+    def key(self) -> CallKey:
+        """The call this message asks for (a "Call again" press carries its own key)."""
+        return CallKey(self.chat_id, self.message_id)
+
+    @property
     def in_private_chat(self) -> bool:
         return self.chat_id == self.caller.telegram_id
 
@@ -130,24 +146,32 @@ class Origin:
 
 @dataclass
 class CallReport:
-    """How a request ended: ``placed``, ``refused``, ``failed`` or ``duplicate``."""
+    """How a request ended (:class:`PlaceResult`), why, and what was placed."""
 
-    outcome: str
+    outcome: PlaceResult
+    #: The text key of the refusal or failure (``quota_minute``, ``kv_busy``, ...).
     reason: str | None = None
     call_row_id: int | None = None
     call_id: str | None = None
     caller_delivery: Delivery | None = None
     callee_delivery: Delivery | None = None
 
+    #: The refusal's text parameters (who is not taking calls, ...).
+    params: dict[str, object] = field(default_factory=dict)
+
     @property
     def may_exist(self) -> bool:
         """Not placed as far as we know, yet Kavenegar may have created the call (see
         :func:`classify_failure`): it must never be placed again."""
-        return self.outcome != "placed" and self.reason in _MAYBE_PLACED
+        return self.outcome is PlaceResult.MAYBE
 
 
-#: Failures after which the call may exist: no answer, a 5xx, an unreadable or incomplete one.
-_MAYBE_PLACED = frozenset({"kv_no_answer", "kv_server_error", "kv_bad_answer", "kv_no_token"})
+def unfollowed_and_over(call: CallRecord, now: datetime) -> bool:
+    """The one rule for a call whose end will never be reported: it may or may not exist, nothing
+    follows it, and its ringing window is surely over (pages and lines move on then)."""
+    if call.next_check_at is not None or call.created_at is None:
+        return False
+    return now - call.created_at > UNSURE_AFTER
 
 
 class _Refusal(Exception):
@@ -241,21 +265,20 @@ class CallService:
             request.caller.telegram_id, callee_id=wanted, callee_username=command.callee_username
         )
         caller = await self._caller(request, found)
-        lang = pick_language(caller.language_code)
         origin = request.origin
         try:
             callee, duration = await self._check(command, caller, callee_found)
         except _Refusal as refusal:
             return await self._refuse(request, caller, refusal)
 
-        claim = await self.store.claim_call(
-            chat_id=request.chat_id,
-            message_id=request.message_id,
-            caller_id=caller.telegram_id,
-            callee_id=callee.telegram_id,
-            max_duration=duration,
+        return await self.place_for(
+            request.key,
+            caller,
+            callee,
+            duration,
+            origin=origin,
             quotas=self.settings.quotas,
-            now=self.clock.now(),
+            ring=self.settings.flow == "ring",
             update_key=request.update_key,
             # what we know of the caller, refreshed in the same transaction when it changed
             sender=None
@@ -264,28 +287,124 @@ class CallService:
             else request.caller,
             sender_dm_open=reopens,
         )
-        match claim:
-            case Duplicate():
-                logger.info(
-                    "message %s/%s already placed a call", request.chat_id, request.message_id
+
+    # -- the one money path --------------------------------------------------------------------
+
+    async def place_for(
+        self,
+        key: CallKey,
+        caller: UserRecord,
+        callee: UserRecord,
+        duration: int,
+        *,
+        origin: Origin,
+        note: Callable[[str], str] | None = None,
+        quotas: tuple[Quota, ...] = (),
+        page_id: int | None = None,
+        ring: bool = False,
+        rung: CallRecord | None = None,
+        update_key: tuple[int, int] | None = None,
+        sender: UserProfile | None = None,
+        sender_dm_open: bool | None = None,
+    ) -> CallReport:
+        """Place the call ``key`` stands for: the only code that spends money on a call.
+
+        In this order: the rules of who may call whom (:meth:`refusal`, the ones ``/call``
+        applies), the key claimed in the database (at most one call per key, ever; ``quotas``
+        checked in the same transaction), one ``POST /calls``, its result read
+        (:func:`classify_failure`), the tokens delivered. ``ring``: ring the callee in Telegram
+        first instead (``CALL_FLOW=ring``); ``rung``: the ring of that key was answered, so the
+        claim is taking it from ringing (one press wins). ``note`` adds a first line to both
+        token messages, in each reader's language. Never raises but
+        :class:`~bot.core.errors.StoreUnavailable`, and that only before any money is spent.
+        """
+        lang = pick_language(caller.language_code)
+        refusal = self.refusal(caller, callee, duration)
+        if refusal is not None:
+            if rung is not None:  # the ring is over: it can never be placed now
+                await self.store.close_call(
+                    rung.id, outcome=CallOutcome.UNKNOWN, status=CallStatus.RANG, announce=False
                 )
-                return CallReport("duplicate")
-            case OverQuota(quota=quota, retry_at=retry_at):
-                key = "quota_minute" if quota.window == 60 else "quota_day"
-                wait = format_wait((retry_at - self.clock.now()).total_seconds(), lang)
-                await self._reply(
-                    origin,
-                    t(lang, key, limit=quota.limit, wait=wait),
-                    kind=MessageKind.REFUSAL,
-                    addressee=caller.telegram_id,
-                )
-                return CallReport("refused", key)
-            case Claimed(row_id=row_id):
-                pass
+            await self._reply(
+                origin,
+                t(lang, refusal.key, **refusal.params),
+                kind=MessageKind.REFUSAL,
+                addressee=caller.telegram_id,
+            )
+            return CallReport(PlaceResult.REFUSED, refusal.key, params=refusal.params)
+        if rung is not None:
+            if not await self.store.take_ring(rung.id):
+                return CallReport(PlaceResult.DUPLICATE, call_row_id=rung.id)
+            row_id = rung.id
+        else:
+            claim = await self.store.claim_call(
+                chat_id=key.chat_id,
+                message_id=key.message_id,
+                caller_id=caller.telegram_id,
+                callee_id=callee.telegram_id,
+                max_duration=duration,
+                quotas=quotas,
+                now=self.clock.now(),
+                page_id=page_id,
+                update_key=update_key,
+                sender=sender,
+                sender_dm_open=sender_dm_open,
+            )
+            match claim:
+                case Duplicate():
+                    logger.info("call key %s/%s already claimed", key.chat_id, key.message_id)
+                    existing = await self.store.call_by_key(key.chat_id, key.message_id)
+                    return CallReport(
+                        PlaceResult.DUPLICATE, call_row_id=existing.id if existing else None
+                    )
+                case OverQuota(quota=quota, retry_at=retry_at):
+                    reason = "quota_minute" if quota.window == 60 else "quota_day"
+                    wait = format_wait((retry_at - self.clock.now()).total_seconds(), lang)
+                    await self._reply(
+                        origin,
+                        t(lang, reason, limit=quota.limit, wait=wait),
+                        kind=MessageKind.REFUSAL,
+                        addressee=caller.telegram_id,
+                    )
+                    return CallReport(PlaceResult.REFUSED, reason)
+                case Claimed(row_id=row_id):
+                    pass
         # From here on money may be spent: nothing below raises, every path answers once.
-        if self.settings.flow == "ring":
+        if ring:
             return await self._ring(origin, lang, row_id, caller, callee)
-        return await self.place(origin, lang, row_id, caller, callee, duration)
+        try:
+            call = await self.kavenegar.calls.create(
+                caller=_participant(caller), receptor=_participant(callee), max_duration=duration
+            )
+        except KavenegarError as exc:
+            return await self._failed(origin, lang, row_id, exc)
+        return await self._deliver(origin, lang, row_id, caller, callee, call, note)
+
+    def refusal(self, caller: UserRecord, callee: UserRecord, duration: int) -> _Refusal | None:
+        """Why ``caller`` may not call ``callee`` for ``duration`` seconds now; None if they may.
+
+        The rules every call obeys, whatever asked for it (``/call``, a press, a page, a line).
+        """
+        name = callee.display_name
+        if callee.telegram_id == caller.telegram_id:
+            return _Refusal("call_self")
+        if callee.is_bot:
+            return _Refusal("call_bot")
+        if not caller.reachable:
+            return _Refusal("call_caller_not_started", start_button=True)
+        if callee.dnd or callee.uncallable:
+            return _Refusal("call_not_taking_calls", name=name)
+        if not callee.reachable:
+            return _Refusal("call_callee_not_started", start_button=True, name=name)
+        if self.settings.phones_required and caller.phone is None:
+            return _Refusal("call_caller_no_phone", phone_button=True)
+        if self.settings.phones_required and callee.phone is None:
+            return _Refusal("call_callee_no_phone", name=name)
+        if duration > self.settings.max_duration_limit:
+            return _Refusal(
+                "call_duration_too_long", max_minutes=self.settings.max_duration_limit // 60
+            )
+        return None
 
     async def _caller(self, request: CallRequest, found: UserRecord | None) -> UserRecord:
         """The caller's record; written first when they are new, or back in their private chat."""
@@ -299,7 +418,7 @@ class CallService:
     ) -> CallReport:
         """Answer with the refusal (once: the update is taken first)."""
         if not await self._take(request):
-            return CallReport("duplicate")  # another replica has this message
+            return CallReport(PlaceResult.DUPLICATE)  # another replica has this message
         lang = pick_language(caller.language_code)
         origin = request.origin
         buttons: tuple[Button, ...] = ()
@@ -319,7 +438,7 @@ class CallService:
             addressee=caller.telegram_id,
             contact_button=contact_button,
         )
-        return CallReport("refused", refusal.key)
+        return CallReport(PlaceResult.REFUSED, refusal.key, params=refusal.params)
 
     async def _take(self, request: CallRequest) -> bool:
         """Take the message's update before answering it without a call; False if another
@@ -330,29 +449,6 @@ class CallService:
         return await self.store.take_update(
             bot_id, update_id, request.caller, dm_open=request.reopens_private_chat
         )
-
-    async def place(
-        self,
-        origin: Origin,
-        lang: str,
-        row_id: int,
-        caller: UserRecord,
-        callee: UserRecord,
-        duration: int,
-        *,
-        note: Callable[[str], str] | None = None,
-    ) -> CallReport:
-        """Create the claimed call ``row_id`` (one POST) and deliver its tokens. Never raises.
-
-        ``note`` adds a first line to both token messages, in each reader's language.
-        """
-        try:
-            call = await self.kavenegar.calls.create(
-                caller=_participant(caller), receptor=_participant(callee), max_duration=duration
-            )
-        except KavenegarError as exc:
-            return await self._failed(origin, lang, row_id, exc)
-        return await self._deliver(origin, lang, row_id, caller, callee, call, note)
 
     async def _failed(
         self, origin: Origin, lang: str, row_id: int, exc: KavenegarError
@@ -369,7 +465,11 @@ class CallService:
         if isinstance(exc, RateLimitError) and exc.retry_after:
             wait = format_wait(exc.retry_after, lang)
         await self._reply(origin, t(lang, failure.key, reason=reason, wait=wait))
-        return CallReport("failed", failure.key, call_row_id=row_id)
+        if failure.status is CallStatus.UNKNOWN:
+            result = PlaceResult.MAYBE
+        else:
+            result = PlaceResult.BUSY if isinstance(exc, RateLimitError) else PlaceResult.FAILED
+        return CallReport(result, failure.key, call_row_id=row_id)
 
     async def _deliver(
         self,
@@ -400,7 +500,8 @@ class CallService:
             )
             names = ", ".join(p.display_name for p in missing)
             await self._reply(origin, t(lang, "kv_no_token", names=names))
-            return CallReport("failed", "kv_no_token", call_row_id=row_id, call_id=call.id)
+            # the call exists, unjoinable: never placed again for this key
+            return CallReport(PlaceResult.MAYBE, "kv_no_token", call_row_id=row_id, call_id=call.id)
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
         logger.info("call %s created as %s", row_id, call.id)
@@ -436,7 +537,7 @@ class CallService:
             next_check_at=self.clock.now() + timedelta(seconds=FIRST_CHECK),
         )
         return CallReport(
-            "placed",
+            PlaceResult.PLACED,
             call_row_id=row_id,
             call_id=call.id,
             caller_delivery=caller_delivery,
@@ -456,8 +557,10 @@ class CallService:
         ring = OutgoingMessage(
             t(callee_lang, "ring_callee", caller=caller.display_name, seconds=timeout),
             (
-                Button(t(callee_lang, "button_answer"), data=f"{RING_ANSWER}{row_id}"),
-                Button(t(callee_lang, "button_decline"), data=f"{RING_DECLINE}{row_id}"),
+                Button(t(callee_lang, "button_answer"), data=encode(PressKind.RING_ANSWER, row_id)),
+                Button(
+                    t(callee_lang, "button_decline"), data=encode(PressKind.RING_DECLINE, row_id)
+                ),
             ),
         )
         receipt = await self.messenger.send(callee.telegram_id, ring)
@@ -473,7 +576,7 @@ class CallService:
             await self._reply(
                 origin, t(lang, "unreachable", name=callee.display_name, reason=reason)
             )
-            return CallReport("failed", "unreachable", call_row_id=row_id)
+            return CallReport(PlaceResult.FAILED, "unreachable", call_row_id=row_id)
         notice = t(lang, "ring_notice", caller=caller.display_name, callee=callee.display_name)
         notice_receipt = await self._reply(origin, notice)
         try:
@@ -484,7 +587,7 @@ class CallService:
             )
         except StoreUnavailable:  # the outcome is then sent as new messages, not edits
             logger.warning("ring %s: its message ids could not be recorded", row_id)
-        return CallReport("ringing", call_row_id=row_id)
+        return CallReport(PlaceResult.RINGING, call_row_id=row_id)
 
     # -- Telegram's side of things -------------------------------------------------------------
 
@@ -514,25 +617,12 @@ class CallService:
             name = f"@{command.callee_username}"
             if callee is None:
                 raise _Refusal("call_unknown_callee", start_button=True, name=name)
-        if callee.telegram_id == caller.telegram_id:
-            raise _Refusal("call_self")
-        if callee.is_bot:
-            raise _Refusal("call_bot")
-        if not caller.reachable:
-            raise _Refusal("call_caller_not_started", start_button=True)
-        if callee.dnd or callee.uncallable:
-            raise _Refusal("call_not_taking_calls", name=name)
-        if not callee.reachable:
-            raise _Refusal("call_callee_not_started", start_button=True, name=name)
-        if self.settings.phones_required and caller.phone is None:
-            raise _Refusal("call_caller_no_phone", phone_button=True)
-        if self.settings.phones_required and callee.phone is None:
-            raise _Refusal("call_callee_no_phone", name=name)
         duration = command.duration or self.settings.default_max_duration
-        if duration > self.settings.max_duration_limit:
-            raise _Refusal(
-                "call_duration_too_long", max_minutes=self.settings.max_duration_limit // 60
-            )
+        refusal = self.refusal(caller, callee, duration)
+        if refusal is not None:
+            if "name" in refusal.params:  # as the caller named them
+                refusal.params["name"] = name
+            raise refusal
         return callee, duration
 
     def _token_message(

@@ -27,7 +27,6 @@ A call answered in its first 70 s and hung up there is shown within about 3 s of
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
@@ -42,6 +41,7 @@ from bot.calls.outcomes import Announcer
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
+from bot.core.work import LeasedWorker
 from bot.storage import Store
 from kavenegar import KavenegarClient, KavenegarError, NotFoundError, RateLimitError
 
@@ -56,7 +56,6 @@ RINGING_POLL = 2.0
 MAX_POLL = 30.0
 #: How long past ``maxDuration`` a call may go without reporting an end.
 GRACE = timedelta(minutes=5)
-LEASE = timedelta(seconds=30)
 
 
 def next_poll_delay(age: timedelta) -> float:
@@ -79,8 +78,13 @@ def replica_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class CallWatcher:
+class CallWatcher(LeasedWorker[CallRecord]):
     """Polls due calls within a shared budget; closes and announces each ending once."""
+
+    LEASE = timedelta(seconds=30)
+    #: The polls of one tick go out together (the budget, not a batch, says how many).
+    CONCURRENT = True
+    UNAVAILABLE_NOTE = "; the lease will lapse"
 
     def __init__(
         self,
@@ -108,61 +112,49 @@ class CallWatcher:
         #: Polls sent, for the benchmarks and tests.
         self.polls = 0
 
-    async def run(self, *, idle: float = 0.5) -> None:
-        """Work until cancelled: a tick, then a short sleep of this watcher's clock."""
-        while True:
-            try:
-                await self.tick()
-            except StoreUnavailable as exc:
-                logger.warning("call watcher: storage unavailable (%s); retrying", exc)
-            except Exception:
-                logger.exception("call watcher: tick failed; retrying")
-            await self.clock.sleep(idle)
-
     def _room(self, now: datetime) -> int:
         """Polls the budget allows now: the capacity less those sent in the last window."""
         while self._sent and self._sent[0] <= now - self._window:
             self._sent.popleft()
         return self._capacity - len(self._sent)
 
-    async def tick(self) -> int:
-        """Handle the calls due now, as many as the budget allows; how many were handled."""
-        now = self.clock.now()
+    def batch(self, now: datetime) -> int:
+        """As many calls as the budget allows now; none while Kavenegar asked for a pause."""
         if self._paused_until is not None and now < self._paused_until:
             return 0
-        limit = self._room(now)
+        return self._room(now)
+
+    async def claim(self, now: datetime, limit: int) -> list[CallRecord]:
+        """The calls due now, those in their ringing window first."""
+        if limit <= 0:
+            return []
         due = await self.store.claim_due_calls(
-            self.owner, now=now, lease=LEASE, limit=limit, ringing_since=now - RINGING_WINDOW
+            self.owner, now=now, lease=self.LEASE, limit=limit, ringing_since=now - RINGING_WINDOW
         )
-        if not due:
-            return 0
         # only polls count against the budget (not ring ends, nor announcements to finish)
         self._sent.extend(
             now for r in due if r.status is not CallStatus.RINGING and r.outcome is None
         )
-        await asyncio.gather(*(self._handle(record, now) for record in due))
-        return len(due)
+        return due
 
-    async def _handle(self, record: CallRecord, now: datetime) -> None:
-        try:
-            if record.outcome is not None:  # closed, but its announcement never finished
-                try:
-                    await self.announcer.announce(record)
-                except StoreUnavailable:
-                    raise  # the lease lapses: another try later
-                except Exception:  # a second failure that is not the store's: no endless retries
-                    logger.exception("call %s: its outcome could not be announced", record.id)
-                await self.store.announced(record.id)
-                return
-            if record.status is CallStatus.RINGING:
-                if self.ring_ended is not None:
-                    await self.ring_ended.ring_timed_out(record)
-                return
-            await self._poll(record, now)
-        except StoreUnavailable as exc:
-            logger.warning(
-                "call %s: storage unavailable (%s); the lease will lapse", record.id, exc
-            )
+    def describe(self, record: CallRecord) -> str:
+        return f"call {record.id}"
+
+    async def step(self, record: CallRecord, now: datetime) -> None:
+        if record.outcome is not None:  # closed, but its announcement never finished
+            try:
+                await self.announcer.announce(record)
+            except StoreUnavailable:
+                raise  # the lease lapses: another try later
+            except Exception:  # a second failure that is not the store's: no endless retries
+                logger.exception("call %s: its outcome could not be announced", record.id)
+            await self.store.announced(record.id)
+            return
+        if record.status is CallStatus.RINGING:
+            if self.ring_ended is not None:
+                await self.ring_ended.ring_timed_out(record)
+            return
+        await self._poll(record, now)
 
     async def _poll(self, record: CallRecord, now: datetime) -> None:
         created = record.created_at or now

@@ -10,6 +10,7 @@ from typing import Literal
 __all__ = [
     "LINE_KEY",
     "AccessRule",
+    "CallKey",
     "CallOutcome",
     "CallRecord",
     "CallStatus",
@@ -24,6 +25,7 @@ __all__ = [
     "OverQuota",
     "Page",
     "PageStatus",
+    "PlaceResult",
     "Quota",
     "RuleKind",
     "Team",
@@ -35,6 +37,59 @@ RuleKind = Literal["user", "chat"]
 #: A support line's call is keyed (newcomer's chat, -(LINE_KEY + request id)), apart from every
 #: other key (messages have positive ids; "Call again" and pages use far smaller negative ones).
 LINE_KEY = 10**12
+#: A page's attempts are keyed (page's chat, -(PAGE_KEY * page id + attempt)).
+PAGE_KEY = 1000
+
+
+@dataclass(frozen=True)
+class CallKey:
+    """What a call is placed for, unique among all calls: at most one call per key, ever.
+
+    A ``/call`` message is its own key (chat, message id). Every other origin has a synthetic,
+    negative "message id", built here and nowhere else, so keys of different origins never meet.
+    """
+
+    chat_id: int
+    message_id: int
+
+    @classmethod
+    def message(cls, chat_id: int, message_id: int) -> CallKey:
+        """A ``/call`` typed in ``chat_id`` (its message's id is positive)."""
+        return cls(chat_id, message_id)
+
+    @classmethod
+    def again(cls, caller_id: int, call_row_id: int) -> CallKey:
+        """ "Call again" under call ``call_row_id``: one per call, however often it is pressed."""
+        return cls(caller_id, -call_row_id)
+
+    @classmethod
+    def page_attempt(cls, chat_id: int, page_id: int, attempt: int) -> CallKey:
+        """The ``attempt``-th call (0-based) of page ``page_id``."""
+        return cls(chat_id, -(page_id * PAGE_KEY + attempt + 1))
+
+    @classmethod
+    def line(cls, newcomer_id: int, request_id: int) -> CallKey:
+        """The call of support-line request ``request_id`` (the newcomer calls the member)."""
+        return cls(newcomer_id, -(LINE_KEY + request_id))
+
+
+class PlaceResult(StrEnum):
+    """How an attempt to place a call ended, for whoever asked for it."""
+
+    #: Kavenegar created the call; the tokens went out.
+    PLACED = "placed"
+    #: Ring-first flow: the callee is being rung in Telegram; nothing is paid yet.
+    RINGING = "ringing"
+    #: Kavenegar may have created it (no answer, 5xx, an unreadable answer): never place it again.
+    MAYBE = "maybe"
+    #: Kavenegar said "not now" (429): certainly not created; the same key may try again later.
+    BUSY = "busy"
+    #: Certainly not created (refused by Kavenegar, the request never left, unreachable people).
+    FAILED = "failed"
+    #: A rule said no before anything was spent (who may call whom, quotas); see the reason.
+    REFUSED = "refused"
+    #: The key was placed (or is being placed) already: nothing new was done.
+    DUPLICATE = "duplicate"
 
 
 class CallStatus(StrEnum):

@@ -1,27 +1,101 @@
 """The one loop that does what is due: follow calls, end rings, escalate pages, hand over.
 
 Each worker leases its due rows, so several replicas share the work and a restart resumes it.
-Sleeping uses the injectable clock, so tests move time instead of waiting.
+A :class:`LeasedWorker` declares how long its lease lasts (``LEASE``, once per worker) and how
+many rows one tick takes (``BATCH``), and says how to claim due rows and how to take one step
+on a row; :meth:`LeasedWorker.tick` is the loop they share: claim, then one step per row, a row
+whose step finds the store unavailable logged and left to its lapsing lease (it is due again
+then), the other rows going on. Sleeping uses the injectable clock, so tests move time instead
+of waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 
-__all__ = ["Scheduler", "Worker"]
+__all__ = ["LeasedWorker", "Scheduler", "Worker"]
 
 logger = logging.getLogger(__name__)
+
+Row = TypeVar("Row")
 
 
 class Worker(Protocol):
     async def tick(self) -> int:
         """Do what is due now; how many items were handled."""
         ...
+
+
+class LeasedWorker(ABC, Generic[Row]):
+    """Work on rows that are due, each leased to this replica (``owner``) while it is worked on.
+
+    A subclass declares ``LEASE`` (how long a claimed row stays this replica's: a step that may
+    take longer renews it) and ``BATCH`` (the most rows one tick claims), and implements
+    :meth:`claim`, :meth:`step` and :meth:`describe`.
+    """
+
+    #: How long a claimed row stays this replica's before another may take it over.
+    LEASE: ClassVar[timedelta]
+    #: The most rows one tick claims (a worker with a budget overrides :meth:`batch` instead).
+    BATCH: ClassVar[int]
+    #: Step the claimed rows side by side (True) or one after another, in claimed order.
+    CONCURRENT: ClassVar[bool] = False
+    #: Said after "storage unavailable" when a row's step finds the store down.
+    UNAVAILABLE_NOTE: ClassVar[str] = ""
+
+    #: This replica's name in every lease it takes.
+    owner: str
+    clock: Clock
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(getattr(cls, "LEASE", None), timedelta):
+            raise TypeError(f"{cls.__name__} declares no LEASE (a timedelta)")
+
+    def batch(self, now: datetime) -> int:
+        """How many rows to claim now."""
+        return self.BATCH
+
+    @abstractmethod
+    async def claim(self, now: datetime, limit: int) -> Sequence[Row]:
+        """Lease up to ``limit`` rows due at ``now`` to :attr:`owner` for :attr:`LEASE`."""
+
+    @abstractmethod
+    async def step(self, row: Row, now: datetime) -> None:
+        """Take the next step on one claimed row (``now``: when it was claimed)."""
+
+    @abstractmethod
+    def describe(self, row: Row) -> str:
+        """The row as the log names it ("page 7")."""
+
+    async def tick(self) -> int:
+        """Claim what is due now and take a step on each; how many rows were claimed."""
+        now = self.clock.now()
+        due = await self.claim(now, self.batch(now))
+        if not due:
+            return 0
+        if self.CONCURRENT:
+            await asyncio.gather(*(self._step(row, now) for row in due))
+        else:
+            for row in due:
+                await self._step(row, now)
+        return len(due)
+
+    async def _step(self, row: Row, now: datetime) -> None:
+        try:
+            await self.step(row, now)
+        except StoreUnavailable as exc:
+            logging.getLogger(type(self).__module__).warning(
+                "%s: storage unavailable (%s)%s", self.describe(row), exc, self.UNAVAILABLE_NOTE
+            )
 
 
 class Scheduler:

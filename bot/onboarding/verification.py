@@ -15,15 +15,15 @@ exists (Kavenegar's calls create missing users) counts as registered.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.calls.service import DISPLAY_NAME_MAX
 from bot.core.clock import Clock
-from bot.core.errors import StoreUnavailable
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.people import UserProfile, UserRecord
 from bot.core.texts import pick_language, t
+from bot.core.work import LeasedWorker
 from bot.onboarding.phones import PhoneNaming, normalise, own_contact_problem, readable
 from bot.storage import Store
 from kavenegar import APIStatusError, ConflictError, KavenegarClient, KavenegarError
@@ -31,8 +31,6 @@ from kavenegar import APIStatusError, ConflictError, KavenegarClient, KavenegarE
 __all__ = ["PhoneService", "Verified"]
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
-PER_TICK = 10
 #: Pause before the n-th retry of a registration: 30 s, doubling, at most an hour.
 FIRST_RETRY, LAST_RETRY = timedelta(seconds=30), timedelta(hours=1)
 #: Words in Kavenegar's reasons that mean "this username is taken": the endpoint exists.
@@ -48,7 +46,10 @@ class Verified:
         self.ok = ok
 
 
-class PhoneService:
+class PhoneService(LeasedWorker[tuple[int, int]]):
+    LEASE = timedelta(seconds=60)
+    BATCH = 10
+
     def __init__(
         self,
         store: Store,
@@ -126,18 +127,17 @@ class PhoneService:
 
     # -- registering endpoints ------------------------------------------------------------------
 
-    async def tick(self) -> int:
-        due = await self.store.claim_due_registrations(
-            self.owner, now=self.clock.now(), lease=LEASE, limit=PER_TICK
+    async def claim(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """Due registrations: (Telegram id, attempts so far) each."""
+        return await self.store.claim_due_registrations(
+            self.owner, now=now, lease=self.LEASE, limit=limit
         )
-        for telegram_id, attempts in due:
-            try:
-                await self._register(telegram_id, attempts)
-            except StoreUnavailable as exc:
-                logger.warning("endpoint of %s: storage unavailable (%s)", telegram_id, exc)
-        return len(due)
 
-    async def _register(self, telegram_id: int, attempts: int) -> None:
+    def describe(self, due: tuple[int, int]) -> str:
+        return f"endpoint of {due[0]}"
+
+    async def step(self, due: tuple[int, int], now: datetime) -> None:
+        telegram_id, attempts = due
         person = await self.store.get_user(telegram_id)
         if person is None or person.phone is None:  # forgotten since: nothing to register
             await self.store.end_registration(telegram_id, self.owner)

@@ -11,10 +11,10 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
-from bot.core.errors import StoreUnavailable
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.records import Team
 from bot.core.texts import pick_language, t
+from bot.core.work import LeasedWorker
 from bot.oncall.rotation import OnCall, format_local
 from bot.oncall.service import OnCallService
 from bot.storage import Store
@@ -23,10 +23,13 @@ from bot.storage.teams import Keep
 __all__ = ["HandoverWorker"]
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(seconds=30)
 
 
-class HandoverWorker:
+class HandoverWorker(LeasedWorker[Team]):
+    LEASE = timedelta(seconds=30)
+    BATCH = 20
+    UNAVAILABLE_NOTE = "; retrying"
+
     def __init__(
         self,
         store: Store,
@@ -44,17 +47,13 @@ class HandoverWorker:
         self.owner = owner
         self.notice = timedelta(minutes=notice_minutes)
 
-    async def tick(self) -> int:
-        now = self.clock.now()
-        due = await self.store.teams.claim_due(self.owner, now=now, lease=LEASE, limit=20)
-        for team in due:
-            try:
-                await self._check(team, now)
-            except StoreUnavailable as exc:
-                logger.warning("team %s: storage unavailable (%s); retrying", team.name, exc)
-        return len(due)
+    async def claim(self, now: datetime, limit: int) -> list[Team]:
+        return await self.store.teams.claim_due(self.owner, now=now, lease=self.LEASE, limit=limit)
 
-    async def _check(self, team: Team, now: datetime) -> None:
+    def describe(self, team: Team) -> str:
+        return f"team {team.name}"
+
+    async def step(self, team: Team, now: datetime) -> None:
         """Record what is to be announced, then announce it: at most once, never twice."""
         current = await self.oncall.on_call_now(team)
         announce = current.member is not None and current.member != team.announced_member

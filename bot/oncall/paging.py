@@ -14,25 +14,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.calls.service import CallService, Origin
+from bot.calls.service import CallService, Origin, unfollowed_and_over
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.messages import OutgoingMessage
 from bot.core.people import UserRecord
 from bot.core.records import (
+    CallKey,
     CallOutcome,
-    CallRecord,
     Claimed,
     Duplicate,
     OverQuota,
     Page,
     PageStatus,
+    PlaceResult,
     Quota,
     Team,
 )
 from bot.core.texts import format_wait, pick_language, t
+from bot.core.work import LeasedWorker
 from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService
 from bot.storage import Store
@@ -41,13 +43,6 @@ __all__ = ["PageService", "PageSettings"]
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(seconds=2)
-#: Longer than any one step can take (a 25 s POST, the token messages, flood waits), and
-#: renewed before each paid step: a page's step never runs on two replicas.
-LEASE = timedelta(seconds=120)
-PAGES_PER_TICK = 5
-#: An attempt whose call may or may not exist (no answer from Kavenegar) counts as unanswered
-#: once its ringing window is surely over.
-UNSURE_AFTER = timedelta(seconds=90)
 #: How long to wait before trying the same step again after Kavenegar said "busy" (429).
 BUSY_PAUSE = timedelta(seconds=30)
 
@@ -62,8 +57,14 @@ class PageSettings:
     phones_required: bool = False
 
 
-class PageService:
+class PageService(LeasedWorker[Page]):
     """Starts pages and takes their next step when due (:meth:`tick`)."""
+
+    #: Longer than any one step can take (a 25 s POST, the token messages, flood waits), and
+    #: renewed before each paid step: a page's step never runs on two replicas.
+    LEASE = timedelta(seconds=120)
+    BATCH = 5
+    UNAVAILABLE_NOTE = "; retrying"
 
     def __init__(
         self,
@@ -147,17 +148,16 @@ class PageService:
 
     # -- the escalation, one step at a time ----------------------------------------------------
 
-    async def tick(self) -> int:
-        now = self.clock.now()
-        due = await self.store.teams.claim_due_pages(
-            self.owner, now=now, lease=LEASE, limit=PAGES_PER_TICK
+    async def claim(self, now: datetime, limit: int) -> list[Page]:
+        return await self.store.teams.claim_due_pages(
+            self.owner, now=now, lease=self.LEASE, limit=limit
         )
-        for page in due:
-            try:
-                await self._advance(page)
-            except StoreUnavailable as exc:
-                logger.warning("page %s: storage unavailable (%s); retrying", page.id, exc)
-        return len(due)
+
+    def describe(self, page: Page) -> str:
+        return f"page {page.id}"
+
+    async def step(self, page: Page, now: datetime) -> None:
+        await self._advance(page)
 
     def _slots(self, plan: list[int]) -> list[int]:
         """Who is rung at each step: each person retries+1 times, for every round."""
@@ -177,7 +177,11 @@ class PageService:
                     page, team, PageStatus.ANSWERED, log, step, attempts, call.callee_id
                 )
                 return
-            if call is not None and call.outcome is None and not self._stale(call):
+            if (
+                call is not None
+                and call.outcome is None
+                and not unfollowed_and_over(call, self.clock.now())
+            ):
                 await self._save(page, team, log, step, attempts, page.current_call_id)
                 return
             how = (call.outcome or CallOutcome.UNKNOWN).value if call else "unknown"
@@ -207,13 +211,15 @@ class PageService:
                 step = _next_person(slots, step)
                 continue
             assert person is not None
-            until = self.clock.now() + LEASE
+            until = self.clock.now() + self.LEASE
             if not await self.store.teams.renew_page(
                 page.id, self.owner, step=page.step, attempts=page.attempts, until=until
             ):
                 return  # another replica has moved this page on
-            outcome, row_id = await self._place(page, team, person, attempts)
-            if outcome == "busy":  # Kavenegar said "not now": the same step, a little later
+            outcome, row_id = await self._ring(page, team, person, attempts)
+            if (
+                outcome is PlaceResult.BUSY
+            ):  # Kavenegar said "not now": the same step, a little later
                 await self._save(page, team, log, step, attempts, None, pause=BUSY_PAUSE)
                 return
             attempts += 1
@@ -226,61 +232,41 @@ class PageService:
             return
         await self._finish(page, team, PageStatus.EXHAUSTED, log, step, attempts, None)
 
-    def _stale(self, call: CallRecord) -> bool:
-        """An attempt that will never report an end: its call may or may not exist and nothing
-        follows it (no answer from Kavenegar, a record still waiting for the database)."""
-        if call.next_check_at is not None or call.created_at is None:
-            return False
-        return self.clock.now() - call.created_at > UNSURE_AFTER
-
-    async def _place(
+    async def _ring(
         self, page: Page, team: Team | None, person: UserRecord, attempts: int
-    ) -> tuple[str, int | None]:
-        """Ring ``person`` for the page: ("placed" | "maybe" | "busy" | "failed", call row).
+    ) -> tuple[PlaceResult, int | None]:
+        """Ring ``person`` for the page, through the one money path: the result and the call row.
 
-        "maybe": Kavenegar may have created the call; it is the attempt all the same (waited
+        ``MAYBE``: Kavenegar may have created the call; it is the attempt all the same (waited
         out, never placed again). The key makes each attempt at most one call, ever: after a
         crash between placing and saving, the call already placed is taken up again.
         """
         pager = await self.store.get_user(page.paged_by)
         if pager is None:
-            return "failed", None
-        key = (page.chat_id, -(page.id * 1000 + attempts + 1))
-        claim = await self.store.claim_call(
-            chat_id=key[0],
-            message_id=key[1],
-            caller_id=pager.telegram_id,
-            callee_id=person.telegram_id,
-            max_duration=self.settings.max_duration,
-            now=self.clock.now(),
-            page_id=page.id,
-        )
-        if not isinstance(claim, Claimed):
-            existing = await self.store.call_by_key(*key)
-            return ("placed", existing.id) if existing else ("failed", None)
+            return PlaceResult.FAILED, None
         name = team.name if team else "?"
 
         def note(lang: str) -> str:
             reason = page.reason or t(lang, "page_no_reason")
             return t(lang, "page_note", name=name, pager=pager.display_name, reason=reason)
 
-        origin = Origin(chat_id=page.chat_id, private=False, quiet=True)
-        report = await self.calls.place(
-            origin,
-            pick_language(pager.language_code),
-            claim.row_id,
+        report = await self.calls.place_for(
+            CallKey.page_attempt(page.chat_id, page.id, attempts),
             pager,
             person,
             self.settings.max_duration,
+            origin=Origin(chat_id=page.chat_id, private=False, quiet=True),
             note=note,
+            page_id=page.id,
         )
-        if report.outcome == "placed":
-            return "placed", claim.row_id
-        if report.reason == "kv_busy":
-            return "busy", None
-        if report.may_exist:
-            return "maybe", claim.row_id
-        return "failed", None
+        match report.outcome:
+            case PlaceResult.PLACED | PlaceResult.MAYBE:
+                return report.outcome, report.call_row_id
+            case PlaceResult.DUPLICATE if report.call_row_id is not None:
+                return PlaceResult.PLACED, report.call_row_id  # placed before: taken up again
+            case PlaceResult.BUSY:
+                return PlaceResult.BUSY, None
+        return PlaceResult.FAILED, None
 
     async def _save(
         self,

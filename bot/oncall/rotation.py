@@ -45,13 +45,20 @@ Decisions:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
+
+from bot.core.timezones import (
+    format_local,
+    parse_hhmm,
+    parse_span,
+    parse_zone,
+    to_local,
+    zone,
+)
 
 __all__ = [
     "Cover",
@@ -69,13 +76,6 @@ __all__ = [
 ]
 
 _ONE_SECOND = timedelta(seconds=1)
-_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
-_SPAN = re.compile(r"([0-9]{1,6})([mhd])", re.ASCII | re.IGNORECASE)
-_SPAN_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
-_SPAN_MIN, _SPAN_MAX = timedelta(minutes=1), timedelta(days=30)
-_ZONE_CHARS = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", re.ASCII)
-_NOT_TEAM_ZONES = frozenset({"localtime", "posixrules", "factory"})
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class Rotation:
             raise ValueError("hand_over is a local wall-clock time, without tzinfo")
         if type(self.weekday) is not int or not 0 <= self.weekday <= 6:
             raise ValueError(f"weekday must be 0 (Monday) to 6, not {self.weekday!r}")
-        _zone(self.zone)  # ValueError for a name that is not a team's zone
+        zone(self.zone)  # ValueError for a name that is not a team's zone
         if self.anchor.tzinfo is not None:
             raise ValueError("anchor must be naive UTC")
 
@@ -131,27 +131,6 @@ class OnCall:
 # --- time zones -----------------------------------------------------------------------------------
 
 
-@cache
-def _zone_names() -> dict[str, str]:
-    """Lowercased name -> the name as the tz database spells it."""
-    return {
-        name.lower(): name for name in available_timezones() if name.lower() not in _NOT_TEAM_ZONES
-    }
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    """The zone of a name `parse_zone` accepts as it is; ValueError for any other text."""
-    if parse_zone(name) != name:
-        raise ValueError(f"unknown time zone {name!r}")
-    return ZoneInfo(name)
-
-
-def _local(when: datetime, zone: ZoneInfo) -> datetime:
-    """Naive UTC -> naive local wall-clock time."""
-    return when.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-
-
 def _instant(zone: ZoneInfo, day: date, at: time) -> datetime:
     """Naive UTC instant of the local wall-clock time ``at`` on ``day``: the first occurrence of a
     repeated time, the end of the gap for a time that does not exist."""
@@ -169,7 +148,7 @@ def _instant(zone: ZoneInfo, day: date, at: time) -> datetime:
     while high - low > _ONE_SECOND:
         middle = low + (high - low) // 2
         middle = middle.replace(microsecond=0)
-        if _local(middle, zone) >= wall:
+        if to_local(middle, zone) >= wall:
             high = middle
         else:
             low = middle
@@ -184,12 +163,12 @@ def _step(rotation: Rotation) -> timedelta:
 
 
 def _hand_over_at(rotation: Rotation, day: date) -> datetime:
-    return _instant(_zone(rotation.zone), day, rotation.hand_over)
+    return _instant(zone(rotation.zone), day, rotation.hand_over)
 
 
 def _last_day_at_or_before(rotation: Rotation, when: datetime) -> date:
     """The last hand-over day (local) whose hand-over is at or before ``when``."""
-    day = _local(when, _zone(rotation.zone)).date() + timedelta(days=2)
+    day = to_local(when, zone(rotation.zone)).date() + timedelta(days=2)
     if rotation.kind == "weekly":  # the next rotation weekday on or after that day
         day += timedelta(days=(rotation.weekday - day.weekday()) % 7)
     step = _step(rotation)
@@ -277,44 +256,3 @@ def escalation_order(members: Sequence[int], first: int | None) -> list[int]:
 
 
 # --- parsing and formatting -----------------------------------------------------------------------
-
-
-def parse_hhmm(text: str) -> time | None:
-    """``09:00``, ``9:30``, ``23:59`` -> a time; ``25:00``, ``12:60``, ``ab`` -> None."""
-    match = _HHMM.fullmatch(text.strip())
-    if match is None:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
-
-
-def parse_zone(text: str) -> str | None:
-    """An IANA time zone name, in any case -> the name as the tz database spells it; else None.
-
-    Only names of the installed tz database are accepted (``UTC`` too), looked up in a table:
-    paths (``/etc/localtime``, ``../../etc/passwd``) never reach the file system.
-    """
-    name = text.strip()
-    if not name or len(name) > 64 or not name.isascii() or _ZONE_CHARS.fullmatch(name) is None:
-        return None
-    return _zone_names().get(name.lower())
-
-
-def parse_span(text: str) -> timedelta | None:
-    """A cover's length: ``90m``, ``4h``, ``2d`` (ASCII digits, one unit), 1 minute to 30 days."""
-    match = _SPAN.fullmatch(text.strip())
-    if match is None:
-        return None
-    span = int(match.group(1)) * _SPAN_UNITS[match.group(2).lower()]
-    return span if _SPAN_MIN <= span <= _SPAN_MAX else None
-
-
-def format_local(when: datetime, zone: str) -> str:
-    """Naive UTC -> ``Mon 2026-11-30 09:00 (Asia/Tehran)``: English weekday, ASCII digits."""
-    local = _local(when, _zone(zone))
-    return (
-        f"{_WEEKDAYS[local.weekday()]} {local.year:04d}-{local.month:02d}-{local.day:02d} "
-        f"{local.hour:02d}:{local.minute:02d} ({zone})"
-    )

@@ -1,13 +1,21 @@
 """Leasing due rows: how replicas share work that must happen later, each row on one replica.
 
 A table of work has ``id``, ``next_check_at`` (NULL: nothing to do), ``lease_owner`` and
-``lease_until``. :func:`claim_due` takes up to ``limit`` due rows whose lease is free or has
-run out, in one statement; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets replicas claim side by
-side without waiting for each other, and SQLite has one writer at a time anyway.
+``lease_until``. The three moves on it, used by every table's queries:
+
+- :func:`claim_due` takes up to ``limit`` due rows whose lease is free or has run out, in one
+  statement; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets replicas claim side by side without
+  waiting for each other, and SQLite has one writer at a time anyway;
+- :func:`renew` extends a lease before slow work;
+- :func:`release` writes a row's progress, its next check, and frees its lease.
+
+Each holds only while the owner still holds the row: a lease that ran out and was taken over is
+lost, and the write reports it (False).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +23,7 @@ from sqlalchemy import or_, select, update
 
 from bot.storage.database import Database
 
-__all__ = ["anything_due", "claim_due", "due_now"]
+__all__ = ["anything_due", "claim_due", "due_now", "held", "release", "renew"]
 
 
 def due_now(table: Any, now: datetime) -> list[Any]:
@@ -24,6 +32,14 @@ def due_now(table: Any, now: datetime) -> list[Any]:
         table.c.next_check_at.is_not(None),
         table.c.next_check_at <= now,
         or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+    ]
+
+
+def held(table: Any, row_id: int, owner: str | None) -> list[Any]:
+    """The conditions of row ``row_id`` while ``owner`` holds it (None: while nobody does)."""
+    return [
+        table.c.id == row_id,
+        table.c.lease_owner == owner if owner is not None else table.c.lease_owner.is_(None),
     ]
 
 
@@ -46,14 +62,23 @@ async def claim_due(
     lease: timedelta,
     limit: int,
     *conditions: Any,
+    first: Sequence[Any] = (),
 ) -> list[Any]:
-    """Lease the due rows of ``table`` to ``owner`` until ``now + lease``; the rows, whole."""
+    """Lease the due rows of ``table`` (and ``conditions``) to ``owner`` until ``now + lease``;
+    the rows, whole.
+
+    The longest waiting are taken first (``next_check_at``, then ``id``), after the order of
+    ``first`` if given, which also orders the rows returned (otherwise their order is the
+    database's).
+    """
+    if limit <= 0:
+        return []
     if not await anything_due(engine, table, now, *conditions):
         return []
     due = (
         select(table.c.id)
         .where(*due_now(table, now), *conditions)
-        .order_by(table.c.next_check_at, table.c.id)
+        .order_by(*first, table.c.next_check_at, table.c.id)
         .limit(limit)
     )
     if dialect == "postgresql":
@@ -68,4 +93,38 @@ async def claim_due(
         ids = [row.id for row in claimed]
         if not ids:
             return []
-        return list((await conn.execute(select(table).where(table.c.id.in_(ids)))).all())
+        rows = select(table).where(table.c.id.in_(ids))
+        if first:
+            rows = rows.order_by(*first)
+        return list((await conn.execute(rows)).all())
+
+
+async def renew(
+    engine: Database, table: Any, row_id: int, owner: str, until: datetime, *conditions: Any
+) -> bool:
+    """Extend ``owner``'s lease on the row to ``until`` (while ``conditions`` hold too); False
+    if it was lost."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(table).where(*held(table, row_id, owner), *conditions).values(lease_until=until)
+        )
+    return bool(result.rowcount)
+
+
+async def release(
+    engine: Database,
+    table: Any,
+    row_id: int,
+    owner: str | None,
+    *conditions: Any,
+    next_check_at: datetime | None,
+    **values: Any,
+) -> bool:
+    """Write ``values`` and the next check (None: nothing left to do) and free the lease, while
+    ``owner`` holds the row (None: while nobody does) and ``conditions`` hold; False if not."""
+    values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(table).where(*held(table, row_id, owner), *conditions).values(**values)
+        )
+    return bool(result.rowcount)

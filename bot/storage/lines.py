@@ -10,9 +10,9 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.records import CallStatus, Line, LineOffer, LineRequest, LineStatus
+from bot.storage import leases
 from bot.storage.database import Database
 from bot.storage.guard import guarded_methods
-from bot.storage.leases import claim_due
 from bot.storage.rows import record_from
 from bot.storage.tables import calls, line_offers, line_requests, lines
 
@@ -121,7 +121,9 @@ class LineQueries:
     async def claim_due(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
     ) -> list[LineRequest]:
-        rows = await claim_due(self.engine, self._dialect, line_requests, owner, now, lease, limit)
+        rows = await leases.claim_due(
+            self.engine, self._dialect, line_requests, owner, now, lease, limit
+        )
         return sorted((_request(r) for r in rows), key=lambda r: r.id)  # first come, first served
 
     async def save(
@@ -139,29 +141,22 @@ class LineQueries:
         ``owner=None``: a change outside the worker (a press), made only if no replica holds
         the request now.
         """
-        values = _columns(values)
-        values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
-        conditions = [
-            line_requests.c.id == request_id,
-            line_requests.c.lease_owner == owner
-            if owner is not None
-            else line_requests.c.lease_owner.is_(None),
-        ]
+        conditions = []
         if expect is not None:
             conditions.append(line_requests.c.status.in_([s.value for s in expect]))
-        async with self.engine.begin() as conn:
-            result = await conn.execute(update(line_requests).where(*conditions).values(**values))
-        return bool(result.rowcount)
+        return await leases.release(
+            self.engine,
+            line_requests,
+            request_id,
+            owner,
+            *conditions,
+            next_check_at=next_check_at,
+            **_columns(values),
+        )
 
     async def renew(self, request_id: int, owner: str, *, until: datetime) -> bool:
         """Extend ``owner``'s lease before slow work; False if it was lost."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(line_requests)
-                .where(line_requests.c.id == request_id, line_requests.c.lease_owner == owner)
-                .values(lease_until=until)
-            )
-        return bool(result.rowcount)
+        return await leases.renew(self.engine, line_requests, request_id, owner, until)
 
     async def end_all_of(self, newcomer_id: int, *, now: datetime) -> None:
         """``/forget`` (or ``/deny``): the person's open requests end, their offers with them."""
@@ -296,7 +291,7 @@ class LineQueries:
                 ).scalar_one()
                 moved = await conn.execute(
                     update(line_requests)
-                    .where(line_requests.c.id == request_id, line_requests.c.lease_owner == owner)
+                    .where(*leases.held(line_requests, request_id, owner))
                     .values(
                         status=LineStatus.OFFERING.value,
                         current_offer_id=offer_id,

@@ -58,7 +58,7 @@ from bot.core.records import (
 )
 from bot.storage.database import Database
 from bot.storage.guard import StoreUnavailable, guarded
-from bot.storage.leases import anything_due, claim_due, due_now
+from bot.storage.leases import claim_due, held, release
 from bot.storage.lines import LineQueries
 from bot.storage.rows import record_from
 from bot.storage.tables import (
@@ -498,23 +498,22 @@ class Store:
         self, telegram_id: int, owner: str, *, retry_at: datetime | None = None
     ) -> None:
         """Done (delete it), or try again at ``retry_at``; only while ``owner`` holds it."""
-        mine = (endpoint_registrations.c.id == telegram_id) & (
-            endpoint_registrations.c.lease_owner == owner
-        )
+        if retry_at is not None:
+            await release(
+                self.engine,
+                endpoint_registrations,
+                telegram_id,
+                owner,
+                next_check_at=retry_at,
+                attempts=endpoint_registrations.c.attempts + 1,
+            )
+            return
         async with self.engine.begin() as conn:
-            if retry_at is None:
-                await conn.execute(delete(endpoint_registrations).where(mine))
-            else:
-                await conn.execute(
-                    update(endpoint_registrations)
-                    .where(mine)
-                    .values(
-                        attempts=endpoint_registrations.c.attempts + 1,
-                        next_check_at=retry_at,
-                        lease_owner=None,
-                        lease_until=None,
-                    )
+            await conn.execute(
+                delete(endpoint_registrations).where(
+                    *held(endpoint_registrations, telegram_id, owner)
                 )
+            )
 
     # -- access --------------------------------------------------------------------------------
 
@@ -742,33 +741,10 @@ class Store:
     ) -> list[CallRecord]:
         """Lease up to ``limit`` calls whose next check is due, calls younger than
         ``ringing_since`` (in their ringing window) first, then the longest waiting."""
-        if limit <= 0:
-            return []
-        if not await anything_due(self.engine, calls, now):
-            return []
         young = case((calls.c.created_at >= ringing_since, 0), else_=1)
-        due = (
-            select(calls.c.id)
-            .where(*due_now(calls, now))
-            .order_by(young, calls.c.next_check_at, calls.c.id)
-            .limit(limit)
+        rows = await claim_due(
+            self.engine, self._dialect, calls, owner, now, lease, limit, first=(young,)
         )
-        if self._dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        until = now + lease
-        async with self.engine.begin() as conn:
-            claimed = await conn.execute(
-                update(calls)
-                .where(calls.c.id.in_(due.scalar_subquery()))
-                .values(lease_owner=owner, lease_until=until)
-                .returning(calls.c.id)
-            )
-            ids = [row.id for row in claimed]
-            if not ids:
-                return []
-            rows = (
-                await conn.execute(select(calls).where(calls.c.id.in_(ids)).order_by(young))
-            ).all()
         return [_call(row) for row in rows]
 
     @guarded
@@ -776,20 +752,10 @@ class Store:
         self, call_row_id: int, owner: str, *, next_check_at: datetime, polled: bool = True
     ) -> bool:
         """Release the lease and set the next check; False if ``owner`` lost the lease."""
-        values: dict[str, Any] = {
-            "next_check_at": next_check_at,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if polled:
-            values["polls"] = calls.c.polls + 1
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(calls)
-                .where(calls.c.id == call_row_id, calls.c.lease_owner == owner)
-                .values(**values)
-            )
-        return bool(result.rowcount)
+        values: dict[str, Any] = {"polls": calls.c.polls + 1} if polled else {}
+        return await release(
+            self.engine, calls, call_row_id, owner, next_check_at=next_check_at, **values
+        )
 
     @guarded
     async def close_call(

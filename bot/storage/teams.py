@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
+from bot.storage import leases
 from bot.storage.database import Database
 from bot.storage.guard import guarded_methods
-from bot.storage.leases import claim_due
 from bot.storage.rows import record_from
 from bot.storage.tables import covers, invites, pages, team_members, teams
 
@@ -213,7 +213,9 @@ class TeamQueries:
     ) -> list[Team]:
         return [
             _team(r)
-            for r in await claim_due(self.engine, self._dialect, teams, owner, now, lease, limit)
+            for r in await leases.claim_due(
+                self.engine, self._dialect, teams, owner, now, lease, limit
+            )
         ]
 
     async def release(
@@ -225,22 +227,14 @@ class TeamQueries:
         announced_member: int | type[Keep] | None = None,
         warned_member: int | type[Keep] | None = None,
     ) -> bool:
-        values: dict[str, Any] = {
-            "next_check_at": next_check_at,
-            "lease_owner": None,
-            "lease_until": None,
-        }
+        values: dict[str, Any] = {}
         if announced_member is not Keep:
             values["announced_member"] = announced_member
         if warned_member is not Keep:
             values["warned_member"] = warned_member
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(teams)
-                .where(teams.c.id == team_id, teams.c.lease_owner == owner)
-                .values(**values)
-            )
-        return bool(result.rowcount)
+        return await leases.release(
+            self.engine, teams, team_id, owner, next_check_at=next_check_at, **values
+        )
 
     # -- invites -------------------------------------------------------------------------------
 
@@ -385,7 +379,7 @@ class TeamQueries:
         active = pages.c.status == PageStatus.ACTIVE.value
         return [
             _page(r)
-            for r in await claim_due(
+            for r in await leases.claim_due(
                 self.engine, self._dialect, pages, owner, now, lease, limit, active
             )
         ]
@@ -394,19 +388,16 @@ class TeamQueries:
         self, page_id: int, owner: str, *, step: int, attempts: int, until: datetime
     ) -> bool:
         """Extend the lease before a paid step; False if the page moved on without us."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(pages)
-                .where(
-                    pages.c.id == page_id,
-                    pages.c.lease_owner == owner,
-                    pages.c.step == step,
-                    pages.c.attempts == attempts,
-                    pages.c.status == PageStatus.ACTIVE.value,
-                )
-                .values(lease_until=until)
-            )
-        return bool(result.rowcount)
+        return await leases.renew(
+            self.engine,
+            pages,
+            page_id,
+            owner,
+            until,
+            pages.c.step == step,
+            pages.c.attempts == attempts,
+            pages.c.status == PageStatus.ACTIVE.value,
+        )
 
     async def save_page(
         self, page_id: int, owner: str, *, next_check_at: datetime | None, **values: Any
@@ -416,14 +407,9 @@ class TeamQueries:
             values["log"] = json.dumps(values["log"], ensure_ascii=False)
         if "status" in values:
             values["status"] = PageStatus(values["status"]).value
-        values.update(next_check_at=next_check_at, lease_owner=None, lease_until=None)
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(pages)
-                .where(pages.c.id == page_id, pages.c.lease_owner == owner)
-                .values(**values)
-            )
-        return bool(result.rowcount)
+        return await leases.release(
+            self.engine, pages, page_id, owner, next_check_at=next_check_at, **values
+        )
 
     async def set_page_notice(self, page_id: int, notice_message_id: int | None) -> None:
         async with self.engine.begin() as conn:

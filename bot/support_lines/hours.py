@@ -49,10 +49,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from bot.oncall.rotation import parse_zone
+from bot.core.timezones import to_local, zone as _zone
 
 __all__ = ["ALWAYS", "Hours", "parse_hours"]
 
@@ -114,7 +113,7 @@ class Hours:
         Raises:
             ValueError: ``now`` has tzinfo, or ``zone`` is not a name `parse_zone` returns.
         """
-        return self._open_locally(_local(_naive(now), _zone(zone)))
+        return self._open_locally(to_local(_naive(now), _zone(zone)))
 
     def next_open(self, now: datetime, zone: str) -> datetime:
         """The first instant at or after ``now`` (naive UTC) when the line is open, naive UTC.
@@ -123,20 +122,20 @@ class Hours:
             ValueError: as `is_open`; or the line does not open within 15 days (no real zone).
         """
         tz = _zone(zone)
-        if self._open_locally(_local(_naive(now), tz)):
+        if self._open_locally(to_local(_naive(now), tz)):
             return now
         # The open instants are half-open intervals in UTC; each begins where the local time
         # reaches ``start`` on an open day, or at a zone change that jumps into the window.
         horizon = now + _SEARCH
         candidates = {
             instant
-            for day in _days_between(_local(now, tz).date(), _local(horizon, tz).date())
+            for day in _days_between(to_local(now, tz).date(), to_local(horizon, tz).date())
             if day.weekday() in self.days
             for instant in _instants(tz, datetime.combine(day, self.start))
         }
         candidates.update(_zone_changes(tz, now, horizon))
         for instant in sorted(candidates):
-            if now <= instant <= horizon and self._open_locally(_local(instant, tz)):
+            if now <= instant <= horizon and self._open_locally(to_local(instant, tz)):
                 return instant
         raise ValueError(f"{self.describe()!r} does not open within 15 days in {zone}")
 
@@ -156,22 +155,10 @@ ALWAYS = Hours(_ALL_DAYS, time(0), None)
 # --- time zones -----------------------------------------------------------------------------------
 
 
-@cache
-def _zone(name: str) -> ZoneInfo:
-    if parse_zone(name) != name:
-        raise ValueError(f"unknown time zone {name!r}")
-    return ZoneInfo(name)
-
-
 def _naive(when: datetime) -> datetime:
     if when.tzinfo is not None:
         raise ValueError("times are naive UTC")
     return when
-
-
-def _local(when: datetime, zone: ZoneInfo) -> datetime:
-    """Naive UTC -> naive local wall-clock time."""
-    return when.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def _offset(when: datetime, zone: ZoneInfo) -> timedelta | None:
@@ -190,7 +177,7 @@ def _instants(zone: ZoneInfo, wall: datetime) -> set[datetime]:
     found = set()
     for fold in (0, 1):
         instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC).replace(tzinfo=None)
-        if _local(instant, zone) == wall:
+        if to_local(instant, zone) == wall:
             found.add(instant)
     return found
 

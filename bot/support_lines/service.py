@@ -27,48 +27,49 @@ in team NAME is free.
 from __future__ import annotations
 
 import logging
-import re
 import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.calls.presses import NOT_YOURS, UNKNOWN, PressAnswer
-from bot.calls.service import CallService, Origin
+from bot.calls.service import CallService, Origin, unfollowed_and_over
+from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind, encode
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, MessageKind, OutgoingMessage
 from bot.core.people import UserRecord
-from bot.core.records import LINE_KEY, CallOutcome, Claimed, LineRequest, LineStatus, Team
+from bot.core.records import (
+    CallKey,
+    CallOutcome,
+    LineRequest,
+    LineStatus,
+    PlaceResult,
+    Team,
+)
 from bot.core.texts import format_wait, pick_language, t
+from bot.core.work import LeasedWorker
 from bot.oncall.rotation import escalation_order, format_local
 from bot.oncall.service import NAME_PATTERN, OnCallService, Refused
 from bot.storage import Store
 from bot.support_lines.hours import ALWAYS, Hours, parse_hours
 
-__all__ = ["LINE_PAYLOAD", "LINE_PRESS", "LineService", "LineSettings"]
+__all__ = ["LINE_PAYLOAD", "LINE_PRESSES", "LineService", "LineSettings"]
 
 logger = logging.getLogger(__name__)
 
 LINE_PAYLOAD = "line-"
-#: ``callback_data`` of a line's buttons: Accept (an offer), Call me back and a rating.
-LINE_PRESS = "line:"
-ACCEPT, CALL_BACK, RATE = "line:a:", "line:b:", "line:r:"
-_DATA = re.compile(r"^line:(a|b|r):([0-9]{1,18})(?::([1-5]))?$")
+#: A line's buttons: Accept (an offer), Call me back and a rating.
+LINE_PRESSES = frozenset({PressKind.LINE_ACCEPT, PressKind.LINE_CALL_BACK, PressKind.LINE_RATE})
 CHECK_EVERY = timedelta(seconds=2)
 FOLLOW_EVERY = timedelta(seconds=3)
-LEASE = timedelta(seconds=120)
 #: How long an accepted request is left to the press that accepted it before a replica takes
 #: its placing over (the key makes sure it is placed once either way).
 ACCEPT_GRACE = timedelta(seconds=90)
 #: When nobody accepted during open hours, "Call me back" tries again this much later.
 NOBODY_PAUSE = timedelta(minutes=10)
-#: A placed call whose end nobody follows is taken as over (outcome unknown) after this long.
-UNSURE_AFTER = timedelta(seconds=90)
 #: How long a request waits for the newcomer's number, or for "Call me back" once closed.
 HELD_FOR = CLOSED_FOR = timedelta(days=1)
-PER_TICK = 10
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,11 @@ class LineSettings:
     longest_call: int = 3600
 
 
-class LineService:
+class LineService(LeasedWorker[LineRequest]):
     """Configures lines, takes newcomers in, offers their calls and follows them (:meth:`tick`)."""
+
+    LEASE = timedelta(seconds=120)
+    BATCH = 10
 
     def __init__(
         self,
@@ -326,25 +330,25 @@ class LineService:
     ) -> None:
         opens = hours.next_open(self.clock.now(), team.zone)
         text = t(lang, key, name=team.name, opens=format_local(opens, team.zone))
-        button = Button(t(lang, "button_call_me_back"), data=f"{CALL_BACK}{request.id}")
+        data = encode(PressKind.LINE_CALL_BACK, request.id)
+        button = Button(t(lang, "button_call_me_back"), data=data)
         await self.messenger.send(request.newcomer_id, OutgoingMessage(text, (button,)))
 
     # -- the work that is due ------------------------------------------------------------------
 
-    async def tick(self) -> int:
-        due = await self.store.lines.claim_due(
-            self.owner, now=self.clock.now(), lease=LEASE, limit=PER_TICK
-        )
-        for request in due:
-            try:
-                # the lease runs from now for each request, however long the ones before took
-                if await self.store.lines.renew(
-                    request.id, self.owner, until=self.clock.now() + LEASE
-                ):
-                    await self._advance(request)
-            except StoreUnavailable as exc:
-                logger.warning("line request %s: storage unavailable (%s)", request.id, exc)
-        return len(due)
+    async def claim(self, now: datetime, limit: int) -> list[LineRequest]:
+        """Due requests, first come first served."""
+        return await self.store.lines.claim_due(self.owner, now=now, lease=self.LEASE, limit=limit)
+
+    def describe(self, request: LineRequest) -> str:
+        return f"line request {request.id}"
+
+    async def step(self, request: LineRequest, now: datetime) -> None:
+        # the lease runs from now for each request, however long the ones before took
+        if await self.store.lines.renew(
+            request.id, self.owner, until=self.clock.now() + self.LEASE
+        ):
+            await self._advance(request)
 
     async def _advance(self, request: LineRequest) -> None:
         team = await self.store.teams.by_id(request.team_id)
@@ -354,7 +358,7 @@ class LineService:
             case LineStatus.OFFERING:
                 await self._offer_over(request, team)
             case LineStatus.CALLING:
-                await self._place(request, team, self.owner)
+                await self._connect(request, team, self.owner)
             case LineStatus.CONNECTED:
                 await self._follow(request, team)
             case LineStatus.HELD | LineStatus.CLOSED:  # nobody came back for it in time
@@ -521,7 +525,7 @@ class LineService:
             wait=format_wait((now - request.created_at).total_seconds(), lang),
             seconds=self.settings.offer_timeout,
         )
-        button = Button(t(lang, "button_accept"), data=f"{ACCEPT}{made}")
+        button = Button(t(lang, "button_accept"), data=encode(PressKind.LINE_ACCEPT, made))
         receipt = await self.messenger.send(
             member.telegram_id, OutgoingMessage(text, (button,), kind=MessageKind.CALL)
         )
@@ -539,24 +543,22 @@ class LineService:
 
     # -- Accept, and the call ------------------------------------------------------------------
 
-    async def press(self, presser: int, data: str | None) -> PressAnswer:
-        match = _DATA.match(data or "")
-        if match is None:
+    async def press(self, presser: int, press: Press) -> PressAnswer:
+        if press.kind not in LINE_PRESSES:
             return UNKNOWN
-        kind, number, stars = match.group(1), int(match.group(2)), match.group(3)
-        if kind == "a":
-            return await self._accept(presser, number)
-        request = await self.store.lines.request(number)
+        if press.kind is PressKind.LINE_ACCEPT:
+            return await self._accept(presser, press.id)
+        request = await self.store.lines.request(press.id)
         if request is None:
             return UNKNOWN
         if request.newcomer_id != presser:
             return NOT_YOURS
-        if kind == "b":
+        if press.kind is PressKind.LINE_CALL_BACK:
             return await self._call_back(request)
-        if stars is None or request.result != "answered":
+        if press.stars is None or request.result != "answered":
             return UNKNOWN
-        await self.store.lines.change(request.id, expect=(LineStatus.DONE,), rating=int(stars))
-        return PressAnswer("line_rated", params={"stars": "★" * int(stars)})
+        await self.store.lines.change(request.id, expect=(LineStatus.DONE,), rating=press.stars)
+        return PressAnswer("line_rated", params={"stars": "★" * press.stars})
 
     async def _accept(self, presser: int, offer_id: int) -> PressAnswer:
         offer = await self.store.lines.offer(offer_id)
@@ -581,7 +583,7 @@ class LineService:
         # the placing once the grace is over (the call's key keeps it to one call).
         try:
             team = await self.store.teams.by_id(request.team_id)
-            result = await self._place(request, team, None)
+            result = await self._connect(request, team, None)
             if result == "placed":  # (an unsure call's people got a message saying so)
                 await self._tell_offers(request, offer_id, presser)
         except StoreUnavailable as exc:
@@ -609,7 +611,7 @@ class LineService:
                 other.member_id, other.message_id, OutgoingMessage(t(lang, key, member=member_name))
             )
 
-    async def _place(
+    async def _connect(
         self, request: LineRequest, team: Team | None, owner: str | None
     ) -> Literal["placed", "unsure", "failed", "gone"]:
         """Create the accepted call once (its key), deliver both tokens, follow it.
@@ -618,62 +620,48 @@ class LineService:
         """
         newcomer = await self.store.get_user(request.newcomer_id)
         member = await self.store.get_user(request.accepted_by) if request.accepted_by else None
-        now = self.clock.now()
         calling = (LineStatus.CALLING,)
         if team is None or newcomer is None or member is None or not newcomer.reachable:
             await self._end(request, "unreachable", owner, expect=calling)
             return "gone"
-        key = (request.newcomer_id, -(LINE_KEY + request.id))
-        claim = await self.store.claim_call(
-            chat_id=key[0],
-            message_id=key[1],
-            caller_id=newcomer.telegram_id,
-            callee_id=member.telegram_id,
-            max_duration=self.settings.max_duration,
-            now=now,
-        )
-        if not isinstance(claim, Claimed):  # placed before (a press, or a replica since gone)
-            existing = await self.store.call_by_key(*key)
-            if existing is None:
-                await self._end(request, "failed", owner, expect=calling)
-                return "failed"
-            await self.store.lines.save(
-                request.id,
-                owner,
-                next_check_at=now + FOLLOW_EVERY,
-                expect=calling,
-                status=LineStatus.CONNECTED,
-                call_id=existing.id,
-            )
-            return "placed"
         lang = pick_language(newcomer.language_code)
 
         def note(reader: str) -> str:
             return t(reader, "line_note", name=team.name)
 
-        origin = Origin(chat_id=newcomer.telegram_id, private=True, quiet=True)
-        report = await self.calls.place(
-            origin, lang, claim.row_id, newcomer, member, self.settings.max_duration, note=note
+        report = await self.calls.place_for(
+            CallKey.line(request.newcomer_id, request.id),
+            newcomer,
+            member,
+            self.settings.max_duration,
+            origin=Origin(chat_id=newcomer.telegram_id, private=True, quiet=True),
+            note=note,
         )
-        if report.outcome == "placed":
+        if report.outcome is PlaceResult.DUPLICATE and report.call_row_id is None:
+            await self._end(request, "failed", owner, expect=calling)
+            return "failed"
+        # placed now, or before (a press, or a replica since gone): followed from here on
+        if report.outcome in (PlaceResult.PLACED, PlaceResult.DUPLICATE):
             await self.store.lines.save(
                 request.id,
                 owner,
                 next_check_at=self.clock.now() + FOLLOW_EVERY,
                 expect=calling,
                 status=LineStatus.CONNECTED,
-                call_id=claim.row_id,
+                call_id=report.call_row_id,
             )
             return "placed"
         if report.may_exist:
             # The call may exist: never "try again" (a second paid call); both are told.
-            if not await self._end(request, "unsure", owner, expect=calling, call_id=claim.row_id):
+            if not await self._end(
+                request, "unsure", owner, expect=calling, call_id=report.call_row_id
+            ):
                 return "unsure"  # a replica took it over meanwhile and tells them itself
             for person in (newcomer, member):
                 text = t(pick_language(person.language_code), "line_unsure", name=team.name)
                 await self.messenger.send(person.telegram_id, OutgoingMessage(text))
             return "unsure"
-        if await self._end(request, "failed", owner, expect=calling, call_id=claim.row_id):
+        if await self._end(request, "failed", owner, expect=calling, call_id=report.call_row_id):
             await self._offer_call_back(lang, team, request, ALWAYS, "line_failed")
         return "failed"
 
@@ -682,13 +670,7 @@ class LineService:
         now = self.clock.now()
         connected = (LineStatus.CONNECTED,)
         if call is None or call.outcome is None:
-            started = call.created_at if call is not None else None
-            stale = (
-                call is None
-                or (call.next_check_at is None and started is not None
-                    and now - started > UNSURE_AFTER)
-            )  # fmt: skip
-            if not stale:
+            if call is not None and not unfollowed_and_over(call, now):
                 await self.store.lines.save(
                     request.id, self.owner, next_check_at=now + FOLLOW_EVERY, expect=connected
                 )
@@ -702,7 +684,8 @@ class LineService:
         if call.connected_at is not None or call.outcome is CallOutcome.ANSWERED:
             if await self._end(request, "answered", self.owner, expect=connected):
                 buttons = tuple(
-                    Button("★" * n, data=f"{RATE}{request.id}:{n}") for n in range(1, 6)
+                    Button("★" * n, data=encode(PressKind.LINE_RATE, request.id, n))
+                    for n in range(1, 6)
                 )
                 text = t(lang, "line_rate", person=member)
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(text, buttons))

@@ -22,7 +22,6 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import (
-    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
@@ -109,7 +108,8 @@ def register(app: PTBApp, services: Services) -> None:
     app.add_handler(TypeHandler(Update, preflight.Preflight(services)), group=-1)
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.handler(services), filters=NEW_MESSAGES))
-    app.add_handler(CallbackQueryHandler(presses.ButtonPress(services)))
+    for press in presses.handlers(services):  # one per feature, routed by pattern; then the rest
+        app.add_handler(press)
     app.add_handler(
         MessageHandler(
             filters.CONTACT & filters.ChatType.PRIVATE & NEW_MESSAGES,

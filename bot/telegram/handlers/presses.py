@@ -1,28 +1,52 @@
-"""Inline button presses: answered once, with a toast or an alert; the domain decides."""
+"""Inline button presses: routed to their feature by pattern, answered once, with a toast or an
+alert; the domain decides.
+
+One ``CallbackQueryHandler`` per feature, each with a pattern from :mod:`bot.core.buttons`
+(calls: "Call again" and a ring's buttons; support lines: Accept, Call me back and ratings),
+then one without a pattern for everything else (garbled, forged or stale data, a game), which
+gets the "unknown button" alert. Every press gets exactly one answer, whatever fails.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import Update, User
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
+from bot.calls.presses import CALL_PRESSES
+from bot.core.buttons import UNKNOWN, Press, PressAnswer, decode, matching
 from bot.core.errors import StoreUnavailable
 from bot.core.texts import pick_language, t
 from bot.services import Services
-from bot.support_lines.service import LINE_PRESS
+from bot.support_lines.service import LINE_PRESSES
 from bot.telegram.handlers.base import profile_of
 
-__all__ = ["ButtonPress"]
+__all__ = ["AnswerPress", "CallPress", "LinePress", "UnknownPress", "handlers"]
 
 logger = logging.getLogger(__name__)
 
+PressHandler = CallbackQueryHandler[ContextTypes.DEFAULT_TYPE, None]
 
-class ButtonPress:
-    """Every ``callback_query``: act on it through the press service, then answer it."""
+
+def handlers(services: Services) -> tuple[PressHandler, ...]:
+    """The press handlers, in the order they are to be registered (the catch-all last)."""
+    return (
+        CallbackQueryHandler(CallPress(services), pattern=matching(CALL_PRESSES)),
+        CallbackQueryHandler(LinePress(services), pattern=matching(LINE_PRESSES)),
+        CallbackQueryHandler(UnknownPress(services)),
+    )
+
+
+class AnswerPress:
+    """A ``callback_query``: decoded, acted on through the domain (:meth:`act`, per feature),
+    then answered exactly once, with the domain's answer or the failure's alert."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        raise NotImplementedError
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -30,11 +54,10 @@ class ButtonPress:
             return
         lang = pick_language(query.from_user.language_code)
         messenger = self.services.messenger
+        # (A query without data passes every pattern: it decodes to nothing, and is unknown.)
+        press = decode(query.data)
         try:
-            if (query.data or "").startswith(LINE_PRESS):  # a support line's buttons
-                answer = await self.services.lines.press(query.from_user.id, query.data)
-            else:
-                answer = await self.services.presses.press(profile_of(query.from_user), query.data)
+            answer = UNKNOWN if press is None else await self.act(query.from_user, press)
         except StoreUnavailable as exc:
             logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
             await messenger.answer_callback(query.id, t(lang, "store_unavailable"), alert=True)
@@ -44,3 +67,24 @@ class ButtonPress:
             await messenger.answer_callback(query.id, t(lang, "internal_error"), alert=True)
             return
         await messenger.answer_callback(query.id, answer.text(lang), alert=answer.alert)
+
+
+class UnknownPress(AnswerPress):
+    """A press no feature claims (garbled, forged or stale data, a game): "unknown button"."""
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        return UNKNOWN
+
+
+class CallPress(AnswerPress):
+    """A call's button: "Call again", or a ring's "Answer" / "Decline"."""
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        return await self.services.presses.press(profile_of(presser), press)
+
+
+class LinePress(AnswerPress):
+    """A support line's button: Accept, Call me back or a rating."""
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        return await self.services.lines.press(presser.id, press)

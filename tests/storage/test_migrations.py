@@ -1,0 +1,170 @@
+"""Schema changes are Alembic migrations: a first-release database upgrades with its data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.core.records import Duplicate
+from bot.storage import Store, metadata
+from bot.storage.migrations import head_revision, upgrade
+
+# The schema exactly as the first release created it (metadata.create_all, no Alembic).
+first_release = MetaData()
+Table(
+    "users", first_release,
+    Column("telegram_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(64), nullable=True, index=True),
+    Column("first_name", String(256), nullable=False),
+    Column("last_name", String(256), nullable=True),
+    Column("language_code", String(16), nullable=True),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("kavenegar_username", String(50), nullable=False, unique=True),
+    Column("platform", String(16), nullable=True),
+    Column("dm_open", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)  # fmt: skip
+Table(
+    "calls", first_release,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("caller_id", BigInteger, nullable=False, index=True),
+    Column("callee_id", BigInteger, nullable=False),
+    Column("max_duration", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kavenegar_call_id", String(64), nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("caller_delivery", String(32), nullable=True),
+    Column("callee_delivery", String(32), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
+)  # fmt: skip
+
+WHEN = datetime(2026, 11, 1, 12, 0, 0)
+
+
+async def test_first_release_database_upgrades_with_every_record(empty_db_url: str) -> None:
+    engine = create_async_engine(empty_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(first_release.create_all)
+        await conn.execute(
+            text(
+                "INSERT INTO users (telegram_id, username, first_name, last_name, language_code,"
+                " is_bot, kavenegar_username, platform, dm_open, created_at, updated_at) VALUES"
+                " (1, 'alice_k', 'Alice', NULL, 'en', false, 'tg1', 'ios', true, :w, :w),"
+                " (2, NULL, 'محمد', 'رضایی', 'fa', false, 'tg2', NULL, false, :w, :w)"
+            ),
+            {"w": WHEN},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO calls (chat_id, message_id, caller_id, callee_id, max_duration,"
+                " status, kavenegar_call_id, error, caller_delivery, callee_delivery,"
+                " created_at, updated_at) VALUES"
+                " (-100, 7, 1, 2, 600, 'created', 'call-1', NULL, 'sent', 'blocked', :w, :w)"
+            ),
+            {"w": WHEN},
+        )
+    await engine.dispose()
+
+    store = await Store.open(empty_db_url)  # upgrades to head
+    try:
+        alice, mohammad = await store.get_user(1), await store.get_user(2)
+        calls = await store.list_calls()
+        assert alice is not None and mohammad is not None
+        assert (alice.username, alice.kavenegar_username, alice.platform, alice.dm_open) == (
+            "alice_k",
+            "tg1",
+            "ios",
+            True,
+        )
+        assert (mohammad.profile.first_name, mohammad.profile.last_name, mohammad.dm_open) == (
+            "محمد",
+            "رضایی",
+            False,
+        )
+        assert (alice.dnd, alice.uncallable) == (False, False)  # new columns, safe defaults
+        # no number yet: asked for one when numbers are required; the username stays theirs
+        assert (alice.phone, mohammad.phone) == (None, None)
+        assert await store.set_phone(1, "+989120822930", now=WHEN) is None
+        assert await store.set_phone(2, "+989120822930", now=WHEN) == 1  # one account each
+        # who could be written to had pressed Start: they stay callable after the upgrade
+        assert (alice.started, mohammad.started) == (True, False)
+        (call,) = calls
+        assert (call.kavenegar_call_id, call.callee_delivery, call.max_duration) == (
+            "call-1",
+            "blocked",
+            600,
+        )
+        # the old unique key still guards against duplicate calls
+        assert await store.claim_call(
+            chat_id=-100, message_id=7, caller_id=1, callee_id=2, max_duration=1
+        ) == Duplicate()  # fmt: skip
+        async with store.engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        assert version == head_revision()
+    finally:
+        await store.close()
+
+    again = await Store.open(empty_db_url)  # opening an up-to-date database changes nothing
+    assert len(await again.list_calls()) == 1
+    await again.close()
+
+
+async def test_migrations_build_exactly_the_models(empty_db_url: str) -> None:
+    store = await Store.open(empty_db_url)
+    try:
+        async with store.engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await store.close()
+    assert diff == []
+
+
+async def test_an_admins_uncallable_flag_survives_the_move_out_of_users(empty_db_url: str) -> None:
+    """Revision 0004 moves "uncallable" to its own table keyed by Telegram id (issue 8 item 8)."""
+    engine = create_async_engine(empty_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade, "0003")
+        await conn.execute(
+            text(
+                "INSERT INTO users (telegram_id, username, first_name, is_bot, kavenegar_username,"
+                " dm_open, created_at, updated_at, dnd, uncallable) VALUES"
+                " (1, 'bob_k', 'Bob', false, 'tg1', true, :w, :w, false, true),"
+                " (2, 'eve_k', 'Eve', false, 'tg2', true, :w, :w, true, false)"
+            ),
+            {"w": WHEN},
+        )
+    await engine.dispose()
+    store = await Store.open(empty_db_url)
+    try:
+        bob, eve = await store.get_user(1), await store.get_user(2)
+        assert bob is not None and eve is not None
+        assert (bob.uncallable, bob.dnd, bob.started) == (True, False, True)
+        assert (eve.uncallable, eve.dnd) == (False, True)
+        await store.forget_user(1)
+        assert await store.get_user(1) is None
+        back = await store.upsert_user(bob.profile, dm_open=True, started=True)
+        assert back.uncallable
+    finally:
+        await store.close()
