@@ -384,6 +384,23 @@ async def test_a_ring_costs_nothing_until_answered(ringing: Follow) -> None:
     assert closed.outcome is CallOutcome.MISSED  # then followed like any call
 
 
+async def test_an_answer_after_the_callee_stopped_taking_calls_places_nothing(
+    ringing: Follow,
+) -> None:
+    """Answer goes through the one money path: /call's rules at the moment of the press."""
+    record = await ring(ringing)
+    await ringing.store.set_uncallable(BOB, True, changed_by=None)
+    answer = await ringing.pressed(BOB, f"ring:a:{record.id}")
+    assert answer.alert and answer.key == "call_not_taking_calls"
+    assert ringing.kv.requests == []  # nothing paid
+    bob = ringing.messenger.current[(BOB, record.callee_message_id or 0)]
+    assert not bob.buttons  # the ring can never be taken now
+    closed = await ringing.store.get_call(record.id)
+    assert closed is not None and closed.status is CallStatus.RANG
+    assert (await ringing.pressed(BOB, f"ring:a:{record.id}")).key == "callback_ring_over"
+    assert ringing.kv.requests == []
+
+
 async def test_a_declined_ring_places_nothing(ringing: Follow) -> None:
     record = await ring(ringing)
     await ringing.pressed(BOB, f"ring:d:{record.id}")
