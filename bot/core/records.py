@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,7 @@ from typing import Literal
 
 __all__ = [
     "LINE_KEY",
+    "ROTATION_KINDS",
     "AccessRule",
     "CallKey",
     "CallOutcome",
@@ -22,13 +24,19 @@ __all__ = [
     "LineOffer",
     "LineRequest",
     "LineStatus",
+    "OfferStatus",
     "OverQuota",
     "Page",
+    "PageEvent",
+    "PageEventKind",
     "PageStatus",
     "PlaceResult",
     "Quota",
+    "RequestResult",
+    "RotationKind",
     "RuleKind",
     "Team",
+    "parse_rotation_kind",
 ]
 
 RuleKind = Literal["user", "chat"]
@@ -228,6 +236,19 @@ class OverQuota:
 
 Claim = Claimed | Duplicate | OverQuota
 
+#: How often a team's on-call person changes. Stored as is (``teams.rotation_kind``).
+RotationKind = Literal["daily", "weekly"]
+ROTATION_KINDS: tuple[RotationKind, ...] = ("daily", "weekly")
+
+
+def parse_rotation_kind(text: str | None) -> RotationKind | None:
+    """``text`` as a rotation kind, exactly as written (``/rotation``'s word, a stored value);
+    None for anything else."""
+    for kind in ROTATION_KINDS:
+        if text == kind:
+            return kind
+    return None
+
 
 @dataclass(frozen=True)
 class Team:
@@ -238,7 +259,7 @@ class Team:
     owner_id: int
     chat_id: int
     zone: str
-    rotation_kind: str | None = None  # "daily" | "weekly"
+    rotation_kind: RotationKind | None = None
     hand_over: str | None = None  # "HH:MM", local
     weekday: int | None = None
     anchor: datetime | None = None
@@ -250,6 +271,82 @@ class PageStatus(StrEnum):
     ACTIVE = "active"
     ANSWERED = "answered"
     EXHAUSTED = "exhausted"
+
+
+class PageEventKind(StrEnum):
+    """What one step of a page did. Stored as its value (a log entry's ``"event"``)."""
+
+    #: ``who`` is being rung, the page's ``attempt``-th call (1-based).
+    RINGING = "ringing"
+    #: ``who`` did not answer; ``how`` is the call's outcome (a :class:`CallOutcome` value).
+    NO_ANSWER = "no_answer"
+    #: ``who`` cannot be rung now; ``why`` is the reason (a ``ready_*`` text key's suffix).
+    SKIPPED = "skipped"
+    #: ``who`` left the team since the page started.
+    LEFT = "left"
+    #: ``who``'s call could not be placed.
+    NOT_PLACED = "not_placed"
+    #: ``who`` answered: the page is over.
+    ANSWERED = "answered"
+
+
+#: A page log entry's keys, in the order they are written.
+_PAGE_EVENT_KEYS = ("event", "who", "how", "why", "attempt")
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """One entry of a page's log, stored as a JSON object (see :meth:`to_json`)."""
+
+    #: None: an entry this version does not know; kept whole in ``extra``, written back as read.
+    kind: PageEventKind | None
+    who: int | None = None
+    how: str | None = None
+    why: str | None = None
+    attempt: int | None = None
+    #: Keys this version does not know, in the order read: written back as they were.
+    extra: tuple[tuple[str, object], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The entry as stored: ``{"event": kind, "who": id, ...}``, unset fields left out."""
+        out: dict[str, object] = {}
+        if self.kind is not None:
+            out["event"] = self.kind.value
+            fields = {"who": self.who, "how": self.how, "why": self.why, "attempt": self.attempt}
+            out.update((key, value) for key, value in fields.items() if value is not None)
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> PageEvent:
+        """An entry as stored (today's or an older one's); keys it does not know are kept."""
+        try:
+            kind = PageEventKind(str(data.get("event")))
+        except ValueError:
+            return cls(None, extra=tuple(data.items()))
+        return cls(
+            kind,
+            who=_int_or_none(data.get("who")),
+            how=_str_or_none(data.get("how")),
+            why=_str_or_none(data.get("why")),
+            attempt=_int_or_none(data.get("attempt")),
+            extra=tuple((k, v) for k, v in data.items() if k not in _PAGE_EVENT_KEYS),
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -269,7 +366,7 @@ class Page:
     attempts: int
     current_call_id: int | None
     answered_by: int | None
-    log: list[dict[str, object]]
+    log: list[PageEvent]
     created_at: datetime
 
 
@@ -320,6 +417,35 @@ class Line:
     hours: str | None
 
 
+class RequestResult(StrEnum):
+    """How a support line's request ended (``LineRequest.result``). Stored as its value."""
+
+    #: The call connected: the newcomer may rate it.
+    ANSWERED = "answered"
+    #: The line was turned off (or its team, or the newcomer, is gone).
+    CLOSED = "closed"
+    #: An admin denied the newcomer.
+    DENIED = "denied"
+    #: The call ended without being answered, and is not to be tried again.
+    ENDED = "ended"
+    #: Nobody came back for a held or closed place in time.
+    EXPIRED = "expired"
+    #: The call was certainly not placed.
+    FAILED = "failed"
+    #: The newcomer used ``/forget`` (or was denied by ``/deny``).
+    FORGOTTEN = "forgotten"
+    #: The call was missed, declined or unreachable: "Call me back" was offered.
+    MISSED = "missed"
+    #: A whole round and nobody accepted (the request is closed, "Call me back" offered).
+    NOBODY = "nobody"
+    #: The newcomer's hourly cap of line calls was reached meanwhile.
+    QUOTA = "quota"
+    #: The newcomer (or the accepted member) cannot be reached.
+    UNREACHABLE = "unreachable"
+    #: The call may have been placed, or its end is unknown: never tried again.
+    UNSURE = "unsure"
+
+
 @dataclass(frozen=True)
 class LineRequest:
     id: int
@@ -332,10 +458,24 @@ class LineRequest:
     call_id: int | None
     status_message_id: int | None
     position: int | None
-    result: str | None
+    #: How it ended (or, while closed, why); None while it goes on, or for a result this
+    #: version does not know (no reader asks for one).
+    result: RequestResult | None
     rating: int | None
     created_at: datetime
     accepted_at: datetime | None
+
+
+class OfferStatus(StrEnum):
+    """Where an offer of a request to a member stands. Stored as its value."""
+
+    #: Out, waiting for Accept until it expires (at most one open offer per member).
+    OPEN = "open"
+    #: The member took the call.
+    ACCEPTED = "accepted"
+    #: Over without being accepted (timed out, withdrawn, never delivered). A status this
+    #: version does not know reads as this.
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -344,5 +484,5 @@ class LineOffer:
     request_id: int
     member_id: int
     message_id: int | None
-    status: str  # open | accepted | expired | taken
+    status: OfferStatus
     expires_at: datetime

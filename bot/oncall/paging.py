@@ -28,6 +28,8 @@ from bot.core.records import (
     Duplicate,
     OverQuota,
     Page,
+    PageEvent,
+    PageEventKind,
     PageStatus,
     PlaceResult,
     Quota,
@@ -172,7 +174,7 @@ class PageService(LeasedWorker[Page]):
         if page.current_call_id is not None:
             call = await self.store.get_call(page.current_call_id)
             if call is not None and call.connected_at is not None:
-                log.append({"event": "answered", "who": call.callee_id})
+                log.append(PageEvent(PageEventKind.ANSWERED, who=call.callee_id))
                 await self._finish(
                     page, team, PageStatus.ANSWERED, log, step, attempts, call.callee_id
                 )
@@ -186,18 +188,18 @@ class PageService(LeasedWorker[Page]):
                 return
             how = (call.outcome or CallOutcome.UNKNOWN).value if call else "unknown"
             log.append(
-                {
-                    "event": "no_answer",
-                    "who": page.current_call_id and (call.callee_id if call else 0),
-                    "how": how,
-                }
+                PageEvent(
+                    PageEventKind.NO_ANSWER,
+                    who=page.current_call_id and (call.callee_id if call else 0),
+                    how=how,
+                )
             )
             step += 1
         members = set(await self.store.teams.members(page.team_id)) if team else set()
         while step < len(slots) and attempts < self.settings.max_attempts:
             member = slots[step]
             if member not in members:
-                log.append({"event": "left", "who": member})
+                log.append(PageEvent(PageEventKind.LEFT, who=member))
                 step = _next_person(slots, step)
                 continue
             person = await self.store.get_user(member)
@@ -207,7 +209,7 @@ class PageService(LeasedWorker[Page]):
                 else "not_started"
             )
             if why is not None:
-                log.append({"event": "skipped", "who": member, "why": why})
+                log.append(PageEvent(PageEventKind.SKIPPED, who=member, why=why))
                 step = _next_person(slots, step)
                 continue
             assert person is not None
@@ -224,10 +226,10 @@ class PageService(LeasedWorker[Page]):
                 return
             attempts += 1
             if row_id is None:
-                log.append({"event": "not_placed", "who": member})
+                log.append(PageEvent(PageEventKind.NOT_PLACED, who=member))
                 step += 1
                 continue
-            log.append({"event": "ringing", "who": member, "attempt": attempts})
+            log.append(PageEvent(PageEventKind.RINGING, who=member, attempt=attempts))
             await self._save(page, team, log, step, attempts, row_id)
             return
         await self._finish(page, team, PageStatus.EXHAUSTED, log, step, attempts, None)
@@ -272,7 +274,7 @@ class PageService(LeasedWorker[Page]):
         self,
         page: Page,
         team: Team | None,
-        log: list[dict[str, object]],
+        log: list[PageEvent],
         step: int,
         attempts: int,
         current: int | None,
@@ -297,7 +299,7 @@ class PageService(LeasedWorker[Page]):
         page: Page,
         team: Team | None,
         status: PageStatus,
-        log: list[dict[str, object]],
+        log: list[PageEvent],
         step: int,
         attempts: int,
         answered_by: int | None,
@@ -327,7 +329,7 @@ class PageService(LeasedWorker[Page]):
         self,
         page: Page,
         team: Team | None,
-        log: list[dict[str, object]],
+        log: list[PageEvent],
         status: PageStatus,
         attempts: int,
     ) -> None:
@@ -351,22 +353,24 @@ class PageService(LeasedWorker[Page]):
         ]
         if page.reason:
             lines.append(t(lang, "page_reason", reason=page.reason))
-        for entry in page.log:
-            who = await self.oncall.name(int(str(entry.get("who") or 0)) or None)
-            match entry.get("event"):
-                case "ringing":
-                    lines.append(t(lang, "page_ringing", person=who, attempt=entry.get("attempt")))
-                case "no_answer":
-                    how = t(lang, f"word_{entry.get('how', 'unknown')}", talk="", reason="?")
+        for event in page.log:
+            if event.kind is None:  # written by a newer version: not shown
+                continue
+            who = await self.oncall.name(event.who or None)
+            match event.kind:
+                case PageEventKind.RINGING:
+                    lines.append(t(lang, "page_ringing", person=who, attempt=event.attempt))
+                case PageEventKind.NO_ANSWER:
+                    how = t(lang, f"word_{event.how or 'unknown'}", talk="", reason="?")
                     lines.append(t(lang, "page_no_answer", person=who, how=how))
-                case "skipped":
-                    why = t(lang, f"ready_{entry.get('why')}")
+                case PageEventKind.SKIPPED:
+                    why = t(lang, f"ready_{event.why}")
                     lines.append(t(lang, "page_skipped", person=who, why=why))
-                case "left":
+                case PageEventKind.LEFT:
                     lines.append(t(lang, "page_left", person=who))
-                case "not_placed":
+                case PageEventKind.NOT_PLACED:
                     lines.append(t(lang, "page_not_placed", person=who))
-                case "answered":
+                case PageEventKind.ANSWERED:
                     lines.append(t(lang, "page_answered", person=who, attempts=page.attempts))
         if page.status is PageStatus.EXHAUSTED:
             lines.append(t(lang, "page_nobody"))

@@ -48,9 +48,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.core.records import ROTATION_KINDS, RotationKind
 from bot.core.timezones import (
     format_local,
     parse_hhmm,
@@ -82,14 +82,14 @@ _ONE_SECOND = timedelta(seconds=1)
 class Rotation:
     """A team's rotation; raises ValueError for a kind, weekday, zone or anchor that cannot be."""
 
-    kind: Literal["daily", "weekly"]
+    kind: RotationKind
     hand_over: time  # local wall-clock time of the hand-over, in `zone`
     zone: str  # IANA name, e.g. "Asia/Tehran", "Europe/Berlin"
     weekday: int  # 0=Monday..6; for weekly: the weekday the rotation was set (local)
     anchor: datetime  # naive UTC: when the rotation was set
 
     def __post_init__(self) -> None:
-        if self.kind not in ("daily", "weekly"):
+        if self.kind not in ROTATION_KINDS:
             raise ValueError(f"rotation kind must be 'daily' or 'weekly', not {self.kind!r}")
         if self.hand_over.tzinfo is not None:
             raise ValueError("hand_over is a local wall-clock time, without tzinfo")

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.records import CallStatus, Line, LineOffer, LineRequest, LineStatus
+from bot.core.records import (
+    CallStatus,
+    Line,
+    LineOffer,
+    LineRequest,
+    LineStatus,
+    OfferStatus,
+    RequestResult,
+)
 from bot.storage import leases
 from bot.storage.database import Database
 from bot.storage.guard import guarded_methods
@@ -17,6 +26,9 @@ from bot.storage.rows import record_from
 from bot.storage.tables import calls, line_offers, line_requests, lines
 
 __all__ = ["LineQueries"]
+
+_EnumT = TypeVar("_EnumT", bound=StrEnum)
+_DefaultT = TypeVar("_DefaultT")
 
 #: Calls that may be going on: a member in one of these is busy.
 _LIVE_CALLS = [
@@ -167,8 +179,8 @@ class LineQueries:
             await conn.execute(
                 update(line_offers)
                 .where(line_offers.c.request_id.in_(mine.scalar_subquery()))
-                .where(line_offers.c.status == "open")
-                .values(status="expired")
+                .where(line_offers.c.status == OfferStatus.OPEN.value)
+                .values(status=OfferStatus.EXPIRED.value)
             )
             await conn.execute(
                 update(line_requests)
@@ -179,7 +191,7 @@ class LineQueries:
                 .values(
                     status=LineStatus.DONE.value,
                     open_key=None,
-                    result="forgotten",
+                    result=RequestResult.FORGOTTEN.value,
                     ended_at=now,
                     next_check_at=None,
                     lease_owner=None,
@@ -271,10 +283,10 @@ class LineQueries:
                     update(line_offers)
                     .where(
                         line_offers.c.member_id == member_id,
-                        line_offers.c.status == "open",
+                        line_offers.c.status == OfferStatus.OPEN.value,
                         line_offers.c.expires_at <= now,
                     )
-                    .values(status="expired")
+                    .values(status=OfferStatus.EXPIRED.value)
                 )
                 offer_id = (
                     await conn.execute(
@@ -282,7 +294,7 @@ class LineQueries:
                         .values(
                             request_id=request_id,
                             member_id=member_id,
-                            status="open",
+                            status=OfferStatus.OPEN.value,
                             created_at=now,
                             expires_at=expires_at,
                         )
@@ -330,13 +342,13 @@ class LineQueries:
         async with self.engine.connect() as conn:
             return [_offer(row) for row in (await conn.execute(query)).all()]
 
-    async def end_offer(self, offer_id: int, status: str) -> bool:
+    async def end_offer(self, offer_id: int, status: OfferStatus) -> bool:
         """An open offer expires (or is withdrawn); False if it was accepted meanwhile."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(line_offers)
-                .where(line_offers.c.id == offer_id, line_offers.c.status == "open")
-                .values(status=status)
+                .where(line_offers.c.id == offer_id, line_offers.c.status == OfferStatus.OPEN.value)
+                .values(status=OfferStatus(status).value)
             )
         return bool(result.rowcount)
 
@@ -364,10 +376,10 @@ class LineQueries:
                     .where(
                         line_offers.c.id == offer_id,
                         line_offers.c.member_id == member_id,
-                        line_offers.c.status == "open",
+                        line_offers.c.status == OfferStatus.OPEN.value,
                         line_offers.c.expires_at > now,
                     )
-                    .values(status="accepted")
+                    .values(status=OfferStatus.ACCEPTED.value)
                     .returning(line_offers.c.request_id)
                 )
                 request_id = offer.scalar_one_or_none()
@@ -429,9 +441,12 @@ class LineQueries:
                 .where(
                     line_offers.c.member_id.in_(members),
                     or_(
-                        and_(line_offers.c.status == "open", line_offers.c.expires_at > now),
                         and_(
-                            line_offers.c.status == "accepted",
+                            line_offers.c.status == OfferStatus.OPEN.value,
+                            line_offers.c.expires_at > now,
+                        ),
+                        and_(
+                            line_offers.c.status == OfferStatus.ACCEPTED.value,
                             line_requests.c.status == LineStatus.CALLING.value,
                         ),
                     ),
@@ -465,11 +480,13 @@ class LineQueries:
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as stored: statuses by value, ``tried`` as JSON, and a request that is over
-    frees its place (``open_key``)."""
+    """Values as stored: statuses and results by value, ``tried`` as JSON, and a request that
+    is over frees its place (``open_key``)."""
     out = dict(values)
     if "tried" in out:
         out["tried"] = json.dumps(out["tried"])
+    if out.get("result") is not None:
+        out["result"] = RequestResult(out["result"]).value
     if "status" in out:
         status = LineStatus(out["status"])
         out["status"] = status.value
@@ -484,8 +501,18 @@ def _request(row: Any) -> LineRequest:
         row,
         status=LineStatus(row.status),
         tried=[int(m) for m in json.loads(row.tried or "[]")],
+        result=_known(RequestResult, row.result, None),
     )
 
 
 def _offer(row: Any) -> LineOffer:
-    return record_from(LineOffer, row)
+    return record_from(LineOffer, row, status=_known(OfferStatus, row.status, OfferStatus.EXPIRED))
+
+
+def _known(kind: type[_EnumT], value: str | None, otherwise: _DefaultT) -> _EnumT | _DefaultT:
+    """A stored value as ``kind``; ``otherwise`` for none, or one this version does not know
+    (written by a newer one, say): only known values are ever asked for."""
+    try:
+        return otherwise if value is None else kind(value)
+    except ValueError:
+        return otherwise

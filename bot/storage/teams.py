@@ -9,7 +9,19 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.records import Claim, Claimed, Duplicate, Invite, OverQuota, Page, PageStatus, Team
+from bot.core.records import (
+    Claim,
+    Claimed,
+    Duplicate,
+    Invite,
+    OverQuota,
+    Page,
+    PageEvent,
+    PageStatus,
+    RotationKind,
+    Team,
+    parse_rotation_kind,
+)
 from bot.storage import leases
 from bot.storage.database import Database
 from bot.storage.guard import guarded_methods
@@ -84,7 +96,7 @@ class TeamQueries:
         self,
         team_id: int,
         *,
-        kind: str,
+        kind: RotationKind,
         hand_over: str,
         weekday: int,
         zone: str,
@@ -404,7 +416,7 @@ class TeamQueries:
     ) -> bool:
         """Write the page's progress and release it; False if ``owner`` lost the lease."""
         if "log" in values:
-            values["log"] = json.dumps(values["log"], ensure_ascii=False)
+            values["log"] = _page_log_json(values["log"])
         if "status" in values:
             values["status"] = PageStatus(values["status"]).value
         return await leases.release(
@@ -425,7 +437,8 @@ class Keep:
 
 
 def _team(row: Any) -> Team:
-    return record_from(Team, row)
+    # a kind this version does not know is no rotation (as it always was to the hand-overs)
+    return record_from(Team, row, rotation_kind=parse_rotation_kind(row.rotation_kind))
 
 
 def _invite(row: Any) -> Invite:
@@ -438,5 +451,15 @@ def _page(row: Any) -> Page:
         row,
         status=PageStatus(row.status),
         plan=[int(x) for x in json.loads(row.plan)],
-        log=list(json.loads(row.log)),
+        log=_page_log_of(row.log),
     )
+
+
+def _page_log_json(log: list[PageEvent]) -> str:
+    """A page's log as stored in ``pages.log``: a JSON list of its entries' objects."""
+    return json.dumps([event.to_json() for event in log], ensure_ascii=False)
+
+
+def _page_log_of(text: str) -> list[PageEvent]:
+    """A page's log as stored (by this version or an older or newer one)."""
+    return [PageEvent.from_json(entry) for entry in json.loads(text)]

@@ -44,7 +44,9 @@ from bot.core.records import (
     CallOutcome,
     LineRequest,
     LineStatus,
+    OfferStatus,
     PlaceResult,
+    RequestResult,
     Team,
 )
 from bot.core.texts import format_wait, pick_language, t
@@ -251,7 +253,10 @@ class LineService(LeasedWorker[LineRequest]):
             now = self.clock.now()
             if team is None or line is None or not line.enabled:
                 await self.store.lines.change(
-                    request.id, expect=(LineStatus.HELD,), status=LineStatus.DONE, result="closed"
+                    request.id,
+                    expect=(LineStatus.HELD,),
+                    status=LineStatus.DONE,
+                    result=RequestResult.CLOSED,
                 )
                 continue
             if await self.store.lines.change(
@@ -362,7 +367,9 @@ class LineService(LeasedWorker[LineRequest]):
             case LineStatus.CONNECTED:
                 await self._follow(request, team)
             case LineStatus.HELD | LineStatus.CLOSED:  # nobody came back for it in time
-                await self._end(request, "expired", self.owner, expect=(request.status,))
+                await self._end(
+                    request, RequestResult.EXPIRED, self.owner, expect=(request.status,)
+                )
             case _:
                 await self.store.lines.save(request.id, self.owner, next_check_at=None)
 
@@ -373,7 +380,7 @@ class LineService(LeasedWorker[LineRequest]):
             else None
         )
         now = self.clock.now()
-        if offer is not None and offer.status == "open" and offer.expires_at > now:
+        if offer is not None and offer.status is OfferStatus.OPEN and offer.expires_at > now:
             await self.store.lines.save(
                 request.id,
                 self.owner,
@@ -381,9 +388,11 @@ class LineService(LeasedWorker[LineRequest]):
                 expect=(LineStatus.OFFERING,),
             )
             return
-        if offer is not None and not await self.store.lines.end_offer(offer.id, "expired"):
+        if offer is not None and not await self.store.lines.end_offer(
+            offer.id, OfferStatus.EXPIRED
+        ):
             now_reads = await self.store.lines.offer(offer.id)
-            if now_reads is not None and now_reads.status == "accepted":
+            if now_reads is not None and now_reads.status is OfferStatus.ACCEPTED:
                 return  # accepted at the last moment: the press took the request over
             offer = None  # expired already (its message never went out): on to the next
         if offer is not None and offer.message_id is not None:
@@ -399,19 +408,19 @@ class LineService(LeasedWorker[LineRequest]):
         line = await self.store.lines.get(team.id) if team else None
         lang = pick_language(newcomer.language_code if newcomer else None)
         if team is None or line is None or not line.enabled or newcomer is None:
-            if await self._end(request, "closed", self.owner) and team and newcomer:
+            if await self._end(request, RequestResult.CLOSED, self.owner) and team and newcomer:
                 text = t(lang, "line_gone", name=team.name)
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(text))
             return
         if not newcomer.reachable:  # blocked the bot since: a call they can't join costs money
-            await self._end(request, "unreachable", self.owner)
+            await self._end(request, RequestResult.UNREACHABLE, self.owner)
             return
         if self.denied is not None and await self.denied(newcomer.telegram_id):
-            await self._end(request, "denied", self.owner)
+            await self._end(request, RequestResult.DENIED, self.owner)
             return
         refusal = await self._over_hourly_cap(lang, newcomer.telegram_id)
         if refusal is not None:  # calls from other lines meanwhile
-            if await self._end(request, "quota", self.owner):
+            if await self._end(request, RequestResult.QUOTA, self.owner):
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(refusal))
             return
         hours = hours_of(line.hours)
@@ -466,7 +475,7 @@ class LineService(LeasedWorker[LineRequest]):
             next_check_at=now + CLOSED_FOR,
             status=LineStatus.CLOSED,
             tried=[],
-            result="nobody",
+            result=RequestResult.NOBODY,
         ):
             await self._offer_call_back(lang, team, request, hours, "line_nobody")
 
@@ -530,7 +539,7 @@ class LineService(LeasedWorker[LineRequest]):
             member.telegram_id, OutgoingMessage(text, (button,), kind=MessageKind.CALL)
         )
         if receipt.message_id is None:
-            await self.store.lines.end_offer(made, "expired")
+            await self.store.lines.end_offer(made, OfferStatus.EXPIRED)
             if receipt.delivery.unreachable:
                 await self.store.set_dm_open(member.telegram_id, False)
             return "unreachable"
@@ -555,7 +564,7 @@ class LineService(LeasedWorker[LineRequest]):
             return NOT_YOURS
         if press.kind is PressKind.LINE_CALL_BACK:
             return await self._call_back(request)
-        if press.stars is None or request.result != "answered":
+        if press.stars is None or request.result is not RequestResult.ANSWERED:
             return UNKNOWN
         await self.store.lines.change(request.id, expect=(LineStatus.DONE,), rating=press.stars)
         return PressAnswer("line_rated", params={"stars": "★" * press.stars})
@@ -576,7 +585,7 @@ class LineService(LeasedWorker[LineRequest]):
         )
         if request is None:
             now_reads = await self.store.lines.offer(offer_id)  # after the press that won
-            if now_reads is not None and now_reads.status == "accepted":
+            if now_reads is not None and now_reads.status is OfferStatus.ACCEPTED:
                 return PressAnswer("offer_already_yours")
             return PressAnswer("offer_over", alert=True)
         # Taken: from here on the answer is "it's yours"; if the store fails, the tick finishes
@@ -622,7 +631,7 @@ class LineService(LeasedWorker[LineRequest]):
         member = await self.store.get_user(request.accepted_by) if request.accepted_by else None
         calling = (LineStatus.CALLING,)
         if team is None or newcomer is None or member is None or not newcomer.reachable:
-            await self._end(request, "unreachable", owner, expect=calling)
+            await self._end(request, RequestResult.UNREACHABLE, owner, expect=calling)
             return "gone"
         lang = pick_language(newcomer.language_code)
 
@@ -638,7 +647,7 @@ class LineService(LeasedWorker[LineRequest]):
             note=note,
         )
         if report.outcome is PlaceResult.DUPLICATE and report.call_row_id is None:
-            await self._end(request, "failed", owner, expect=calling)
+            await self._end(request, RequestResult.FAILED, owner, expect=calling)
             return "failed"
         # placed now, or before (a press, or a replica since gone): followed from here on
         if report.outcome in (PlaceResult.PLACED, PlaceResult.DUPLICATE):
@@ -654,14 +663,16 @@ class LineService(LeasedWorker[LineRequest]):
         if report.may_exist:
             # The call may exist: never "try again" (a second paid call); both are told.
             if not await self._end(
-                request, "unsure", owner, expect=calling, call_id=report.call_row_id
+                request, RequestResult.UNSURE, owner, expect=calling, call_id=report.call_row_id
             ):
                 return "unsure"  # a replica took it over meanwhile and tells them itself
             for person in (newcomer, member):
                 text = t(pick_language(person.language_code), "line_unsure", name=team.name)
                 await self.messenger.send(person.telegram_id, OutgoingMessage(text))
             return "unsure"
-        if await self._end(request, "failed", owner, expect=calling, call_id=report.call_row_id):
+        if await self._end(
+            request, RequestResult.FAILED, owner, expect=calling, call_id=report.call_row_id
+        ):
             await self._offer_call_back(lang, team, request, ALWAYS, "line_failed")
         return "failed"
 
@@ -676,13 +687,13 @@ class LineService(LeasedWorker[LineRequest]):
                 )
                 return
             # nobody will ever report how it ended: over, and not a "try again"
-            await self._end(request, "unsure", self.owner, expect=connected)
+            await self._end(request, RequestResult.UNSURE, self.owner, expect=connected)
             return
         newcomer = await self.store.get_user(request.newcomer_id)
         lang = pick_language(newcomer.language_code if newcomer else None)
         member = await self.oncall.name(request.accepted_by)
         if call.connected_at is not None or call.outcome is CallOutcome.ANSWERED:
-            if await self._end(request, "answered", self.owner, expect=connected):
+            if await self._end(request, RequestResult.ANSWERED, self.owner, expect=connected):
                 buttons = tuple(
                     Button("★" * n, data=encode(PressKind.LINE_RATE, request.id, n))
                     for n in range(1, 6)
@@ -691,9 +702,12 @@ class LineService(LeasedWorker[LineRequest]):
                 await self.messenger.send(request.newcomer_id, OutgoingMessage(text, buttons))
             return
         if not call.outcome.may_call_again:  # it was taken up, or its end is unknown: no retry
-            await self._end(request, "ended", self.owner, expect=connected)
+            await self._end(request, RequestResult.ENDED, self.owner, expect=connected)
             return
-        if await self._end(request, "missed", self.owner, expect=connected) and team is not None:
+        if (
+            await self._end(request, RequestResult.MISSED, self.owner, expect=connected)
+            and team is not None
+        ):
             await self._offer_call_back(lang, team, request, ALWAYS, "line_missed")
 
     async def _call_back(self, request: LineRequest) -> PressAnswer:
@@ -708,7 +722,9 @@ class LineService(LeasedWorker[LineRequest]):
         opens = hours.next_open(now, team.zone)
         if request.status is LineStatus.CLOSED:
             # closed hours: when it opens; nobody took it while open: a little later
-            due = max(opens, now + NOBODY_PAUSE) if request.result == "nobody" else opens
+            due = (
+                max(opens, now + NOBODY_PAUSE) if request.result is RequestResult.NOBODY else opens
+            )
             if await self.store.lines.change(
                 request.id,
                 expect=(LineStatus.CLOSED,),
@@ -722,7 +738,10 @@ class LineService(LeasedWorker[LineRequest]):
             return PressAnswer("line_callback_already", params={"name": team.name})
         if request.status is not LineStatus.DONE:
             return PressAnswer("line_callback_already", params={"name": team.name})
-        if request.result in ("answered", "unsure"):  # no such button was ever given
+        if request.result in (
+            RequestResult.ANSWERED,
+            RequestResult.UNSURE,
+        ):  # no such button was ever given
             return UNKNOWN
         # over (not connected, not placed, lapsed): a new place in the queue
         newcomer = await self.store.get_user(request.newcomer_id)
@@ -746,7 +765,7 @@ class LineService(LeasedWorker[LineRequest]):
     async def _end(
         self,
         request: LineRequest,
-        result: str,
+        result: RequestResult,
         owner: str | None,
         *,
         expect: tuple[LineStatus, ...] | None = None,
@@ -777,7 +796,7 @@ class LineService(LeasedWorker[LineRequest]):
         for team_id, items in sorted(by_team.items()):
             team = await self.store.teams.by_id(team_id)
             placed = [r for r in items if r.call_id is not None]
-            answered = [r for r in placed if r.result == "answered"]
+            answered = [r for r in placed if r.result is RequestResult.ANSWERED]
             waits = [
                 (r.accepted_at - r.created_at).total_seconds()
                 for r in items
