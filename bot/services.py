@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from bot.calls.history import CallHistory
 from bot.calls.outcomes import Announcer
 from bot.calls.presses import PressService
 from bot.calls.service import CallService, CallSettings
@@ -25,6 +26,7 @@ from bot.core.people import UserProfile
 from bot.core.records import Quota
 from bot.core.work import Scheduler
 from bot.onboarding.access import Access
+from bot.onboarding.people import People
 from bot.onboarding.phones import PhoneNaming
 from bot.onboarding.verification import PhoneService
 from bot.oncall.handovers import HandoverWorker
@@ -53,7 +55,9 @@ class Services:
     redactor: SecretRedactor
     bot_username: str
     access: Access
+    people: People
     calls: CallService
+    history: CallHistory
     presses: PressService
     watcher: CallWatcher
     oncall: OnCallService
@@ -69,9 +73,13 @@ class Services:
         """This replica's name in every lease it takes."""
         return self.watcher.owner
 
+    async def health(self) -> str | None:
+        """None when the store is healthy; else one word why not (see ``Store.health``)."""
+        return await self.store.health()
+
     async def after_verification(self, person: UserProfile) -> None:
         """What a person's newly verified number lets go on: support lines waiting for it."""
-        record = await self.store.get_user(person.telegram_id)
+        record = await self.people.get(person.telegram_id)
         if record is not None:
             await self.lines.release_held(record)
 
@@ -208,7 +216,9 @@ def build_services(
         redactor=redactor,
         bot_username=bot_username,
         access=access,
+        people=People(store),
         calls=calls,
+        history=CallHistory(store, clock),
         presses=presses,
         watcher=watcher,
         oncall=oncall,

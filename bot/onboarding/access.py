@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.records import RuleKind
 from bot.storage import Store
 
 __all__ = ["Access", "AccessView"]
@@ -44,6 +45,16 @@ class Access:
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admins
+
+    async def set_rule(
+        self, kind: RuleKind, subject_id: int, allowed: bool, *, changed_by: int
+    ) -> None:
+        """An admin's /allow or /deny of a person or a chat, by id."""
+        await self.store.set_access_rule(kind, subject_id, allowed, changed_by=changed_by)
+
+    async def first_notice(self, chat_id: int) -> bool:
+        """True the first time a chat is told it may not use the bot (it is told once)."""
+        return await self.store.first_access_notice(chat_id)
 
     async def view(self) -> AccessView:
         rules = await self.store.access_rules()

@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile, UserRecord, isolate
-from bot.core.records import Team
+from bot.core.records import Team, parse_rotation_kind
 from bot.core.texts import pick_language, t
 from bot.oncall.rotation import (
     Cover,
@@ -91,6 +91,10 @@ class OnCallService:
         if team.chat_id != chat_id:
             raise Refused(t(lang, "team_other_chat", name=name))
         return team
+
+    async def teams_here(self, chat_id: int) -> list[Team]:
+        """The teams managed from this chat."""
+        return await self.store.teams.of_chat(chat_id)
 
     def may_manage(self, lang: str, team: Team, actor: int) -> None:
         """Refuse unless ``actor`` owns the team or is one of the bot's admins."""
@@ -274,7 +278,8 @@ class OnCallService:
         self, lang: str, actor: int, team: Team, kind: str, hhmm: str, zone_name: str | None
     ) -> str:
         self.may_manage(lang, team, actor)
-        if kind not in ("daily", "weekly"):
+        rotation_kind = parse_rotation_kind(kind)
+        if rotation_kind is None:
             raise Refused(t(lang, "rotation_usage"))
         hand_over = parse_hhmm(hhmm)
         if hand_over is None:
@@ -286,7 +291,7 @@ class OnCallService:
         local_weekday = _local(now, zone).weekday()
         await self.store.teams.set_rotation(
             team.id,
-            kind=kind,
+            kind=rotation_kind,
             hand_over=hand_over.strftime("%H:%M"),
             weekday=local_weekday,
             zone=zone,
@@ -300,7 +305,7 @@ class OnCallService:
             lang,
             "rotation_set",
             name=team.name,
-            kind=t(lang, f"kind_{kind}"),
+            kind=t(lang, f"kind_{rotation_kind}"),
             time=hand_over.strftime("%H:%M"),
             zone=zone,
             oncall=line,
@@ -387,10 +392,10 @@ class OnCallService:
 
 def rotation_of(team: Team) -> Rotation | None:
     hand_over = parse_hhmm(team.hand_over or "")
-    if team.rotation_kind not in ("daily", "weekly") or hand_over is None or team.anchor is None:
+    if team.rotation_kind is None or hand_over is None or team.anchor is None:
         return None
     return Rotation(
-        kind=team.rotation_kind,  # type: ignore[arg-type]
+        kind=team.rotation_kind,
         hand_over=hand_over,
         zone=team.zone,
         weekday=team.weekday or 0,

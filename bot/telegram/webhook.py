@@ -184,7 +184,7 @@ def build_web_app(
         return web.Response(status=200, text="ok")
 
     async def health(request: web.Request) -> web.Response:
-        problem = await services.store.health()
+        problem = await services.health()
         if problem is None:
             return web.json_response({"status": "ok"})
         return web.json_response({"status": problem}, status=503)

@@ -34,7 +34,7 @@ class SetAccess(Command):
             await self.reply(invocation, invocation.text("access_usage"))
             return
         kind, subject_id = subject
-        await self.services.store.set_access_rule(
+        await self.services.access.set_rule(
             kind, subject_id, self.allowed, changed_by=invocation.sender.telegram_id
         )
         key = "access_allowed" if self.allowed else "access_denied"
@@ -75,7 +75,7 @@ class SetCallable(Command):
         self.callable = callable_
 
     async def run(self, invocation: Invocation) -> None:
-        store = self.services.store
+        people = self.services.people
         args = invocation.args
         target_id: int | None = None
         name = args[0] if args else ""
@@ -85,7 +85,7 @@ class SetCallable(Command):
         elif len(args) == 1 and args[0].lstrip("-").isdigit():
             target_id = int(args[0])
         elif len(args) == 1 and args[0].startswith("@"):
-            record = await store.find_by_username(args[0])
+            record = await people.find(args[0])
             target_id = record.telegram_id if record else None
         else:
             await self.reply(invocation, invocation.text("callable_usage"))
@@ -93,8 +93,8 @@ class SetCallable(Command):
         if target_id is None:
             await self.reply(invocation, invocation.text("unknown_person", name=name))
             return
-        await store.set_uncallable(
-            target_id, not self.callable, changed_by=invocation.sender.telegram_id
+        await people.set_callable(
+            target_id, self.callable, changed_by=invocation.sender.telegram_id
         )
         key = "callable_done" if self.callable else "uncallable_done"
         await self.reply(invocation, invocation.text(key, name=name))

@@ -10,12 +10,12 @@ from telegram import Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, MessageKind, OutgoingMessage, Receipt
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile
 from bot.core.texts import pick_language, t
 from bot.services import Services
+from bot.telegram.handlers.answering import Answering
 
 __all__ = ["Command", "Invocation", "mentions_in", "profile_of"]
 
@@ -78,8 +78,7 @@ class Invocation:
 class Command:
     """A command handler holding the services; subclasses implement :meth:`run`.
 
-    Every command gets exactly one answer: a storage outage becomes "temporarily unavailable",
-    any other failure is logged with its traceback and answered with a short apology.
+    Every command gets exactly one answer, whatever fails (see :class:`Answering`).
     """
 
     #: Only the bot's admins may run it; others are told so.
@@ -99,17 +98,15 @@ class Command:
             args=list(context.args or []),
             update_key=(context.bot.id, update.update_id),
         )
-        try:
+
+        async def fail(key: str) -> None:
+            await self.reply(invocation, invocation.text(key))
+
+        async with Answering(update.update_id, type(self).__name__, fail):
             if self.admin_only and not self.services.access.is_admin(user.id):
                 await self.reply(invocation, invocation.text("admin_only"))
                 return
             await self.run(invocation)
-        except StoreUnavailable as exc:
-            logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
-            await self.reply(invocation, invocation.text("store_unavailable"))
-        except Exception:
-            logger.exception("update %s: %s failed", update.update_id, type(self).__name__)
-            await self.reply(invocation, invocation.text("internal_error"))
 
     async def run(self, invocation: Invocation) -> None:
         raise NotImplementedError

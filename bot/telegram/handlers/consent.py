@@ -10,16 +10,16 @@ SWITCH = {"on": True, "off": False}
 class DoNotDisturb(Command):
     async def run(self, invocation: Invocation) -> None:
         args = [a.lower() for a in invocation.args]
-        store = self.services.store
+        people = self.services.people
         user_id = invocation.sender.telegram_id
         if len(args) != 1 or args[0] not in SWITCH:
-            record = await store.get_user(user_id)
+            record = await people.get(user_id)
             state = "dnd_state_on" if record and record.dnd else "dnd_state_off"
             text = invocation.text("dnd_usage", state=invocation.text(state))
             await self.reply(invocation, text)
             return
         dnd = SWITCH[args[0]]
-        await store.set_dnd(user_id, dnd)
+        await people.set_dnd(user_id, dnd)
         await self.reply(invocation, invocation.text("dnd_on" if dnd else "dnd_off"))
 
 
@@ -27,5 +27,5 @@ class Forget(Command):
     """Delete the person's record now: they cannot be called until they press Start again."""
 
     async def run(self, invocation: Invocation) -> None:
-        await self.services.store.forget_user(invocation.sender.telegram_id)
+        await self.services.people.forget(invocation.sender.telegram_id)
         await self.reply(invocation, invocation.text("forget_done"))

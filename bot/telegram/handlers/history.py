@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.clock import utcnow
 from bot.core.people import isolate
-from bot.core.records import CallOutcome, CallRecord, CallStatus
+from bot.core.records import CallRecord, CallStatus
 from bot.core.texts import format_talk
 from bot.telegram.handlers.base import Command, Invocation
 
@@ -41,29 +38,22 @@ class History(Command):
         if not invocation.private:
             await self.reply(invocation, invocation.text("history_private_only"))
             return
-        me = invocation.sender.telegram_id
-        store = self.services.store
-        records = await store.history(me, limit=HISTORY_SIZE)
-        if not records:
+        past = await self.services.history.recent(invocation.sender.telegram_id, limit=HISTORY_SIZE)
+        if not past:
             await self.reply(invocation, invocation.text("history_empty"))
             return
         zone = ZoneInfo(self.services.settings.default_timezone)
         lines = [invocation.text("history_title")]
-        names: dict[int, str] = {}
-        for record in records:
-            other_id = record.callee_id if record.caller_id == me else record.caller_id
-            if other_id not in names:
-                other = await store.get_user(other_id)
-                names[other_id] = other.name if other else str(other_id)
-            created = record.created_at or utcnow()
+        for call in past:
+            created = call.created_at or self.services.clock.now()
             when = created.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
             lines.append(
                 invocation.text(
                     "history_line",
                     when=when.strftime("%Y-%m-%d %H:%M"),
-                    arrow="→" if record.caller_id == me else "←",
-                    other=isolate(names[other_id]),
-                    outcome=outcome_word(invocation, record),
+                    arrow="→" if call.outgoing else "←",
+                    other=isolate(call.other_name),
+                    outcome=outcome_word(invocation, call.record),
                 )
             )
         await self.reply(invocation, "\n".join(lines))
@@ -85,28 +75,21 @@ class Stats(Command):
             if not 1 <= days <= MAX_DAYS:
                 await self.reply(invocation, invocation.text("stats_usage"))
                 return
-        records = await self.services.store.calls_since(utcnow() - timedelta(days=days))
-        placed = [r for r in records if r.status is CallStatus.CREATED]
-        answered = [r for r in placed if r.outcome is CallOutcome.ANSWERED]
-        talk_ms = sum(r.duration_ms or 0 for r in answered)
-        failures = Counter(
-            r.failure or r.status.value
-            for r in records
-            if r.status in (CallStatus.FAILED, CallStatus.UNKNOWN) or r.failure
-        )
-        share = f"{100 * len(answered) / len(placed):.0f}%" if placed else "–"
+        history = self.services.history
+        stats = await history.stats(days)
+        share = stats.answered_share
         text = invocation.text(
             "stats",
             days=days,
-            placed=len(placed),
-            answered=len(answered),
-            share=share,
-            minutes=round(talk_ms / 60_000),
-            per_day=f"{len(placed) / days:.1f}",
-            failures=", ".join(f"{k} {n}" for k, n in failures.most_common())
+            placed=stats.placed,
+            answered=stats.answered,
+            share=f"{100 * share:.0f}%" if share is not None else "–",
+            minutes=round(stats.talk_ms / 60_000),
+            per_day=f"{stats.placed / days:.1f}",
+            failures=", ".join(f"{k} {n}" for k, n in stats.failures)
             or invocation.text("stats_none"),
         )
-        lines = await self.services.lines.stats(invocation.lang, utcnow() - timedelta(days=days))
+        lines = await self.services.lines.stats(invocation.lang, history.since(days))
         if lines:
             text = "\n".join([text, "", invocation.text("stats_lines_title"), *lines])
         await self.reply(invocation, text)

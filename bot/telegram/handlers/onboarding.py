@@ -27,9 +27,7 @@ class Start(Command):
         refusal = await self.services.access.refusal(
             user_id=sender, chat_id=invocation.chat_id, private=True
         )
-        record = await self.services.store.upsert_user(
-            invocation.sender, dm_open=True, started=True
-        )
+        record = await self.services.people.sign_up(invocation.sender)
         payload = invocation.args[0] if len(invocation.args) == 1 else ""
         if await self.services.lines.arrive(record, payload):  # t.me/<bot>?start=line-NAME
             return
@@ -60,7 +58,7 @@ class Help(Command):
 
 class WhoAmI(Command):
     async def run(self, invocation: Invocation) -> None:
-        record = await self.services.store.get_user(invocation.sender.telegram_id)
+        record = await self.services.people.get(invocation.sender.telegram_id)
         if record is None:  # forgotten a moment ago, or the store lost the row
             await self.reply(invocation, invocation.text("whoami_unknown"))
             return
@@ -89,9 +87,9 @@ class Platform(Command):
     async def run(self, invocation: Invocation) -> None:
         args = invocation.args
         choice = args[0].lower() if len(args) == 1 else ""
-        store = self.services.store
+        people = self.services.people
         if choice not in PLATFORMS:
-            record = await store.get_user(invocation.sender.telegram_id)
+            record = await people.get(invocation.sender.telegram_id)
             current = record.platform if record and record.platform else None
             text = invocation.text(
                 "platform_usage", platform=current or invocation.text("platform_not_set")
@@ -99,7 +97,7 @@ class Platform(Command):
             await self.reply(invocation, text)
             return
         platform = PLATFORMS[choice]
-        await store.set_platform(invocation.sender.telegram_id, platform)
+        await people.set_platform(invocation.sender.telegram_id, platform)
         if platform is None:
             await self.reply(invocation, invocation.text("platform_cleared"))
         else:

@@ -8,7 +8,6 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.core.errors import StoreUnavailable
 from bot.core.messages import OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile
@@ -16,6 +15,7 @@ from bot.core.texts import pick_language, t
 from bot.onboarding.phones import readable
 from bot.onboarding.verification import Verified
 from bot.services import Services
+from bot.telegram.handlers.answering import Answering
 from bot.telegram.handlers.base import Command, Invocation, mentions_in, profile_of
 
 __all__ = ["Phone", "SharedContact"]
@@ -45,17 +45,17 @@ class Phone(Command):
         if not invocation.private:  # a number never goes to a group, even an admin's
             await self.reply(invocation, invocation.text("phone_private_only"))
             return
-        store = self.services.store
+        people = self.services.people
         record = None
         name = " ".join(invocation.args)
         user = (mention.user if mention else None) or reply_to
         if user is not None:
-            record = await store.get_user(user.telegram_id)
+            record = await people.get(user.telegram_id)
             name = user.display_name
         elif mention is not None and mention.username:
-            record = await store.find_by_username(mention.username)
+            record = await people.find(mention.username)
         elif name.isascii() and name.isdigit():
-            record = await store.get_user(int(name))
+            record = await people.get(int(name))
         if record is None:
             await self.reply(invocation, invocation.text("phone_unknown", name=name))
             return
@@ -80,7 +80,13 @@ class SharedContact:
             return  # a contact card posted in a group is the group's business
         lang = pick_language(user.language_code)
         contact = message.contact
-        try:
+        messenger = self.services.messenger
+
+        async def fail(key: str) -> None:
+            await messenger.send(message.chat_id, OutgoingMessage(t(lang, key)))
+
+        verified: Verified | None = None
+        async with Answering(update.update_id, "a shared contact", fail):
             if await self.services.access.denied(user.id):
                 return  # denied by an admin: nothing of theirs is recorded or registered
             verified = await self.services.phones.verify(
@@ -89,13 +95,9 @@ class SharedContact:
                 contact_user_id=contact.user_id,
                 forwarded=message.forward_origin is not None,
             )
-        except StoreUnavailable as exc:
-            logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
-            verified = Verified(OutgoingMessage(t(lang, "store_unavailable")), False)
-        except Exception:
-            logger.exception("update %s: a shared contact failed", update.update_id)
-            verified = Verified(OutgoingMessage(t(lang, "internal_error")), False)
-        await self.services.messenger.send(message.chat_id, verified.message)
+        if verified is None:
+            return
+        await messenger.send(message.chat_id, verified.message)
         if not verified.ok:
             return
         try:  # a support line waiting for the number goes on now (its own messages)

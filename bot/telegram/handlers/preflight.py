@@ -17,6 +17,7 @@ from bot.core.messages import MessageKind, OutgoingMessage
 from bot.core.texts import pick_language, t
 from bot.services import Services
 from bot.support_lines.service import LineService
+from bot.telegram.handlers.answering import Answering
 from bot.telegram.handlers.base import profile_of
 from bot.telegram.handlers.call import is_call_command
 
@@ -45,21 +46,17 @@ class Preflight:
         self.services = services
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
+
+        async def fail(key: str) -> None:
+            await self._answer(update, key)
+
+        # a failed step stops the update: nothing after it may act on an unclaimed update
+        async with Answering(update.update_id, "preflight", fail) as attempt:
             await self._check(update, context.bot.id)
-        except ApplicationHandlerStop:
-            raise
-        except StoreUnavailable as exc:
-            logger.warning("update %s stopped: storage unavailable: %s", update.update_id, exc)
-            await self._answer(update, "store_unavailable")
-            raise ApplicationHandlerStop from None
-        except Exception:
-            logger.exception("update %s stopped: preflight failed", update.update_id)
-            await self._answer(update, "internal_error")
-            raise ApplicationHandlerStop from None
+        if attempt.failed:
+            raise ApplicationHandlerStop
 
     async def _check(self, update: Update, bot_id: int) -> None:
-        store = self.services.store
         user, chat = update.effective_user, update.effective_chat
         private = (
             user is not None and chat is not None and chat.type == ChatType.PRIVATE
@@ -71,7 +68,7 @@ class Preflight:
         # a new /call is taken with the call's key, in one transaction (bot.calls.service): one
         # commit before the paid POST, not two
         new_call = is_call_command(update.message, self.services.bot_username)
-        if not new_call and not await store.take_update(
+        if not new_call and not await self.services.people.take_update(
             bot_id, update.update_id, sender, dm_open=dm_open
         ):
             raise ApplicationHandlerStop
@@ -84,7 +81,7 @@ class Preflight:
             return
         if private and _opens_a_line(update) and await self.services.access.only_unlisted(user.id):
             return  # support lines are for outsiders too (and nothing else is)
-        if await store.first_access_notice(chat.id):
+        if await self.services.access.first_notice(chat.id):
             await self._answer(
                 update, key, kind=MessageKind.REFUSAL, user_id=user.id, chat_id=chat.id
             )
@@ -123,7 +120,7 @@ class PrivateChatMembership:
         status = change.new_chat_member.status
         reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
         try:
-            await self.services.store.set_dm_open(change.chat.id, reachable)
+            await self.services.people.set_reachable(change.chat.id, reachable)
         except StoreUnavailable:
             logger.warning(
                 "could not record that chat %s is reachable=%s", change.chat.id, reachable

@@ -16,10 +16,10 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.calls.presses import CALL_PRESSES
 from bot.core.buttons import UNKNOWN, Press, PressAnswer, decode, matching
-from bot.core.errors import StoreUnavailable
 from bot.core.texts import pick_language, t
 from bot.services import Services
 from bot.support_lines.service import LINE_PRESSES
+from bot.telegram.handlers.answering import Answering
 from bot.telegram.handlers.base import profile_of
 
 __all__ = ["AnswerPress", "CallPress", "LinePress", "UnknownPress", "handlers"]
@@ -56,17 +56,15 @@ class AnswerPress:
         messenger = self.services.messenger
         # (A query without data passes every pattern: it decodes to nothing, and is unknown.)
         press = decode(query.data)
-        try:
+
+        async def fail(key: str) -> None:
+            await messenger.answer_callback(query.id, t(lang, key), alert=True)
+
+        answer: PressAnswer | None = None
+        async with Answering(update.update_id, "button press", fail):
             answer = UNKNOWN if press is None else await self.act(query.from_user, press)
-        except StoreUnavailable as exc:
-            logger.warning("update %s: storage unavailable: %s", update.update_id, exc)
-            await messenger.answer_callback(query.id, t(lang, "store_unavailable"), alert=True)
-            return
-        except Exception:
-            logger.exception("update %s: button press failed", update.update_id)
-            await messenger.answer_callback(query.id, t(lang, "internal_error"), alert=True)
-            return
-        await messenger.answer_callback(query.id, answer.text(lang), alert=answer.alert)
+        if answer is not None:
+            await messenger.answer_callback(query.id, answer.text(lang), alert=answer.alert)
 
 
 class UnknownPress(AnswerPress):

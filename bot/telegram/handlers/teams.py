@@ -97,7 +97,7 @@ class OnCall(OnCallCommand):
     async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
         if not args:
-            teams = await self.services.store.teams.of_chat(invocation.chat_id)
+            teams = await oncall.teams_here(invocation.chat_id)
             if not teams:
                 raise Refused(invocation.text("team_none_here"))
             return "\n".join([await oncall.oncall_line(lang, team) for team in teams])
@@ -128,7 +128,7 @@ class PageTeam(OnCallCommand):
         if not args:
             raise Refused(invocation.text("page_usage"))
         team = await oncall.team_here(lang, args[0], invocation.chat_id)
-        pager = await self.services.store.get_user(invocation.sender.telegram_id)
+        pager = await self.services.people.get(invocation.sender.telegram_id)
         if pager is None or not pager.reachable:
             raise Refused(invocation.text("call_caller_not_started"))
         words = (invocation.message.text or "").split(None, 2)
