@@ -136,6 +136,7 @@ def build_services(
         bot_username=bot_username,
         remember_secret=redactor.add,
         clock=clock,
+        access=access,
     )
     announcer = Announcer(store, messenger)
     presses = PressService(calls, announcer)

@@ -79,8 +79,9 @@ class Announcer:
 
     @staticmethod
     def _again(record: CallRecord, lang: str) -> tuple[Button, ...]:
-        """A "Call again" button, when nobody talked (a line's call offers its own)."""
-        if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
+        """A "Call again" button, when nobody talked on a direct call (see
+        :attr:`CallRecord.offers_call_again`)."""
+        if not record.offers_call_again:
             return ()
         data = encode(PressKind.CALL_AGAIN, record.id)
         return (Button(t(lang, "button_call_again"), data=data),)

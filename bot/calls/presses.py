@@ -54,7 +54,7 @@ class PressService:
     async def _again(self, presser: UserProfile, record: CallRecord) -> PressAnswer:
         if presser.telegram_id != record.caller_id:
             return NOT_YOURS
-        if record.outcome is None or not record.outcome.may_call_again or record.from_a_line:
+        if not record.offers_call_again:
             return UNKNOWN
         if await self.store.get_user(presser.telegram_id) is None:  # forgotten since
             return UNKNOWN
@@ -74,6 +74,8 @@ class PressService:
         )
         if report.outcome is PlaceResult.DUPLICATE:
             return PressAnswer("callback_already")
+        if report.outcome is PlaceResult.REFUSED:  # why, at once (and in the chat)
+            return PressAnswer(report.reason or "callback_unknown", True, report.params)
         if report.outcome not in (PlaceResult.PLACED, PlaceResult.RINGING):
             return PressAnswer("callback_see_chat")  # the answer is in the chat
         return PressAnswer("callback_calling", params={"name": reply_to.name})
@@ -101,13 +103,11 @@ class PressService:
             notice_message_id=record.notice_message_id,
         )
         callee_lang = pick_language(callee.language_code)
-        if record.callee_message_id is not None and (
-            self.calls.refusal(caller, callee, record.max_duration) is None
-        ):  # the ring's buttons go before the tokens come: answered
-            await self.calls.messenger.edit(
-                callee.telegram_id,
-                record.callee_message_id,
-                _plain(t(callee_lang, "ring_answered", caller=caller.display_name)),
+        refused = await self.calls.rules_refusal(caller, callee, record.max_duration, origin)
+        if refused is None and record.callee_message_id is not None:
+            # the ring's buttons go before the tokens come: answered
+            await self._tell_callee(
+                record, t(callee_lang, "ring_answered", caller=caller.display_name)
             )
         report = await self.calls.place_for(
             CallKey(record.chat_id, record.message_id),
@@ -117,17 +117,26 @@ class PressService:
             origin=origin,
             rung=record,
         )
-        if report.outcome is PlaceResult.DUPLICATE:
-            return RING_OVER
-        if report.outcome is PlaceResult.REFUSED:  # the ring is closed: its buttons go
-            answer = PressAnswer(report.reason or "callback_unknown", True, report.params)
-            if record.callee_message_id is not None:
-                text = answer.text(callee_lang)
-                await self.calls.messenger.edit(
-                    callee.telegram_id, record.callee_message_id, _plain(text)
-                )
-            return answer
+        match report.outcome:
+            case PlaceResult.DUPLICATE:
+                return RING_OVER
+            case PlaceResult.REFUSED:  # the ring is closed: its buttons go, the reason stays
+                answer = PressAnswer(report.reason or "callback_unknown", True, report.params)
+                await self._tell_callee(record, answer.text(callee_lang))
+                return answer
+            case PlaceResult.FAILED | PlaceResult.BUSY | PlaceResult.MAYBE:
+                # "your access token follows" no longer holds: say what became of the call
+                text = report.failure_text(callee_lang)
+                await self._tell_callee(record, text)
+                return PressAnswer("callback_see_chat", alert=True)
         return PressAnswer("callback_calling", params={"name": caller.name})
+
+    async def _tell_callee(self, record: CallRecord, html: str) -> None:
+        """Put ``html`` in place of the ring's message (its buttons go with it)."""
+        if record.callee_message_id is not None:
+            await self.calls.messenger.edit(
+                record.callee_id, record.callee_message_id, _plain(html)
+            )
 
     async def _decline(self, record: CallRecord) -> PressAnswer:
         closed = await self.store.close_call(

@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import quote
 
 from bot.calls.record_keeper import RecordKeeper
@@ -158,6 +158,16 @@ class CallReport:
 
     #: The refusal's text parameters (who is not taking calls, ...).
     params: dict[str, object] = field(default_factory=dict)
+    #: Kavenegar's Retry-After on a 429, in seconds.
+    retry_after: float | None = None
+
+    def failure_text(self, lang: str) -> str:
+        """What became of a call that was not placed (``reason`` a ``kv_*`` key), in ``lang``:
+        "try again in …" where it surely does not exist, "join if your app rings" where it may."""
+        wait = t(lang, "wait_a_minute")
+        if self.retry_after:
+            wait = format_wait(self.retry_after, lang)
+        return t(lang, self.reason or "internal_error", **{**self.params, "wait": wait})
 
     @property
     def may_exist(self) -> bool:
@@ -220,6 +230,14 @@ def classify_failure(exc: KavenegarError) -> Failure:
     return Failure("kv_unreachable", CallStatus.FAILED)
 
 
+class AccessRules(Protocol):
+    """The admins' rules of who may use the bot (:class:`bot.onboarding.access.Access`)."""
+
+    async def call_refusal(
+        self, caller_id: int, callee_id: int, *, chat_id: int, private: bool, outsider: bool
+    ) -> tuple[str, dict[str, object]] | None: ...
+
+
 class CallService:
     """Runs ``/call`` end to end; every user mistake and service failure becomes one reply."""
 
@@ -234,8 +252,11 @@ class CallService:
         remember_secret: Callable[[str], None] = lambda secret: None,
         records: RecordKeeper | None = None,
         clock: Clock | None = None,
+        access: AccessRules | None = None,
     ) -> None:
         self.store = store
+        #: The allow-lists and /deny (None: everyone may use the bot).
+        self.access = access
         self.kavenegar = kavenegar
         self.messenger = messenger
         self.settings = settings
@@ -267,7 +288,7 @@ class CallService:
         caller = await self._caller(request, found)
         origin = request.origin
         try:
-            callee, duration = await self._check(command, caller, callee_found)
+            callee, duration = await self._check(command, caller, callee_found, origin)
         except _Refusal as refusal:
             return await self._refuse(request, caller, refusal)
 
@@ -279,6 +300,7 @@ class CallService:
             origin=origin,
             quotas=self.settings.quotas,
             ring=self.settings.flow == "ring",
+            rules_checked=True,  # just now, by _check (a refusal answered once, update taken)
             update_key=request.update_key,
             # what we know of the caller, refreshed in the same transaction when it changed
             sender=None
@@ -299,10 +321,13 @@ class CallService:
         *,
         origin: Origin,
         note: Callable[[str], str] | None = None,
+        callee_buttons: Callable[[str, int], tuple[Button, ...]] | None = None,
         quotas: tuple[Quota, ...] = (),
         page_id: int | None = None,
         ring: bool = False,
         rung: CallRecord | None = None,
+        outsider: bool = False,
+        rules_checked: bool = False,
         update_key: tuple[int, int] | None = None,
         sender: UserProfile | None = None,
         sender_dm_open: bool | None = None,
@@ -314,12 +339,17 @@ class CallService:
         checked in the same transaction), one ``POST /calls``, its result read
         (:func:`classify_failure`), the tokens delivered. ``ring``: ring the callee in Telegram
         first instead (``CALL_FLOW=ring``); ``rung``: the ring of that key was answered, so the
-        claim is taking it from ringing (one press wins). ``note`` adds a first line to both
-        token messages, in each reader's language. Never raises but
+        claim is taking it from ringing (one press wins); ``outsider``: the caller is a support
+        line's newcomer, whom the allow-lists may leave out (see :meth:`rules_refusal`);
+        ``rules_checked``: ``/call`` applied the rules a moment ago. ``note`` adds a first line
+        to both token messages, in each reader's language; ``callee_buttons(lang, row_id)`` adds
+        buttons under the callee's (a page's "I'm on it"). Never raises but
         :class:`~bot.core.errors.StoreUnavailable`, and that only before any money is spent.
         """
         lang = pick_language(caller.language_code)
-        refusal = self.refusal(caller, callee, duration)
+        refusal = None
+        if not rules_checked:
+            refusal = await self.rules_refusal(caller, callee, duration, origin, outsider=outsider)
         if refusal is not None:
             if rung is not None:  # the ring is over: it can never be placed now
                 await self.store.close_call(
@@ -378,7 +408,36 @@ class CallService:
             )
         except KavenegarError as exc:
             return await self._failed(origin, lang, row_id, exc)
-        return await self._deliver(origin, lang, row_id, caller, callee, call, note)
+        return await self._deliver(origin, lang, row_id, caller, callee, call, note, callee_buttons)
+
+    async def rules_refusal(
+        self,
+        caller: UserRecord,
+        callee: UserRecord,
+        duration: int,
+        origin: Origin,
+        *,
+        outsider: bool = False,
+    ) -> _Refusal | None:
+        """Why this call may not be placed now, by every rule ``/call`` applies: the people's
+        own (:meth:`refusal`) and the admins' allow-lists and /deny, for the caller in the
+        call's chat and for the callee; None if it may."""
+        refusal = self.refusal(caller, callee, duration)
+        if refusal is not None or self.access is None:
+            return refusal
+        denied = await self.access.call_refusal(
+            caller.telegram_id,
+            callee.telegram_id,
+            chat_id=origin.chat_id,
+            private=origin.private,
+            outsider=outsider,
+        )
+        if denied is None:
+            return None
+        key, params = denied
+        refusal = _Refusal(key, name=callee.display_name)
+        refusal.params.update(params)
+        return refusal
 
     def refusal(self, caller: UserRecord, callee: UserRecord, duration: int) -> _Refusal | None:
         """Why ``caller`` may not call ``callee`` for ``duration`` seconds now; None if they may.
@@ -461,15 +520,26 @@ class CallService:
         reason = "?"
         if isinstance(exc, APIStatusError):
             reason = ", ".join(exc.reasons) or f"HTTP {exc.status_code}"
-        wait = t(lang, "wait_a_minute")
-        if isinstance(exc, RateLimitError) and exc.retry_after:
-            wait = format_wait(exc.retry_after, lang)
-        await self._reply(origin, t(lang, failure.key, reason=reason, wait=wait))
         if failure.status is CallStatus.UNKNOWN:
             result = PlaceResult.MAYBE
         else:
             result = PlaceResult.BUSY if isinstance(exc, RateLimitError) else PlaceResult.FAILED
-        return CallReport(result, failure.key, call_row_id=row_id)
+        report = CallReport(
+            result,
+            failure.key,
+            call_row_id=row_id,
+            params={"reason": reason},
+            retry_after=exc.retry_after if isinstance(exc, RateLimitError) else None,
+        )
+        text = report.failure_text(lang)
+        if origin.notice_message_id is not None and not origin.quiet:
+            # a ring's "Alice is ringing Bob…": it now says what became of the call
+            await self.messenger.edit(
+                origin.chat_id, origin.notice_message_id, OutgoingMessage(text)
+            )
+        else:
+            await self._reply(origin, text)
+        return report
 
     async def _deliver(
         self,
@@ -480,6 +550,7 @@ class CallService:
         callee: UserRecord,
         call: Call,
         note: Callable[[str], str] | None = None,
+        callee_buttons: Callable[[str, int], tuple[Button, ...]] | None = None,
     ) -> CallReport:
         caller_token = call.caller.access_token or ""
         callee_token = call.receptor.access_token or ""
@@ -505,15 +576,16 @@ class CallService:
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
         logger.info("call %s created as %s", row_id, call.id)
+        callee_message = self._token_message(callee, caller, call.id, callee_token, False, note)
+        if callee_buttons is not None:
+            extra = callee_buttons(pick_language(callee.language_code), row_id)
+            callee_message = replace(callee_message, buttons=(*callee_message.buttons, *extra))
         caller_receipt, callee_receipt = await asyncio.gather(
             self.messenger.send(
                 caller.telegram_id,
                 self._token_message(caller, callee, call.id, caller_token, True, note),
             ),
-            self.messenger.send(
-                callee.telegram_id,
-                self._token_message(callee, caller, call.id, callee_token, False, note),
-            ),
+            self.messenger.send(callee.telegram_id, callee_message),
         )
         caller_delivery, callee_delivery = caller_receipt.delivery, callee_receipt.delivery
         for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
@@ -605,7 +677,7 @@ class CallService:
         return command
 
     async def _check(
-        self, command: CallCommand, caller: UserRecord, callee: UserRecord | None
+        self, command: CallCommand, caller: UserRecord, callee: UserRecord | None, origin: Origin
     ) -> tuple[UserRecord, int]:
         """Everything that can be refused without asking Kavenegar."""
         if command.callee is not None:
@@ -618,7 +690,7 @@ class CallService:
             if callee is None:
                 raise _Refusal("call_unknown_callee", start_button=True, name=name)
         duration = command.duration or self.settings.default_max_duration
-        refusal = self.refusal(caller, callee, duration)
+        refusal = await self.rules_refusal(caller, callee, duration, origin)
         if refusal is not None:
             if "name" in refusal.params:  # as the caller named them
                 refusal.params["name"] = name

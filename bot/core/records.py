@@ -196,6 +196,18 @@ class CallRecord:
         never by "Call again"."""
         return self.message_id <= -LINE_KEY
 
+    @property
+    def offers_call_again(self) -> bool:
+        """Ended with nobody talking, and a direct call: a line's call is repeated through the
+        line, a page's attempt by the page itself (a "Call again" beside a page that still
+        escalates would be a second paid call on the side)."""
+        return (
+            self.outcome is not None
+            and self.outcome.may_call_again
+            and not self.from_a_line
+            and self.page_id is None
+        )
+
 
 @dataclass(frozen=True)
 class AccessRule:

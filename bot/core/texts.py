@@ -443,6 +443,9 @@ EN: dict[str, str] = {
     "stats_lines_title": "<b>Support lines</b>",
     "offer_already_yours": "You already took this call.",
     "offer_newcomer_gone": "They can no longer be reached, so no call was placed.",
+    "offer_not_waiting": "They are no longer waiting, so no call was placed.",
+    "offer_line_off": "This line has been turned off, so no call was placed.",
+    "offer_line_closed": "This line is outside its hours now, so no call was placed.",
     "offer_failed": "I couldn't place the call; they were offered to try again.",
     "line_unsure": (
         "Kavenegar didn't say clearly whether the call with {name} was placed. If your app "
@@ -877,6 +880,9 @@ FA: dict[str, str] = {
     "stats_lines_title": "<b>خط‌های پشتیبانی</b>",
     "offer_already_yours": "این تماس را از قبل پذیرفته‌اید.",
     "offer_newcomer_gone": "دیگر به او دسترسی نیست، پس تماسی برقرار نشد.",
+    "offer_not_waiting": "او دیگر منتظر نیست، پس تماسی برقرار نشد.",
+    "offer_line_off": "این خط خاموش شده است، پس تماسی برقرار نشد.",
+    "offer_line_closed": "این خط اکنون خارج از ساعت کاری است، پس تماسی برقرار نشد.",
     "offer_failed": "نتوانستم تماس را برقرار کنم؛ به او پیشنهاد شد دوباره امتحان کند.",
     "line_unsure": (
         "کاوه‌نگار به‌روشنی نگفت که تماس با {name} برقرار شد یا نه. اگر برنامه‌تان تا یک "
@@ -933,6 +939,19 @@ def fit(html_text: str, limit: int = MESSAGE_MAX) -> tuple[str, bool]:
     while utf16_length(cut) > limit - 1:
         cut = cut[: -max(1, (utf16_length(cut) - limit + 1) // 2)]
     return cut + "…", False
+
+
+#: An answer to a button press (``answerCallbackQuery``'s ``text``): 0-200 characters, no markup.
+CALLBACK_ANSWER_MAX = 200
+
+
+def callback_text(html_text: str) -> str:
+    """A text for a press's toast or alert: Telegram shows it without markup, at most 200
+    characters, so the markup goes and a longer text is cut (never refused)."""
+    visible = plain(html_text)
+    if utf16_length(visible) <= CALLBACK_ANSWER_MAX:
+        return visible
+    return fit(visible, CALLBACK_ANSWER_MAX)[0]
 
 
 def format_wait(seconds: float, lang: str) -> str:

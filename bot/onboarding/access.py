@@ -89,7 +89,33 @@ class Access:
         """None if allowed; else the text key that explains the refusal."""
         if self.is_admin(user_id):
             return None
+        return self._refusal(await self.view(), user_id, chat_id, private)
+
+    async def call_refusal(
+        self, caller_id: int, callee_id: int, *, chat_id: int, private: bool, outsider: bool
+    ) -> tuple[str, dict[str, object]] | None:
+        """Why these rules forbid this call now (a text key and its parameters); None if not.
+
+        The caller must be allowed in the call's chat, exactly as their command would be there
+        (``outsider``: a support line's newcomer, whom the allow-lists may leave out, as long as
+        no admin denied them); the callee must not be denied, nor left out by the people's
+        allow-list (told as "not taking calls": who is denied is the admins' business).
+        """
         view = await self.view()
+        if not self.is_admin(caller_id):
+            key = self._refusal(view, caller_id, chat_id, private)
+            if key == "access_user" and outsider and caller_id not in view.denied_users:
+                key = None
+            if key is not None:
+                return key, {"user_id": caller_id, "chat_id": chat_id}
+        if not self.is_admin(callee_id) and (
+            callee_id in view.denied_users or (view.users and callee_id not in view.users)
+        ):
+            return "call_not_taking_calls", {}
+        return None
+
+    @staticmethod
+    def _refusal(view: AccessView, user_id: int, chat_id: int, private: bool) -> str | None:
         if user_id in view.denied_users or (view.users and user_id not in view.users):
             return "access_user"
         if not private and (

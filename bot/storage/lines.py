@@ -361,7 +361,8 @@ class LineQueries:
         grace: timedelta,
         hourly_cap: int = 0,
     ) -> LineRequest | None:
-        """Take the call: the offer must be open, unexpired and the request's current one.
+        """Take the call: the offer must be open, unexpired and the request's current one, and
+        its line on (checked in the same update: turning a line off wins over a late Accept).
 
         Both rows change in one transaction, so two presses (the same member twice, or two
         members at the same instant) make one winner; None for every other press. With
@@ -393,6 +394,9 @@ class LineQueries:
                         line_requests.c.id == request_id,
                         line_requests.c.status == LineStatus.OFFERING.value,
                         line_requests.c.current_offer_id == offer_id,
+                        line_requests.c.team_id.in_(
+                            select(lines.c.team_id).where(lines.c.enabled.is_(True))
+                        ),
                     )
                     .values(
                         status=LineStatus.CALLING.value,

@@ -42,6 +42,7 @@ from bot.core.people import UserRecord
 from bot.core.records import (
     CallKey,
     CallOutcome,
+    LineOffer,
     LineRequest,
     LineStatus,
     OfferStatus,
@@ -576,6 +577,9 @@ class LineService(LeasedWorker[LineRequest]):
         if offer.member_id != presser:
             return NOT_YOURS
         now = self.clock.now()
+        void = await self._void(offer, now)
+        if void is not None:
+            return void
         request = await self.store.lines.accept(
             offer_id,
             presser,
@@ -605,6 +609,37 @@ class LineService(LeasedWorker[LineRequest]):
         if result == "failed":
             return PressAnswer("offer_failed", alert=True)
         return PressAnswer("offer_accepted")
+
+    async def _void(self, offer: LineOffer, now: datetime) -> PressAnswer | None:
+        """Why an open offer is no longer good (its line turned off or out of its hours, its
+        newcomer no longer waiting): the offer is withdrawn, its button goes, and its request is
+        due at once (its worker ends it or waits for the hours); None while it is good."""
+        if offer.status is not OfferStatus.OPEN:
+            return None  # over, or taken: the accept itself says which
+        request = await self.store.lines.request(offer.request_id)
+        team = await self.store.teams.by_id(request.team_id) if request is not None else None
+        line = await self.store.lines.get(team.id) if team is not None else None
+        key = None
+        if request is None or request.status is not LineStatus.OFFERING or team is None:
+            key = "offer_not_waiting"
+        elif line is None or not line.enabled:
+            key = "offer_line_off"
+        elif not hours_of(line.hours).is_open(now, team.zone):
+            key = "offer_line_closed"
+        if key is None:
+            return None
+        if await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
+            if offer.message_id is not None:
+                member = await self.store.get_user(offer.member_id)
+                lang = pick_language(member.language_code if member else None)
+                await self.messenger.edit(
+                    offer.member_id, offer.message_id, OutgoingMessage(t(lang, key))
+                )
+            if request is not None and request.status is LineStatus.OFFERING:
+                await self.store.lines.change(
+                    request.id, expect=(LineStatus.OFFERING,), next_check_at=now
+                )
+        return PressAnswer(key, alert=True)
 
     async def _tell_offers(self, request: LineRequest, offer_id: int, taker: int) -> None:
         """Every offer of the request now says who took it (the taker's, that it is theirs)."""
@@ -645,6 +680,7 @@ class LineService(LeasedWorker[LineRequest]):
             self.settings.max_duration,
             origin=Origin(chat_id=newcomer.telegram_id, private=True, quiet=True),
             note=note,
+            outsider=True,  # a line serves newcomers the allow-lists leave out
         )
         if report.outcome is PlaceResult.DUPLICATE and report.call_row_id is None:
             await self._end(request, RequestResult.FAILED, owner, expect=calling)

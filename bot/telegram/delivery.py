@@ -38,7 +38,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.core.messages import Button, Delivery, MessageKind, OutgoingMessage, Receipt
-from bot.core.texts import fit, plain
+from bot.core.texts import callback_text, fit, plain
 from bot.telegram.pacing import Pacer, RecentAnswers
 
 __all__ = ["TelegramMessenger", "classify_forbidden", "rank_of", "retry_after_seconds"]
@@ -176,6 +176,8 @@ class TelegramMessenger:
     async def answer_callback(
         self, callback_id: str, text: str | None = None, *, alert: bool = False
     ) -> None:
+        if text is not None:
+            text = callback_text(text)  # no markup there, and at most 200 characters
         try:
             await self.bot.answer_callback_query(callback_id, text=text, show_alert=alert)
         except TelegramError as exc:  # too late, or already answered: the press is handled
