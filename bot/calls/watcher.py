@@ -9,13 +9,21 @@ killed replica loses nothing: the rows are still due.
 
 Cadence: the first poll 2 s after creation; every 2 s while the call is in its first 70 s (the
 ringing window, when most calls end); then backing off to every 30 s at most, until
-``maxDuration`` plus 5 minutes, when a call that never reported an end is closed as ``expired``.
-A 404 closes it as ``unknown``. A timeout, a 5xx or an unreadable answer is never an end: the
-poll is simply tried again at the next step. All polls of a replica share one budget,
-``KAVENEGAR_POLL_RPS`` requests per second, kept as a sliding log (no one-second window ever holds
-more); a 429 pauses polling for as long as Kavenegar asks. When the budget cannot give every
-call its cadence, calls in their ringing window come first and the others take turns, the
-longest-waiting first.
+``maxDuration`` plus 5 minutes. A 404 closes it as ``unknown``. A timeout, a 5xx, a 401/403 or
+an unreadable answer is never an end: the poll is simply tried again at the next step.
+
+The age limit holds whatever the polls say: a call older than ``maxDuration`` plus 5 minutes is
+closed as ``expired`` without being polled, and so is one whose poll fails past that age (a call
+whose polls keep failing, a wrong token for one, still ends).
+
+All polls of a replica share one budget, ``KAVENEGAR_POLL_RPS`` requests per second, kept as a
+sliding log (no one-second window ever holds more); a 429 pauses polling for as long as Kavenegar
+asks, :data:`MAX_RETRY_AFTER` (60 s) at most. When the budget cannot give every call its cadence,
+calls in their ringing window come first and the others take turns, the longest-waiting first.
+
+The budget and a pause hold back polls only. The work that asks Kavenegar nothing is claimed
+apart from them, up to :attr:`CallWatcher.CHORES` rows a tick: rings whose time is up,
+announcements left to finish, and calls past their age limit.
 
 Rings (``CALL_FLOW=ring``) are rows too: when a ring's time is up, the watcher closes it as
 missed, so a late press finds it over.
@@ -43,9 +51,16 @@ from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.core.work import LeasedWorker
 from bot.storage import Store
-from kavenegar import KavenegarClient, KavenegarError, NotFoundError, RateLimitError
+from kavenegar import (
+    AuthenticationError,
+    KavenegarClient,
+    KavenegarError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 
-__all__ = ["RINGING_WINDOW", "CallWatcher", "next_poll_delay"]
+__all__ = ["MAX_RETRY_AFTER", "RINGING_WINDOW", "CallWatcher", "next_poll_delay"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +71,9 @@ RINGING_POLL = 2.0
 MAX_POLL = 30.0
 #: How long past ``maxDuration`` a call may go without reporting an end.
 GRACE = timedelta(minutes=5)
+#: The longest a 429 pauses the polls, whatever its ``Retry-After`` asks (then the next 429, if
+#: Kavenegar still wants quiet, pauses them again).
+MAX_RETRY_AFTER = 60.0
 
 
 def next_poll_delay(age: timedelta) -> float:
@@ -65,6 +83,12 @@ def next_poll_delay(age: timedelta) -> float:
     if past < 0:
         return RINGING_POLL
     return float(min(MAX_POLL, 5.0 * 2 ** math.floor(past / 60)))
+
+
+def _past_age_limit(record: CallRecord, now: datetime) -> bool:
+    """Older than its ``maxDuration`` plus :data:`GRACE`: it will never report an end now."""
+    created = record.created_at or now
+    return now - created > timedelta(seconds=record.max_duration) + GRACE
 
 
 class RingCloser(Protocol):
@@ -85,6 +109,9 @@ class CallWatcher(LeasedWorker[CallRecord]):
     #: The polls of one tick go out together (the budget, not a batch, says how many).
     CONCURRENT = True
     UNAVAILABLE_NOTE = "; the lease will lapse"
+    #: The most rows needing no poll (rings to end, announcements, calls past their age) that
+    #: one tick claims, apart from the poll budget.
+    CHORES = 100
 
     def __init__(
         self,
@@ -119,23 +146,23 @@ class CallWatcher(LeasedWorker[CallRecord]):
         return self._capacity - len(self._sent)
 
     def batch(self, now: datetime) -> int:
-        """As many calls as the budget allows now; none while Kavenegar asked for a pause."""
+        """As many polls as the budget allows now; none while Kavenegar asked for a pause."""
         if self._paused_until is not None and now < self._paused_until:
             return 0
         return self._room(now)
 
     async def claim(self, now: datetime, limit: int) -> list[CallRecord]:
-        """The calls due now, those in their ringing window first."""
-        if limit <= 0:
-            return []
-        due = await self.store.claim_due_calls(
-            self.owner, now=now, lease=self.LEASE, limit=limit, ringing_since=now - RINGING_WINDOW
+        """The calls due now: up to :attr:`CHORES` that need no poll whatever the budget, and
+        up to ``limit`` (the budget) to poll, those in their ringing window first."""
+        return await self.store.claim_due_calls(
+            self.owner,
+            now=now,
+            lease=self.LEASE,
+            limit=max(0, limit),
+            ringing_since=now - RINGING_WINDOW,
+            chores=self.CHORES,
+            grace=GRACE,
         )
-        # only polls count against the budget (not ring ends, nor announcements to finish)
-        self._sent.extend(
-            now for r in due if r.status is not CallStatus.RINGING and r.outcome is None
-        )
-        return due
 
     def describe(self, record: CallRecord) -> str:
         return f"call {record.id}"
@@ -154,40 +181,62 @@ class CallWatcher(LeasedWorker[CallRecord]):
             if self.ring_ended is not None:
                 await self.ring_ended.ring_timed_out(record)
             return
-        await self._poll(record, now)
-
-    async def _poll(self, record: CallRecord, now: datetime) -> None:
-        created = record.created_at or now
-        age = now - created
+        if _past_age_limit(record, now):  # whatever the polls said: no poll spent on it
+            await self._close(record, CallOutcome.EXPIRED)
+            return
         if record.kavenegar_call_id is None:  # nothing to ask about
             await self._close(record, CallOutcome.UNKNOWN)
             return
+        await self._poll(record, record.kavenegar_call_id, now)
+
+    async def _poll(self, record: CallRecord, call_id: str, now: datetime) -> None:
+        age = now - (record.created_at or now)
+        next_at = now + timedelta(seconds=next_poll_delay(age))
         self.polls += 1
+        self._sent.append(now)  # only polls count against the budget
         try:
-            call = await self.kavenegar.calls.get(record.kavenegar_call_id)
+            call = await self.kavenegar.calls.get(call_id)
         except NotFoundError:
             await self._close(record, CallOutcome.UNKNOWN)
             return
         except RateLimitError as exc:
-            wait = exc.retry_after if exc.retry_after is not None else MAX_POLL
-            self._paused_until = now + timedelta(seconds=wait)
-            logger.warning("Kavenegar asked to slow down: polling paused for %.0f s", wait)
-            await self._later(record, now + timedelta(seconds=wait))
-            return
+            next_at = now + timedelta(seconds=self._pause(now, exc.retry_after))
+        except (AuthenticationError, PermissionDeniedError) as exc:  # the token, most likely
+            logger.warning(
+                "call %s: poll refused (%s); trying again until its age limit",
+                record.id,
+                exc.status_code,
+            )
         except KavenegarError as exc:  # timeout, 5xx, garbage: never an end
             logger.info("call %s: poll failed (%r); trying again", record.id, exc)
-            await self._later(record, now + timedelta(seconds=next_poll_delay(age)))
-            return
-        if call.started_at is not None and record.connected_at is None:
-            await self.store.mark_connected(record.id, now)  # a page's attempt is answered
-        if call.finish_reason or call.finished_at:
-            outcome = CallOutcome.from_finish(call.finish_reason, call.duration)
-            await self._close(record, outcome, reason=call.finish_reason, duration_ms=call.duration)
-            return
-        if age > timedelta(seconds=record.max_duration) + GRACE:
+        else:
+            if call.started_at is not None and record.connected_at is None:
+                await self.store.mark_connected(record.id, now)  # a page's attempt is answered
+            if call.finish_reason or call.finished_at:
+                outcome = CallOutcome.from_finish(call.finish_reason, call.duration)
+                await self._close(
+                    record, outcome, reason=call.finish_reason, duration_ms=call.duration
+                )
+                return
+        if _past_age_limit(record, self.clock.now()):  # (a failed poll may have taken a while)
             await self._close(record, CallOutcome.EXPIRED)
             return
-        await self._later(record, now + timedelta(seconds=next_poll_delay(age)))
+        await self._later(record, next_at)
+
+    def _pause(self, now: datetime, asked: float | None) -> float:
+        """Pause the polls (only them) after a 429: as long as asked, :data:`MAX_RETRY_AFTER`
+        at most; the seconds paused."""
+        wait = max(0.0, min(MAX_POLL if asked is None else asked, MAX_RETRY_AFTER))
+        until = now + timedelta(seconds=wait)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        if asked is not None and asked > wait:
+            logger.warning(
+                "Kavenegar asked to slow down for %.0f s: polling paused for %.0f s", asked, wait
+            )
+        else:
+            logger.warning("Kavenegar asked to slow down: polling paused for %.0f s", wait)
+        return wait
 
     async def _later(self, record: CallRecord, when: datetime) -> None:
         if not await self.store.reschedule_call(record.id, self.owner, next_check_at=when):

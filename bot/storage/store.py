@@ -28,6 +28,8 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
+    literal_column,
     or_,
     select,
     text,
@@ -738,14 +740,25 @@ class Store:
         lease: timedelta,
         limit: int,
         ringing_since: datetime,
+        chores: int | None = None,
+        grace: timedelta | None = None,
     ) -> list[CallRecord]:
-        """Lease up to ``limit`` calls whose next check is due, calls younger than
-        ``ringing_since`` (in their ringing window) first, then the longest waiting."""
+        """Lease the calls whose next check is due, in two parts, each the longest waiting first.
+
+        First up to ``chores`` (default: ``limit``) that need no poll: a ring whose time is up,
+        an outcome still to announce, a call with no Kavenegar id and, given ``grace``, a call
+        older than its ``max_duration`` plus ``grace``. Then up to ``limit`` calls to poll, those
+        younger than ``ringing_since`` (in their ringing window) first. So a poll budget
+        (``limit``, 0 while polls are paused) never holds up the calls that need no poll.
+        """
+        chore = _needs_no_poll(self._dialect, now, grace)
+        most = limit if chores is None else chores
+        done = await claim_due(self.engine, self._dialect, calls, owner, now, lease, most, chore)
         young = case((calls.c.created_at >= ringing_since, 0), else_=1)
-        rows = await claim_due(
-            self.engine, self._dialect, calls, owner, now, lease, limit, first=(young,)
+        polls = await claim_due(
+            self.engine, self._dialect, calls, owner, now, lease, limit, ~chore, first=(young,)
         )
-        return [_call(row) for row in rows]
+        return [_call(row) for row in (*done, *polls)]
 
     @guarded
     async def reschedule_call(
@@ -929,6 +942,25 @@ def _call(row: Any) -> CallRecord:
 
 
 @functools.cache
+def _needs_no_poll(dialect: str, now: datetime, grace: timedelta | None) -> Any:
+    """The condition of a call row whose next step asks Kavenegar nothing (see
+    :meth:`Store.claim_due_calls`); never NULL, so its negation is the calls to poll."""
+    chores = [
+        calls.c.status == CallStatus.RINGING.value,
+        calls.c.outcome.is_not(None),
+        calls.c.kavenegar_call_id.is_(None),
+    ]
+    if grace is not None:  # created_at + max_duration < now - grace, in each dialect's terms
+        limit = now - grace
+        if dialect == "postgresql":
+            seconds = calls.c.max_duration * literal_column("interval '1 second'")
+            chores.append(calls.c.created_at + seconds < limit)
+        else:  # SQLite keeps datetimes as text: compare them as Julian days
+            days = calls.c.max_duration / 86400.0
+            chores.append(func.julianday(calls.c.created_at) + days < func.julianday(limit))
+    return or_(*chores)
+
+
 def _recent_spending(most: int) -> Any:
     """The ``most`` latest times a person spent quota since ``:since`` (calls they placed or
     that are being placed, pages they sent), newest first. Built once per ``most``: building a

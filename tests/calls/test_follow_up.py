@@ -6,13 +6,14 @@ The bot's clock and the sandbox's are one :class:`ManualClock`: tests move time,
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.calls.watcher import next_poll_delay
+from bot.calls.watcher import GRACE, MAX_RETRY_AFTER, next_poll_delay
 from bot.core.buttons import UNKNOWN, decode
 from bot.core.clock import ManualClock
 from bot.core.people import UserProfile
@@ -222,6 +223,149 @@ async def test_a_429_pauses_polling_for_as_long_as_asked(follow: Follow) -> None
     follow.clock.advance(3)
     await follow.watcher.tick()
     assert follow.watcher.polls == polls + 1
+
+
+def throttled(world: Follow, seconds: int = 600, times: int | None = None) -> None:
+    """Every poll (``GET /calls/{id}``) answered 429 with ``Retry-After: seconds``."""
+    world.kv.add_fault(
+        method="GET",
+        path="/calls/",
+        status=429,
+        headers={"Retry-After": str(seconds)},
+        body={"status": "too_many_requests"},
+        times=times,
+    )
+
+
+def gets(world: Follow) -> int:
+    return sum(1 for r in world.kv.requests if r["method"] == "GET")
+
+
+async def test_a_poll_retry_after_is_capped(follow: Follow) -> None:
+    """Defect 4: a 429 asking for ten minutes pauses the polls for MAX_RETRY_AFTER (60 s)."""
+    row_id = await placed(follow)
+    throttled(follow, 600, times=1)
+    follow.clock.advance(2)
+    await follow.watcher.tick()
+    polls = follow.watcher.polls
+    assert gets(follow) == 1
+    for _ in range(int(MAX_RETRY_AFTER) // 2 - 1):  # 58 s: still paused
+        follow.clock.advance(2)
+        await follow.watcher.tick()
+    assert follow.watcher.polls == polls
+    follow.clock.advance(3)  # 61 s after the 429: polling again, long before ten minutes
+    await follow.watcher.tick()
+    assert follow.watcher.polls == polls + 1 and gets(follow) == 2
+    follow.kv.state.hangup(follow.sandbox_call().id)
+    closed = await follow.until_closed(row_id)
+    assert closed.outcome is CallOutcome.MISSED
+
+
+async def test_a_throttled_poll_does_not_hold_up_a_ring_time_out(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
+) -> None:
+    """Defect 4, CALL_FLOW=ring end to end: while polls are paused by a 429 (and whatever the
+    budget), a ring whose time is up is still ended as missed, on time."""
+    async for world in make_follow(sqlite_url, kv, clock, rps=1.0, flow="ring"):
+        await world.pair()
+        answered = await ring(world)
+        assert (await world.pressed(BOB, f"ring:a:{answered.id}")).key == "callback_calling"
+        throttled(world)  # every poll from now on: "come back in ten minutes"
+        world.clock.advance(2)
+        await world.watcher.tick()
+        assert gets(world) == 1  # the answered ring's call was polled: polls are paused now
+        unanswered = await ring(world)
+        world.clock.advance(59)
+        await world.watcher.tick()
+        assert (await world.store.get_call(unanswered.id)).status is CallStatus.RINGING  # type: ignore[union-attr]
+        world.clock.advance(2)  # the ring's 60 s are up; the polls' pause is not
+        await world.watcher.tick()
+        closed = await world.store.get_call(unanswered.id)
+        assert closed is not None and (closed.status, closed.outcome) == (
+            CallStatus.RANG,
+            CallOutcome.MISSED,
+        )
+        assert world.messenger.now_reads(GROUP, unanswered.notice_message_id or 0) == (
+            "📵 Alice rang Bob: missed."
+        )
+        assert not world.messenger.current[(BOB, unanswered.callee_message_id or 0)].buttons
+        assert (await world.pressed(BOB, f"ring:a:{unanswered.id}")).alert
+        assert len(world.kv.state.calls) == 1  # the late press placed nothing
+
+
+async def test_a_throttled_poll_does_not_hold_up_an_announcement_or_an_expiry(
+    follow: Follow,
+) -> None:
+    """Defect 4: while Kavenegar keeps answering polls 429, an outcome whose announcement
+    failed is still announced, and a call past its age limit is still closed."""
+    told = await placed(follow)
+    notice = (await follow.store.get_call(told)).notice_message_id  # type: ignore[union-attr]
+    follow.kv.state.hangup(follow.sandbox_call().id)
+    announce = follow.watcher.announcer.announce
+
+    async def broken(record: CallRecord) -> None:
+        raise StoreUnavailable("the database went away")
+
+    follow.watcher.announcer.announce = broken  # type: ignore[method-assign]
+    assert (await follow.until_closed(told)).outcome is CallOutcome.MISSED
+    follow.watcher.announcer.announce = announce  # type: ignore[method-assign]
+    endless = await placed(follow, "@bob_k 1m")
+    throttled(follow)
+    follow.clock.advance(2)
+    await follow.watcher.tick()  # the 429: polls paused
+    for _ in range(60):  # five minutes
+        follow.clock.advance(5)
+        await follow.watcher.tick()
+    assert follow.messenger.now_reads(GROUP, notice or 0) == "📵 Alice called Bob: missed."
+    for _ in range(13):  # past 1 minute + GRACE
+        follow.clock.advance(5)
+        await follow.watcher.tick()
+    closed = await follow.store.get_call(endless)
+    assert closed is not None and closed.outcome is CallOutcome.EXPIRED
+
+
+async def test_a_call_past_its_age_limit_is_closed_without_a_poll(follow: Follow) -> None:
+    """Defect 5: the age limit is checked before polling; no poll is spent on such a call."""
+    row_id = await placed(follow, "@bob_k 1m")
+    follow.clock.advance(60 + GRACE.total_seconds() + 1)  # no watcher ran meanwhile
+    polls = follow.watcher.polls
+    assert await follow.watcher.tick() == 1
+    closed = await follow.store.get_call(row_id)
+    assert closed is not None and closed.outcome is CallOutcome.EXPIRED
+    assert follow.watcher.polls == polls and gets(follow) == 0
+    assert "never reported an end" in follow.messenger.now_reads(
+        GROUP, closed.notice_message_id or 0
+    )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 401, "body": {"status": "unauthorized", "reasons": ["bad token"]}},
+        {"status": 403, "body": {"status": "forbidden"}},
+        {"status": 503},
+        {"kind": "hang"},
+    ],
+    ids=["401", "403", "503", "hang"],
+)
+async def test_a_call_whose_polls_keep_failing_ends_by_age(
+    follow: Follow, fault: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect 5: with every poll failing, the call still ends, as expired, at its age limit
+    (``maxDuration`` + GRACE), and nothing logged holds the API token."""
+    caplog.set_level(logging.INFO)
+    row_id = await placed(follow, "@bob_k 1m")
+    follow.kv.add_fault(method="GET", path="/calls/", times=None, **fault)
+    closed = await follow.until_closed(row_id, step=30, limit=900)
+    assert closed.outcome is CallOutcome.EXPIRED
+    assert closed.created_at is not None
+    lived = (follow.clock.now() - closed.created_at).total_seconds()  # closed at the last tick
+    assert 60 + GRACE.total_seconds() < lived <= 60 + GRACE.total_seconds() + 30
+    assert gets(follow) > 0  # it was polled meanwhile, and every poll failed
+    assert "never reported an end" in follow.messenger.now_reads(
+        GROUP, closed.notice_message_id or 0
+    )
+    assert KV_TOKEN not in caplog.text
 
 
 async def test_the_budget_puts_ringing_calls_first(
