@@ -14,7 +14,6 @@ upgrades it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -941,10 +940,10 @@ def _call(row: Any) -> CallRecord:
     )
 
 
-@functools.cache
 def _needs_no_poll(dialect: str, now: datetime, grace: timedelta | None) -> Any:
     """The condition of a call row whose next step asks Kavenegar nothing (see
-    :meth:`Store.claim_due_calls`); never NULL, so its negation is the calls to poll."""
+    :meth:`Store.claim_due_calls`); never NULL, so its negation is the calls to poll. Built
+    per claim (not cached: ``now`` differs every time)."""
     chores = [
         calls.c.status == CallStatus.RINGING.value,
         calls.c.outcome.is_not(None),
