@@ -17,7 +17,7 @@ from bot.calls.history import CallHistory
 from bot.calls.outcomes import Announcer
 from bot.calls.presses import PressService
 from bot.calls.service import CallService, CallSettings
-from bot.calls.watcher import CallWatcher
+from bot.calls.watcher import CallWatcher, replica_name
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.logs import SecretRedactor
@@ -121,6 +121,7 @@ def build_services(
     """
     clock = clock or SystemClock()
     redactor = redactor or SecretRedactor()
+    owner = owner or replica_name()
     store.name_by_phone = _name_by_phone(settings)
     access = Access(
         store,
@@ -137,6 +138,7 @@ def build_services(
         remember_secret=redactor.add,
         clock=clock,
         access=access,
+        owner=owner,
     )
     announcer = Announcer(store, messenger)
     presses = PressService(calls, announcer)
@@ -147,9 +149,9 @@ def build_services(
         clock=clock,
         polls_per_second=settings.kavenegar_poll_rps,
         ring_ended=presses,
+        resumer=calls,
         owner=owner,
     )
-    owner = watcher.owner
     oncall = OnCallService(
         store,
         messenger,

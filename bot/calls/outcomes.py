@@ -28,6 +28,8 @@ def outcome_text(lang: str, record: CallRecord, caller: str, callee: str) -> str
     outcome = record.outcome or CallOutcome.UNKNOWN
     if record.status is CallStatus.RANG:  # a ring that never became a call
         return t(lang, f"ring_over_{outcome.value}", caller=caller, callee=callee)
+    if record.lost_while_placing:
+        return t(lang, "outcome_maybe", caller=caller, callee=callee)
     return t(
         lang,
         f"outcome_{outcome.value}",
@@ -67,6 +69,13 @@ class Announcer:
             delivery = await self.messenger.edit(record.chat_id, record.notice_message_id, notice)
             if delivery is Delivery.GONE and not record.in_private_chat:
                 await self.messenger.send(record.chat_id, notice)  # else the group never knows
+        elif record.lost_while_placing and record.page_id is None and not record.from_a_line:
+            # its placer died before any answer: the chat that asked hears it now (a page's or
+            # a line's call is told by the page or the line)
+            quote = record.message_id if record.message_id > 0 else None
+            await self.messenger.send(
+                record.chat_id, OutgoingMessage(line, reply_to_message_id=quote)
+            )
         for person, message_id, is_caller in (
             (caller, record.caller_message_id, True),
             (callee, record.callee_message_id, False),
@@ -93,6 +102,6 @@ class Announcer:
         lang = pick_language(person.language_code)
         line = outcome_text(lang, record, caller, callee)
         buttons = self._again(record, lang) if is_caller else ()
-        if record.status is CallStatus.RANG:
+        if record.status is CallStatus.RANG or record.lost_while_placing:  # no token was sent
             return OutgoingMessage(line, buttons)
         return OutgoingMessage(f"{line}\n\n{t(lang, 'token_withdrawn')}", buttons)

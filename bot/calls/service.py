@@ -53,6 +53,7 @@ from kavenegar import (
     InternalServerError,
     KavenegarClient,
     KavenegarError,
+    NotFoundError,
     Participant,
     PermissionDeniedError,
     RateLimitError,
@@ -75,6 +76,11 @@ FIRST_CHECK = 2.0
 #: A call nothing follows (Kavenegar never answered its POST, or its record still waits for the
 #: database) is over, not answered and never placed again, once its ringing window surely is.
 UNSURE_AFTER = timedelta(seconds=90)
+#: A call can be joined within its first minute (Kavenegar's window), a token sent later is none.
+JOIN_WINDOW = timedelta(seconds=60)
+#: How long past the client's own deadline for one POST a replica's claim on a call it is
+#: placing lasts; after that any replica's watcher resumes it (the placer died mid-POST).
+PLACING_MARGIN = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -253,8 +259,11 @@ class CallService:
         records: RecordKeeper | None = None,
         clock: Clock | None = None,
         access: AccessRules | None = None,
+        owner: str = "",
     ) -> None:
         self.store = store
+        #: This replica's name in the lease it holds on a call it is placing.
+        self.owner = owner
         #: The allow-lists and /deny (None: everyone may use the bot).
         self.access = access
         self.kavenegar = kavenegar
@@ -264,6 +273,12 @@ class CallService:
         self.remember_secret = remember_secret
         self.records = records or RecordKeeper(store)
         self.clock = clock or SystemClock()
+
+    @property
+    def placing(self) -> timedelta:
+        """How long a call being placed stays this replica's: the longest one POST may take
+        (the client's total timeout, retries included) and a margin."""
+        return timedelta(seconds=self.kavenegar.total_timeout) + PLACING_MARGIN
 
     @property
     def start_link(self) -> str:
@@ -363,7 +378,10 @@ class CallService:
             )
             return CallReport(PlaceResult.REFUSED, refusal.key, params=refusal.params)
         if rung is not None:
-            if not await self.store.take_ring(rung.id):
+            taken = await self.store.take_ring(
+                rung.id, now=self.clock.now(), owner=self.owner, placing=self.placing
+            )
+            if not taken:  # another press won, or its time is up
                 return CallReport(PlaceResult.DUPLICATE, call_row_id=rung.id)
             row_id = rung.id
         else:
@@ -379,6 +397,8 @@ class CallService:
                 update_key=update_key,
                 sender=sender,
                 sender_dm_open=sender_dm_open,
+                owner=self.owner,
+                placing=None if ring else self.placing,
             )
             match claim:
                 case Duplicate():
@@ -580,12 +600,14 @@ class CallService:
         if callee_buttons is not None:
             extra = callee_buttons(pick_language(callee.language_code), row_id)
             callee_message = replace(callee_message, buttons=(*callee_message.buttons, *extra))
-        caller_receipt, callee_receipt = await asyncio.gather(
+        caller_receipt, callee_receipt, _ = await asyncio.gather(
             self.messenger.send(
                 caller.telegram_id,
                 self._token_message(caller, callee, call.id, caller_token, True, note),
             ),
             self.messenger.send(callee.telegram_id, callee_message),
+            # beside the tokens, never before them: the call's id, and more time to deliver
+            self._note_placed(row_id, call.id),
         )
         caller_delivery, callee_delivery = caller_receipt.delivery, callee_receipt.delivery
         for person, delivery in ((caller, caller_delivery), (callee, callee_delivery)):
@@ -615,6 +637,59 @@ class CallService:
             caller_delivery=caller_delivery,
             callee_delivery=callee_delivery,
         )
+
+    async def resume(self, record: CallRecord) -> bool:
+        """Finish placing a call whose placer died after Kavenegar created it (its id was noted,
+        its placing lease lapsed): the tokens are read back (``GET /calls/{id}``) and delivered
+        while the call can still be joined, and it is followed from here on. False if
+        Kavenegar could not be asked now (the row stays due); raises nothing else but
+        :class:`StoreUnavailable`."""
+        assert record.kavenegar_call_id is not None
+        caller = await self.store.get_user(record.caller_id)
+        callee = await self.store.get_user(record.callee_id)
+        try:
+            call = await self.kavenegar.calls.get(record.kavenegar_call_id)
+        except NotFoundError:  # created, then gone: nothing to join or follow
+            call = None
+        except KavenegarError as exc:
+            logger.info("call %s: could not be resumed yet (%r)", record.id, exc)
+            return False
+        created = record.created_at or self.clock.now()
+        joinable = (
+            call is not None
+            and caller is not None
+            and callee is not None
+            and not (call.finish_reason or call.finished_at)
+            and self.clock.now() - created < JOIN_WINDOW
+        )
+        if joinable:
+            assert call is not None and caller is not None and callee is not None
+            origin = Origin(
+                chat_id=record.chat_id,
+                private=record.in_private_chat,
+                quote_id=record.message_id if record.message_id > 0 else None,
+                notice_message_id=record.notice_message_id,
+                quiet=record.page_id is not None or record.from_a_line,
+            )
+            lang = pick_language(caller.language_code)
+            await self._deliver(origin, lang, record.id, caller, callee, call)
+            return True
+        # too late to join (or it ended): followed, so its end is told and the chat edited
+        await self.store.finish_call(
+            record.id,
+            status=CallStatus.CREATED,
+            kavenegar_call_id=record.kavenegar_call_id,
+            next_check_at=self.clock.now(),
+        )
+        return True
+
+    async def _note_placed(self, row_id: int, call_id: str) -> None:
+        until = self.clock.now() + self.placing
+        try:
+            if not await self.store.note_placed(row_id, call_id, owner=self.owner, until=until):
+                logger.info("call %s: resumed by another replica meanwhile", row_id)
+        except StoreUnavailable:  # the record keeper writes the id with the outcome
+            logger.warning("call %s: could not note its id while delivering", row_id)
 
     # -- ring first (CALL_FLOW=ring): nothing is paid until the callee answers ---------------
 

@@ -92,9 +92,17 @@ def _past_age_limit(record: CallRecord, now: datetime) -> bool:
 
 
 class RingCloser(Protocol):
-    """What ends a ring whose time is up (the call service)."""
+    """What ends a ring whose time is up (the press service)."""
 
     async def ring_timed_out(self, record: CallRecord) -> None: ...
+
+
+class Resumer(Protocol):
+    """What finishes placing a call whose placer died after Kavenegar created it (the call
+    service): its tokens delivered while it can be joined, then followed; False if Kavenegar
+    could not be asked now."""
+
+    async def resume(self, record: CallRecord) -> bool: ...
 
 
 def replica_name() -> str:
@@ -123,6 +131,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         polls_per_second: float = 5.0,
         owner: str | None = None,
         ring_ended: RingCloser | None = None,
+        resumer: Resumer | None = None,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -131,6 +140,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self.rate = polls_per_second
         self.owner = owner or replica_name()
         self.ring_ended = ring_ended
+        self.resumer = resumer
         # A sliding log of poll times: never more than `_capacity` polls in any `_window`.
         self._window = timedelta(seconds=max(1.0, 1.0 / polls_per_second))
         self._capacity = max(1, math.floor(polls_per_second * self._window.total_seconds()))
@@ -181,6 +191,9 @@ class CallWatcher(LeasedWorker[CallRecord]):
             if self.ring_ended is not None:
                 await self.ring_ended.ring_timed_out(record)
             return
+        if record.status is CallStatus.PENDING:  # its placer died mid-way: its lease lapsed
+            await self._resume(record, now)
+            return
         if _past_age_limit(record, now):  # whatever the polls said: no poll spent on it
             await self._close(record, CallOutcome.EXPIRED)
             return
@@ -188,6 +201,18 @@ class CallWatcher(LeasedWorker[CallRecord]):
             await self._close(record, CallOutcome.UNKNOWN)
             return
         await self._poll(record, record.kavenegar_call_id, now)
+
+    async def _resume(self, record: CallRecord, now: datetime) -> None:
+        """A call left half-placed by a replica that died (or stalled past its lease)."""
+        if record.kavenegar_call_id is None:  # the POST's answer died with it: may exist
+            await self._close(record, CallOutcome.UNKNOWN, status=CallStatus.UNKNOWN)
+            return
+        if self.resumer is None:
+            return
+        self.polls += 1
+        self._sent.append(now)  # it asks Kavenegar: a poll's share of the budget
+        if not await self.resumer.resume(record):
+            await self._later(record, now + timedelta(seconds=RINGING_POLL))
 
     async def _poll(self, record: CallRecord, call_id: str, now: datetime) -> None:
         age = now - (record.created_at or now)
@@ -249,17 +274,24 @@ class CallWatcher(LeasedWorker[CallRecord]):
         *,
         reason: str | None = None,
         duration_ms: int | None = None,
+        status: CallStatus | None = None,
     ) -> None:
         closed = await self.store.close_call(
             record.id,
             outcome=outcome,
+            status=status,
             finish_reason=reason,
             duration_ms=duration_ms,
             finished_at=self.clock.now(),
         )
         if not closed:
             return  # another replica (or an earlier try) announced it
-        await self.announcer.announce(
-            replace(record, outcome=outcome, finish_reason=reason, duration_ms=duration_ms)
+        closed_record = replace(
+            record,
+            outcome=outcome,
+            finish_reason=reason,
+            duration_ms=duration_ms,
+            status=status or record.status,
         )
+        await self.announcer.announce(closed_record)
         await self.store.announced(record.id)

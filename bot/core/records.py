@@ -197,6 +197,16 @@ class CallRecord:
         return self.message_id <= -LINE_KEY
 
     @property
+    def lost_while_placing(self) -> bool:
+        """Closed as "may exist" with no call id: its placer died before Kavenegar's answer
+        was kept, so nobody holds its tokens (see ``CallWatcher``)."""
+        return (
+            self.status is CallStatus.UNKNOWN
+            and self.kavenegar_call_id is None
+            and (self.outcome is CallOutcome.UNKNOWN)
+        )
+
+    @property
     def offers_call_again(self) -> bool:
         """Ended with nobody talking, and a direct call: a line's call is repeated through the
         line, a page's attempt by the page itself (a "Call again" beside a page that still

@@ -202,6 +202,10 @@ EN: dict[str, str] = {
     "outcome_expired": (
         "⌛ {caller} called {callee}: the call never reported an end, so I stopped following it."
     ),
+    "outcome_maybe": (
+        "❔ {caller} called {callee}: I lost track of the call while placing it, so it may or "
+        "may not exist. If your app rings, join it."
+    ),
     "ring_over_missed": "📵 {caller} rang {callee}: missed.",
     "ring_over_declined": "🚫 {caller} rang {callee}: declined.",
     "ring_over_unreachable": "⚠️ {caller} rang {callee}: unreachable.",
@@ -628,6 +632,10 @@ FA: dict[str, str] = {
     ),
     "outcome_expired": (
         "⌛ {caller} با {callee} تماس گرفت: پایان تماس هرگز اعلام نشد، پس دیگر آن را دنبال نمی‌کنم."
+    ),
+    "outcome_maybe": (
+        "❔ {caller} با {callee} تماس گرفت: هنگام برقراری، ردِ تماس را گم کردم، پس ممکن است "
+        "ساخته شده باشد یا نه. اگر برنامه‌تان زنگ خورد، وارد آن شوید."
     ),
     "ring_over_missed": "📵 {caller} برای {callee} زنگ زد: بی‌پاسخ.",
     "ring_over_declined": "🚫 {caller} برای {callee} زنگ زد: رد شد.",

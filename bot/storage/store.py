@@ -634,8 +634,14 @@ class Store:
         update_key: tuple[int, int] | None = None,
         sender: UserProfile | None = None,
         sender_dm_open: bool | None = None,
+        owner: str | None = None,
+        placing: timedelta | None = None,
     ) -> Claim:
         """Record a call about to be placed, unless this message already did or a quota is spent.
+
+        With ``placing``, the row is ``owner``'s while it places the call, and due to any
+        replica's watcher as soon as that lease lapses (the owner died mid-POST: see
+        :meth:`note_placed` and :meth:`finish_call`).
 
         Check and insert happen under a lock on the caller (in this process, and across
         replicas through a PostgreSQL advisory lock), so concurrent commands cannot overspend.
@@ -678,6 +684,9 @@ class Store:
                     "created_at": now,
                     "updated_at": now,
                     "page_id": page_id,
+                    "next_check_at": now if placing is not None else None,
+                    "lease_owner": owner if placing is not None else None,
+                    "lease_until": now + placing if placing is not None else None,
                 },
             )
             return Claimed(int(result.scalar_one()))
@@ -698,10 +707,11 @@ class Store:
         error: str | None = None,
         **details: Any,
     ) -> None:
-        """Record how a claimed call attempt went.
+        """Record how a claimed call attempt went: the placing is over, so its lease goes.
 
         ``details`` may set the deliveries, the failure kind, the ids of the messages to edit
-        when the call ends, and ``next_check_at`` (when to start following it up).
+        when the call ends, and ``next_check_at`` (when to start following it up; without it the
+        row is due to nobody).
         """
         unknown = set(details) - _CALL_DETAILS
         if unknown:
@@ -711,10 +721,32 @@ class Store:
             "kavenegar_call_id": kavenegar_call_id,
             "error": error[:ERROR_MAX] if error else None,
             "updated_at": utcnow(),
+            "next_check_at": None,
+            "lease_owner": None,
+            "lease_until": None,
             **{k: v for k, v in details.items() if v is not None},
         }
         async with self.engine.begin() as conn:
             await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
+
+    @guarded
+    async def note_placed(
+        self, call_row_id: int, kavenegar_call_id: str, *, owner: str, until: datetime
+    ) -> bool:
+        """Kavenegar created the call: its id is kept while its tokens go out, and ``owner``'s
+        placing lease runs to ``until``; False if the lease was lost (another replica resumed
+        the call meanwhile) or the call was closed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(
+                    calls.c.id == call_row_id,
+                    calls.c.lease_owner == owner,
+                    calls.c.outcome.is_(None),
+                )
+                .values(kavenegar_call_id=kavenegar_call_id, lease_until=until)
+            )
+        return bool(result.rowcount)
 
     @guarded
     async def set_call_messages(self, call_row_id: int, **message_ids: int | None) -> None:
@@ -823,17 +855,27 @@ class Store:
             )
 
     @guarded
-    async def take_ring(self, call_row_id: int) -> bool:
-        """The callee answered a ring: True for the one press that moves it on to be placed."""
+    async def take_ring(
+        self, call_row_id: int, *, now: datetime, owner: str, placing: timedelta
+    ) -> bool:
+        """The callee answered a ring: True for the one press that moves it on to be placed,
+        while it still rings and its time is not up (a ring past its deadline can never be
+        taken, whether or not the watcher has ended it yet). The row is then ``owner``'s while
+        it places the call, and due to any replica's watcher when that lease lapses."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(calls)
-                .where(calls.c.id == call_row_id, calls.c.status == CallStatus.RINGING.value)
+                .where(
+                    calls.c.id == call_row_id,
+                    calls.c.status == CallStatus.RINGING.value,
+                    calls.c.outcome.is_(None),
+                    or_(calls.c.next_check_at.is_(None), calls.c.next_check_at > now),
+                )
                 .values(
                     status=CallStatus.PENDING.value,
-                    next_check_at=None,
-                    lease_owner=None,
-                    lease_until=None,
+                    next_check_at=now,
+                    lease_owner=owner,
+                    lease_until=now + placing,
                     updated_at=utcnow(),
                 )
             )

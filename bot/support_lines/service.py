@@ -628,17 +628,18 @@ class LineService(LeasedWorker[LineRequest]):
             key = "offer_line_closed"
         if key is None:
             return None
-        if await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
-            if offer.message_id is not None:
-                member = await self.store.get_user(offer.member_id)
-                lang = pick_language(member.language_code if member else None)
-                await self.messenger.edit(
-                    offer.member_id, offer.message_id, OutgoingMessage(t(lang, key))
-                )
-            if request is not None and request.status is LineStatus.OFFERING:
-                await self.store.lines.change(
-                    request.id, expect=(LineStatus.OFFERING,), next_check_at=now
-                )
+        if not await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
+            return None  # taken (or expired) a moment ago: the accept says which
+        if offer.message_id is not None:
+            member = await self.store.get_user(offer.member_id)
+            lang = pick_language(member.language_code if member else None)
+            await self.messenger.edit(
+                offer.member_id, offer.message_id, OutgoingMessage(t(lang, key))
+            )
+        if request is not None and request.status is LineStatus.OFFERING:
+            await self.store.lines.change(
+                request.id, expect=(LineStatus.OFFERING,), next_check_at=now
+            )
         return PressAnswer(key, alert=True)
 
     async def _tell_offers(self, request: LineRequest, offer_id: int, taker: int) -> None:
