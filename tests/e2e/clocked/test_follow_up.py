@@ -127,6 +127,26 @@ async def test_a_missed_private_call_offers_call_again_once(
     assert "Alice is calling you" in followed.last_text(BOB)
 
 
+async def test_call_again_after_the_caller_was_denied_places_nothing(
+    followed: Bot, clock: ManualClock
+) -> None:
+    """Issue 18 item 1 end to end: the press passes /call's rules at the moment it is pressed;
+    the alert says why, as plain text within Telegram's 200 characters."""
+    await followed.say(ALICE, "/call @bob_k")
+    record = await wait_closed(followed, clock, step=10)
+    assert record.outcome is CallOutcome.MISSED
+    await followed.services.access.set_rule("user", ALICE, False, changed_by=BOB)
+    query = await followed.tg.press_button(
+        ALICE, ALICE, record.caller_message_id, text="Call again"
+    )
+    await followed.settle()
+    answer = followed.tg.answer_to(query["id"])
+    assert answer is not None and answer.show_alert
+    assert answer.text is not None and answer.text.startswith("Sorry, this bot is only for")
+    assert "<code>" not in answer.text and str(ALICE) in answer.text
+    assert len(followed.kv.state.calls) == 1  # nothing paid
+
+
 async def test_the_watcher_resumes_after_a_restart(
     tg: TelegramSimulator, kv: KavenegarSandbox, db_url: str, clock: ManualClock
 ) -> None:
