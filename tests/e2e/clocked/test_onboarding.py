@@ -231,6 +231,29 @@ async def test_a_newcomer_reaches_a_member_through_the_line_link(
     ), stats
 
 
+async def test_accept_after_the_line_was_turned_off_places_nothing(
+    line: Bot, clock: ManualClock
+) -> None:
+    """Issue 18 item 11 end to end: an offer is only good while its line is on."""
+    bot, tg = line, line.tg
+    tg.add_user(CAROL, "Carol", username="carol_k")
+    await bot.say(CAROL, "/start line-support")
+
+    def offered(member: int) -> bool:
+        return any(m.callback_buttons for m in tg.sent_to(member))
+
+    await until(bot, clock, lambda: offered(ALICE), what="Alice's offer")
+    offer = tg.sent_to(ALICE)[-1]
+    await bot.say(ALICE, "/line support off", chat_id=GROUP)
+    press = await tg.press_button(ALICE, ALICE, offer.message_id, text="✅ Accept")
+    await bot.settle()
+    answer = tg.answer_to(press["id"])
+    assert answer is not None and answer.show_alert
+    assert answer.text == "This line has been turned off, so no call was placed."
+    assert not tg.current(ALICE, offer.message_id).callback_buttons  # the button is gone
+    assert posts(bot.kv, "/calls") == []  # nothing paid
+
+
 async def test_outsiders_may_use_an_open_line_and_nothing_else(line: Bot) -> None:
     bot, tg = line, line.tg
     tg.add_user(CAROL, "Carol", username="carol_k")
