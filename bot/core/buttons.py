@@ -65,6 +65,8 @@ class PressKind(Enum):
     LINE_CALL_BACK = "line:b"
     #: A support line's rating after a call: the request's id and 1-5 stars.
     LINE_RATE = "line:r"
+    #: A page's "I'm on it" under the token message of the person rung: the call's row id.
+    PAGE_ACK = "page:k"
 
     @property
     def numbers(self) -> tuple[_Number, ...]:

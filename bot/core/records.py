@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -290,9 +290,22 @@ class Team:
 
 
 class PageStatus(StrEnum):
+    """Where a page stands. Stored as its value; a team has at most one ``active`` page."""
+
+    #: Escalating (the one running page of its team: the database allows no second one).
     ACTIVE = "active"
+    #: A call of the page connected (both sides joined).
     ANSWERED = "answered"
+    #: Everyone was tried (or the attempts ran out) and nobody answered.
     EXHAUSTED = "exhausted"
+    #: The person rung pressed "I'm on it" (``answered_by``).
+    ACKNOWLEDGED = "acknowledged"
+    #: Given up before its end; the log's last entry (:attr:`PageEventKind.STOPPED`) says why.
+    STOPPED = "stopped"
+
+    @property
+    def running(self) -> bool:
+        return self is PageStatus.ACTIVE
 
 
 class PageEventKind(StrEnum):
@@ -310,10 +323,19 @@ class PageEventKind(StrEnum):
     NOT_PLACED = "not_placed"
     #: ``who`` answered: the page is over.
     ANSWERED = "answered"
+    #: Kavenegar answered "busy" (429) to ``who``'s call: tried again later. Shown while it is
+    #: the latest entry.
+    BUSY = "busy"
+    #: ``who``, the person rung, pressed "I'm on it": the page is over.
+    ACKNOWLEDGED = "acknowledged"
+    #: The page was given up; ``why``: ``kv_credentials``, ``kv_busy`` or ``team_deleted``.
+    STOPPED = "stopped"
+    #: ``who`` paged the team again while this page ran, with ``reason`` (a page's ``joins``).
+    JOINED = "joined"
 
 
 #: A page log entry's keys, in the order they are written.
-_PAGE_EVENT_KEYS = ("event", "who", "how", "why", "attempt")
+_PAGE_EVENT_KEYS = ("event", "who", "how", "why", "attempt", "reason")
 
 
 @dataclass(frozen=True)
@@ -326,6 +348,8 @@ class PageEvent:
     how: str | None = None
     why: str | None = None
     attempt: int | None = None
+    #: What someone who joined a running page said (:attr:`PageEventKind.JOINED`).
+    reason: str | None = None
     #: Keys this version does not know, in the order read: written back as they were.
     extra: tuple[tuple[str, object], ...] = ()
 
@@ -334,7 +358,13 @@ class PageEvent:
         out: dict[str, object] = {}
         if self.kind is not None:
             out["event"] = self.kind.value
-            fields = {"who": self.who, "how": self.how, "why": self.why, "attempt": self.attempt}
+            fields = {
+                "who": self.who,
+                "how": self.how,
+                "why": self.why,
+                "attempt": self.attempt,
+                "reason": self.reason,
+            }
             out.update((key, value) for key, value in fields.items() if value is not None)
         out.update(self.extra)
         return out
@@ -352,6 +382,7 @@ class PageEvent:
             how=_str_or_none(data.get("how")),
             why=_str_or_none(data.get("why")),
             attempt=_int_or_none(data.get("attempt")),
+            reason=_str_or_none(data.get("reason")),
             extra=tuple((k, v) for k, v in data.items() if k not in _PAGE_EVENT_KEYS),
         )
 
@@ -390,6 +421,11 @@ class Page:
     answered_by: int | None
     log: list[PageEvent]
     created_at: datetime
+    #: The team's name when it was paged (None on pages older than it): a deleted team's page
+    #: still names it.
+    team_name: str | None = None
+    #: Who paged the team again while this page ran, and why (:attr:`PageEventKind.JOINED`).
+    joins: list[PageEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

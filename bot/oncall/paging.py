@@ -1,29 +1,42 @@
 """``/page``: ring a team's on-call person, then escalate until someone answers.
 
-A page is a row (``pages``) worked on by one replica at a time under a lease, so it survives a
-restart and never runs a step twice. The plan is fixed when the page starts: the team's rotation
-order beginning with the person on call. Each person in turn is rung ``PAGE_RETRIES`` + 1 times,
-for ``PAGE_ROUNDS`` rounds, until someone answers (their call connects); people who cannot be
-rung (never started, do not disturb, blocked the bot, made uncallable) or who left the team are
-skipped and named. One paid call at a time per page, at most ``PAGE_MAX_ATTEMPTS`` in all. The
-group sees one notice, edited as the page goes; when nobody answers, the pager is told privately.
-A page counts once against the pager's quota; its attempts do not.
+A page is a row (``pages``) worked on by one replica at a time under a short lease, renewed
+while a step works: it survives a restart, a replica killed mid-step leaves it to another
+within the lease, and no step runs twice. A team has at most one running page (a unique index
+of the database decides, whichever replica asks): a second ``/page`` joins it, its reason added
+to the notice, and places no call. The plan is fixed when the page starts: the team's rotation
+order beginning with the person on call. Each person in turn is rung ``PAGE_RETRIES`` + 1
+times, for ``PAGE_ROUNDS`` rounds, until someone answers: their call connects (both sides
+joined) or they press "I'm on it" under their token. People who cannot be rung (never started,
+do not disturb, blocked the bot, made uncallable) or who left the team are skipped and named; a
+call that can no longer be followed (closed unknown or expired, or never followed and surely
+over) is taken as not answered. One paid call at a time per page, at most
+``PAGE_MAX_ATTEMPTS`` in all. Kavenegar's "busy" is tried again every :data:`BUSY_PAUSE`, at
+most :data:`BUSY_RETRIES` times; its refusal of the bot's credentials, or the team's deletion,
+stops the page at once. The group sees one notice, edited as the page goes; when nobody
+answered or the page stopped, the pager is told privately. A page counts once against the
+pager's quota; its attempts and joins do not.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.calls.service import CallService, Origin, unfollowed_and_over
+from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind, encode
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
-from bot.core.messages import OutgoingMessage
+from bot.core.messages import Button, OutgoingMessage
 from bot.core.people import UserRecord
 from bot.core.records import (
     CallKey,
     CallOutcome,
+    CallStatus,
     Claimed,
     Duplicate,
     OverQuota,
@@ -41,12 +54,30 @@ from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService
 from bot.storage import Store
 
-__all__ = ["PageService", "PageSettings"]
+__all__ = ["BUSY_PAUSE", "BUSY_RETRIES", "PAGE_PRESSES", "PageService", "PageSettings"]
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(seconds=2)
 #: How long to wait before trying the same step again after Kavenegar said "busy" (429).
 BUSY_PAUSE = timedelta(seconds=30)
+#: How many times one page tries again after Kavenegar said "busy": the next "busy" stops it
+#: (10 tries, :data:`BUSY_PAUSE` apart: five minutes).
+BUSY_RETRIES = 10
+#: The buttons of this feature: "I'm on it" under the token of the person a page rings.
+PAGE_PRESSES = frozenset({PressKind.PAGE_ACK})
+#: A press about a page that is over.
+PAGE_OVER = PressAnswer("page_over", alert=True)
+
+#: Why a page stopped (a STOPPED entry's ``why``), and the text that says it.
+KV_CREDENTIALS, KV_BUSY, TEAM_DELETED = "kv_credentials", "kv_busy", "team_deleted"
+_STOPPED_BY = {
+    KV_CREDENTIALS: "kv_credentials",
+    KV_BUSY: "page_why_busy",
+    TEAM_DELETED: "page_why_deleted",
+}
+#: The ends of a call that say nothing of whether it was answered: it can no longer be known.
+_UNKNOWABLE = frozenset({CallOutcome.UNKNOWN.value, CallOutcome.EXPIRED.value})
+_OUTCOMES = frozenset(outcome.value for outcome in CallOutcome)
 
 
 @dataclass(frozen=True)
@@ -59,12 +90,23 @@ class PageSettings:
     phones_required: bool = False
 
 
-class PageService(LeasedWorker[Page]):
-    """Starts pages and takes their next step when due (:meth:`tick`)."""
+@dataclass(frozen=True)
+class _Rung:
+    """How ringing one person went: the result, the call's row, and why it failed."""
 
-    #: Longer than any one step can take (a 25 s POST, the token messages, flood waits), and
-    #: renewed before each paid step: a page's step never runs on two replicas.
-    LEASE = timedelta(seconds=120)
+    outcome: PlaceResult
+    row_id: int | None = None
+    reason: str | None = None
+
+
+class PageService(LeasedWorker[Page]):
+    """Starts pages (or joins the running one), takes their next step when due (:meth:`tick`)
+    and acts on "I'm on it" (:meth:`press`)."""
+
+    #: Short, so that a replica killed mid-step (in the middle of a POST) leaves its page to
+    #: another within seconds; renewed every quarter of it while a step works (a slow POST,
+    #: flood-limited messages) and checked before each paid call: a step never runs twice.
+    LEASE = timedelta(seconds=15)
     BATCH = 5
     UNAVAILABLE_NOTE = "; retrying"
 
@@ -96,7 +138,8 @@ class PageService(LeasedWorker[Page]):
         message_id: int,
         reason: str | None,
     ) -> str | None:
-        """Start a page; the refusal to answer with, or None once the notice is posted."""
+        """Start a page; the answer to give (a refusal, or that the team is already being
+        paged and this page joined it), or None once the notice is posted."""
         if self.settings.phones_required and pager.phone is None:
             return t(lang, "call_caller_no_phone")
         members = await self.store.teams.members(team.id)
@@ -119,6 +162,7 @@ class PageService(LeasedWorker[Page]):
 
         claim = await self.store.teams.claim_page(
             team_id=team.id,
+            team_name=team.name,
             paged_by=pager.telegram_id,
             reason=reason,
             chat_id=chat_id,
@@ -128,6 +172,8 @@ class PageService(LeasedWorker[Page]):
             quota_check=quota_check,
         )
         match claim:
+            case Page() as running:
+                return await self._joined(lang, running, team, reason)
             case Duplicate():
                 return None
             case OverQuota(quota=quota, retry_at=retry_at):
@@ -148,6 +194,56 @@ class PageService(LeasedWorker[Page]):
             logger.warning("page %s: its notice id could not be recorded", page_id)
         return None
 
+    async def _joined(self, lang: str, page: Page, team: Team, reason: str | None) -> str:
+        """A ``/page`` of a team already being paged joined its running page: the notice shows
+        it, and the answer says who has been paging it since when (no call is placed)."""
+        await self._show(page)
+        seconds = (self.clock.now() - page.created_at).total_seconds()
+        since = (
+            t(lang, "page_since", ago=format_wait(seconds, lang))
+            if seconds >= 2
+            else t(lang, "page_since_now")
+        )
+        pager = await self.oncall.name(page.paged_by)
+        key = "page_joined" if reason else "page_joined_no_reason"
+        return t(lang, key, name=team.name, pager=pager, since=since)
+
+    # -- "I'm on it" ---------------------------------------------------------------------------
+
+    async def press(self, presser: int, press: Press) -> PressAnswer:
+        """ "I'm on it" under the token of one of a page's calls: the person that call rang ends
+        the page as acknowledged, whatever it was doing; their call goes on (they may be
+        talking)."""
+        if press.kind not in PAGE_PRESSES:
+            return UNKNOWN
+        call = await self.store.get_call(press.id)
+        if call is None or call.page_id is None:
+            return UNKNOWN
+        if call.callee_id != presser:
+            return NOT_YOURS
+        ended = await self.store.teams.end_running_page(
+            call.page_id,
+            status=PageStatus.ACKNOWLEDGED,
+            answered_by=presser,
+            event=PageEvent(PageEventKind.ACKNOWLEDGED, who=presser),
+        )
+        if ended is None:
+            page = await self.store.teams.page(call.page_id)
+            if page is None:
+                return UNKNOWN
+            if page.status is PageStatus.ACKNOWLEDGED and page.answered_by == presser:
+                return PressAnswer("callback_already")
+            if page.status.running:  # its escalation kept saving steps: ask to press again
+                return PressAnswer("store_unavailable", alert=True)
+            return PAGE_OVER
+        await self._show(ended)
+        return PressAnswer("page_ack_done", params={"name": await self._team_name(ended)})
+
+    @staticmethod
+    def _on_it(lang: str, row_id: int) -> tuple[Button, ...]:
+        """The buttons under the token of the person rung (``row_id``: their call)."""
+        return (Button(t(lang, "button_on_it"), data=encode(PressKind.PAGE_ACK, row_id)),)
+
     # -- the escalation, one step at a time ----------------------------------------------------
 
     async def claim(self, now: datetime, limit: int) -> list[Page]:
@@ -159,7 +255,38 @@ class PageService(LeasedWorker[Page]):
         return f"page {page.id}"
 
     async def step(self, page: Page, now: datetime) -> None:
-        await self._advance(page)
+        async with self._kept(page):
+            await self._advance(page)
+
+    @contextlib.asynccontextmanager
+    async def _kept(self, page: Page) -> AsyncIterator[None]:
+        """Renew the page's lease every quarter of it while its step works, so that the short
+        lease lapses only when this replica stops. Over once the step saved (released) it."""
+
+        async def renew() -> None:
+            every = self.LEASE.total_seconds() / 4
+            while True:
+                await self.clock.sleep(every)
+                try:
+                    kept = await self.store.teams.renew_page(
+                        page.id,
+                        self.owner,
+                        step=page.step,
+                        attempts=page.attempts,
+                        until=self.clock.now() + self.LEASE,
+                    )
+                except StoreUnavailable as exc:
+                    logger.warning("page %s: its lease could not be renewed (%s)", page.id, exc)
+                    continue
+                if not kept:
+                    return
+
+        renewing = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            await asyncio.wait([renewing])
 
     def _slots(self, plan: list[int]) -> list[int]:
         """Who is rung at each step: each person retries+1 times, for every round."""
@@ -170,32 +297,35 @@ class PageService(LeasedWorker[Page]):
         team = await self.store.teams.by_id(page.team_id)
         log = list(page.log)
         step, attempts = page.step, page.attempts
+        if team is None:  # deleted meanwhile: the page ends as pages end
+            log.append(PageEvent(PageEventKind.STOPPED, why=TEAM_DELETED))
+            await self._finish(page, PageStatus.STOPPED, log, step, attempts, None)
+            return
         slots = self._slots(page.plan)
         if page.current_call_id is not None:
             call = await self.store.get_call(page.current_call_id)
-            if call is not None and call.connected_at is not None:
+            if call is not None and (
+                call.connected_at is not None or call.outcome is CallOutcome.ANSWERED
+            ):
                 log.append(PageEvent(PageEventKind.ANSWERED, who=call.callee_id))
-                await self._finish(
-                    page, team, PageStatus.ANSWERED, log, step, attempts, call.callee_id
-                )
+                await self._finish(page, PageStatus.ANSWERED, log, step, attempts, call.callee_id)
                 return
             if (
                 call is not None
                 and call.outcome is None
                 and not unfollowed_and_over(call, self.clock.now())
             ):
-                await self._save(page, team, log, step, attempts, page.current_call_id)
+                await self._save(page, log, step, attempts, page.current_call_id)
                 return
-            how = (call.outcome or CallOutcome.UNKNOWN).value if call else "unknown"
+            # Over without an answer, or no longer knowable (closed unknown or expired, never
+            # followed and surely over, gone): not answered, and the page moves on.
+            who = call.callee_id if call is not None else slots[min(step, len(slots) - 1)]
+            how = call.outcome if call is not None and call.outcome is not None else None
             log.append(
-                PageEvent(
-                    PageEventKind.NO_ANSWER,
-                    who=page.current_call_id and (call.callee_id if call else 0),
-                    how=how,
-                )
+                PageEvent(PageEventKind.NO_ANSWER, who=who, how=(how or CallOutcome.UNKNOWN).value)
             )
             step += 1
-        members = set(await self.store.teams.members(page.team_id)) if team else set()
+        members = set(await self.store.teams.members(page.team_id))
         while step < len(slots) and attempts < self.settings.max_attempts:
             member = slots[step]
             if member not in members:
@@ -217,63 +347,81 @@ class PageService(LeasedWorker[Page]):
             if not await self.store.teams.renew_page(
                 page.id, self.owner, step=page.step, attempts=page.attempts, until=until
             ):
-                return  # another replica has moved this page on
-            outcome, row_id = await self._ring(page, team, person, attempts)
-            if (
-                outcome is PlaceResult.BUSY
-            ):  # Kavenegar said "not now": the same step, a little later
-                await self._save(page, team, log, step, attempts, None, pause=BUSY_PAUSE)
+                return  # another replica has moved this page on, or it ended
+            busy = sum(1 for event in log if event.kind is PageEventKind.BUSY)
+            # each try has a key of its own (a busy one was not placed), the same after a crash
+            rung = await self._ring(page, team, person, attempts + busy)
+            if rung.outcome is PlaceResult.BUSY:  # "not now": the same step, a little later
+                if busy >= BUSY_RETRIES:
+                    log.append(
+                        PageEvent(PageEventKind.STOPPED, who=member, why=KV_BUSY, attempt=busy + 1)
+                    )
+                    await self._finish(page, PageStatus.STOPPED, log, step, attempts, None)
+                    return
+                log.append(PageEvent(PageEventKind.BUSY, who=member, attempt=busy + 1))
+                await self._save(page, log, step, attempts, None, pause=BUSY_PAUSE)
+                return
+            if rung.outcome is PlaceResult.FAILED and rung.reason == KV_CREDENTIALS:
+                # nobody can be rung: say what /call says, and stop
+                log.append(PageEvent(PageEventKind.STOPPED, who=member, why=KV_CREDENTIALS))
+                await self._finish(page, PageStatus.STOPPED, log, step, attempts, None)
                 return
             attempts += 1
-            if row_id is None:
+            if rung.row_id is None:
                 log.append(PageEvent(PageEventKind.NOT_PLACED, who=member))
                 step += 1
                 continue
             log.append(PageEvent(PageEventKind.RINGING, who=member, attempt=attempts))
-            await self._save(page, team, log, step, attempts, row_id)
+            await self._save(page, log, step, attempts, rung.row_id)
             return
-        await self._finish(page, team, PageStatus.EXHAUSTED, log, step, attempts, None)
+        await self._finish(page, PageStatus.EXHAUSTED, log, step, attempts, None)
 
-    async def _ring(
-        self, page: Page, team: Team | None, person: UserRecord, attempts: int
-    ) -> tuple[PlaceResult, int | None]:
-        """Ring ``person`` for the page, through the one money path: the result and the call row.
+    async def _ring(self, page: Page, team: Team, person: UserRecord, index: int) -> _Rung:
+        """Ring ``person`` for the page, through the one money path, with the page's ``index``-th
+        key: how it went.
 
         ``MAYBE``: Kavenegar may have created the call; it is the attempt all the same (waited
-        out, never placed again). The key makes each attempt at most one call, ever: after a
-        crash between placing and saving, the call already placed is taken up again.
+        out, never placed again). The key makes each try at most one call, ever: after a crash
+        between placing and saving, the call already placed is taken up again.
         """
         pager = await self.store.get_user(page.paged_by)
         if pager is None:
-            return PlaceResult.FAILED, None
-        name = team.name if team else "?"
+            return _Rung(PlaceResult.FAILED)
 
         def note(lang: str) -> str:
             reason = page.reason or t(lang, "page_no_reason")
-            return t(lang, "page_note", name=name, pager=pager.display_name, reason=reason)
+            return t(lang, "page_note", name=team.name, pager=pager.display_name, reason=reason)
 
         report = await self.calls.place_for(
-            CallKey.page_attempt(page.chat_id, page.id, attempts),
+            CallKey.page_attempt(page.chat_id, page.id, index),
             pager,
             person,
             self.settings.max_duration,
             origin=Origin(chat_id=page.chat_id, private=False, quiet=True),
             note=note,
+            callee_buttons=self._on_it,
             page_id=page.id,
         )
         match report.outcome:
             case PlaceResult.PLACED | PlaceResult.MAYBE:
-                return report.outcome, report.call_row_id
+                return _Rung(report.outcome, report.call_row_id)
             case PlaceResult.DUPLICATE if report.call_row_id is not None:
-                return PlaceResult.PLACED, report.call_row_id  # placed before: taken up again
+                return await self._taken_up(report.call_row_id)
             case PlaceResult.BUSY:
-                return PlaceResult.BUSY, None
-        return PlaceResult.FAILED, None
+                return _Rung(PlaceResult.BUSY, reason=report.reason)
+        return _Rung(PlaceResult.FAILED, reason=report.reason)
+
+    async def _taken_up(self, row_id: int) -> _Rung:
+        """The try's key was placed before (by a step that stopped before saving): as it went."""
+        call = await self.store.get_call(row_id)
+        if call is not None and call.status is CallStatus.FAILED:  # certainly not placed
+            outcome = PlaceResult.BUSY if call.failure == KV_BUSY else PlaceResult.FAILED
+            return _Rung(outcome, reason=call.failure)
+        return _Rung(PlaceResult.PLACED, row_id)
 
     async def _save(
         self,
         page: Page,
-        team: Team | None,
         log: list[PageEvent],
         step: int,
         attempts: int,
@@ -292,18 +440,19 @@ class PageService(LeasedWorker[Page]):
             current_call_id=current,
         )
         if saved and changed:
-            await self._edit_notice(page, team, log, PageStatus.ACTIVE, attempts)
+            await self._show_latest(page.id)
 
     async def _finish(
         self,
         page: Page,
-        team: Team | None,
         status: PageStatus,
         log: list[PageEvent],
         step: int,
         attempts: int,
         answered_by: int | None,
     ) -> None:
+        """End the page: its notice edited, and its pager told when nobody answered or it
+        stopped."""
         saved = await self.store.teams.save_page(
             page.id,
             self.owner,
@@ -317,43 +466,65 @@ class PageService(LeasedWorker[Page]):
         )
         if not saved:
             return
-        await self._edit_notice(page, team, log, status, attempts)
+        await self._show_latest(page.id)
+        if status not in (PageStatus.EXHAUSTED, PageStatus.STOPPED):
+            return
+        pager = await self.store.get_user(page.paged_by)
+        if pager is None or not pager.reachable:
+            return
+        lang = pick_language(pager.language_code)
+        name = await self._team_name(page)
         if status is PageStatus.EXHAUSTED:
-            pager = await self.store.get_user(page.paged_by)
-            if pager is not None and pager.reachable:
-                lang = pick_language(pager.language_code)
-                text = t(lang, "page_nobody_private", name=team.name if team else "?")
-                await self.messenger.send(pager.telegram_id, OutgoingMessage(text))
+            text = t(lang, "page_nobody_private", name=name)
+        else:
+            text = t(lang, "page_stopped_private", name=name, why=self._why(lang, log[-1]))
+        await self.messenger.send(pager.telegram_id, OutgoingMessage(text))
 
-    async def _edit_notice(
-        self,
-        page: Page,
-        team: Team | None,
-        log: list[PageEvent],
-        status: PageStatus,
-        attempts: int,
-    ) -> None:
+    # -- the group's notice --------------------------------------------------------------------
+
+    async def _show_latest(self, page_id: int) -> None:
+        """Edit the notice to the page as stored now (with whoever joined meanwhile)."""
+        page = await self.store.teams.page(page_id)
+        if page is not None:
+            await self._show(page)
+
+    async def _show(self, page: Page) -> None:
+        """Edit the page's notice to ``page``, in its pager's language."""
         if page.notice_message_id is None:
             return
         pager = await self.store.get_user(page.paged_by)
         lang = pick_language(pager.language_code if pager else None)
-        current = Page(**{**page.__dict__, "log": log, "status": status, "attempts": attempts})
-        text = await self._notice(lang, current, team)
+        text = await self._notice(lang, page)
         await self.messenger.edit(page.chat_id, page.notice_message_id, OutgoingMessage(text))
 
-    async def _notice(self, lang: str, page: Page, team: Team | None) -> str:
-        """The group's notice: who paged whom and why, then one line per step so far."""
-        lines = [
-            t(
-                lang,
-                "page_title",
-                pager=await self.oncall.name(page.paged_by),
-                name=team.name if team else "?",
-            )
-        ]
+    async def _team_name(self, page: Page) -> str:
+        if page.team_name is not None:
+            return page.team_name
+        team = await self.store.teams.by_id(page.team_id)  # a page older than its name
+        return team.name if team is not None else "?"
+
+    @staticmethod
+    def _why(lang: str, event: PageEvent) -> str:
+        """Why a page stopped (its STOPPED entry), as people are told."""
+        key = _STOPPED_BY.get(event.why or "", "word_unknown")
+        return t(lang, key, tries=event.attempt or BUSY_RETRIES + 1)
+
+    async def _notice(self, lang: str, page: Page) -> str:
+        """The group's notice: who paged whom and why (and who paged again), then one line per
+        step so far."""
+        name = await self._team_name(page)
+        lines = [t(lang, "page_title", pager=await self.oncall.name(page.paged_by), name=name)]
         if page.reason:
             lines.append(t(lang, "page_reason", reason=page.reason))
-        for event in page.log:
+        for join in page.joins:
+            if join.kind is not PageEventKind.JOINED:
+                continue
+            who = await self.oncall.name(join.who)
+            if join.reason:
+                lines.append(t(lang, "page_also", person=who, reason=join.reason))
+            else:
+                lines.append(t(lang, "page_also_no_reason", person=who))
+        for index, event in enumerate(page.log):
             if event.kind is None:  # written by a newer version: not shown
                 continue
             who = await self.oncall.name(event.who or None)
@@ -361,8 +532,10 @@ class PageService(LeasedWorker[Page]):
                 case PageEventKind.RINGING:
                     lines.append(t(lang, "page_ringing", person=who, attempt=event.attempt))
                 case PageEventKind.NO_ANSWER:
-                    how = t(lang, f"word_{event.how or 'unknown'}", talk="", reason="?")
-                    lines.append(t(lang, "page_no_answer", person=who, how=how))
+                    ended = event.how if event.how in _OUTCOMES else CallOutcome.UNKNOWN.value
+                    how = t(lang, f"word_{ended}", talk="", reason="?")
+                    key = "page_lost" if ended in _UNKNOWABLE else "page_no_answer"
+                    lines.append(t(lang, key, person=who, how=how))
                 case PageEventKind.SKIPPED:
                     why = t(lang, f"ready_{event.why}")
                     lines.append(t(lang, "page_skipped", person=who, why=why))
@@ -372,6 +545,22 @@ class PageService(LeasedWorker[Page]):
                     lines.append(t(lang, "page_not_placed", person=who))
                 case PageEventKind.ANSWERED:
                     lines.append(t(lang, "page_answered", person=who, attempts=page.attempts))
+                case PageEventKind.BUSY if page.status.running and index == len(page.log) - 1:
+                    wait = format_wait(BUSY_PAUSE.total_seconds(), lang)
+                    lines.append(
+                        t(
+                            lang,
+                            "page_busy",
+                            person=who,
+                            wait=wait,
+                            n=event.attempt,
+                            most=BUSY_RETRIES,
+                        )
+                    )
+                case PageEventKind.ACKNOWLEDGED:
+                    lines.append(t(lang, "page_acknowledged", person=who, attempts=page.attempts))
+                case PageEventKind.STOPPED:
+                    lines.append(t(lang, "page_stopped", why=self._why(lang, event)))
         if page.status is PageStatus.EXHAUSTED:
             lines.append(t(lang, "page_nobody"))
         return "\n".join(lines)

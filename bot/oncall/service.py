@@ -238,7 +238,7 @@ class OnCallService:
 
     async def delete(self, lang: str, actor: int, team: Team) -> str:
         self.may_manage(lang, team, actor)
-        await self.store.teams.delete(team.id)
+        await self.store.teams.delete(team.id, now=self.clock.now())  # its page ends at once
         return t(lang, "team_deleted", name=team.name)
 
     async def show(self, lang: str, team: Team) -> str:

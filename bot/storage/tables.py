@@ -237,7 +237,8 @@ pages = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("message_id", BigInteger, nullable=False),
     Column("notice_message_id", BigInteger, nullable=True),
-    Column("status", String(16), nullable=False),  # active | answered | exhausted
+    # active | answered | exhausted | acknowledged | stopped; one active page per team at most
+    Column("status", String(16), nullable=False),
     # The escalation order at the start (JSON list of ids), the step reached in it, the calls
     # placed so far, the attempt in progress, and what each step did (JSON, for the notice).
     Column("plan", Text, nullable=False),
@@ -251,8 +252,20 @@ pages = Table(
     Column("next_check_at", DateTime, nullable=True, index=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", DateTime, nullable=True),
+    # The team's name when paged (a deleted team's page still names it), and who paged it again
+    # while it ran (JSON list of {"event": "joined", "who": id, "reason": ...}; NULL: nobody).
+    Column("team_name", String(32), nullable=True),
+    Column("joins", Text, nullable=True),
     UniqueConstraint("chat_id", "message_id", name="uq_pages_chat_message"),
     Index("ix_pages_paged_by_created", "paged_by", "created_at"),
+    # At most one running page per team, whichever replica starts it: a second /page joins it.
+    Index(
+        "uq_pages_team_running",
+        "team_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
     sqlite_autoincrement=True,
 )
 

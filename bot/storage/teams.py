@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.core.records import (
     OverQuota,
     Page,
     PageEvent,
+    PageEventKind,
     PageStatus,
     RotationKind,
     Team,
@@ -29,6 +31,11 @@ from bot.storage.rows import record_from
 from bot.storage.tables import covers, invites, pages, team_members, teams
 
 __all__ = ["Keep", "TeamQueries"]
+
+#: How often a page's start or join is tried again when another one slipped in between.
+_JOIN_TRIES = 3
+#: How often ending a running page is tried again when its escalation saved a step meanwhile.
+_END_TRIES = 10
 
 
 @guarded_methods
@@ -78,7 +85,9 @@ class TeamQueries:
             ).all()
         return [_team(r) for r in rows]
 
-    async def delete(self, team_id: int) -> None:
+    async def delete(self, team_id: int, *, now: datetime) -> None:
+        """Delete the team; its running page is due at ``now``, to be ended as pages end (its
+        notice edited, its pager told) by whichever replica takes it."""
         async with self.engine.begin() as conn:
             for table, column in (
                 (team_members, team_members.c.team_id),
@@ -88,7 +97,7 @@ class TeamQueries:
             await conn.execute(
                 update(pages)
                 .where(pages.c.team_id == team_id, pages.c.status == PageStatus.ACTIVE.value)
-                .values(status=PageStatus.EXHAUSTED.value, next_check_at=None)
+                .values(next_check_at=now)
             )
             await conn.execute(delete(teams).where(teams.c.id == team_id))
 
@@ -341,44 +350,85 @@ class TeamQueries:
         plan: list[int],
         now: datetime,
         quota_check: Any,
-    ) -> Claim:
-        """One page per message; counted once against the pager's quotas (``quota_check``:
-        an async function of (connection, now) returning an :class:`OverQuota` or None)."""
+        team_name: str | None = None,
+    ) -> Claim | Page:
+        """Start a page of the team: one page per message, one running page per team.
+
+        A team already being paged is not paged again: the running page is joined (``paged_by``
+        and ``reason`` added to its ``joins``) and returned, and nothing is counted. Otherwise
+        the new page is counted once against the pager's quotas (``quota_check``: an async
+        function of (connection, now) returning an :class:`OverQuota` or None) and claimed. The
+        database decides, whichever replica asks: its unique index on the running page of a
+        team turns the second of two simultaneous pages into a join.
+        """
+        joining = PageEvent(
+            PageEventKind.JOINED, who=paged_by, reason=reason[:200] if reason else None
+        )
         async with self.engine.begin() as conn:
-            taken = await conn.execute(
-                select(pages.c.id).where(
-                    pages.c.chat_id == chat_id, pages.c.message_id == message_id
-                )
-            )
-            if taken.first() is not None:
-                return Duplicate()
-            over: OverQuota | None = await quota_check(conn, now)
-            if over is not None:
-                return over
-            try:
-                async with conn.begin_nested():
-                    result = await conn.execute(
-                        pages.insert()
-                        .values(
-                            team_id=team_id,
-                            paged_by=paged_by,
-                            reason=reason[:200] if reason else None,
-                            chat_id=chat_id,
-                            message_id=message_id,
-                            status=PageStatus.ACTIVE.value,
-                            plan=json.dumps(plan),
-                            step=0,
-                            attempts=0,
-                            log="[]",
-                            created_at=now,
-                            updated_at=now,
-                            next_check_at=now,
-                        )
-                        .returning(pages.c.id)
+            for _ in range(_JOIN_TRIES):
+                taken = await conn.execute(
+                    select(pages.c.id).where(
+                        pages.c.chat_id == chat_id, pages.c.message_id == message_id
                     )
-            except IntegrityError:
-                return Duplicate()
-            return Claimed(int(result.scalar_one()))
+                )
+                if taken.first() is not None:
+                    return Duplicate()
+                joined = await self._join(conn, team_id, joining)
+                if joined is not None:
+                    return joined
+                over: OverQuota | None = await quota_check(conn, now)
+                if over is not None:
+                    return over
+                try:
+                    async with conn.begin_nested():
+                        result = await conn.execute(
+                            pages.insert()
+                            .values(
+                                team_id=team_id,
+                                team_name=team_name,
+                                paged_by=paged_by,
+                                reason=reason[:200] if reason else None,
+                                chat_id=chat_id,
+                                message_id=message_id,
+                                status=PageStatus.ACTIVE.value,
+                                plan=json.dumps(plan),
+                                step=0,
+                                attempts=0,
+                                log="[]",
+                                created_at=now,
+                                updated_at=now,
+                                next_check_at=now,
+                            )
+                            .returning(pages.c.id)
+                        )
+                except IntegrityError:
+                    continue  # this message's page, or the team's, was started meanwhile
+                return Claimed(int(result.scalar_one()))
+        return Duplicate()
+
+    async def _join(self, conn: Any, team_id: int, joining: PageEvent) -> Page | None:
+        """Add ``joining`` to the team's running page; the page as it is then, or None if the
+        team has none running. Conditional on its joins as read, so that no join is lost."""
+        for _ in range(_JOIN_TRIES):
+            row = (
+                await conn.execute(
+                    select(pages).where(
+                        pages.c.team_id == team_id, pages.c.status == PageStatus.ACTIVE.value
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            joins = [*_page_log_of(row.joins or "[]"), joining]
+            as_read = pages.c.joins.is_(None) if row.joins is None else pages.c.joins == row.joins
+            changed = await conn.execute(
+                update(pages)
+                .where(pages.c.id == row.id, pages.c.status == PageStatus.ACTIVE.value, as_read)
+                .values(joins=_page_log_json(joins))
+            )
+            if changed.rowcount:
+                return _page(row, joins=joins)
+        return None
 
     async def page(self, page_id: int) -> Page | None:
         async with self.engine.connect() as conn:
@@ -414,14 +464,61 @@ class TeamQueries:
     async def save_page(
         self, page_id: int, owner: str, *, next_check_at: datetime | None, **values: Any
     ) -> bool:
-        """Write the page's progress and release it; False if ``owner`` lost the lease."""
+        """Write the running page's progress and release it; False if ``owner`` lost the lease
+        or the page ended meanwhile (acknowledged by a press)."""
         if "log" in values:
             values["log"] = _page_log_json(values["log"])
         if "status" in values:
             values["status"] = PageStatus(values["status"]).value
         return await leases.release(
-            self.engine, pages, page_id, owner, next_check_at=next_check_at, **values
+            self.engine,
+            pages,
+            page_id,
+            owner,
+            pages.c.status == PageStatus.ACTIVE.value,
+            next_check_at=next_check_at,
+            **values,
         )
+
+    async def end_running_page(
+        self, page_id: int, *, status: PageStatus, answered_by: int | None, event: PageEvent
+    ) -> Page | None:
+        """End a running page now, whoever holds its lease (a press of "I'm on it"), ``event``
+        added to its log: the page as it ended, or None if it is not running (any more). Its
+        lease holder's next write then finds it over (see :meth:`save_page`)."""
+        for _ in range(_END_TRIES):
+            async with self.engine.begin() as conn:
+                row = (await conn.execute(select(pages).where(pages.c.id == page_id))).first()
+                if row is None or row.status != PageStatus.ACTIVE.value:
+                    return None
+                log = [*_page_log_of(row.log), event]
+                values: dict[str, Any] = {
+                    "status": PageStatus(status).value,
+                    "answered_by": answered_by,
+                    "log": _page_log_json(log),
+                    "current_call_id": None,
+                    "next_check_at": None,
+                    "lease_owner": None,
+                    "lease_until": None,
+                }
+                result = await conn.execute(
+                    update(pages)
+                    .where(
+                        pages.c.id == page_id,
+                        pages.c.status == PageStatus.ACTIVE.value,
+                        pages.c.log == row.log,  # as read: a step saved meanwhile is kept
+                    )
+                    .values(**values)
+                )
+                if result.rowcount:
+                    return replace(
+                        _page(row),
+                        status=PageStatus(status),
+                        answered_by=answered_by,
+                        log=log,
+                        current_call_id=None,
+                    )
+        return None
 
     async def set_page_notice(self, page_id: int, notice_message_id: int | None) -> None:
         async with self.engine.begin() as conn:
@@ -445,14 +542,23 @@ def _invite(row: Any) -> Invite:
     return record_from(Invite, row)
 
 
-def _page(row: Any) -> Page:
+def _page(row: Any, *, joins: list[PageEvent] | None = None) -> Page:
     return record_from(
         Page,
         row,
-        status=PageStatus(row.status),
+        status=_page_status(row.status),
         plan=[int(x) for x in json.loads(row.plan)],
         log=_page_log_of(row.log),
+        joins=_page_log_of(row.joins or "[]") if joins is None else joins,
     )
+
+
+def _page_status(text: str) -> PageStatus:
+    """A page's stored status; one a newer version wrote and this one does not know is over."""
+    try:
+        return PageStatus(text)
+    except ValueError:
+        return PageStatus.STOPPED
 
 
 def _page_log_json(log: list[PageEvent]) -> str:

@@ -48,6 +48,7 @@ def test_every_kind_round_trips(kind: PressKind, numbers: tuple[int, ...]) -> No
         (Press(PressKind.LINE_ACCEPT, 7), "line:a:7"),
         (Press(PressKind.LINE_CALL_BACK, 7), "line:b:7"),
         (Press(PressKind.LINE_RATE, 7, 5), "line:r:7:5"),
+        (Press(PressKind.PAGE_ACK, 42), "page:k:42"),
     ],
 )
 def test_the_wire_format_is_the_one_buttons_already_sent_carry(press: Press, data: str) -> None:
@@ -104,6 +105,12 @@ def test_ids_with_leading_zeros_are_read_as_before() -> None:
         "line:r:1:6",
         "line:r:1:55",
         "line:r::5",
+        "page:1",
+        "page:k",
+        "page:k:",
+        "page:a:1",
+        "page:k:1:5",  # "I'm on it" carries the call's id only
+        "page:k:" + "1" * 19,
         "ans:c1",
         "x" * (MAX_DATA_BYTES + 1),
         "é" * 33,  # 66 bytes
@@ -128,6 +135,9 @@ def test_anything_else_decodes_to_nothing(data: object) -> None:
         (PressKind.LINE_RATE, (1, 0)),
         (PressKind.LINE_RATE, (1, 6)),
         (PressKind.LINE_RATE, (1, 5, 5)),
+        (PressKind.PAGE_ACK, ()),
+        (PressKind.PAGE_ACK, (1, 5)),
+        (PressKind.PAGE_ACK, (-1,)),
     ],
 )
 def test_encode_refuses_numbers_its_kind_does_not_take(
@@ -140,13 +150,24 @@ def test_encode_refuses_numbers_its_kind_does_not_take(
 def test_a_pattern_matches_its_kinds_only() -> None:
     calls = matching({PressKind.CALL_AGAIN, PressKind.RING_ANSWER, PressKind.RING_DECLINE})
     lines = matching([PressKind.LINE_ACCEPT, PressKind.LINE_CALL_BACK, PressKind.LINE_RATE])
+    pages = matching([PressKind.PAGE_ACK])
     for kind, numbers in SAMPLES:
         data = encode(kind, *numbers)
         assert calls(data) is kind.value.startswith(("again", "ring"))
         assert lines(data) is kind.value.startswith("line")
-    for garbage in (None, 5, "", "again:x", "line:r:1", "line:z:1"):
+        assert pages(data) is kind.value.startswith("page")
+    for garbage in (None, 5, "", "again:x", "line:r:1", "line:z:1", "page:k:x", "page:k"):
         assert not calls(garbage)
         assert not lines(garbage)
+        assert not pages(garbage)
+
+
+def test_im_on_it_fits_telegrams_limit_whatever_the_call() -> None:
+    """Issue 18 item 9: a page's "I'm on it" carries its call's row id, any of them."""
+    data = encode(PressKind.PAGE_ACK, LARGEST_ID)
+    assert data == f"page:k:{LARGEST_ID}"
+    assert len(data.encode()) == 25 <= MAX_DATA_BYTES
+    assert decode(data) == Press(PressKind.PAGE_ACK, LARGEST_ID)
 
 
 def test_press_answers() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.core.records import Duplicate
+from bot.core.records import Duplicate, Page
 from bot.storage import Store, metadata
 from bot.storage.migrations import head_revision, upgrade
 
@@ -168,3 +168,59 @@ async def test_an_admins_uncallable_flag_survives_the_move_out_of_users(empty_db
         assert back.uncallable
     finally:
         await store.close()
+
+
+async def test_parallel_running_pages_of_a_team_upgrade_to_one(empty_db_url: str) -> None:
+    """Revision 0011 (issue 18 item 3): a database where one team has three running pages (the
+    fault it removes) keeps the oldest running and stops the others, before the index that
+    allows one running page per team is built."""
+    engine = create_async_engine(empty_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade, "0010")
+        for page_id, team_id, status in [
+            (1, 7, "answered"), (2, 7, "active"), (3, 7, "active"), (4, 7, "active"),
+            (5, 8, "active"),
+        ]:  # fmt: skip
+            await conn.execute(
+                text(
+                    "INSERT INTO pages (id, team_id, paged_by, chat_id, message_id, status, plan,"
+                    " step, attempts, log, created_at, updated_at, next_check_at, lease_owner,"
+                    " lease_until) VALUES (:id, :team, 1, -1, :message, :status, '[2]', 0, 0, '[]',"
+                    " :w, :w, :due, 'old-replica', :w)"
+                ),
+                {
+                    "id": page_id,
+                    "message": page_id,
+                    "team": team_id,
+                    "status": status,
+                    "w": WHEN,
+                    "due": WHEN if status == "active" else None,
+                },
+            )
+    await engine.dispose()
+    store = await Store.open(empty_db_url)
+    try:
+        found = [await store.teams.page(page_id) for page_id in range(1, 6)]
+        assert [(p.status.value, p.team_name, p.joins) for p in found if p is not None] == [
+            ("answered", None, []),
+            ("active", None, []),
+            ("stopped", None, []),
+            ("stopped", None, []),
+            ("active", None, []),
+        ]
+        async with store.engine.connect() as conn:
+            due = await conn.execute(
+                text("SELECT id FROM pages WHERE next_check_at IS NOT NULL ORDER BY id")
+            )
+            assert [row.id for row in due] == [2, 5]
+        joined = await store.teams.claim_page(
+            team_id=7, paged_by=3, reason="also", chat_id=-1, message_id=100, plan=[2],
+            now=WHEN, quota_check=lambda conn, now: _none(),
+        )  # fmt: skip
+        assert isinstance(joined, Page) and joined.id == 2
+    finally:
+        await store.close()
+
+
+async def _none() -> None:
+    return None

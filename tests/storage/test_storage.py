@@ -7,9 +7,24 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from bot.core.people import UserProfile
-from bot.core.records import AccessRule, CallStatus, Claim, Claimed, Duplicate, OverQuota, Quota
+from bot.core.records import (
+    AccessRule,
+    CallStatus,
+    Claim,
+    Claimed,
+    Duplicate,
+    OverQuota,
+    Page,
+    PageEventKind,
+    PageStatus,
+    Quota,
+)
 from bot.storage import Store, utcnow
+from bot.storage.tables import pages
 
 ALICE = UserProfile(telegram_id=111, first_name="Alice", username="Alice_K", language_code="en")
 
@@ -287,3 +302,48 @@ async def test_each_replica_beats_and_sees_everyone_s_counter(store: Store) -> N
     assert await store.replica_beat("b") == {"b": 2}
     await store.replica_left("b")
     assert await store.replica_beat("c") == {"c": 1}
+
+
+async def no_quota(conn: object, now: object) -> OverQuota | None:
+    return None
+
+
+async def test_a_team_has_one_running_page_whoever_starts_it(store: Store) -> None:
+    """Issue 18 item 3: three pages of one team at the same moment (side by side on
+    PostgreSQL's connections) are one running page, the two others joined to it; the database
+    itself refuses a second running page of a team, and takes a new one once it ended."""
+    now = utcnow()
+
+    async def page(team_id: int, pager: int, message_id: int, reason: str | None) -> Any:
+        return await store.teams.claim_page(
+            team_id=team_id, team_name=f"team{team_id}", paged_by=pager, reason=reason,
+            chat_id=-1, message_id=message_id, plan=[222], now=now, quota_check=no_quota,
+        )  # fmt: skip
+
+    asked = [(111, 1, "db down"), (111, 2, None), (333, 3, "disk full")]
+    results = await asyncio.gather(*(page(7, *args) for args in asked))
+    (claimed,) = [r for r in results if isinstance(r, Claimed)]
+    joined = [r for r in results if isinstance(r, Page)]
+    assert len(joined) == 2 and {p.id for p in joined} == {claimed.row_id}
+    running = await store.teams.page(claimed.row_id)
+    assert running is not None and running.team_name == "team7"
+    others = [(who, reason) for who, message, reason in asked if message != running.message_id]
+    assert sorted(((j.who, j.reason) for j in running.joins), key=repr) == sorted(others, key=repr)
+    assert all(j.kind is PageEventKind.JOINED for j in running.joins)
+    started = await page(7, running.paged_by, running.message_id, "again")
+    assert started == Duplicate()  # the message that started it, again: nothing at all
+    assert isinstance(await page(8, 111, 4, None), Claimed)  # another team pages on its own
+    with pytest.raises(IntegrityError):  # a second running page, however it is written
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                pages.insert().values(
+                    team_id=7, paged_by=1, chat_id=-1, message_id=99, status="active", plan="[]",
+                    step=0, attempts=0, log="[]", created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+    due = await store.teams.claim_due_pages("r1", now=now, lease=timedelta(seconds=15), limit=5)
+    assert sorted(p.team_id for p in due) == [7, 8]
+    assert await store.teams.save_page(
+        claimed.row_id, "r1", next_check_at=None, status=PageStatus.EXHAUSTED
+    )
+    assert isinstance(await page(7, 333, 5, "still down"), Claimed)  # over: a page of its own

@@ -24,6 +24,7 @@ class Domain:
         self.fails = fails
         self.calls: list[tuple[object, Press]] = []
         self.lines: list[tuple[object, Press]] = []
+        self.pages: list[tuple[object, Press]] = []
         self.answers: list[tuple[str, str, bool]] = []
 
     async def call_press(self, presser: Any, press: Press) -> PressAnswer:
@@ -38,6 +39,12 @@ class Domain:
             raise self.fails
         return PressAnswer("line_rated", params={"stars": "★" * (press.stars or 0)})
 
+    async def page_press(self, presser: int, press: Press) -> PressAnswer:
+        self.pages.append((presser, press))
+        if self.fails is not None:
+            raise self.fails
+        return PressAnswer("callback_calling", params={"name": "the page"})
+
     async def answer_callback(self, query_id: str, text: str, *, alert: bool = False) -> None:
         self.answers.append((query_id, text, alert))
 
@@ -45,6 +52,7 @@ class Domain:
         return SimpleNamespace(
             presses=SimpleNamespace(press=self.call_press),
             lines=SimpleNamespace(press=self.line_press),
+            pages=SimpleNamespace(press=self.page_press),
             messenger=SimpleNamespace(answer_callback=self.answer_callback),
         )
 
@@ -71,10 +79,18 @@ def test_one_handler_per_feature_then_a_catch_all() -> None:
     assert [type(h.callback) for h in handlers] == [
         presses.CallPress,
         presses.LinePress,
+        presses.PagePress,
         presses.UnknownPress,
     ]
     assert all(isinstance(h, CallbackQueryHandler) for h in handlers)
-    assert [h.pattern is None for h in handlers] == [False, False, True]
+    assert [h.pattern is None for h in handlers] == [False, False, False, True]
+
+
+async def test_a_pages_button_goes_to_the_pages() -> None:
+    domain = Domain()
+    assert await dispatch(domain, query("page:k:42")) == "PagePress"
+    assert domain.pages == [(ALICE, Press(PressKind.PAGE_ACK, 42))]
+    assert domain.calls == [] and domain.lines == [] and len(domain.answers) == 1
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 alert; the domain decides.
 
 One ``CallbackQueryHandler`` per feature, each with a pattern from :mod:`bot.core.buttons`
-(calls: "Call again" and a ring's buttons; support lines: Accept, Call me back and ratings),
+(calls: "Call again" and a ring's buttons; support lines: Accept, Call me back and ratings;
+pages: "I'm on it"),
 then one without a pattern for everything else (garbled, forged or stale data, a game), which
 gets the "unknown button" alert. Every press gets exactly one answer, whatever fails.
 """
@@ -17,12 +18,13 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from bot.calls.presses import CALL_PRESSES
 from bot.core.buttons import UNKNOWN, Press, PressAnswer, decode, matching
 from bot.core.texts import pick_language, t
+from bot.oncall.paging import PAGE_PRESSES
 from bot.services import Services
 from bot.support_lines.service import LINE_PRESSES
 from bot.telegram.handlers.answering import Answering
 from bot.telegram.handlers.base import profile_of
 
-__all__ = ["AnswerPress", "CallPress", "LinePress", "UnknownPress", "handlers"]
+__all__ = ["AnswerPress", "CallPress", "LinePress", "PagePress", "UnknownPress", "handlers"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ def handlers(services: Services) -> tuple[PressHandler, ...]:
     return (
         CallbackQueryHandler(CallPress(services), pattern=matching(CALL_PRESSES)),
         CallbackQueryHandler(LinePress(services), pattern=matching(LINE_PRESSES)),
+        CallbackQueryHandler(PagePress(services), pattern=matching(PAGE_PRESSES)),
         CallbackQueryHandler(UnknownPress(services)),
     )
 
@@ -86,3 +89,10 @@ class LinePress(AnswerPress):
 
     async def act(self, presser: User, press: Press) -> PressAnswer:
         return await self.services.lines.press(presser.id, press)
+
+
+class PagePress(AnswerPress):
+    """A page's button: "I'm on it" under the token of the person rung."""
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        return await self.services.pages.press(presser.id, press)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +409,55 @@ async def test_a_member_who_leaves_mid_page_is_skipped(oncall: Bot, clock: Manua
     lines = visible(bot.tg.current(GROUP, notice.message_id).text).splitlines()
     assert "Carol left the team." in lines
     assert not [c for c in bot.kv.state.calls.values() if c.receptor.username == f"tg{CAROL}"]
+
+
+async def test_a_second_page_joins_the_running_one_and_im_on_it_ends_it(
+    oncall: Bot, clock: ManualClock
+) -> None:
+    """Issue 18 (items 3 and 9) end to end: Carol's /page of ops while Alice's runs joins it
+    (no second escalation, no call); Bob, rung, joins his call but Alice never does, so it never
+    connects: he presses "I'm on it" under his token, the page ends acknowledged, and his call
+    is left alone."""
+    bot = oncall
+    await bot.say(ALICE, "/page ops database down", chat_id=GROUP)
+    notice = bot.last(GROUP)
+    await until(
+        bot,
+        clock,
+        lambda: "database down" in bot.last_text(BOB),
+        what="Bob rung",
+        step=2.0,
+        limit=400,
+    )
+    command = await bot.say(CAROL, "/page ops disk full", chat_id=GROUP)
+    (answer,) = [m for m in bot.tg.sent_to(GROUP) if m.reply_to_message_id == command["message_id"]]
+    assert visible(answer.text).startswith("📟 ops is already being paged by Alice, ")
+    assert visible(answer.text).endswith(" ago; your reason was added to it.")
+    token = next(m for m in bot.tg.sent_to(BOB) if m.callback_buttons)
+    assert [text for text, _ in token.callback_buttons] == ["🙋 I'm on it"]
+    (bob_call,) = bot.kv.state.calls.values()
+    bot.kv.state.join(bob_call.id, "receptor")
+    query = await bot.tg.press_button(BOB, BOB, token.message_id, text="🙋 I'm on it")
+    await bot.settle()
+    pressed = bot.tg.answer_to(query["id"])
+    assert pressed is not None and pressed.text == "Thanks: ops knows you're on it."
+    await until(
+        bot,
+        clock,
+        lambda: "Bob is on it" in visible(bot.tg.current(GROUP, notice.message_id).text),
+        what="the page acknowledged",
+        step=2.0,
+        limit=400,
+    )
+    assert visible(bot.tg.current(GROUP, notice.message_id).text).splitlines() == [
+        "📟 Alice paged ops",
+        "Reason: database down",
+        "Also paged by Carol: disk full",
+        "Ringing Bob (attempt 1)…",
+        "✅ Bob is on it (acknowledged after 1 attempts).",
+    ]
+    assert bot.kv.state.calls[bob_call.id].status != "finished"  # not cut
+    later = clock.now() + timedelta(minutes=5)  # Bob's call ends by itself meanwhile
+    await until(bot, clock, lambda: clock.now() > later, what="five minutes", step=10, limit=400)
+    assert bot.kv.state.calls[bob_call.id].status == "finished"
+    assert len(pages_posts(bot)) == 1  # one page, one call: nobody else was rung
