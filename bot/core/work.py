@@ -50,6 +50,9 @@ class LeasedWorker(ABC, Generic[Row]):
     CONCURRENT: ClassVar[bool] = False
     #: Said after "storage unavailable" when a row's step finds the store down.
     UNAVAILABLE_NOTE: ClassVar[str] = ""
+    #: Keep the lease while a step works (every quarter of ``LEASE``, see :meth:`renew`), so a
+    #: short lease lapses only when this replica stops, however long a step takes.
+    RENEWS: ClassVar[bool] = False
 
     #: This replica's name in every lease it takes.
     owner: str
@@ -76,6 +79,11 @@ class LeasedWorker(ABC, Generic[Row]):
     def describe(self, row: Row) -> str:
         """The row as the log names it ("page 7")."""
 
+    async def renew(self, row: Row, until: datetime) -> bool:
+        """Extend this replica's lease on ``row`` to ``until`` while a step works (workers with
+        ``RENEWS``); False once the row is no longer this replica's (renewing then stops)."""
+        raise NotImplementedError
+
     async def tick(self) -> int:
         """Claim what is due now and take a step on each; how many rows were claimed."""
         now = self.clock.now()
@@ -90,12 +98,32 @@ class LeasedWorker(ABC, Generic[Row]):
         return len(due)
 
     async def _step(self, row: Row, now: datetime) -> None:
+        renewing = asyncio.create_task(self._keep(row)) if self.RENEWS else None
         try:
             await self.step(row, now)
         except StoreUnavailable as exc:
             logging.getLogger(type(self).__module__).warning(
                 "%s: storage unavailable (%s)%s", self.describe(row), exc, self.UNAVAILABLE_NOTE
             )
+        finally:
+            if renewing is not None:
+                renewing.cancel()
+                await asyncio.wait([renewing])
+
+    async def _keep(self, row: Row) -> None:
+        """Renew the lease on ``row`` every quarter of it until the step is over (cancelled)
+        or the row is no longer this replica's; a store that fails a renewal is tried again
+        at the next quarter (the lease may lapse meanwhile: another replica takes over)."""
+        every = self.LEASE.total_seconds() / 4
+        while True:
+            await self.clock.sleep(every)
+            try:
+                if not await self.renew(row, self.clock.now() + self.LEASE):
+                    return
+            except StoreUnavailable as exc:
+                logging.getLogger(type(self).__module__).warning(
+                    "%s: its lease could not be renewed (%s)", self.describe(row), exc
+                )
 
 
 class Scheduler:

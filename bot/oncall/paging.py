@@ -20,10 +20,7 @@ pager's quota; its attempts and joins do not.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,6 +104,7 @@ class PageService(LeasedWorker[Page]):
     #: another within seconds; renewed every quarter of it while a step works (a slow POST,
     #: flood-limited messages) and checked before each paid call: a step never runs twice.
     LEASE = timedelta(seconds=15)
+    RENEWS = True
     BATCH = 5
     UNAVAILABLE_NOTE = "; retrying"
 
@@ -255,38 +253,13 @@ class PageService(LeasedWorker[Page]):
         return f"page {page.id}"
 
     async def step(self, page: Page, now: datetime) -> None:
-        async with self._kept(page):
-            await self._advance(page)
+        await self._advance(page)
 
-    @contextlib.asynccontextmanager
-    async def _kept(self, page: Page) -> AsyncIterator[None]:
-        """Renew the page's lease every quarter of it while its step works, so that the short
-        lease lapses only when this replica stops. Over once the step saved (released) it."""
-
-        async def renew() -> None:
-            every = self.LEASE.total_seconds() / 4
-            while True:
-                await self.clock.sleep(every)
-                try:
-                    kept = await self.store.teams.renew_page(
-                        page.id,
-                        self.owner,
-                        step=page.step,
-                        attempts=page.attempts,
-                        until=self.clock.now() + self.LEASE,
-                    )
-                except StoreUnavailable as exc:
-                    logger.warning("page %s: its lease could not be renewed (%s)", page.id, exc)
-                    continue
-                if not kept:
-                    return
-
-        renewing = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            renewing.cancel()
-            await asyncio.wait([renewing])
+    async def renew(self, page: Page, until: datetime) -> bool:
+        """Keep the page while its step works; False once it moved on without us, or ended."""
+        return await self.store.teams.renew_page(
+            page.id, self.owner, step=page.step, attempts=page.attempts, until=until
+        )
 
     def _slots(self, plan: list[int]) -> list[int]:
         """Who is rung at each step: each person retries+1 times, for every round."""

@@ -88,7 +88,8 @@ class LineSettings:
 class LineService(LeasedWorker[LineRequest]):
     """Configures lines, takes newcomers in, offers their calls and follows them (:meth:`tick`)."""
 
-    LEASE = timedelta(seconds=120)
+    LEASE = timedelta(seconds=15)
+    RENEWS = True
     BATCH = 10
 
     def __init__(
@@ -348,6 +349,9 @@ class LineService(LeasedWorker[LineRequest]):
 
     def describe(self, request: LineRequest) -> str:
         return f"line request {request.id}"
+
+    async def renew(self, request: LineRequest, until: datetime) -> bool:
+        return await self.store.lines.renew(request.id, self.owner, until=until)
 
     async def step(self, request: LineRequest, now: datetime) -> None:
         # the lease runs from now for each request, however long the ones before took

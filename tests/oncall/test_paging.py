@@ -184,8 +184,8 @@ async def test_parallel_pages_of_one_team_join_the_running_page_and_place_one_ca
     assert ops.rung() == [BOB]  # one escalation, one call at a time
     lines = ops.notice(notice)
     assert len([line for line in lines if line.startswith("Also paged by")]) == 2
-    assert {"Reason: database down", "Reason: disk full"} & set(lines)
-    assert {"Also paged by Carol: disk full", "Also paged by Alice: database down"} & set(lines)
+    # whichever of the three started it (the winner is a race), every reason is on the notice
+    assert all(any(reason in line for line in lines) for reason in ("database down", "disk full"))
     await ops.until_over(notice)
     starter = ALICE if lines[0] == "📟 Alice paged ops" else CAROL
     assert ops.rung() == [m for m in (BOB, CAROL, DAVE) if m != starter]  # once each
