@@ -66,6 +66,10 @@ EN: dict[str, str] = {
     "internal_error": "Something went wrong on my side. Please try again in a minute.",
     "whoami_unknown": "I don't know you yet: press /start in a private chat with me.",
     "start_in_group": "To sign up, open a private chat with me and press Start.",
+    "fallback_private": (
+        "I didn't understand that. To call someone: <code>/call @username</code>. "
+        "All commands: /help"
+    ),
     "whoami": (
         "Your Kavenegar username: <code>{kv_username}</code>\n"
         "Platform: {platform}\n"
@@ -511,6 +515,9 @@ FA: dict[str, str] = {
     "internal_error": "مشکلی در سمت من پیش آمد. لطفاً یک دقیقهٔ دیگر دوباره امتحان کنید.",
     "whoami_unknown": "هنوز شما را نمی‌شناسم: در گفت‌وگوی خصوصی با من /start را بزنید.",
     "start_in_group": "برای ثبت‌نام، گفت‌وگوی خصوصی با من را باز کنید و Start را بزنید.",
+    "fallback_private": (
+        "متوجه نشدم. برای تماس با کسی: <code>/call @username</code>. همهٔ دستورها: /help"
+    ),
     "whoami": (
         "نام کاربری کاوه‌نگار شما: <code>{kv_username}</code>\n"
         "پلتفرم: {platform}\n"

@@ -37,6 +37,7 @@ from bot.telegram.handlers import (
     call,
     consent,
     errors,
+    fallback,
     history,
     onboarding,
     phone,
@@ -108,6 +109,13 @@ def register(app: PTBApp, services: Services) -> None:
     app.add_handler(TypeHandler(Update, preflight.Preflight(services)), group=-1)
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.handler(services), filters=NEW_MESSAGES))
+    # a private chat's unknown command or plain text: one pointer (after every command above)
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & NEW_MESSAGES,
+            fallback.PrivateFallback(services),
+        )
+    )
     for press in presses.handlers(services):  # one per feature, routed by pattern; then the rest
         app.add_handler(press)
     app.add_handler(

@@ -97,3 +97,29 @@ async def test_every_update_refreshes_the_sender(bot: Bot) -> None:
     assert await store.find_by_username("alice_k") is None
     record = await store.find_by_username("alice_new")
     assert record is not None and record.profile.first_name == "Alicia" and record.dm_open
+
+
+async def test_a_private_chat_never_meets_silence_a_group_is_left_alone(bot: Bot) -> None:
+    """Issue 19 item 15: an unknown command or plain text in private gets one short pointer;
+    in a group, what is not addressed to the bot gets nothing."""
+    await bot.onboard(ALICE, "Alice", "alice_k")
+    before = len(bot.tg.sent_to(ALICE))
+    await bot.say(ALICE, "hello")
+    assert len(bot.tg.sent_to(ALICE)) == before + 1
+    pointer = bot.last_text(ALICE)
+    assert "/call @username" in pointer and "/help" in pointer
+    await bot.say(ALICE, "/frobnicate")
+    assert bot.last_text(ALICE) == pointer and len(bot.tg.sent_to(ALICE)) == before + 2
+    await bot.say(ALICE, "/whoami")  # a known command gets its own answer only
+    assert bot.last_text(ALICE).startswith("Your Kavenegar username")
+    assert len(bot.tg.sent_to(ALICE)) == before + 3
+    in_group = len(bot.tg.sent_to(GROUP))
+    await bot.say(ALICE, "hello", chat_id=GROUP)
+    await bot.say(ALICE, "/frobnicate", chat_id=GROUP)
+    assert len(bot.tg.sent_to(GROUP)) == in_group
+
+
+async def test_a_persian_speaker_is_pointed_the_way_in_persian(bot: Bot) -> None:
+    await bot.onboard(ALICE, "علی", "ali_k", language_code="fa-IR")
+    await bot.say(ALICE, "سلام")
+    assert bot.last_text(ALICE).startswith("متوجه نشدم")
