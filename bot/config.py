@@ -18,6 +18,7 @@ from kavenegar import DEFAULT_BASE_URL
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
 #: Comma-separated numeric ids in the environment ("1, 2,-100123"); empty means none.
 IdSet = Annotated[frozenset[int], NoDecode]
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
         description="Optional join link, e.g. https://app.example.com/call/{call_id}/{access_token}",
     )
     log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = Field(
+        "text", description="text (one readable line) or json (one JSON object per line)."
+    )
     allowed_user_ids: IdSet = Field(
         frozenset(), description="Telegram user ids who may use the bot; empty: everyone."
     )
@@ -207,7 +211,11 @@ class Settings(BaseSettings):
         return PhoneNaming(self.phone_username_format, self.phone_region)
 
     @field_validator(
-        "call_flow", "kavenegar_username_source", "phone_username_format", mode="before"
+        "call_flow",
+        "kavenegar_username_source",
+        "phone_username_format",
+        "log_format",
+        mode="before",
     )
     @classmethod
     def _lower(cls, value: object) -> object:

@@ -3,8 +3,9 @@
 Two people sign up with /start, one calls the other from a group, both join from "the app"
 (the Kavenegar sandbox's controls), talk for 42 seconds and hang up. The bot follows the call:
 the group's notice turns into the outcome and both tokens are withdrawn from the private chats.
-Then a team is paged: Bob, on call, misses it, and the page escalates to Carol, who answers.
-Last, the team becomes a support line: Dana, a newcomer nobody knows, opens its link, and Bob,
+Then a team is made in the group's forum topic "On call", where its notices go, and paged: Bob,
+on call, misses it, and the page escalates to Carol, who answers. Last, the team becomes a
+support line: Dana, a newcomer nobody knows, opens its link, and Bob,
 on call, accepts her call from the offer he gets.
 The transcript shows what each chat received (edits marked), and the checks at the end prove
 each access token reached only its owner's private chat and is gone from it now. The bot and
@@ -39,11 +40,15 @@ DEADLINE = 30.0
 
 def show(tg: TelegramSimulator, chat_id: int, title: str) -> None:
     print(f"\n── {title} " + "─" * max(0, 60 - len(title)))
+    chat = tg.state.chats.get(chat_id)
     for entry in tg.transcript(chat_id):
         who = "🤖 bot" if entry.author == tg.state.bot.first_name else f"👤 {entry.author}"
         if entry.edited:
             who = "✏️ edit"
         text = entry.text.replace(FSI, "").replace(PDI, "")  # invisible name isolates
+        if chat is not None and chat.is_forum:  # which topic of the forum it is in
+            topic = chat.topics.get(entry.thread_id) if entry.thread_id else None
+            text = f"[# {topic.name if topic else 'General'}] {text}"
         body = textwrap.indent(text, " " * 11).lstrip()
         print(f"{who:<10} {body}")
         for url in entry.buttons:
@@ -56,7 +61,7 @@ async def demo(workdir: Path) -> bool:
         TelegramSimulator(token=BOT_TOKEN, bot_username="KavenegarCallBot") as tg,
         KavenegarSandbox(api_token=KV_TOKEN, clock=SandboxClock(now=clock.now)) as kv,
     ):
-        tg.add_group(GROUP, "Ops team")
+        tg.add_group(GROUP, "Ops team", forum=True)  # a supergroup with topics
         tg.add_user(ALICE, "Alice", username="alice_m", language_code="en")
         tg.add_user(BOB, "Bob", username="bob_r", language_code="en")
         settings = Settings(
@@ -105,8 +110,9 @@ async def demo(workdir: Path) -> bool:
                 for token in tokens
             )
             one_call = len(kv.state.calls) == 1
-            page_text = await _page(tg, kv, clock)
-            line_call = await _line(tg, kv, clock)
+            topic = await tg.create_topic(GROUP, "On call", by=ALICE)
+            page_text, page_topic = await _page(tg, kv, clock, topic)
+            line_call = await _line(tg, kv, clock, topic)
 
         print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
         show(tg, GROUP, "Group “Ops team”")
@@ -131,6 +137,7 @@ async def demo(workdir: Path) -> bool:
             "the page escalated: Bob missed it, Carol answered": page_text.endswith(
                 "Answered by Carol after 2 attempts."
             ),
+            "the team lives in its forum topic: the page's notice went there": page_topic == topic,
             "when it ended, both tokens were withdrawn from the private chats": withdrawn,
             "a newcomer reached Bob through the line link, each with their own token": (
                 _only_in(tg, line_call.caller.access_token, DANA)
@@ -147,16 +154,20 @@ def _has_message(tg: TelegramSimulator, chat_id: int) -> Callable[[], bool]:
     return lambda: bool(tg.sent_to(chat_id))
 
 
-async def _page(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock) -> str:
-    """Team "ops" (Bob, then Carol) is paged: Bob misses the call, Carol answers."""
+async def _page(
+    tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock, topic: int
+) -> tuple[str, int | None]:
+    """Team "ops" (Bob, then Carol), made in forum topic ``topic``, is paged: Bob misses the
+    call, Carol answers. The notice's last text, and the topic it is in."""
     tg.add_user(CAROL, "Carol", username="carol_s", language_code="en")
     await tg.user_sends(CAROL, "/start")
     await tg.wait_until(_has_message(tg, CAROL), what="Carol's welcome")
     for command in ("/team new ops", "/team add ops @bob_r @carol_s", "/page ops disk full"):
         before = len(tg.sent_to(GROUP))
-        await tg.user_sends(ALICE, command, chat_id=GROUP)
+        await tg.user_sends(ALICE, command, chat_id=GROUP, thread_id=topic)
         await tg.wait_until(partial(_more_than, tg, GROUP, before), what=command)
-    notice = tg.sent_to(GROUP)[-1].message_id
+    await tg.wait_until(lambda: any("paged" in m.text for m in tg.sent_to(GROUP)), what="/page")
+    notice = next(m for m in tg.sent_to(GROUP) if "paged" in m.text).message_id
     while len(kv.state.calls) < 3:  # Bob is rung; nobody joins for a minute; then Carol
         clock.advance(5)
         await asyncio.sleep(0.05)
@@ -165,13 +176,16 @@ async def _page(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock)
     while "Answered" not in tg.current(GROUP, notice).text:
         clock.advance(2)
         await asyncio.sleep(0.05)
-    return tg.current(GROUP, notice).text.replace(FSI, "").replace(PDI, "")
+    shown = tg.current(GROUP, notice)
+    return shown.text.replace(FSI, "").replace(PDI, ""), shown.message_thread_id
 
 
-async def _line(tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock) -> SimCall:
+async def _line(
+    tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock, topic: int
+) -> SimCall:
     """Team "ops" becomes a support line; Dana opens its link; Bob, on call, accepts."""
     before = len(tg.sent_to(GROUP))
-    await tg.user_sends(ALICE, "/line ops on", chat_id=GROUP)
+    await tg.user_sends(ALICE, "/line ops on", chat_id=GROUP, thread_id=topic)
     await tg.wait_until(partial(_more_than, tg, GROUP, before), what="/line")
     tg.add_user(DANA, "Dana", language_code="en")
     await tg.user_sends(DANA, "/start line-ops")

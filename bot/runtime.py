@@ -28,6 +28,7 @@ from bot.telegram import commands
 from bot.telegram.census import ReplicaCensus
 from bot.telegram.commands import publish_menus
 from bot.telegram.delivery import TelegramMessenger
+from bot.telegram.handlers import migration
 
 __all__ = ["run_until_signalled", "running"]
 
@@ -60,6 +61,9 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         bot.running_services = services
         stack.callback(setattr, bot, "running_services", None)
         commands.register(app, services)
+        # a message refused because its group moved (ChatMigrated) moves what is stored by the
+        # old id; the messenger resends it to the new one itself
+        migration.follow_moves(services)
         # counted among the replicas until the updates in hand are answered (LIFO: it stops
         # after the update processor has)
         pacer = bot.messenger.pacer if isinstance(bot.messenger, TelegramMessenger) else None

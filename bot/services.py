@@ -158,6 +158,9 @@ def build_services(
         clock,
         default_zone=settings.default_timezone,
         admins=settings.admin_user_ids,
+        allowed_chats=settings.allowed_chat_ids,
+        # /team NAME marks as ready exactly whom a page would ring (one rule: why_not_ready)
+        phones_required=settings.phones_required,
     )
     invites = InviteService(store, oncall, clock)
     pages = PageService(

@@ -85,6 +85,9 @@ class PressService:
         takes the ring from ringing (one press wins) after the rules ``/call`` obeys."""
         if record.status is not CallStatus.RINGING:
             return RING_OVER
+        deadline = record.next_check_at
+        if deadline is not None and deadline <= self.calls.clock.now():
+            return RING_OVER  # its time is up: nothing is said to be on its way
         caller = await self.store.get_user(record.caller_id)
         callee = await self.store.get_user(record.callee_id)
         if caller is None or callee is None:  # one of them left with /forget meanwhile
@@ -149,7 +152,7 @@ class PressService:
         if not closed:
             return RING_OVER
         await self._announce(record.id)
-        return PressAnswer("callback_already")
+        return PressAnswer("callback_declined")
 
     async def ring_timed_out(self, record: CallRecord) -> None:
         """A ring nobody answered in time: missed; its buttons go (a late press does nothing)."""

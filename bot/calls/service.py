@@ -115,6 +115,8 @@ class CallRequest:
     #: transaction that claims the call, or before a refusal. None: not an update of its own
     #: (a button press, whose update the preflight took).
     update_key: tuple[int, int] | None = None
+    #: The forum topic it was typed in (None: "General", or a chat without topics).
+    thread_id: int | None = None
 
     @property
     def key(self) -> CallKey:
@@ -134,7 +136,7 @@ class CallRequest:
     def origin(self) -> Origin:
         # a button press has no message to quote (its key is a negative id)
         quote = self.message_id if self.message_id > 0 else None
-        return Origin(self.chat_id, self.in_private_chat, quote)
+        return Origin(self.chat_id, self.in_private_chat, quote, thread_id=self.thread_id)
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class Origin:
     notice_message_id: int | None = None
     #: Say nothing there (a page's attempt: the page's own notice tells how it goes).
     quiet: bool = False
+    #: The forum topic of the chat to answer in (None: "General", or the quoted message's).
+    thread_id: int | None = None
 
 
 @dataclass
@@ -366,16 +370,23 @@ class CallService:
         if not rules_checked:
             refusal = await self.rules_refusal(caller, callee, duration, origin, outsider=outsider)
         if refusal is not None:
+            text = t(lang, refusal.key, **refusal.params)
             if rung is not None:  # the ring is over: it can never be placed now
-                await self.store.close_call(
-                    rung.id, outcome=CallOutcome.UNKNOWN, status=CallStatus.RANG, announce=False
+                closed = await self.store.close_call(
+                    rung.id,
+                    outcome=CallOutcome.UNKNOWN,
+                    status=CallStatus.RANG,
+                    from_status=CallStatus.RINGING,  # (not a call another press placed)
+                    announce=False,
                 )
-            await self._reply(
-                origin,
-                t(lang, refusal.key, **refusal.params),
-                kind=MessageKind.REFUSAL,
-                addressee=caller.telegram_id,
-            )
+                if not closed:
+                    return CallReport(PlaceResult.DUPLICATE, call_row_id=rung.id)
+                if origin.notice_message_id is not None and not origin.quiet:
+                    # "Alice is ringing Bob…" says why it ended instead
+                    notice = OutgoingMessage(text)
+                    await self.messenger.edit(origin.chat_id, origin.notice_message_id, notice)
+                    return CallReport(PlaceResult.REFUSED, refusal.key, params=refusal.params)
+            await self._reply(origin, text, kind=MessageKind.REFUSAL, addressee=caller.telegram_id)
             return CallReport(PlaceResult.REFUSED, refusal.key, params=refusal.params)
         if rung is not None:
             taken = await self.store.take_ring(
@@ -398,7 +409,12 @@ class CallService:
                 sender=sender,
                 sender_dm_open=sender_dm_open,
                 owner=self.owner,
-                placing=None if ring else self.placing,
+                placing=self.placing,
+                ringing_until=(
+                    self.clock.now() + timedelta(seconds=self.settings.ring_timeout)
+                    if ring
+                    else None
+                ),
             )
             match claim:
                 case Duplicate():
@@ -422,13 +438,24 @@ class CallService:
         # From here on money may be spent: nothing below raises, every path answers once.
         if ring:
             return await self._ring(origin, lang, row_id, caller, callee)
+        # the placing is this replica's while it works (a slow POST, token messages waiting on
+        # Telegram's flood limits): the lease lapses only if this replica stops
+        keeping = asyncio.create_task(self._keep_placing(row_id))
         try:
-            call = await self.kavenegar.calls.create(
-                caller=_participant(caller), receptor=_participant(callee), max_duration=duration
+            try:
+                call = await self.kavenegar.calls.create(
+                    caller=_participant(caller),
+                    receptor=_participant(callee),
+                    max_duration=duration,
+                )
+            except KavenegarError as exc:
+                return await self._failed(origin, lang, row_id, exc)
+            return await self._deliver(
+                origin, lang, row_id, caller, callee, call, note, callee_buttons
             )
-        except KavenegarError as exc:
-            return await self._failed(origin, lang, row_id, exc)
-        return await self._deliver(origin, lang, row_id, caller, callee, call, note, callee_buttons)
+        finally:
+            keeping.cancel()
+            await asyncio.wait([keeping])
 
     async def rules_refusal(
         self,
@@ -533,7 +560,9 @@ class CallService:
         self, origin: Origin, lang: str, row_id: int, exc: KavenegarError
     ) -> CallReport:
         failure = classify_failure(exc)
-        logger.warning("call %s not placed (%s): %r", row_id, failure.status, exc)
+        logger.warning(
+            "call %s not placed (%s): %r", row_id, failure.status, exc, extra={"call_id": row_id}
+        )
         await self.records.finish(
             row_id, status=failure.status, error=str(exc), failure=failure.key
         )
@@ -592,10 +621,16 @@ class CallService:
             names = ", ".join(p.display_name for p in missing)
             await self._reply(origin, t(lang, "kv_no_token", names=names))
             # the call exists, unjoinable: never placed again for this key
-            return CallReport(PlaceResult.MAYBE, "kv_no_token", call_row_id=row_id, call_id=call.id)
+            return CallReport(
+                PlaceResult.MAYBE,
+                "kv_no_token",
+                call_row_id=row_id,
+                call_id=call.id,
+                params={"names": names},
+            )
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
-        logger.info("call %s created as %s", row_id, call.id)
+        logger.info("call %s created as %s", row_id, call.id, extra={"call_id": row_id})
         callee_message = self._token_message(callee, caller, call.id, callee_token, False, note)
         if callee_buttons is not None:
             extra = callee_buttons(pick_language(callee.language_code), row_id)
@@ -674,14 +709,41 @@ class CallService:
             lang = pick_language(caller.language_code)
             await self._deliver(origin, lang, record.id, caller, callee, call)
             return True
-        # too late to join (or it ended): followed, so its end is told and the chat edited
+        # too late to join (or it ended): the chat that asked hears it, and the call is
+        # followed, so its end is told there (a page's or a line's call is theirs to tell)
+        notice_id = record.notice_message_id
+        quiet = record.page_id is not None or record.from_a_line
+        if notice_id is None and not quiet and caller is not None and callee is not None:
+            lang = pick_language(caller.language_code)
+            text = t(
+                lang, "call_resumed_late", caller=caller.display_name, callee=callee.display_name
+            )
+            quote = record.message_id if record.message_id > 0 else None
+            receipt = await self.messenger.send(
+                record.chat_id, OutgoingMessage(text, reply_to_message_id=quote)
+            )
+            notice_id = receipt.message_id
         await self.store.finish_call(
             record.id,
             status=CallStatus.CREATED,
             kavenegar_call_id=record.kavenegar_call_id,
             next_check_at=self.clock.now(),
+            notice_message_id=notice_id,
         )
         return True
+
+    async def _keep_placing(self, row_id: int) -> None:
+        """Renew this replica's placing lease every quarter of it until the placing is over
+        (cancelled) or the row is no longer ours; a failed renewal is tried at the next quarter."""
+        every = self.placing.total_seconds() / 4
+        while True:
+            await self.clock.sleep(every)
+            try:
+                until = self.clock.now() + self.placing
+                if not await self.store.renew_placing(row_id, owner=self.owner, until=until):
+                    return
+            except StoreUnavailable:
+                logger.warning("call %s: its placing lease could not be renewed", row_id)
 
     async def _note_placed(self, row_id: int, call_id: str) -> None:
         until = self.clock.now() + self.placing
@@ -697,9 +759,8 @@ class CallService:
         self, origin: Origin, lang: str, row_id: int, caller: UserRecord, callee: UserRecord
     ) -> CallReport:
         timeout = self.settings.ring_timeout
-        deadline = self.clock.now() + timedelta(seconds=timeout)
-        # Ringing before the buttons exist, so that an instant press finds it ringing.
-        await self.store.finish_call(row_id, status=CallStatus.RINGING, next_check_at=deadline)
+        # (claimed ringing, with its deadline: an instant press finds it ringing, and a replica
+        # that dies before the ring goes out leaves it to time out)
         callee_lang = pick_language(callee.language_code)
         ring = OutgoingMessage(
             t(callee_lang, "ring_callee", caller=caller.display_name, seconds=timeout),
@@ -856,6 +917,7 @@ class CallService:
             kind=kind,
             addressee=addressee,
             contact_button=contact_button,
+            message_thread_id=origin.thread_id,
         )
         return await self.messenger.send(origin.chat_id, message)
 

@@ -346,12 +346,56 @@ def _replace(text: str, spans: list[_Span]) -> str:
     return "".join(parts)
 
 
+#: Ids a log line may carry (``logger.info(..., extra={"call_id": 7})``): JSON lines show them.
+CONTEXT_FIELDS = ("update_id", "call_id", "page_id", "line_request_id")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``LOG_FORMAT=json``): ``time`` (UTC, ISO 8601), ``level``,
+    ``logger``, ``message``, the ids of :data:`CONTEXT_FIELDS` a line carries, and ``exception``
+    (its traceback) where there is one. It formats what the redactor has already rewritten."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
 def configure_logging(
-    level: str, redactor: SecretRedactor, *, stream: TextIO | None = None
+    level: str,
+    redactor: SecretRedactor,
+    *,
+    stream: TextIO | None = None,
+    json_lines: bool = False,
 ) -> logging.Handler:
-    """Log to ``stream`` (stderr) through ``redactor``; quiet the chatty HTTP libraries."""
+    """Log to ``stream`` (stderr) through ``redactor``, as text or (``json_lines``) one JSON
+    object per line; quiet the chatty HTTP libraries."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = (
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.setFormatter(formatter)
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):

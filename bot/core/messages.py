@@ -54,6 +54,10 @@ class OutgoingMessage:
     contact_button: str | None = None
     #: Take such a keyboard away (after the number arrived).
     remove_keyboard: bool = False
+    #: The forum topic of the group to post it in (Telegram's ``message_thread_id``); None:
+    #: "General" (or, for a reply, the topic of the message it answers). A topic that is gone
+    #: or closed gets it in "General" instead. Ignored by edits: a message stays where it is.
+    message_thread_id: int | None = None
 
     @property
     def droppable(self) -> bool:
@@ -69,7 +73,9 @@ class Delivery(StrEnum):
     BLOCKED = "blocked"
     DEACTIVATED = "deactivated"
     FAILED = "failed"  # Telegram failed or did not answer; the message may not have arrived
-    GONE = "gone"  # the message to edit no longer exists (its chat deleted it)
+    #: The message to edit no longer exists (its chat deleted it), or can no longer be edited:
+    #: its group became a supergroup with a new id, and it stayed in the old group's history.
+    GONE = "gone"
     #: Not sent on purpose: the same answer went out moments ago, or the chat's budget was
     #: spent (only ever for a ``COURTESY`` or ``REFUSAL`` message).
     COLLAPSED = "collapsed"

@@ -1,4 +1,11 @@
-"""Reading ``/call`` arguments: whom to call and for how long. No Telegram types here."""
+"""Reading what people type: ``/call`` arguments (whom to call and for how long), and the
+numbers and ids of every other command. No Telegram types here.
+
+Digits: every typed number and time goes through `ascii_digits`, the one place that reads
+Persian (U+06F0-06F9) and Arabic-Indic (U+0660-0669) digits as 0-9; every other Unicode digit
+(fullwidth ``１``, superscript ``²``, Devanagari, ...) stays what it is, and is refused by the
+ASCII-only patterns after it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,16 @@ from dataclasses import dataclass, field
 
 from bot.core.people import UserProfile
 
-__all__ = ["CallCommand", "CallParseError", "Mention", "parse_call", "parse_duration"]
+__all__ = [
+    "CallCommand",
+    "CallParseError",
+    "Mention",
+    "ascii_digits",
+    "parse_call",
+    "parse_duration",
+    "parse_id",
+    "parse_number",
+]
 
 # re.ASCII matters twice (issue 8 item 5): ``\d`` would take any Unicode digit, and IGNORECASE
 # would fold "ſ" (U+017F) to "s" and "K" (KELVIN SIGN, U+212A) to "k".
@@ -24,6 +40,48 @@ _DIGITS = str.maketrans(
     "01234567890123456789",
 )
 _BARE_MENTION = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
+_NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
+_ID = re.compile(r"-?[0-9]{1,19}", re.ASCII)
+#: Telegram's ids (people, groups, channels) are 64-bit signed integers.
+ID_MIN, ID_MAX = -(2**63), 2**63 - 1
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with Persian (``۰``-``۹``) and Arabic-Indic (``٠``-``٩``) digits as ASCII 0-9.
+
+    The one normaliser of typed numbers: people type these on Persian and Arabic keyboards, so
+    every command that reads a number or a time reads them (mixed with ASCII ones, too). Every
+    other character is left as it is, other Unicode digits included: the ASCII-only patterns
+    that read the result refuse them.
+    """
+    return text.translate(_DIGITS)
+
+
+def parse_number(text: str, low: int, high: int) -> int | None:
+    """A whole number from ``low`` to ``high`` (``7``, ``۷``, ``٧``, ``007``); else None.
+
+    Digits only (no sign, no ``_``, no spaces inside, at most 18 of them): ``²``, ``１`` and
+    ``1e3`` are not numbers here, whatever ``str.isdigit`` or ``int`` say of them.
+    """
+    match = _NUMBER.fullmatch(ascii_digits(text.strip()))
+    if match is None:
+        return None
+    number = int(match.group())
+    return number if low <= number <= high else None
+
+
+def parse_id(text: str) -> int | None:
+    """A Telegram id as an admin types it: ``123456``, ``-100123``, ``۱۲۳۴۵۶``; else None.
+
+    An optional ``-`` and ASCII, Persian or Arabic-Indic digits, within Telegram's 64-bit
+    signed range and not 0. ``--5``, ``+5``, ``²`` (which ``str.isdigit`` calls a digit), ``1_0``
+    and a 23-digit number are not ids, so a command answers with its usage instead of failing.
+    """
+    match = _ID.fullmatch(ascii_digits(text.strip()))
+    if match is None:
+        return None
+    telegram_id = int(match.group())
+    return telegram_id if telegram_id != 0 and ID_MIN <= telegram_id <= ID_MAX else None
 
 
 @dataclass(frozen=True)
@@ -64,7 +122,7 @@ def parse_duration(token: str) -> int | None:
     ones. Every other Unicode digit (fullwidth ``１０``, Devanagari, Bengali, ...) is refused:
     nobody types them for a call length, and accepting them would only let lookalikes through.
     """
-    match = _DURATION.fullmatch(token.strip().translate(_DIGITS))
+    match = _DURATION.fullmatch(ascii_digits(token.strip()))
     if match is None:
         return None
     unit_seconds = _UNIT_SECONDS.get((match.group(2) or "m").lower())

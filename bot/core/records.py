@@ -274,7 +274,7 @@ def parse_rotation_kind(text: str | None) -> RotationKind | None:
 
 @dataclass(frozen=True)
 class Team:
-    """An on-call team, bound to the group its notices go to."""
+    """An on-call team, bound to the group (and forum topic) its notices go to."""
 
     id: int
     name: str
@@ -287,6 +287,9 @@ class Team:
     anchor: datetime | None = None
     announced_member: int | None = None
     warned_member: int | None = None
+    #: The forum topic of the group it was created in, where its notices go (None: "General",
+    #: or a group without topics).
+    thread_id: int | None = None
 
 
 class PageStatus(StrEnum):

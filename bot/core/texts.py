@@ -42,6 +42,15 @@ EN: dict[str, str] = {
         "app within one minute.\n\n"
         "Tell me your phone with /platform ios or /platform android."
     ),
+    "welcome_username_later": (
+        "👋 Hi {name}! I place <b>Kavenegar voice calls</b> from Telegram chats.\n\n"
+        "Your Kavenegar username will be your phone number, once you share it.\n\n"
+        "To call someone, type <code>/call @username</code> in a group or here, or reply to "
+        "their message with /call. You can add a length: <code>/call @bob 10m</code>.\n"
+        "Each of you gets a private message from me with your own access token: join from the "
+        "app within one minute.\n\n"
+        "Tell me your phone with /platform ios or /platform android."
+    ),
     "help_title": "<b>Commands</b>",
     "help_admin_title": "<b>Admin commands</b>",
     "help_footer": (
@@ -72,6 +81,12 @@ EN: dict[str, str] = {
     ),
     "whoami": (
         "Your Kavenegar username: <code>{kv_username}</code>\n"
+        "Platform: {platform}\n"
+        "Private messages from me: {reachable}\n"
+        "Calls: {taking}"
+    ),
+    "whoami_username_hidden": (
+        "Your Kavenegar username: your phone number (shown in our private chat only)\n"
         "Platform: {platform}\n"
         "Private messages from me: {reachable}\n"
         "Calls: {taking}"
@@ -210,6 +225,10 @@ EN: dict[str, str] = {
         "❔ {caller} called {callee}: I lost track of the call while placing it, so it may or "
         "may not exist. If your app rings, join it."
     ),
+    "call_resumed_late": (
+        "📞 {caller} called {callee}, but I lost track of the call while placing it and could "
+        "not send the tokens in time. I'll say here how it ends."
+    ),
     "ring_over_missed": "📵 {caller} rang {callee}: missed.",
     "ring_over_declined": "🚫 {caller} rang {callee}: declined.",
     "ring_over_unreachable": "⚠️ {caller} rang {callee}: unreachable.",
@@ -259,7 +278,7 @@ EN: dict[str, str] = {
         "Teams: <code>/team new NAME</code> (in the team's group), "
         "<code>/team add NAME @a @b</code>, <code>/team remove NAME @a</code>, "
         "<code>/team move NAME @a 2</code>, <code>/team NAME</code>, "
-        "<code>/team delete NAME</code>."
+        "<code>/team zone NAME Asia/Tehran</code>, <code>/team delete NAME</code>."
     ),
     "team_bad_name": (
         "“{name}” can't be a team name: use 2 to 32 of a-z, 0-9, _ and -, like <code>ops</code>."
@@ -345,8 +364,34 @@ EN: dict[str, str] = {
     "page_acknowledged": "✅ {person} is on it (acknowledged after {attempts} attempts).",
     "page_ack_done": "Thanks: {name} knows you're on it.",
     "page_over": "This page is over.",
+    "page_in_topic": "📟 Paging {name}: follow it in the team's topic.",
+    # issue 19: plurals (English only: Persian nouns do not change after a number)
+    "page_answered_one": "✅ Answered by {person} after {attempts} attempt.",
+    "page_acknowledged_one": "✅ {person} is on it (acknowledged after {attempts} attempt).",
+    "invite_created_one": (
+        "Invite to {name}: {link}\nWhoever opens it and presses Start joins {name} "
+        "({uses} use, until {until})."
+    ),
+    "invites_line_one": "by {by}: {uses} use left, until {until}",
+    "invites_revoked_one": "Revoked {count} invite link of {name}.",
+    "invite_out_of_range": (
+        "An invite link takes {low_uses} to {max_uses} uses and lasts {low_hours} to "
+        "{max_hours} hours: <code>/invite NAME [uses] [hours]</code>."
+    ),
+    "callback_declined": "Declined.",
+    "team_already": "Already in {name}: {people}.",
+    "team_zone_set": "{name}'s time zone is now {zone}. {oncall}",
+    "team_member_left": "{person} left {name}: they asked me to forget them.",
+    "person_gone": "someone who left",
+    "oncall_no_teams": "You are not in any team yet.",
+    "oncall_members_only": "Only members of {name}, its owner and the admins see who is on call.",
+    "rotation_you_are_on": "📟 {name}'s rotation changed: you are on call now, until {until}.",
+    "rotation_you_are_off": (
+        "📟 {name}'s rotation changed: {person} is on call now, until {until}, instead of you."
+    ),
+    "line_hours_zone": "{hours} ({zone})",
     "button_on_it": "🙋 I'm on it",
-    "cmd_team": "teams: /team new|add|remove|move|delete NAME",
+    "cmd_team": "teams: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "hand-over time: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "who is on call: /oncall [NAME]",
     "cmd_cover": "cover for a team: /cover NAME @someone 4h",
@@ -388,7 +433,21 @@ EN: dict[str, str] = {
     ),
     "phone_taken_admin": (
         "⚠️ {person} (id {person_id}) shared the number {phone}, which {holder} "
-        "(id {holder_id}) already verified. I refused it."
+        "(id {holder_id}) already verified. I refused it. If it is theirs now, free it with "
+        "<code>/phone release {phone}</code> in our private chat, then ask them to share it "
+        "again."
+    ),
+    "phone_release_usage": (
+        "Use <code>/phone release NUMBER</code>, e.g. /phone release +989120822930."
+    ),
+    "phone_release_nobody": "Nobody here holds {phone}.",
+    "phone_released": (
+        "{phone} is free again: {holder} (id {holder_id}) no longer holds it and was told. "
+        "Whoever it belongs to can share it now."
+    ),
+    "phone_released_holder": (
+        "An admin freed the number {phone} from your account here. If it is still yours, share "
+        "it again with /phone."
     ),
     "phone_verified": (
         "✅ Thanks: {phone} is verified. Your Kavenegar username is <code>{kv_username}</code>."
@@ -406,11 +465,12 @@ EN: dict[str, str] = {
     "call_callee_no_phone": "{name} has not verified a phone number yet, so I can't call them.",
     "ready_no_phone": "📵 has not verified a number",
     "cmd_phone": "share your number (admins: /phone @someone shows theirs)",
-    "cmd_line": "open a team to newcomers as a support line: /line NAME on [HOURS] | off",
+    "cmd_line": "open a team to newcomers as a support line: /line NAME on [HOURS] [TZ] | off",
     "cmd_queue": "who is waiting on a team's support line",
     "line_usage": (
-        "Use <code>/line NAME on [HOURS]</code> (HOURS like <code>sat-wed 09:00-17:00</code>; "
-        "default: always open), <code>/line NAME off</code> or <code>/line NAME</code>."
+        "Use <code>/line NAME on [HOURS] [TZ]</code> (HOURS like <code>sat-wed 09:00-17:00</code>; "
+        "default: always open; TZ like Europe/Berlin sets the team's time zone), "
+        "<code>/line NAME off</code> or <code>/line NAME</code>."
     ),
     "line_bad_hours": (
         "I don't understand those hours. Write them like <code>sat-wed 09:00-17:00</code>, "
@@ -420,6 +480,8 @@ EN: dict[str, str] = {
         "📞 {name} is a support line, open {hours}.\nNewcomers reach whoever is free here: {link}"
     ),
     "line_always": "at all times",
+    "hours_days": "{first}-{last}",
+    "hours_window": "{start}-{end}",
     "line_off": "{name} is no longer a support line.",
     "line_is_off": "{name} is not a support line. Open it with <code>/line {name} on</code>.",
     "line_members_only": "Only members of {name} see its queue.",
@@ -470,6 +532,7 @@ EN: dict[str, str] = {
     "offer_already_yours": "You already took this call.",
     "offer_newcomer_gone": "They can no longer be reached, so no call was placed.",
     "offer_not_waiting": "They are no longer waiting, so no call was placed.",
+    "offer_withdrawn": "This request was withdrawn: they left.",
     "offer_line_off": "This line has been turned off, so no call was placed.",
     "offer_line_closed": "This line is outside its hours now, so no call was placed.",
     "offer_failed": "I couldn't place the call; they were offered to try again.",
@@ -484,6 +547,15 @@ FA: dict[str, str] = {
     "welcome": (
         "👋 سلام {name}! من از گفت‌وگوهای تلگرام <b>تماس صوتی کاوه‌نگار</b> برقرار می‌کنم.\n\n"
         "نام کاربری کاوه‌نگار شما <code>{kv_username}</code> است.\n\n"
+        "برای تماس با کسی، در گروه یا همین‌جا بنویسید <code>/call @username</code> یا روی پیام او "
+        "با /call پاسخ دهید. می‌توانید مدت را هم بگویید: <code>/call @bob 10m</code>.\n"
+        "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
+        "تماس شوید.\n\n"
+        "گوشی‌تان را با /platform ios یا /platform android به من بگویید."
+    ),
+    "welcome_username_later": (
+        "👋 سلام {name}! من از گفت‌وگوهای تلگرام <b>تماس صوتی کاوه‌نگار</b> برقرار می‌کنم.\n\n"
+        "نام کاربری کاوه‌نگار شما، پس از آن‌که شماره‌تان را بفرستید، همان شماره خواهد بود.\n\n"
         "برای تماس با کسی، در گروه یا همین‌جا بنویسید <code>/call @username</code> یا روی پیام او "
         "با /call پاسخ دهید. می‌توانید مدت را هم بگویید: <code>/call @bob 10m</code>.\n"
         "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
@@ -520,6 +592,12 @@ FA: dict[str, str] = {
     ),
     "whoami": (
         "نام کاربری کاوه‌نگار شما: <code>{kv_username}</code>\n"
+        "پلتفرم: {platform}\n"
+        "پیام خصوصی از من: {reachable}\n"
+        "تماس‌ها: {taking}"
+    ),
+    "whoami_username_hidden": (
+        "نام کاربری کاوه‌نگار شما: شمارهٔ تلفن‌تان (فقط در گفت‌وگوی خصوصی ما نشان داده می‌شود)\n"
         "پلتفرم: {platform}\n"
         "پیام خصوصی از من: {reachable}\n"
         "تماس‌ها: {taking}"
@@ -662,6 +740,10 @@ FA: dict[str, str] = {
         "❔ {caller} با {callee} تماس گرفت: هنگام برقراری، ردِ تماس را گم کردم، پس ممکن است "
         "ساخته شده باشد یا نه. اگر برنامه‌تان زنگ خورد، وارد آن شوید."
     ),
+    "call_resumed_late": (
+        "📞 {caller} با {callee} تماس گرفت، اما هنگام برقراری ردِ تماس را گم کردم و نتوانستم "
+        "توکن‌ها را به‌موقع بفرستم. همین‌جا می‌گویم چگونه تمام شد."
+    ),
     "ring_over_missed": "📵 {caller} برای {callee} زنگ زد: بی‌پاسخ.",
     "ring_over_declined": "🚫 {caller} برای {callee} زنگ زد: رد شد.",
     "ring_over_unreachable": "⚠️ {caller} برای {callee} زنگ زد: در دسترس نبود.",
@@ -713,7 +795,7 @@ FA: dict[str, str] = {
         "تیم‌ها: <code>/team new NAME</code> (در گروه تیم)، "
         "<code>/team add NAME @a @b</code>، <code>/team remove NAME @a</code>، "
         "<code>/team move NAME @a 2</code>، <code>/team NAME</code>، "
-        "<code>/team delete NAME</code>."
+        "<code>/team zone NAME Asia/Tehran</code>، <code>/team delete NAME</code>."
     ),
     "team_bad_name": (
         "«{name}» نمی‌تواند نام تیم باشد: ۲ تا ۳۲ نویسه از a-z، 0-9، _ و - مثل <code>ops</code>."
@@ -802,8 +884,33 @@ FA: dict[str, str] = {
     "page_acknowledged": "✅ {person} پیگیری می‌کند (پس از {attempts} تلاش تأیید کرد).",
     "page_ack_done": "سپاس: {name} می‌داند که شما پیگیری می‌کنید.",
     "page_over": "این فراخوان تمام شده است.",
+    "page_in_topic": "📟 {name} فراخوانده شد: آن را در تاپیک تیم دنبال کنید.",
+    "page_answered_one": "✅ {person} پس از {attempts} تلاش پاسخ داد.",
+    "page_acknowledged_one": "✅ {person} پیگیری می‌کند (پس از {attempts} تلاش تأیید کرد).",
+    "invite_created_one": (
+        "دعوت به {name}: {link}\nهر کس آن را باز کند و Start را بزند به {name} می‌پیوندد "
+        "({uses} بار، تا {until})."
+    ),
+    "invites_line_one": "از {by}: {uses} بار باقی‌مانده، تا {until}",
+    "invites_revoked_one": "{count} پیوند دعوت {name} باطل شد.",
+    "invite_out_of_range": (
+        "پیوند دعوت از {low_uses} تا {max_uses} بار به کار می‌رود و از {low_hours} تا "
+        "{max_hours} ساعت می‌ماند: <code>/invite NAME [دفعات] [ساعت]</code>."
+    ),
+    "callback_declined": "رد شد.",
+    "team_already": "از قبل عضو {name} هستند: {people}.",
+    "team_zone_set": "منطقهٔ زمانی {name} اکنون {zone} است. {oncall}",
+    "team_member_left": "{person} از {name} رفت: خواست که او را فراموش کنم.",
+    "person_gone": "کسی که رفته است",
+    "oncall_no_teams": "هنوز عضو هیچ تیمی نیستید.",
+    "oncall_members_only": "فقط اعضای {name}، مالک آن و مدیران ربات کشیک آن را می‌بینند.",
+    "rotation_you_are_on": "📟 چرخش {name} تغییر کرد: اکنون تا {until} شما کشیک هستید.",
+    "rotation_you_are_off": (
+        "📟 چرخش {name} تغییر کرد: اکنون {person} به‌جای شما تا {until} کشیک است."
+    ),
+    "line_hours_zone": "{hours} ({zone})",
     "button_on_it": "🙋 پیگیری می‌کنم",
-    "cmd_team": "تیم‌ها: /team new|add|remove|move|delete NAME",
+    "cmd_team": "تیم‌ها: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "زمان تحویل: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
     "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
@@ -845,7 +952,21 @@ FA: dict[str, str] = {
     ),
     "phone_taken_admin": (
         "⚠️ {person} (شناسه {person_id}) شمارهٔ {phone} را فرستاد که {holder} "
-        "(شناسه {holder_id}) پیش‌تر تأیید کرده است. آن را نپذیرفتم."
+        "(شناسه {holder_id}) پیش‌تر تأیید کرده است. آن را نپذیرفتم. اگر اکنون مال اوست، با "
+        "<code>/phone release {phone}</code> در گفت‌وگوی خصوصی ما آزادش کنید و از او بخواهید "
+        "دوباره بفرستدش."
+    ),
+    "phone_release_usage": (
+        "بنویسید <code>/phone release NUMBER</code>، مثلاً /phone release +989120822930."
+    ),
+    "phone_release_nobody": "کسی در اینجا {phone} را ندارد.",
+    "phone_released": (
+        "{phone} دوباره آزاد است: {holder} (شناسه {holder_id}) دیگر آن را ندارد و به او خبر "
+        "داده شد. صاحب آن اکنون می‌تواند بفرستدش."
+    ),
+    "phone_released_holder": (
+        "یکی از مدیران شمارهٔ {phone} را از حساب شما در اینجا آزاد کرد. اگر هنوز مال شماست، "
+        "دوباره با /phone بفرستیدش."
     ),
     "phone_verified": (
         "✅ سپاس: {phone} تأیید شد. نام کاربری کاوه‌نگار شما <code>{kv_username}</code> است."
@@ -867,11 +988,14 @@ FA: dict[str, str] = {
     ),
     "ready_no_phone": "📵 شماره‌ای تأیید نکرده",
     "cmd_phone": "فرستادن شمارهٔ شما (مدیران: /phone @someone شمارهٔ او را نشان می‌دهد)",
-    "cmd_line": "باز کردن تیم برای تازه‌واردان به‌عنوان خط پشتیبانی: /line NAME on [ساعت‌ها] | off",
+    "cmd_line": (
+        "باز کردن تیم برای تازه‌واردان به‌عنوان خط پشتیبانی: /line NAME on [ساعت‌ها] [TZ] | off"
+    ),
     "cmd_queue": "چه کسانی پشت خط پشتیبانی یک تیم منتظرند",
     "line_usage": (
-        "از <code>/line NAME on [ساعت‌ها]</code> (مثل <code>sat-wed 09:00-17:00</code>؛ "
-        "پیش‌فرض: همیشه باز)، <code>/line NAME off</code> یا <code>/line NAME</code> استفاده کنید."
+        "از <code>/line NAME on [ساعت‌ها] [TZ]</code> (مثل <code>sat-wed 09:00-17:00</code>؛ "
+        "پیش‌فرض: همیشه باز؛ TZ مثل Europe/Berlin منطقهٔ زمانی تیم را تعیین می‌کند)، "
+        "<code>/line NAME off</code> یا <code>/line NAME</code> استفاده کنید."
     ),
     "line_bad_hours": (
         "این ساعت‌ها را نمی‌فهمم. مثل <code>sat-wed 09:00-17:00</code>، "
@@ -882,6 +1006,8 @@ FA: dict[str, str] = {
         "وصل می‌شوند: {link}"
     ),
     "line_always": "در همهٔ ساعت‌ها",
+    "hours_days": "{first} تا {last}",
+    "hours_window": "ساعت {start} تا {end}",
     "line_off": "{name} دیگر خط پشتیبانی نیست.",
     "line_is_off": "{name} خط پشتیبانی نیست. با <code>/line {name} on</code> آن را باز کنید.",
     "line_members_only": "فقط اعضای {name} صف آن را می‌بینند.",
@@ -932,6 +1058,7 @@ FA: dict[str, str] = {
     "offer_already_yours": "این تماس را از قبل پذیرفته‌اید.",
     "offer_newcomer_gone": "دیگر به او دسترسی نیست، پس تماسی برقرار نشد.",
     "offer_not_waiting": "او دیگر منتظر نیست، پس تماسی برقرار نشد.",
+    "offer_withdrawn": "این درخواست پس گرفته شد: او رفت.",
     "offer_line_off": "این خط خاموش شده است، پس تماسی برقرار نشد.",
     "offer_line_closed": "این خط اکنون خارج از ساعت کاری است، پس تماسی برقرار نشد.",
     "offer_failed": "نتوانستم تماس را برقرار کنم؛ به او پیشنهاد شد دوباره امتحان کند.",
@@ -999,10 +1126,12 @@ CALLBACK_ANSWER_MAX = 200
 def callback_text(html_text: str) -> str:
     """A text for a press's toast or alert: Telegram shows it without markup, at most 200
     characters, so the markup goes and a longer text is cut (never refused)."""
-    visible = plain(html_text)
-    if utf16_length(visible) <= CALLBACK_ANSWER_MAX:
-        return visible
-    return fit(visible, CALLBACK_ANSWER_MAX)[0]
+    cut = plain(html_text)
+    if utf16_length(cut) <= CALLBACK_ANSWER_MAX:
+        return cut
+    while utf16_length(cut) > CALLBACK_ANSWER_MAX - 1:  # (not fit(): its text is HTML)
+        cut = cut[: -max(1, (utf16_length(cut) - CALLBACK_ANSWER_MAX + 1) // 2)]
+    return cut + "…"
 
 
 def format_wait(seconds: float, lang: str) -> str:

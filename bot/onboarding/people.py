@@ -7,6 +7,7 @@ The Telegram handlers reach people's data only through here (never the store its
 from __future__ import annotations
 
 from bot.core.people import UserProfile, UserRecord
+from bot.core.records import Team
 from bot.storage import Store
 
 __all__ = ["People"]
@@ -49,9 +50,13 @@ class People:
         """They blocked (False) or unblocked (True) the bot in their private chat."""
         await self.store.set_dm_open(telegram_id, reachable)
 
-    async def forget(self, telegram_id: int) -> None:
-        """Delete their record now: they cannot be called until they press Start again."""
+    async def forget(self, telegram_id: int) -> list[Team]:
+        """Delete their record now, and their places in teams and covers with it (one
+        transaction): they cannot be called until they press Start again, nor are they on call
+        anywhere. The teams they were in (or covered for), for their owners to be told."""
+        teams = await self.store.teams.of_member(telegram_id)
         await self.store.forget_user(telegram_id)
+        return teams
 
     async def set_callable(self, telegram_id: int, callable_: bool, *, changed_by: int) -> None:
         """An admin's decision, kept by Telegram id: it outlives the person's record."""

@@ -106,6 +106,24 @@ class PhoneService(LeasedWorker[tuple[int, int]]):
         text = t(lang, "phone_verified", phone=readable(phone), kv_username=username)
         return Verified(OutgoingMessage(text, remove_keyboard=True), True)
 
+    async def release(self, lang: str, raw: str) -> str:
+        """An admin's ``/phone release NUMBER``: the number is freed from the account holding
+        it, whose owner is told privately; the answer for the admin."""
+        phone = normalise(raw)
+        if phone is None:
+            return t(lang, "phone_release_usage")
+        holder = await self.store.release_phone(phone)
+        if holder is None:
+            return t(lang, "phone_release_nobody", phone=readable(phone))
+        logger.warning("an admin released user %s's number", holder)
+        record = await self.store.get_user(holder)
+        if record is not None and record.reachable:
+            told = pick_language(record.language_code)
+            text = t(told, "phone_released_holder", phone=readable(phone))
+            await self.messenger.send(holder, OutgoingMessage(text))
+        name = record.display_name if record is not None else str(holder)
+        return t(lang, "phone_released", phone=readable(phone), holder=name, holder_id=holder)
+
     async def _tell_admins(self, sender: UserProfile, phone: str, holder: int) -> None:
         logger.warning("user %s claimed a number user %s holds", sender.telegram_id, holder)
         held_by = await self.store.get_user(holder)

@@ -1,5 +1,6 @@
-"""Hand-overs: "On call for NAME: X until …" in the team's group when the person on call changes
-(by rotation or cover), and a private heads-up to X ``HANDOFF_NOTICE_MINUTES`` before.
+"""Hand-overs: "On call for NAME: X until …" in the team's group (in its forum topic, if it has
+one) when the person on call changes (by rotation or cover), and a private heads-up to X
+``HANDOFF_NOTICE_MINUTES`` before.
 
 Each team's next event is ``teams.next_check_at``, leased like a call: one replica announces
 each change once, and a restart misses nothing (it is still due).
@@ -86,13 +87,15 @@ class HandoverWorker(LeasedWorker[Team]):
     async def _announce(self, team: Team, current: OnCall) -> None:
         owner = await self.store.get_user(team.owner_id)
         lang = pick_language(owner.language_code if owner else None)
-        person = await self.oncall.name(current.member)
+        person = await self.oncall.name(current.member, lang)
         if current.until is None:
             text = t(lang, "handover_group_open", name=team.name, person=person)
         else:
-            until = format_local(current.until, team.zone)
+            until = format_local(current.until, team.zone, lang)
             text = t(lang, "handover_group", name=team.name, person=person, until=until)
-        await self.messenger.send(team.chat_id, OutgoingMessage(text))
+        await self.messenger.send(
+            team.chat_id, OutgoingMessage(text, message_thread_id=team.thread_id)
+        )
 
     async def _heads_up(self, team: Team, current: OnCall) -> None:
         assert current.next_member is not None and current.until is not None
@@ -105,8 +108,8 @@ class HandoverWorker(LeasedWorker[Team]):
             lang,
             "handover_heads_up",
             name=team.name,
-            start=format_local(current.until, team.zone),
-            until=format_local(upcoming, team.zone) if upcoming else "—",
+            start=format_local(current.until, team.zone, lang),
+            until=format_local(upcoming, team.zone, lang) if upcoming else "—",
         )
         await self.messenger.send(person.telegram_id, OutgoingMessage(text))
 

@@ -16,11 +16,12 @@ import secrets
 from datetime import timedelta
 
 from bot.core.clock import Clock
+from bot.core.parsing import parse_number
 from bot.core.people import UserProfile
 from bot.core.records import Team
 from bot.core.texts import t
 from bot.oncall.rotation import format_local
-from bot.oncall.service import OnCallService, Refused
+from bot.oncall.service import OnCallService, Refused, counted
 from bot.storage import Store
 
 __all__ = ["PREFIX", "InviteService", "code_hash"]
@@ -29,6 +30,7 @@ PREFIX = "inv_"
 _CODE = re.compile(r"^inv_[A-Za-z0-9_-]{22}$")
 DEFAULT_USES, DEFAULT_HOURS = 1, 72
 MAX_USES, MAX_HOURS = 1000, 24 * 30
+_ANY_NUMBER = 10**18  # what parse_number reads at most: a number, whether in range or not
 
 
 def code_hash(code: str) -> str:
@@ -45,14 +47,20 @@ class InviteService:
         self, lang: str, actor: int, team: Team, args: list[str], bot_username: str
     ) -> str:
         self.oncall.may_manage(lang, team, actor)
-        numbers = []
-        for arg in args:
-            if not (arg.isascii() and arg.isdigit()):
-                raise Refused(t(lang, "invite_usage"))
-            numbers.append(int(arg))
-        uses = numbers[0] if numbers else DEFAULT_USES
-        hours = numbers[1] if len(numbers) > 1 else DEFAULT_HOURS
-        if len(numbers) > 2 or not 1 <= uses <= MAX_USES or not 1 <= hours <= MAX_HOURS:
+        uses = parse_number(args[0], 1, MAX_USES) if args else DEFAULT_USES
+        hours = parse_number(args[1], 1, MAX_HOURS) if len(args) > 1 else DEFAULT_HOURS
+        if len(args) > 2 or uses is None or hours is None:  # ۵ and ٥ are 5 (ascii_digits)
+            if len(args) <= 2 and all(parse_number(a, 0, _ANY_NUMBER) is not None for a in args):
+                raise Refused(  # numbers, but too many uses or hours (or none): say the limits
+                    t(
+                        lang,
+                        "invite_out_of_range",
+                        low_uses=1,
+                        max_uses=MAX_USES,
+                        low_hours=1,
+                        max_hours=MAX_HOURS,
+                    )
+                )
             raise Refused(t(lang, "invite_usage"))
         code = PREFIX + secrets.token_urlsafe(16)
         now = self.clock.now()
@@ -65,13 +73,14 @@ class InviteService:
             expires_at=expires,
             now=now,
         )
-        return t(
+        return counted(
             lang,
             "invite_created",
+            uses,
             name=team.name,
             link=f"https://t.me/{bot_username}?start={code}",
             uses=uses,
-            until=format_local(expires, team.zone),
+            until=format_local(expires, team.zone, lang),
         )
 
     async def listing(self, lang: str, actor: int, team: Team) -> str:
@@ -80,12 +89,13 @@ class InviteService:
         if not live:
             return t(lang, "invites_none", name=team.name)
         lines = [
-            t(
+            counted(
                 lang,
                 "invites_line",
-                by=await self.oncall.name(invite.created_by),
+                invite.uses_left,
+                by=await self.oncall.name(invite.created_by, lang),
                 uses=invite.uses_left,
-                until=format_local(invite.expires_at, team.zone),
+                until=format_local(invite.expires_at, team.zone, lang),
             )
             for invite in live
         ]
@@ -94,7 +104,7 @@ class InviteService:
     async def revoke(self, lang: str, actor: int, team: Team) -> str:
         self.oncall.may_manage(lang, team, actor)
         count = await self.store.teams.revoke_invites(team.id, now=self.clock.now())
-        return t(lang, "invites_revoked", name=team.name, count=count)
+        return counted(lang, "invites_revoked", count, name=team.name, count=count)
 
     @staticmethod
     def is_invite(payload: str) -> bool:

@@ -21,14 +21,14 @@ pager's quota; its attempts and joins do not.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.calls.service import CallService, Origin, unfollowed_and_over
 from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind, encode
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
-from bot.core.messages import Button, OutgoingMessage
+from bot.core.messages import Button, Delivery, OutgoingMessage
 from bot.core.people import UserRecord
 from bot.core.records import (
     CallKey,
@@ -48,7 +48,7 @@ from bot.core.records import (
 from bot.core.texts import format_wait, pick_language, t
 from bot.core.work import LeasedWorker
 from bot.oncall.rotation import escalation_order
-from bot.oncall.service import OnCallService
+from bot.oncall.service import OnCallService, counted, why_not_ready
 from bot.storage import Store
 
 __all__ = ["BUSY_PAUSE", "BUSY_RETRIES", "PAGE_PRESSES", "PageService", "PageSettings"]
@@ -135,9 +135,14 @@ class PageService(LeasedWorker[Page]):
         chat_id: int,
         message_id: int,
         reason: str | None,
+        thread_id: int | None = None,
     ) -> str | None:
         """Start a page; the answer to give (a refusal, or that the team is already being
-        paged and this page joined it), or None once the notice is posted."""
+        paged and this page joined it), or None once the notice is posted.
+
+        The notice goes to the team's forum topic (``Team.thread_id``), quoting the ``/page``
+        when it was typed there (``thread_id``: the topic it was typed in); typed elsewhere in
+        the group, the answer says where the notice is."""
         if self.settings.phones_required and pager.phone is None:
             return t(lang, "call_caller_no_phone")
         members = await self.store.teams.members(team.id)
@@ -183,14 +188,20 @@ class PageService(LeasedWorker[Page]):
         # The page is running from here on: whatever fails below, the answer is its notice.
         title = t(lang, "page_title", pager=pager.display_name, name=team.name)
         lines = [title, t(lang, "page_reason", reason=reason)] if reason else [title]
+        here = thread_id == team.thread_id
         receipt = await self.messenger.send(
-            chat_id, OutgoingMessage("\n".join(lines), reply_to_message_id=message_id)
+            chat_id,
+            OutgoingMessage(
+                "\n".join(lines),
+                reply_to_message_id=message_id if here else None,
+                message_thread_id=team.thread_id,
+            ),
         )
         try:
             await self.store.teams.set_page_notice(page_id, receipt.message_id)
         except StoreUnavailable:
             logger.warning("page %s: its notice id could not be recorded", page_id)
-        return None
+        return None if here else t(lang, "page_in_topic", name=team.name)
 
     async def _joined(self, lang: str, page: Page, team: Team, reason: str | None) -> str:
         """A ``/page`` of a team already being paged joined its running page: the notice shows
@@ -202,7 +213,7 @@ class PageService(LeasedWorker[Page]):
             if seconds >= 2
             else t(lang, "page_since_now")
         )
-        pager = await self.oncall.name(page.paged_by)
+        pager = await self.oncall.name(page.paged_by, lang)
         key = "page_joined" if reason else "page_joined_no_reason"
         return t(lang, key, name=team.name, pager=pager, since=since)
 
@@ -294,8 +305,14 @@ class PageService(LeasedWorker[Page]):
             # followed and surely over, gone): not answered, and the page moves on.
             who = call.callee_id if call is not None else slots[min(step, len(slots) - 1)]
             how = call.outcome if call is not None and call.outcome is not None else None
+            finish = call.finish_reason if call is not None else None  # Kavenegar's own word
             log.append(
-                PageEvent(PageEventKind.NO_ANSWER, who=who, how=(how or CallOutcome.UNKNOWN).value)
+                PageEvent(
+                    PageEventKind.NO_ANSWER,
+                    who=who,
+                    how=(how or CallOutcome.UNKNOWN).value,
+                    reason=finish,
+                )
             )
             step += 1
         members = set(await self.store.teams.members(page.team_id))
@@ -306,11 +323,7 @@ class PageService(LeasedWorker[Page]):
                 step = _next_person(slots, step)
                 continue
             person = await self.store.get_user(member)
-            why = (
-                person.why_not_ringable(phones_required=self.settings.phones_required)
-                if person is not None
-                else "not_started"
-            )
+            why = why_not_ready(person, phones_required=self.settings.phones_required)
             if why is not None:
                 log.append(PageEvent(PageEventKind.SKIPPED, who=member, why=why))
                 step = _next_person(slots, step)
@@ -462,13 +475,32 @@ class PageService(LeasedWorker[Page]):
             await self._show(page)
 
     async def _show(self, page: Page) -> None:
-        """Edit the page's notice to ``page``, in its pager's language."""
-        if page.notice_message_id is None:
+        """Edit the page's notice to ``page``, in its pager's language.
+
+        A page that moved with its group (a group upgraded to a supergroup, see
+        ``Store.move_chat``: its ``message_id`` is negative) has no notice it can edit: the
+        notice is posted anew in the new group, as a deleted one is."""
+        if page.notice_message_id is None and page.message_id > 0:
             return
         pager = await self.store.get_user(page.paged_by)
         lang = pick_language(pager.language_code if pager else None)
         text = await self._notice(lang, page)
-        await self.messenger.edit(page.chat_id, page.notice_message_id, OutgoingMessage(text))
+        notice = OutgoingMessage(text)
+        if page.notice_message_id is not None:
+            delivery = await self.messenger.edit(page.chat_id, page.notice_message_id, notice)
+            if delivery is not Delivery.GONE:
+                return
+        team = await self.store.teams.by_id(page.team_id)  # posted in the team's topic
+        notice = replace(notice, message_thread_id=team.thread_id if team else None)
+        # someone deleted the notice: the group would never learn the page's end. It is sent
+        # anew, and later edits go to the new one (as a call's outcome is: Announcer.announce).
+        receipt = await self.messenger.send(page.chat_id, notice)
+        if receipt.message_id is None:
+            return
+        try:
+            await self.store.teams.set_page_notice(page.id, receipt.message_id)
+        except StoreUnavailable:
+            logger.warning("page %s: its new notice's id could not be recorded", page.id)
 
     async def _team_name(self, page: Page) -> str:
         if page.team_name is not None:
@@ -486,13 +518,14 @@ class PageService(LeasedWorker[Page]):
         """The group's notice: who paged whom and why (and who paged again), then one line per
         step so far."""
         name = await self._team_name(page)
-        lines = [t(lang, "page_title", pager=await self.oncall.name(page.paged_by), name=name)]
+        pager = await self.oncall.name(page.paged_by, lang)
+        lines = [t(lang, "page_title", pager=pager, name=name)]
         if page.reason:
             lines.append(t(lang, "page_reason", reason=page.reason))
         for join in page.joins:
             if join.kind is not PageEventKind.JOINED:
                 continue
-            who = await self.oncall.name(join.who)
+            who = await self.oncall.name(join.who, lang)
             if join.reason:
                 lines.append(t(lang, "page_also", person=who, reason=join.reason))
             else:
@@ -500,13 +533,13 @@ class PageService(LeasedWorker[Page]):
         for index, event in enumerate(page.log):
             if event.kind is None:  # written by a newer version: not shown
                 continue
-            who = await self.oncall.name(event.who or None)
+            who = await self.oncall.name(event.who or None, lang)
             match event.kind:
                 case PageEventKind.RINGING:
                     lines.append(t(lang, "page_ringing", person=who, attempt=event.attempt))
                 case PageEventKind.NO_ANSWER:
                     ended = event.how if event.how in _OUTCOMES else CallOutcome.UNKNOWN.value
-                    how = t(lang, f"word_{ended}", talk="", reason="?")
+                    how = t(lang, f"word_{ended}", talk="", reason=event.reason or "?")
                     key = "page_lost" if ended in _UNKNOWABLE else "page_no_answer"
                     lines.append(t(lang, key, person=who, how=how))
                 case PageEventKind.SKIPPED:
@@ -517,7 +550,11 @@ class PageService(LeasedWorker[Page]):
                 case PageEventKind.NOT_PLACED:
                     lines.append(t(lang, "page_not_placed", person=who))
                 case PageEventKind.ANSWERED:
-                    lines.append(t(lang, "page_answered", person=who, attempts=page.attempts))
+                    lines.append(
+                        counted(
+                            lang, "page_answered", page.attempts, person=who, attempts=page.attempts
+                        )
+                    )
                 case PageEventKind.BUSY if page.status.running and index == len(page.log) - 1:
                     wait = format_wait(BUSY_PAUSE.total_seconds(), lang)
                     lines.append(
@@ -531,7 +568,15 @@ class PageService(LeasedWorker[Page]):
                         )
                     )
                 case PageEventKind.ACKNOWLEDGED:
-                    lines.append(t(lang, "page_acknowledged", person=who, attempts=page.attempts))
+                    lines.append(
+                        counted(
+                            lang,
+                            "page_acknowledged",
+                            page.attempts,
+                            person=who,
+                            attempts=page.attempts,
+                        )
+                    )
                 case PageEventKind.STOPPED:
                     lines.append(t(lang, "page_stopped", why=self._why(lang, event)))
         if page.status is PageStatus.EXHAUSTED:

@@ -34,9 +34,10 @@ Decisions:
   ends the current shift at its start.
 - **No rotation:** the first member is on call, ``until`` is None unless a cover starts or ends.
   **No members:** ``member`` is None and hand-overs change nothing, so only a cover sets ``until``.
-- **Parsing** is ASCII only: ``٤h`` or ``０９:００`` are refused (unlike `parse_duration` for
-  ``/call``, which reads Persian digits); a span is one number and one unit (``36h``, not
-  ``1d12h``), from 1 minute to 30 days. Zone names are matched without regard to case and
+- **Parsing** reads ASCII, Persian and Arabic-Indic digits (``۰۹:۰۰``, ``٤h``), as
+  `parse_duration` does for ``/call`` (`bot.core.parsing.ascii_digits`); other Unicode digits
+  (``０９:００``) are refused. A span is one number and one unit (``36h``, not ``1d12h``), from
+  1 minute to 30 days. Zone names are matched without regard to case and
   returned as the tz database spells them (``asia/tehran`` -> ``Asia/Tehran``); links such as
   ``Iran`` are accepted as they are; ``localtime``, ``posixrules`` and ``Factory`` are not zones
   for a team.
@@ -64,6 +65,7 @@ __all__ = [
     "Cover",
     "OnCall",
     "Rotation",
+    "anchor_keeping",
     "escalation_order",
     "format_local",
     "hand_overs",
@@ -208,6 +210,19 @@ def shift_index(rotation: Rotation, now: datetime) -> int:
     last = _last_day_at_or_before(rotation, now)
     first = _last_day_at_or_before(rotation, rotation.anchor)
     return _day_number(rotation, last) - _day_number(rotation, first)
+
+
+def anchor_keeping(rotation: Rotation, shift: int, now: datetime) -> datetime:
+    """An anchor for ``rotation`` (whose own anchor is ignored) under which ``now`` is in shift
+    ``shift`` (>= 0), until the first hand-over after ``now``: when a rotation's time or zone
+    changes, whoever is on call stays on (``members[shift]``) until its next hand-over.
+
+    ``now`` itself for shift 0 (as when a rotation is first set); otherwise the hand-over
+    ``shift`` hand-overs back, so that ``shift_index(..., now) == shift``.
+    """
+    if shift <= 0:
+        return now
+    return _hand_over_at(rotation, _last_day_at_or_before(rotation, now) - _step(rotation) * shift)
 
 
 # --- who is on call -------------------------------------------------------------------------------

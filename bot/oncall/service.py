@@ -2,26 +2,30 @@
 
 Plain functions of the store and the clock; each returns the answer to show, in the asker's
 language. Team names are ``[a-z0-9_-]{2,32}`` (typed names are lower-cased), unique across the
-bot; a team belongs to the group it was created in, and only that group manages it. Owners and
-the bot's admins change a team; anyone in it may cover for it.
+bot; a team belongs to the group it was created in (and to its forum topic, where its notices
+go), and only that group manages it, following it to its new id when Telegram upgrades it to a
+supergroup. Owners and the bot's admins change a team; anyone in it may cover for it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from bot.core.clock import Clock
 from bot.core.messages import Messenger, OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile, UserRecord, isolate
-from bot.core.records import Team, parse_rotation_kind
-from bot.core.texts import pick_language, t
+from bot.core.records import RotationKind, Team, parse_rotation_kind
+from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
+from bot.core.timezones import local_digits
 from bot.oncall.rotation import (
     Cover,
     OnCall,
     Rotation,
+    anchor_keeping,
     format_local,
     next_hand_over,
     on_call,
@@ -31,15 +35,28 @@ from bot.oncall.rotation import (
 )
 from bot.storage import Store
 
-__all__ = ["NAME_PATTERN", "OnCallService", "TeamView", "readiness"]
+__all__ = ["NAME_PATTERN", "OnCallService", "TeamView", "counted", "readiness", "why_not_ready"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
+logger = logging.getLogger(__name__)
 
 
-def readiness(lang: str, person: UserRecord | None) -> str:
-    """Whether a member can be rung now, as a short mark."""
-    why = person.why_not_ringable(phones_required=False) if person else "not_started"
+def why_not_ready(person: UserRecord | None, *, phones_required: bool) -> str | None:
+    """Why a member cannot be rung now (a ``ready_*`` key's suffix), None if they can: the one
+    rule of both ``/team NAME``'s marks and ``/page``'s skips."""
+    return person.why_not_ringable(phones_required=phones_required) if person else "not_started"
+
+
+def readiness(lang: str, person: UserRecord | None, *, phones_required: bool = False) -> str:
+    """Whether a member can be rung now, as a short mark (:func:`why_not_ready`)."""
+    why = why_not_ready(person, phones_required=phones_required)
     return t(lang, f"ready_{why or 'ok'}")
+
+
+def counted(lang: str, key: str, number: int, /, **params: object) -> str:
+    """Text ``key`` for ``number`` things: ``key_one`` when there is one ("1 use", "after 1
+    attempt"; Persian's ``_one`` texts are its plural ones, its nouns do not change)."""
+    return t(lang, f"{key}_one" if number == 1 else key, **params)
 
 
 @dataclass(frozen=True)
@@ -66,12 +83,19 @@ class OnCallService:
         *,
         default_zone: str,
         admins: frozenset[int],
+        phones_required: bool = False,
+        allowed_chats: frozenset[int] = frozenset(),
     ) -> None:
         self.store = store
         self.messenger = messenger
         self.clock = clock
         self.default_zone = default_zone
         self.admins = admins
+        #: ``REQUIRE_PHONE``: members without a verified number are not ready (the page's rule;
+        #: the page service sets it to its own setting, see :func:`why_not_ready`).
+        self.phones_required = phones_required
+        #: ``ALLOWED_CHAT_IDS``: a listed group that moves to a new id stays allowed there.
+        self.allowed_chats = allowed_chats
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -96,6 +120,17 @@ class OnCallService:
         """The teams managed from this chat."""
         return await self.store.teams.of_chat(chat_id)
 
+    async def move_chat(self, old: int, new: int) -> bool:
+        """Telegram moved group ``old`` to id ``new`` (it became a supergroup): its teams, their
+        pages, the admins' rules for it and everything else stored by its id follow, once,
+        whoever asks first (its service message, or a message refused with the new id, on any
+        replica); a group of ``ALLOWED_CHAT_IDS`` stays allowed at its new id. True if this
+        call moved anything."""
+        moved = await self.store.move_chat(old, new, allow=old in self.allowed_chats)
+        if moved:
+            logger.info("chat %s moved to %s: its teams, pages and rules follow it", old, new)
+        return moved
+
     def may_manage(self, lang: str, team: Team, actor: int) -> None:
         """Refuse unless ``actor`` owns the team or is one of the bot's admins."""
         if actor != team.owner_id and actor not in self.admins:
@@ -116,11 +151,13 @@ class OnCallService:
             self.clock.now(),
         )
 
-    async def name(self, telegram_id: int | None) -> str:
+    async def name(self, telegram_id: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
+        """A person's shown name; "someone who left" for one the bot no longer knows (never a
+        bare id: these names go to groups)."""
         if telegram_id is None:
             return "—"
         person = await self.store.get_user(telegram_id)
-        return person.display_name if person else isolate(str(telegram_id))
+        return person.display_name if person else isolate(t(lang, "person_gone"))
 
     async def resolve(
         self, lang: str, mentions: list[Mention], reply_to: UserProfile | None
@@ -154,14 +191,30 @@ class OnCallService:
 
     # -- /team ---------------------------------------------------------------------------------
 
-    async def create(self, lang: str, actor: int, chat_id: int, private: bool, name: str) -> str:
+    async def create(
+        self,
+        lang: str,
+        actor: int,
+        chat_id: int,
+        private: bool,
+        name: str,
+        *,
+        thread_id: int | None = None,
+    ) -> str:
+        """Team ``name`` of this group, and of forum topic ``thread_id`` (where it was created)
+        if given: its notices go there."""
         name = name.lower()
         if not NAME_PATTERN.match(name):
             raise Refused(t(lang, "team_bad_name", name=name[:40]))
         if private:
             raise Refused(t(lang, "team_group_only"))
         team = await self.store.teams.create(
-            name, owner_id=actor, chat_id=chat_id, zone=self.default_zone, now=self.clock.now()
+            name,
+            owner_id=actor,
+            chat_id=chat_id,
+            zone=self.default_zone,
+            now=self.clock.now(),
+            thread_id=thread_id,
         )
         if team is None:
             raise Refused(t(lang, "team_exists", name=name))
@@ -186,10 +239,13 @@ class OnCallService:
         if added:
             names = ", ".join(p.display_name for p in people if p.telegram_id in added)
             lines.append(t(lang, "team_added", name=team.name, people=names))
+        already = [p.display_name for p in people if p.telegram_id not in added]
+        if already:  # add_members keeps members where they are
+            lines.append(t(lang, "team_already", name=team.name, people=", ".join(already)))
         if refused:
             lines.append(t(lang, "team_not_added", people="; ".join(refused)))
         await self.store.teams.schedule(team.id, self.clock.now())  # who is on call may change
-        return "\n".join(lines) or t(lang, "team_added", name=team.name, people="—")
+        return "\n".join(lines)
 
     async def remove(
         self,
@@ -248,8 +304,9 @@ class OnCallService:
         lines = []
         for index, member in enumerate(view.members, start=1):
             person = await self.store.get_user(member)
-            shown = person.display_name if person else isolate(str(member))
-            lines.append(f"{index}. {shown} {readiness(lang, person)}")
+            shown = person.display_name if person else isolate(t(lang, "person_gone"))
+            ready = readiness(lang, person, phones_required=self.phones_required)
+            lines.append(f"{index}. {shown} {ready}")
         return t(
             lang,
             "team_show",
@@ -270,7 +327,8 @@ class OnCallService:
         if team.rotation_kind is None or team.hand_over is None:
             return t(lang, "team_no_rotation")
         kind = t(lang, f"kind_{team.rotation_kind}")
-        return t(lang, "team_rotation", kind=kind, time=team.hand_over, zone=team.zone)
+        hand_over = local_digits(team.hand_over, lang)
+        return t(lang, "team_rotation", kind=kind, time=hand_over, zone=team.zone)
 
     # -- /rotation -----------------------------------------------------------------------------
 
@@ -287,31 +345,123 @@ class OnCallService:
         zone = team.zone if zone_name is None else parse_zone(zone_name)
         if zone is None:
             raise Refused(t(lang, "rotation_bad_zone", zone=(zone_name or "")[:64]))
-        now = self.clock.now()
-        local_weekday = _local(now, zone).weekday()
-        await self.store.teams.set_rotation(
-            team.id,
-            kind=rotation_kind,
-            hand_over=hand_over.strftime("%H:%M"),
-            weekday=local_weekday,
-            zone=zone,
-            anchor=now,
-            next_check_at=now,
+        local_weekday = _local(self.clock.now(), zone).weekday()
+        updated = await self._rotate(
+            team, kind=rotation_kind, hand_over=hand_over, weekday=local_weekday, zone=zone
         )
-        updated = await self.store.teams.by_id(team.id)
-        assert updated is not None
         line = await self.oncall_line(lang, updated)
         return t(
             lang,
             "rotation_set",
             name=team.name,
             kind=t(lang, f"kind_{rotation_kind}"),
-            time=hand_over.strftime("%H:%M"),
+            time=local_digits(hand_over.strftime("%H:%M"), lang),
             zone=zone,
             oncall=line,
         )
 
+    async def _rotate(
+        self, team: Team, *, kind: RotationKind, hand_over: time, weekday: int, zone: str
+    ) -> Team:
+        """Give the team this rotation (a new one, or its own in another zone), re-anchored so
+        that whoever the rotation has on call now stays on until the new rotation's next
+        hand-over: a change never takes someone off mid-shift. Should someone else be on call
+        after all, both are told privately. The team as it is now."""
+        now = self.clock.now()
+        members = await self.store.teams.members(team.id)
+        before = await self.on_call_now(team, members)
+        keeping = on_call(members, rotation_of(team), None, now).member  # covers aside
+        shift = members.index(keeping) if keeping in members else 0
+        rotation = Rotation(kind=kind, hand_over=hand_over, zone=zone, weekday=weekday, anchor=now)
+        await self.store.teams.set_rotation(
+            team.id,
+            kind=kind,
+            hand_over=hand_over.strftime("%H:%M"),
+            weekday=weekday,
+            zone=zone,
+            anchor=anchor_keeping(rotation, shift, now),
+            next_check_at=now,
+        )
+        updated = await self.store.teams.by_id(team.id)
+        assert updated is not None
+        after = await self.on_call_now(updated, members)
+        if (
+            before.member is not None
+            and after.member is not None
+            and after.member != before.member
+            and after.until is not None
+        ):
+            until = (after.until, updated.zone)
+            await self._tell(after.member, "rotation_you_are_on", until=until, name=team.name)
+            await self._tell(
+                before.member,
+                "rotation_you_are_off",
+                until=until,
+                name=team.name,
+                person=await self.name(after.member),
+            )
+        return updated
+
+    # -- /team zone ----------------------------------------------------------------------------
+
+    async def set_zone(self, lang: str, actor: int, team: Team, zone_name: str) -> str:
+        """``/team zone NAME TZ``: the team's time zone (its rotation's hand-overs, its support
+        line's hours, the times it is shown)."""
+        self.may_manage(lang, team, actor)
+        zone = parse_zone(zone_name)
+        if zone is None:
+            raise Refused(t(lang, "rotation_bad_zone", zone=zone_name[:64]))
+        updated = await self.move_zone(team, zone)
+        line = await self.oncall_line(lang, updated)
+        return t(lang, "team_zone_set", name=team.name, zone=zone, oncall=line)
+
+    async def move_zone(self, team: Team, zone: str) -> Team:
+        """The team keeps time in ``zone`` (an IANA name, as :func:`parse_zone` returns it); its
+        rotation keeps its hand-over's wall-clock time and weekday, and whoever is on call."""
+        if zone == team.zone:
+            return team
+        hand_over = parse_hhmm(team.hand_over or "")
+        if team.rotation_kind is None or hand_over is None:
+            await self.store.teams.set_zone(team.id, zone)
+            updated = await self.store.teams.by_id(team.id)
+            assert updated is not None
+            return updated
+        return await self._rotate(
+            team,
+            kind=team.rotation_kind,
+            hand_over=hand_over,
+            weekday=team.weekday or 0,  # its weekday, as rotation_of reads it
+            zone=zone,
+        )
+
     # -- /oncall -------------------------------------------------------------------------------
+
+    async def oncall_answer(
+        self, lang: str, actor: int, chat_id: int, private: bool, name: str | None
+    ) -> str:
+        """``/oncall [NAME]``. In a group: its teams, or its team NAME. In private: the asker's
+        own teams (those they are in, cover or own), or team NAME when they are in it, own it or
+        are an admin."""
+        if not private:
+            if name is None:
+                teams = await self.teams_here(chat_id)
+                if not teams:
+                    raise Refused(t(lang, "team_none_here"))
+                return "\n".join([await self.oncall_line(lang, team) for team in teams])
+            return await self.oncall_line(lang, await self.team_here(lang, name, chat_id))
+        if name is None:
+            teams = await self.store.teams.of_member(actor, owned=True)
+            if not teams:
+                raise Refused(t(lang, "oncall_no_teams"))
+            return "\n".join([await self.oncall_line(lang, team) for team in teams])
+        team = await self.team_named(lang, name)
+        if (
+            actor != team.owner_id
+            and actor not in self.admins
+            and actor not in await self.store.teams.members(team.id)
+        ):
+            raise Refused(t(lang, "oncall_members_only", name=team.name))
+        return await self.oncall_line(lang, team)
 
     async def oncall_line(self, lang: str, team: Team) -> str:
         return await self._line(lang, team, await self.on_call_now(team), named=True)
@@ -319,7 +469,7 @@ class OnCallService:
     async def _line(self, lang: str, team: Team, now: OnCall, *, named: bool) -> str:
         if now.member is None:
             return t(lang, "oncall_nobody", name=team.name)
-        member = await self.name(now.member)
+        member = await self.name(now.member, lang)
         if now.until is None:
             line = t(lang, "oncall_line_open", name=team.name, member=member)
         else:
@@ -328,8 +478,8 @@ class OnCallService:
                 "oncall_line",
                 name=team.name,
                 member=member,
-                until=format_local(now.until, team.zone),
-                next=await self.name(now.next_member),
+                until=format_local(now.until, team.zone, lang),
+                next=await self.name(now.next_member, lang),
             )
         return line if named else line.split(": ", 1)[1]
 
@@ -362,15 +512,15 @@ class OnCallService:
             team.id, member=person.telegram_id, starts=now, ends=now + span, by=actor
         )
         await self.store.teams.schedule(team.id, now)
-        until = format_local(now + span, team.zone)
         if replaced is not None and replaced != person.telegram_id:
             await self._tell(
                 replaced,
                 "cover_you_are_replaced",
+                until=(now + span, team.zone),
                 person=person.display_name,
                 name=team.name,
-                until=until,
             )
+        until = format_local(now + span, team.zone, lang)
         return t(lang, "cover_set", person=person.display_name, name=team.name, until=until)
 
     async def end_cover(self, lang: str, actor: int, team: Team) -> str:
@@ -382,11 +532,38 @@ class OnCallService:
         await self.store.teams.schedule(team.id, self.clock.now())
         return t(lang, "cover_off", name=team.name)
 
-    async def _tell(self, telegram_id: int, key: str, **params: object) -> None:
+    # -- /forget ------------------------------------------------------------------------------
+
+    async def left(self, person: UserProfile, teams: list[Team]) -> None:
+        """``person`` left ``teams`` (``/forget`` took them out of them and their covers): each
+        team looks again at who is on call (its group hears of a change) and its owner is told
+        privately who left."""
+        now = self.clock.now()
+        for team in teams:
+            await self.store.teams.schedule(team.id, now)
+            if team.owner_id == person.telegram_id:
+                continue
+            owner = await self.store.get_user(team.owner_id)
+            if owner is None or not owner.reachable:
+                continue
+            text = t(
+                pick_language(owner.language_code),
+                "team_member_left",
+                person=person.display_name,
+                name=team.name,
+            )
+            await self.messenger.send(owner.telegram_id, OutgoingMessage(text))
+
+    async def _tell(
+        self, telegram_id: int, key: str, *, until: tuple[datetime, str], **params: object
+    ) -> None:
+        """Tell someone privately, in their language; ``until`` (an instant, a zone) as they
+        read dates."""
         person = await self.store.get_user(telegram_id)
         if person is None or not person.reachable:
             return
         lang = pick_language(person.language_code)
+        params["until"] = format_local(*until, lang)
         await self.messenger.send(telegram_id, OutgoingMessage(t(lang, key, **params)))
 
 

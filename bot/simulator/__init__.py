@@ -23,6 +23,20 @@ the bot showed them (only private chats may have one: 400 "phone number can be r
 private chats only" elsewhere). ``send_contact`` attaches any address book card and
 ``forward_contact`` forwards a contact message (with ``forward_origin``), so a test can check
 that the bot takes only the sender's own number (``contact.user_id`` equal to ``from.id``).
+
+Forum topics: ``add_group(..., forum=True)`` is a forum supergroup (``is_forum``);
+``create_topic`` makes a topic (the ``forum_topic_created`` service message, whose id is the
+topic's ``message_thread_id``), ``user_sends(..., thread_id=...)`` writes in it (with
+``message_thread_id`` and ``is_topic_message``), ``close_topic``/``reopen_topic`` and
+``delete_topic`` do what an admin does, and ``sent_in`` reads what the bot posted in a topic.
+The bot's messages honour ``message_thread_id`` with Telegram's refusals (see ``_methods``).
+
+Group upgrades: ``upgrade_group`` turns a basic group into a supergroup with a new id, as
+Telegram does when a group gets a public link or more members: the old group gets a service
+message with ``migrate_to_chat_id``, the new one a message with ``migrate_from_chat_id``, and
+every later request naming the old id is answered 400 with ``parameters.migrate_to_chat_id``
+(python-telegram-bot raises ``ChatMigrated``). Its history stays in the old chat: the bot can
+no longer edit those messages.
 """
 
 from __future__ import annotations
@@ -43,6 +57,7 @@ from ._state import (
     FloodControl,
     SentMessage,
     SimChat,
+    SimTopic,
     SimUser,
     TelegramState,
     TimelineEntry,
@@ -55,6 +70,7 @@ __all__ = [
     "SentMessage",
     "SimChat",
     "SimFault",
+    "SimTopic",
     "SimUser",
     "TelegramSimulator",
     "TimelineEntry",
@@ -192,13 +208,85 @@ class TelegramSimulator(LoopbackServer):
         self.state.users[user_id] = user
         return user
 
-    def add_group(self, chat_id: int, title: str, *, supergroup: bool = False) -> SimChat:
-        """A group the bot is a member of (group ids are negative)."""
+    def add_group(
+        self, chat_id: int, title: str, *, supergroup: bool = False, forum: bool = False
+    ) -> SimChat:
+        """A group the bot is a member of (group ids are negative); ``forum``: a supergroup
+        with topics (see :meth:`create_topic`)."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        chat = SimChat(id=chat_id, title=title, type="supergroup" if supergroup else "group")
+        kind = "supergroup" if supergroup or forum else "group"
+        chat = SimChat(id=chat_id, title=title, type=kind, is_forum=forum)
         self.state.chats[chat_id] = chat
         return chat
+
+    async def create_topic(self, chat_id: int, name: str, *, by: int) -> int:
+        """User ``by`` creates topic ``name`` in forum ``chat_id``; the bot gets the
+        ``forum_topic_created`` service message. Returns the topic's ``message_thread_id``."""
+        message = self.state.make_topic(self.state.users[by], chat_id, name)
+        await self.state.push_update("message", message)
+        return int(message["message_thread_id"])
+
+    async def close_topic(self, chat_id: int, thread_id: int, *, by: int) -> None:
+        """An admin closes the topic: the bot's messages to it get 400 "TOPIC_CLOSED"."""
+        await self._topic_service(chat_id, thread_id, by, "forum_topic_closed", closed=True)
+
+    async def reopen_topic(self, chat_id: int, thread_id: int, *, by: int) -> None:
+        await self._topic_service(chat_id, thread_id, by, "forum_topic_reopened", closed=False)
+
+    async def _topic_service(
+        self, chat_id: int, thread_id: int, by: int, kind: str, *, closed: bool
+    ) -> None:
+        chat = self.state.chats[chat_id]
+        topic = chat.topics.get(thread_id)
+        if topic is None:
+            raise AssertionError(f"chat {chat_id} has no topic {thread_id}")
+        topic.closed = closed
+        message = self.state.make_service_message(
+            self.state.users[by], chat_id, {kind: {}}, shown=f"[{kind}]", thread_id=thread_id
+        )
+        await self.state.push_update("message", message)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """An admin deletes the topic and every message in it (Telegram sends no update): the
+        bot's messages to it get 400 "message thread not found"."""
+        self.state.remove_topic(chat_id, thread_id)
+
+    async def upgrade_group(
+        self, chat_id: int, *, by: int, new_chat_id: int | None = None, notify: bool = True
+    ) -> int:
+        """User ``by`` upgrades basic group ``chat_id`` to a supergroup: a new chat with a new
+        id (``-100`` followed by digits, by default). Returns the new id.
+
+        With ``notify`` the bot gets the two service messages Telegram sends: in the old group
+        one with ``migrate_to_chat_id``, in the new supergroup one with
+        ``migrate_from_chat_id``. Without it (the updates were lost, or the bot was down) it
+        learns only from the 400 its next request to the old id gets.
+        """
+        old = self.state.chats.get(chat_id)
+        if old is None or old.type != "group" or old.migrated_to is not None:
+            raise AssertionError(f"chat {chat_id} is not a basic group that can be upgraded")
+        new_id = new_chat_id if new_chat_id is not None else -(10**12 + abs(chat_id))
+        if new_id in self.state.chats or new_id >= 0:
+            raise ValueError(f"{new_id} cannot be the supergroup's id")
+        user = self.state.users[by]
+        self.state.chats[new_id] = SimChat(
+            id=new_id, title=old.title, type="supergroup", bot_is_member=old.bot_is_member
+        )
+        to = self.state.make_service_message(
+            user, chat_id, {"migrate_to_chat_id": new_id}, shown=f"[upgrades the group: {new_id}]"
+        )
+        old.migrated_to = new_id
+        since = self.state.make_service_message(
+            user, new_id, {"migrate_from_chat_id": chat_id}, shown=f"[upgraded from {chat_id}]"
+        )
+        shown = self.state.shown_keyboards.pop(chat_id, None)
+        if shown is not None:
+            self.state.shown_keyboards[new_id] = shown
+        if notify:
+            await self.state.push_update("message", to)
+            await self.state.push_update("message", since)
+        return new_id
 
     async def user_sends(
         self,
@@ -208,8 +296,10 @@ class TelegramSimulator(LoopbackServer):
         chat_id: int | None = None,
         reply_to: int | None = None,
         text_mentions: dict[str, int] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """The user types ``text`` in ``chat_id`` (their private chat with the bot by default).
+        """The user types ``text`` in ``chat_id`` (their private chat with the bot by default),
+        in forum topic ``thread_id`` if given ("General" otherwise).
 
         Writing to the bot in private is what pressing Start does: afterwards the bot may write
         back. Returns the message as the bot will receive it.
@@ -220,7 +310,7 @@ class TelegramSimulator(LoopbackServer):
             user.started = True
             user.blocked = False
         message = self.state.make_user_message(
-            user, chat, text, reply_to=reply_to, text_mentions=text_mentions
+            user, chat, text, reply_to=reply_to, text_mentions=text_mentions, thread_id=thread_id
         )
         await self.state.push_update("message", message)
         return message
@@ -404,6 +494,11 @@ class TelegramSimulator(LoopbackServer):
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         """Messages the bot sent to ``chat_id``, oldest first (edits appear as new entries)."""
         return [s for s in self.state.sent if s.chat_id == chat_id]
+
+    def sent_in(self, chat_id: int, thread_id: int | None) -> list[SentMessage]:
+        """Messages the bot sent to topic ``thread_id`` of ``chat_id`` (None: "General"),
+        oldest first (edits appear as new entries)."""
+        return [s for s in self.sent_to(chat_id) if s.message_thread_id == thread_id]
 
     def current(self, chat_id: int, message_id: int) -> SentMessage:
         """Bot message ``message_id`` as people see it now (its latest edit).

@@ -51,6 +51,8 @@ def build_app(sim: TelegramSimulator) -> web.Application:
     app.router.add_route("*", "/bot{token}/{method}", _api)
     app.router.add_post("/_sim/users", _control_add_user)
     app.router.add_post("/_sim/groups", _control_add_group)
+    app.router.add_post("/_sim/topics", _control_create_topic)
+    app.router.add_post("/_sim/upgrade", _control_upgrade)
     app.router.add_post("/_sim/messages", _control_user_sends)
     app.router.add_post("/_sim/faults", _control_add_fault)
     app.router.add_post("/_sim/flood", _control_flood)
@@ -123,9 +125,43 @@ async def _control_add_user(request: web.Request) -> web.Response:
 
 
 async def _control_add_group(request: web.Request) -> web.Response:
+    """``{"id", "title"}``, and ``"supergroup"`` or ``"forum"`` (a supergroup with topics)."""
     data = await _body(request)
-    chat = _sim(request).add_group(int(data["id"]), str(data["title"]))
+    chat = _sim(request).add_group(
+        int(data["id"]),
+        str(data["title"]),
+        supergroup=bool(data.get("supergroup", False)),
+        forum=bool(data.get("forum", False)),
+    )
     return web.json_response(chat.as_json())
+
+
+async def _control_create_topic(request: web.Request) -> web.Response:
+    """``{"chat_id", "name", "user_id"}``: a topic in a forum; its ``message_thread_id``."""
+    data = await _body(request)
+    try:
+        thread_id = await _sim(request).create_topic(
+            int(data["chat_id"]), str(data["name"]), by=int(data["user_id"])
+        )
+    except (AssertionError, KeyError, TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc) or repr(exc)) from None
+    return web.json_response({"message_thread_id": thread_id})
+
+
+async def _control_upgrade(request: web.Request) -> web.Response:
+    """``{"chat_id", "user_id"}`` (and ``"new_chat_id"``, ``"notify"``): a basic group becomes
+    a supergroup with a new id, as Telegram upgrades it; the new ``chat_id``."""
+    data = await _body(request)
+    try:
+        new_id = await _sim(request).upgrade_group(
+            int(data["chat_id"]),
+            by=int(data["user_id"]),
+            new_chat_id=None if data.get("new_chat_id") is None else int(data["new_chat_id"]),
+            notify=bool(data.get("notify", True)),
+        )
+    except (AssertionError, KeyError, TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=str(exc) or repr(exc)) from None
+    return web.json_response({"chat_id": new_id})
 
 
 async def _control_user_sends(request: web.Request) -> web.Response:
@@ -136,6 +172,7 @@ async def _control_user_sends(request: web.Request) -> web.Response:
         chat_id=data.get("chat_id"),
         reply_to=data.get("reply_to"),
         text_mentions=data.get("text_mentions"),
+        thread_id=data.get("thread_id"),
     )
     return web.json_response(message)
 

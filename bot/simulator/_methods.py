@@ -5,6 +5,12 @@
 keyboard, a reply keyboard (``keyboard``: rows of buttons, each a string or an object with a
 string ``text``; ``request_contact`` and ``request_location`` buttons in private chats only),
 ``remove_keyboard`` or ``force_reply``. Edits take inline keyboards only.
+
+Forum topics: ``message_thread_id`` posts into an open topic of a forum supergroup; without it a
+reply goes to the topic of the message it replies to, and anything else to "General". A topic
+that does not exist (never made, or deleted) is 400 "message thread not found", a closed one 400
+"TOPIC_CLOSED". A basic group upgraded to a supergroup answers every request naming its old id
+with 400 "group chat was upgraded to a supergroup chat" and ``parameters.migrate_to_chat_id``.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ _JSON_FIELDS = {
 }  # fmt: skip
 _INT_FIELDS = {
     "chat_id", "message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id",
-    "max_connections", "cache_time",
+    "max_connections", "cache_time", "message_thread_id",
 }  # fmt: skip
 _BOOL_FIELDS = {"disable_notification", "drop_pending_updates", "protect_content", "show_alert"}
 MAX_TEXT = 4096
@@ -73,6 +79,13 @@ _PRIVATE_ONLY = {
 }
 #: TDLib's answer when an edit brings anything but an inline keyboard.
 _INLINE_EXPECTED = "Bad Request: inline keyboard expected"
+#: A ``message_thread_id`` that names no topic of the chat (never made, deleted, or a chat
+#: without topics), and one that names a closed topic.
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
+#: The old id of a basic group upgraded to a supergroup (telegram-bot-api's
+#: ``check_chat_access``), with ``parameters.migrate_to_chat_id``.
+CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 def normalize_params(raw: dict[str, Any], *, from_form: bool) -> Params:
@@ -148,6 +161,7 @@ def _target_chat(state: TelegramState, chat_id: Any) -> int:
     if not isinstance(chat_id, int):
         raise ApiError(400, "Bad Request: chat not found")
     if chat_id in state.chats:
+        _not_upgraded(state, chat_id)
         if not state.chats[chat_id].bot_is_member:
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         return chat_id
@@ -163,6 +177,31 @@ def _target_chat(state: TelegramState, chat_id: Any) -> int:
     if not user.started:
         raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
     return chat_id
+
+
+def _not_upgraded(state: TelegramState, chat_id: Any) -> None:
+    """Refuse the old id of a group upgraded to a supergroup, as Telegram does."""
+    chat = state.chats.get(chat_id) if isinstance(chat_id, int) else None
+    if chat is not None and chat.migrated_to is not None:
+        raise ApiError(400, CHAT_UPGRADED, migrate_to_chat_id=chat.migrated_to)
+
+
+def _thread(state: TelegramState, chat_id: int, params: Params, reply_to: Any = None) -> int | None:
+    """The topic a message goes to: ``message_thread_id`` (an open topic of a forum), else the
+    topic of the message it replies to, else none ("General")."""
+    thread = params.get("message_thread_id")
+    if thread is None:
+        replied = state.messages.get(chat_id, {}).get(reply_to) if reply_to is not None else None
+        thread = replied.get("message_thread_id") if replied is not None else None
+        if thread is None:
+            return None
+    chat = state.chats.get(chat_id)
+    topic = chat.topics.get(thread) if chat is not None and chat.is_forum else None
+    if topic is None:
+        raise ApiError(400, THREAD_NOT_FOUND)
+    if topic.closed:
+        raise ApiError(400, TOPIC_CLOSED)
+    return int(thread)
 
 
 def _checked_text(params: Params) -> tuple[str, str]:
@@ -294,6 +333,9 @@ def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
         "from": state.bot.as_json(),
         "text": sent.text,
     }
+    if sent.message_thread_id is not None:
+        data["message_thread_id"] = sent.message_thread_id
+        data["is_topic_message"] = True
     if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
         # A Message carries only its inline keyboard; a reply keyboard goes to the chat.
         data["reply_markup"] = sent.reply_markup
@@ -315,6 +357,7 @@ def _record(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
             message_id=sent.message_id,
             edited=sent.edited,
             reply_buttons=tuple(str(b["text"]) for b in sent.reply_keyboard),
+            thread_id=sent.message_thread_id,
         )
     )
     message = _message_json(state, sent)
@@ -328,6 +371,7 @@ async def send_message(state: TelegramState, params: Params) -> Any:
     markup = _check_markup(params.get("reply_markup"), private=chat_id not in state.chats)
     reply = params.get("reply_parameters") or {}
     reply_to = reply.get("message_id") or params.get("reply_to_message_id")
+    thread = _thread(state, chat_id, params, reply_to)
     state.flood.check(chat_id)
     sent = SentMessage(
         message_id=state.next_message_id(chat_id),
@@ -338,6 +382,7 @@ async def send_message(state: TelegramState, params: Params) -> Any:
         reply_markup=markup,
         reply_to_message_id=reply_to,
         date=int(time.time()),
+        message_thread_id=thread,
     )
     if sent.reply_keyboard:
         state.shown_keyboards[chat_id] = sent
@@ -405,6 +450,7 @@ async def edit_message_reply_markup(state: TelegramState, params: Params) -> Any
 
 async def delete_message(state: TelegramState, params: Params) -> Any:
     chat_id = params.get("chat_id")
+    _not_upgraded(state, chat_id)
     sent = _find_sent(state, chat_id, params.get("message_id"), "delete")
     state.sent = [
         s for s in state.sent if (s.chat_id, s.message_id) != (sent.chat_id, sent.message_id)
@@ -458,7 +504,8 @@ async def answer_callback_query(state: TelegramState, params: Params) -> Any:
 
 
 async def send_chat_action(state: TelegramState, params: Params) -> Any:
-    _target_chat(state, params.get("chat_id"))
+    chat_id = _target_chat(state, params.get("chat_id"))
+    _thread(state, chat_id, params)
     return True
 
 

@@ -1,6 +1,7 @@
-"""What the Telegram simulator knows: accounts (with the phone numbers they can share), chats,
-messages, pending updates, flood limits, the callback queries people raise by pressing inline
-buttons, and the reply keyboard each chat shows."""
+"""What the Telegram simulator knows: accounts (with the phone numbers they can share), chats
+(forum topics, and basic groups upgraded to supergroups), messages, pending updates, flood
+limits, the callback queries people raise by pressing inline buttons, and the reply keyboard each
+chat shows."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ __all__ = [
     "FloodControl",
     "SentMessage",
     "SimChat",
+    "SimTopic",
     "SimUser",
     "TelegramState",
     "TimelineEntry",
@@ -40,13 +42,22 @@ def utf16_len(text: str) -> int:
 
 
 class ApiError(Exception):
-    """An answer with ``ok: false``, exactly as the Bot API words it."""
+    """An answer with ``ok: false``, exactly as the Bot API words it, with its
+    ``ResponseParameters`` (``retry_after``, ``migrate_to_chat_id``) when it has them."""
 
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -54,8 +65,13 @@ class ApiError(Exception):
             "error_code": self.code,
             "description": self.description,
         }
+        parameters: dict[str, Any] = {}
         if self.retry_after is not None:
-            data["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
+        if parameters:
+            data["parameters"] = parameters
         return data
 
 
@@ -90,14 +106,35 @@ class SimUser:
 
 
 @dataclass
+class SimTopic:
+    """A topic of a forum supergroup; its ``thread_id`` is the id of the service message that
+    created it (``forum_topic_created``), as in Telegram."""
+
+    thread_id: int
+    name: str
+    #: Closed by an admin: the bot's messages to it get 400 "TOPIC_CLOSED" until it reopens.
+    closed: bool = False
+
+
+@dataclass
 class SimChat:
     id: int
     title: str
     type: str = "group"
     bot_is_member: bool = True
+    #: A forum supergroup: messages go to its topics (``message_thread_id``) or to "General".
+    is_forum: bool = False
+    #: The open and closed topics by thread id (a deleted one is gone, with its messages).
+    topics: dict[int, SimTopic] = field(default_factory=dict)
+    #: A basic group upgraded to a supergroup: the new chat's id. Telegram answers every later
+    #: request naming this chat with 400 and ``parameters.migrate_to_chat_id``.
+    migrated_to: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "title": self.title}
+        data: dict[str, Any] = {"id": self.id, "type": self.type, "title": self.title}
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
 
 
 @dataclass
@@ -115,6 +152,8 @@ class SentMessage:
     edited: bool = False
     #: When the bot last edited it (Unix time), as ``edit_date`` in the message JSON.
     edit_date: int | None = None
+    #: The forum topic it is in (None: "General", or a chat without topics).
+    message_thread_id: int | None = None
 
     @property
     def reply_keyboard(self) -> list[dict[str, Any]]:
@@ -227,6 +266,8 @@ class TimelineEntry:
     reply_buttons: tuple[str, ...] = ()
     #: The phone number of a contact a person shared, sent or forwarded.
     contact: str | None = None
+    #: The forum topic it was written in (None: "General", or a chat without topics).
+    thread_id: int | None = None
 
 
 @dataclass
@@ -375,8 +416,9 @@ class TelegramState:
         *,
         reply_to: int | None = None,
         text_mentions: dict[str, int] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        message = self._new_user_message(user, chat_id)
+        message = self._new_user_message(user, chat_id, thread_id)
         message["text"] = text
         entities = compute_entities(text)
         for name, user_id in (text_mentions or {}).items():
@@ -392,7 +434,10 @@ class TelegramState:
         if entities:
             message["entities"] = sorted(entities, key=lambda e: e["offset"])
         if reply_to is not None:
-            message["reply_to_message"] = self.messages[chat_id][reply_to]
+            replied = self.messages[chat_id][reply_to]
+            if replied.get("message_thread_id") != thread_id:
+                raise AssertionError(f"message {reply_to} is not in topic {thread_id} of {chat_id}")
+            message["reply_to_message"] = replied
         return self._keep_user_message(user, message, text)
 
     def make_contact_message(
@@ -412,13 +457,41 @@ class TelegramState:
         message["contact"] = dict(contact)
         return self._keep_user_message(user, message, shown, contact=str(contact["phone_number"]))
 
-    def _new_user_message(self, user: SimUser, chat_id: int) -> dict[str, Any]:
-        return {
+    def _new_user_message(
+        self, user: SimUser, chat_id: int, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """A new message of ``user`` in ``chat_id`` (in topic ``thread_id`` of a forum: there a
+        message that replies to nobody replies to the topic's creation, as Telegram sends it)."""
+        chat = self.chats.get(chat_id)
+        if chat is not None and chat.migrated_to is not None:
+            raise AssertionError(
+                f"group {chat_id} was upgraded to supergroup {chat.migrated_to}: nobody can write "
+                "to it any more"
+            )
+        message: dict[str, Any] = {
             "message_id": self.next_message_id(chat_id),
             "date": int(time.time()),
             "chat": self.chat_json(chat_id),
             "from": user.as_json(),
         }
+        if thread_id is not None:
+            topic = self.open_topic(chat_id, thread_id)
+            message["message_thread_id"] = topic.thread_id
+            message["is_topic_message"] = True
+            created = self.messages.get(chat_id, {}).get(topic.thread_id)
+            if created is not None:
+                message["reply_to_message"] = created
+        return message
+
+    def open_topic(self, chat_id: int, thread_id: int) -> SimTopic:
+        """Topic ``thread_id`` of forum ``chat_id``, open for people to write in."""
+        chat = self.chats.get(chat_id)
+        topic = None if chat is None or not chat.is_forum else chat.topics.get(thread_id)
+        if topic is None:
+            raise AssertionError(f"chat {chat_id} has no topic {thread_id}")
+        if topic.closed:
+            raise AssertionError(f"topic {thread_id} of chat {chat_id} is closed")
+        return topic
 
     def _keep_user_message(
         self, user: SimUser, message: dict[str, Any], shown: str, *, contact: str | None = None
@@ -427,10 +500,64 @@ class TelegramState:
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
         self.timeline.append(
             TimelineEntry(
-                chat_id, user.first_name, shown, message_id=message["message_id"], contact=contact
+                chat_id,
+                user.first_name,
+                shown,
+                message_id=message["message_id"],
+                contact=contact,
+                thread_id=message.get("message_thread_id"),
             )
         )
         return message
+
+    def make_service_message(
+        self,
+        user: SimUser,
+        chat_id: int,
+        fields: dict[str, Any],
+        *,
+        shown: str,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A service message in ``chat_id`` (a topic created or closed, a group upgraded): no
+        text, ``fields`` saying what happened, from ``user``, who did it."""
+        message = self._new_user_message(user, chat_id)
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        message.update(copy.deepcopy(fields))
+        return self._keep_user_message(user, message, shown)
+
+    def make_topic(self, user: SimUser, chat_id: int, name: str) -> dict[str, Any]:
+        """``user`` creates topic ``name`` in forum ``chat_id``: the ``forum_topic_created``
+        service message, whose id is the topic's ``message_thread_id``."""
+        chat = self.chats.get(chat_id)
+        if chat is None or not chat.is_forum:
+            raise AssertionError(f"chat {chat_id} is not a forum: it has no topics")
+        message = self._new_user_message(user, chat_id)
+        thread_id = message["message_id"]
+        chat.topics[thread_id] = SimTopic(thread_id, name)
+        message.update(
+            message_thread_id=thread_id,
+            is_topic_message=True,
+            forum_topic_created={"name": name, "icon_color": 7322096},
+        )
+        return self._keep_user_message(user, message, f"[creates topic “{name}”]")
+
+    def remove_topic(self, chat_id: int, thread_id: int) -> None:
+        """Topic ``thread_id`` is deleted, with every message in it (the bot's included)."""
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.topics.pop(thread_id, None) is None:
+            raise AssertionError(f"chat {chat_id} has no topic {thread_id}")
+        kept = self.messages.get(chat_id, {})
+        for message_id in [i for i, m in kept.items() if m.get("message_thread_id") == thread_id]:
+            del kept[message_id]
+        self.sent = [
+            s for s in self.sent if s.chat_id != chat_id or s.message_thread_id != thread_id
+        ]
+        shown = self.shown_keyboards.get(chat_id)
+        if shown is not None and shown.message_thread_id == thread_id:
+            del self.shown_keyboards[chat_id]
 
     def reply_button(
         self, user_id: int, chat_id: int, pick: Callable[[dict[str, Any]], bool], wanted: str

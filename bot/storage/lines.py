@@ -334,6 +334,14 @@ class LineQueries:
         found = await self._offers(line_offers.c.id == offer_id)
         return found[0] if found else None
 
+    async def open_offers_for(self, newcomer_id: int) -> list[LineOffer]:
+        """The offers still open of the newcomer's requests (their members' Accept buttons)."""
+        mine = select(line_requests.c.id).where(line_requests.c.newcomer_id == newcomer_id)
+        return await self._offers(
+            line_offers.c.request_id.in_(mine.scalar_subquery()),
+            line_offers.c.status == OfferStatus.OPEN.value,
+        )
+
     async def offers_of(self, request_id: int) -> list[LineOffer]:
         return await self._offers(line_offers.c.request_id == request_id)
 

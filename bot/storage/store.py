@@ -75,6 +75,7 @@ from bot.storage.tables import (
     pages,
     processed_updates,
     replicas,
+    teams,
     uncallable_people,
     users,
 )
@@ -189,6 +190,30 @@ class Store:
         )
         await store.create_schema()
         return store
+
+    @staticmethod
+    async def schema_of(
+        url: str, *, timeout: float = STORE_TIMEOUT
+    ) -> tuple[str | None, str | None]:
+        """(the revision the database at ``url`` is at, this release's), without changing it
+        (``--check-config --online``); raises :class:`StoreUnavailable` when it does not answer.
+        An SQLite file that does not exist yet is at None (the bot creates it when it starts)."""
+        from bot.storage.migrations import current_revision, head_revision
+
+        parsed = make_url(url)
+        sqlite_file = parsed.get_backend_name() == "sqlite" and not _in_memory(parsed)
+        if sqlite_file and not await asyncio.to_thread(Path(str(parsed.database)).exists):
+            return None, head_revision()
+        args = {"timeout": timeout}
+        engine = create_async_engine(url, connect_args=args)
+        try:
+            async with engine.connect() as conn:
+                revision = await conn.run_sync(current_revision)
+        except Exception as exc:
+            raise StoreUnavailable(f"the database does not answer ({type(exc).__name__})") from None
+        finally:
+            await engine.dispose()
+        return revision, head_revision()
 
     @guarded
     async def create_schema(self) -> None:
@@ -426,7 +451,8 @@ class Store:
 
     @guarded
     async def forget_user(self, telegram_id: int) -> bool:
-        """Delete a user's record, their number with it (their call history keeps only ids).
+        """Delete a user's record, their number with it (their call history keeps only ids), and
+        their places in teams and covers (a later Start does not put them back on call).
 
         Admins' decisions about them stay: they are about the Telegram account, not the record.
         """
@@ -435,10 +461,34 @@ class Store:
             await conn.execute(
                 delete(endpoint_registrations).where(endpoint_registrations.c.id == telegram_id)
             )
+            await self.teams.leave_all(conn, telegram_id)  # their teams and covers
         await self.lines.end_all_of(telegram_id, now=utcnow())  # their places in lines' queues
         return bool(result.rowcount)
 
     # -- phone numbers and the endpoints they register -------------------------------------------
+
+    @guarded
+    async def release_phone(self, phone: str) -> int | None:
+        """An admin frees a verified number from the account holding it (a person who
+        re-registered Telegram with the same number could never verify otherwise): the holder's
+        id, or None if nobody holds it. Their endpoint registration goes with it."""
+        async with self.engine.begin() as conn:
+            holder = (
+                await conn.execute(
+                    update(users)
+                    .where(users.c.phone == phone)
+                    .values(phone=None, phone_verified_at=None, updated_at=utcnow())
+                    .returning(users.c.telegram_id)
+                )
+            ).first()
+            if holder is None:
+                return None
+            await conn.execute(
+                delete(endpoint_registrations).where(
+                    endpoint_registrations.c.id == holder.telegram_id
+                )
+            )
+        return int(holder.telegram_id)
 
     @guarded
     async def set_phone(self, telegram_id: int, phone: str, *, now: datetime) -> int | None:
@@ -557,6 +607,78 @@ class Store:
             return False
         return True
 
+    @guarded
+    async def move_chat(self, old: int, new: int, *, allow: bool = False) -> bool:
+        """Group ``old`` became supergroup ``new`` (Telegram moved it to a new id): what is
+        stored by its id follows, in one transaction. Conditional updates from the old id,
+        under a lock on it across replicas: the first call moves everything, any later one (on
+        any replica) finds nothing left. True if this call moved anything.
+
+        What moves: its teams (hand-overs, pages and lines follow them), its pages with the
+        calls they placed (synthetic keys) and the admins' rule for the chat (when both ids have
+        one, the more recent wins), and the note that it was told it may not use the bot.
+        ``allow``: the old id is on the settings' allow-list, which cannot change, so the new
+        id gets an allow rule unless it has a rule already.
+
+        A moved page's ``/page`` message and notice stayed in the old group's history, whose
+        messages the bot can no longer edit: its message id is kept negative (no message of the
+        new group has one, so its key never meets a later ``/page`` there) and its notice is
+        forgotten, to be posted anew. A ``/call``'s record stays where it was typed: its key and
+        notice are messages of the old group (an edit there is answered with the new id, and the
+        outcome is posted anew).
+        """
+        chat_rule = access_rules.c.kind == "chat"
+        subject, noticed_chat = access_rules.c.subject_id, access_notices.c.chat_id
+        async with self.engine.begin() as conn:
+            if self._dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": old})
+            moved = 0
+            for statement in (
+                update(teams).where(teams.c.chat_id == old).values(chat_id=new),
+                update(pages)
+                .where(pages.c.chat_id == old)
+                .values(
+                    chat_id=new,
+                    message_id=-func.abs(pages.c.message_id),
+                    notice_message_id=None,
+                ),
+                update(calls)
+                .where(calls.c.chat_id == old, calls.c.message_id < 0)
+                .values(chat_id=new),
+            ):
+                moved += (await conn.execute(statement)).rowcount
+            found = await conn.execute(
+                select(access_rules).where(chat_rule, subject.in_((old, new)))
+            )
+            rules = {row.subject_id: row for row in found}
+            if old in rules:
+                if new in rules and rules[new].changed_at >= rules[old].changed_at:
+                    await conn.execute(delete(access_rules).where(chat_rule, subject == old))
+                else:
+                    await conn.execute(delete(access_rules).where(chat_rule, subject == new))
+                    await conn.execute(
+                        update(access_rules).where(chat_rule, subject == old).values(subject_id=new)
+                    )
+                moved += 1
+            elif allow and new not in rules:
+                await conn.execute(
+                    access_rules.insert().values(
+                        kind="chat", subject_id=new, allowed=True, changed_at=utcnow()
+                    )
+                )
+                moved += 1
+            found = await conn.execute(select(noticed_chat).where(noticed_chat.in_((old, new))))
+            noticed = set(found.scalars())
+            if old in noticed:
+                if new in noticed:
+                    await conn.execute(delete(access_notices).where(noticed_chat == old))
+                else:
+                    await conn.execute(
+                        update(access_notices).where(noticed_chat == old).values(chat_id=new)
+                    )
+                moved += 1
+        return moved > 0
+
     # -- updates -------------------------------------------------------------------------------
 
     @guarded
@@ -636,12 +758,16 @@ class Store:
         sender_dm_open: bool | None = None,
         owner: str | None = None,
         placing: timedelta | None = None,
+        ringing_until: datetime | None = None,
     ) -> Claim:
         """Record a call about to be placed, unless this message already did or a quota is spent.
 
         With ``placing``, the row is ``owner``'s while it places the call, and due to any
         replica's watcher as soon as that lease lapses (the owner died mid-POST: see
-        :meth:`note_placed` and :meth:`finish_call`).
+        :meth:`note_placed` and :meth:`finish_call`). With ``ringing_until`` it rings at once
+        (``CALL_FLOW=ring``), due to the watcher then: no second write before the ring goes out.
+        A key whose call certainly failed (``failed``: Kavenegar said no) may be claimed again,
+        as its row (a "Call again" pressed after "busy, try again in 40 s").
 
         Check and insert happen under a lock on the caller (in this process, and across
         replicas through a PostgreSQL advisory lock), so concurrent commands cannot overspend.
@@ -661,17 +787,45 @@ class Store:
                 conn.execute(_TAKE_UPDATE, taking)
             if sender is not None:
                 self._refresh_user(conn, sender, dm_open=sender_dm_open)
+            retry = None
             if update_key is None:  # (a new update is a new message: its key is free)
                 taken = conn.execute(
-                    select(calls.c.id).where(
+                    select(calls.c.id, calls.c.status).where(
                         calls.c.chat_id == chat_id, calls.c.message_id == message_id
                     )
-                )
-                if taken.first() is not None:
+                ).first()
+                if taken is not None and taken.status != CallStatus.FAILED.value:
                     return Duplicate()
+                retry = taken
             over = _quota_refusal(conn, caller_id, quotas, now)
             if over is not None:
                 return over
+            ringing = ringing_until is not None
+            placed_by = {
+                "next_check_at": ringing_until if ringing else (now if placing else None),
+                "lease_owner": owner if placing is not None and not ringing else None,
+                "lease_until": now + placing if placing is not None and not ringing else None,
+            }
+            status = (CallStatus.RINGING if ringing else CallStatus.PENDING).value
+            if retry is not None:  # certainly never placed: the same key, tried again
+                conn.execute(
+                    update(calls)
+                    .where(calls.c.id == retry.id, calls.c.status == CallStatus.FAILED.value)
+                    .values(
+                        caller_id=caller_id,
+                        callee_id=callee_id,
+                        max_duration=max_duration,
+                        status=status,
+                        error=None,
+                        failure=None,
+                        kavenegar_call_id=None,
+                        created_at=now,
+                        updated_at=now,
+                        page_id=page_id,
+                        **placed_by,
+                    )
+                )
+                return Claimed(int(retry.id))
             result = conn.execute(
                 _CLAIM_CALL,
                 {
@@ -680,13 +834,11 @@ class Store:
                     "caller_id": caller_id,
                     "callee_id": callee_id,
                     "max_duration": max_duration,
-                    "status": CallStatus.PENDING.value,
+                    "status": status,
                     "created_at": now,
                     "updated_at": now,
                     "page_id": page_id,
-                    "next_check_at": now if placing is not None else None,
-                    "lease_owner": owner if placing is not None else None,
-                    "lease_until": now + placing if placing is not None else None,
+                    **placed_by,
                 },
             )
             return Claimed(int(result.scalar_one()))
@@ -727,7 +879,36 @@ class Store:
             **{k: v for k, v in details.items() if v is not None},
         }
         async with self.engine.begin() as conn:
+            if status is CallStatus.CREATED and kavenegar_call_id is not None:
+                # a watcher took it for lost (its placer stalled past the lease, or this record
+                # waited for the database): the call exists after all, so it is open again
+                await conn.execute(
+                    update(calls)
+                    .where(
+                        calls.c.id == call_row_id,
+                        calls.c.kavenegar_call_id.is_(None),
+                        calls.c.outcome == CallOutcome.UNKNOWN.value,
+                    )
+                    .values(outcome=None, finish_reason=None, finished_at=None)
+                )
             await conn.execute(update(calls).where(calls.c.id == call_row_id).values(**values))
+
+    @guarded
+    async def renew_placing(self, call_row_id: int, *, owner: str, until: datetime) -> bool:
+        """``owner`` still places the call (a slow POST, token messages waiting on Telegram's
+        flood limits): its lease runs to ``until``; False once it is no longer theirs."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(
+                    calls.c.id == call_row_id,
+                    calls.c.lease_owner == owner,
+                    calls.c.status == CallStatus.PENDING.value,
+                    calls.c.outcome.is_(None),
+                )
+                .values(lease_until=until)
+            )
+        return bool(result.rowcount)
 
     @guarded
     async def note_placed(
@@ -876,6 +1057,7 @@ class Store:
                     next_check_at=now,
                     lease_owner=owner,
                     lease_until=now + placing,
+                    created_at=now,  # the call itself is created now: its minute starts here
                     updated_at=utcnow(),
                 )
             )
@@ -988,6 +1170,7 @@ def _needs_no_poll(dialect: str, now: datetime, grace: timedelta | None) -> Any:
     per claim (not cached: ``now`` differs every time)."""
     chores = [
         calls.c.status == CallStatus.RINGING.value,
+        calls.c.status == CallStatus.PENDING.value,  # a placing whose placer died: resumed
         calls.c.outcome.is_not(None),
         calls.c.kavenegar_call_id.is_(None),
     ]

@@ -205,6 +205,9 @@ teams = Table(
     Column("next_check_at", DateTime, nullable=True, index=True),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", DateTime, nullable=True),
+    # The forum topic of its group it was created in, where its notices go (NULL: "General",
+    # or a group without topics).
+    Column("thread_id", BigInteger, nullable=True),
     sqlite_autoincrement=True,  # a deleted team's id is never given to a new one
 )
 

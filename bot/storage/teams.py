@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.records import (
     Claim,
@@ -49,15 +50,28 @@ class TeamQueries:
     # -- teams ---------------------------------------------------------------------------------
 
     async def create(
-        self, name: str, *, owner_id: int, chat_id: int, zone: str, now: datetime
+        self,
+        name: str,
+        *,
+        owner_id: int,
+        chat_id: int,
+        zone: str,
+        now: datetime,
+        thread_id: int | None = None,
     ) -> Team | None:
-        """A new team; None if the name is taken."""
+        """A new team (of forum topic ``thread_id`` of the group, if given); None if the name
+        is taken."""
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(
                     teams.insert()
                     .values(
-                        name=name, owner_id=owner_id, chat_id=chat_id, zone=zone, created_at=now
+                        name=name,
+                        owner_id=owner_id,
+                        chat_id=chat_id,
+                        zone=zone,
+                        created_at=now,
+                        thread_id=thread_id,
                     )
                     .returning(*teams.c)
                 )
@@ -126,6 +140,12 @@ class TeamQueries:
                     next_check_at=next_check_at,
                 )
             )
+
+    async def set_zone(self, team_id: int, zone: str) -> None:
+        """The time zone of a team without a rotation (a rotation's moves with it:
+        :meth:`set_rotation`)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(teams).where(teams.c.id == team_id).values(zone=zone))
 
     async def schedule(self, team_id: int, next_check_at: datetime | None) -> None:
         """When the team's next hand-over event is due (None: none)."""
@@ -203,6 +223,28 @@ class TeamQueries:
                     .values(position=index)
                 )
         return True
+
+    async def of_member(self, telegram_id: int, *, owned: bool = False) -> list[Team]:
+        """The teams ``telegram_id`` is in or covers for (with ``owned``: or owns), by name."""
+        mine: list[ColumnElement[bool]] = [
+            teams.c.id.in_(
+                select(team_members.c.team_id).where(team_members.c.telegram_id == telegram_id)
+            ),
+            teams.c.id.in_(select(covers.c.team_id).where(covers.c.member == telegram_id)),
+        ]
+        if owned:
+            mine.append(teams.c.owner_id == telegram_id)
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(teams).where(or_(*mine)).order_by(teams.c.name))
+            ).all()
+        return [_team(r) for r in rows]
+
+    async def leave_all(self, conn: AsyncConnection, telegram_id: int) -> None:
+        """``telegram_id`` leaves every team and cover, in ``conn``'s transaction (the one that
+        forgets them: :meth:`Store.forget_user`)."""
+        await conn.execute(delete(team_members).where(team_members.c.telegram_id == telegram_id))
+        await conn.execute(delete(covers).where(covers.c.member == telegram_id))
 
     # -- covers --------------------------------------------------------------------------------
 
@@ -520,13 +562,19 @@ class TeamQueries:
                     )
         return None
 
-    async def set_page_notice(self, page_id: int, notice_message_id: int | None) -> None:
+    async def set_page_notice(
+        self, page_id: int, notice_message_id: int | None, *, only_if_unset: bool = False
+    ) -> bool:
+        """Record the page's notice; ``only_if_unset``: unless one is recorded already (a
+        notice posted anew). Whether it was recorded."""
+        where = [pages.c.id == page_id]
+        if only_if_unset:
+            where.append(pages.c.notice_message_id.is_(None))
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(pages)
-                .where(pages.c.id == page_id)
-                .values(notice_message_id=notice_message_id)
+            result = await conn.execute(
+                update(pages).where(*where).values(notice_message_id=notice_message_id)
             )
+        return bool(result.rowcount)
 
 
 class Keep:

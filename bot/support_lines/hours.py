@@ -7,7 +7,8 @@ reads them, the store keeps `Hours.describe`, and the handlers ask `Hours.is_ope
 (the bot's convention, as the database stores them); the hours themselves are local wall-clock
 times in the team's zone.
 
-Grammar (ASCII, case-insensitive, extra whitespace anywhere between the parts tolerated)::
+Grammar (case-insensitive, extra whitespace anywhere between the parts tolerated; digits in
+ASCII, Persian or Arabic-Indic, ``sat-wed ۰۹:۰۰-۱۷:۰۰``, read by `ascii_digits`)::
 
     HOURS  := "" | "always" | "24/7" | DAYS | WINDOW | DAYS WINDOW
     DAYS   := ITEM ("," ITEM)*          ITEM := DAY | DAY "-" DAY
@@ -39,9 +40,14 @@ Decisions:
   (``sun 00:00-00:30`` in Asia/Beirut, which springs forward from Sunday 00:00 to 01:00): it opens
   a week later, up to 14 days from now. Zones change their offset at most twice a year, so two
   weeks always do.
-- **Parsing** is ASCII only: Persian digits or day names are refused, as in `bot.oncall.rotation`;
-the
-  text may be at most 200 characters. `parse_hours` returns None for anything it cannot read.
+- **Parsing** reads Persian and Arabic-Indic digits as 0-9 (`bot.core.parsing.ascii_digits`), as
+  every typed number in the bot; day names are English, and anything else that is not ASCII
+  (fullwidth digits, Persian day names) is refused. The text may be at most 200 characters.
+  `parse_hours` returns None for anything it cannot read.
+- **Shown** to a reader (`Hours.show`) in their language (Persian weekday names and digits for
+  ``fa``), with the week starting where the team's zone starts it (`first_weekday`: Saturday in
+  Asia/Tehran, the default zone; Monday elsewhere). `Hours.describe` stays the canonical text
+  kept by the store.
 """
 
 from __future__ import annotations
@@ -51,7 +57,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.timezones import to_local, zone as _zone
+from bot.core.parsing import ascii_digits
+from bot.core.texts import t
+from bot.core.timezones import (
+    SATURDAY,
+    first_weekday,
+    local_digits,
+    to_local,
+    weekday_name,
+    zone as _zone,
+)
 
 __all__ = ["ALWAYS", "Hours", "parse_hours"]
 
@@ -64,7 +79,6 @@ _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
 _AROUND_PUNCTUATION = re.compile(r"\s*([,-])\s*")
 _ALWAYS_WORDS = frozenset({"", "always", "24/7"})
 _ALL_DAYS = frozenset(range(7))
-_WEEK_ORDER = (5, 6, 0, 1, 2, 3, 4)  # Saturday first
 _SHORT_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_NUMBERS = {
@@ -142,11 +156,38 @@ class Hours:
     def describe(self) -> str:
         """The canonical text, which `parse_hours` reads back: ``sat-wed 09:00-17:00``."""
         days = "" if self.days == _ALL_DAYS else _describe_days(self.days)
-        window = ""
-        if self.start != time(0) or self.end is not None:
-            end = "24:00" if self.end is None else f"{self.end:%H:%M}"
-            window = f"{self.start:%H:%M}-{end}"
-        return " ".join(part for part in (days, window) if part) or "always"
+        return " ".join(part for part in (days, self._window()) if part) or "always"
+
+    def show(self, lang: str, zone: str) -> str:
+        """The hours as a reader of ``lang`` reads them, the weekdays listed from the first day
+        of the week in ``zone`` (`first_weekday`): ``sat-wed 09:00-17:00`` in English (as
+        `describe` in Iran's week), ``شنبه تا چهارشنبه، ساعت ۰۹:۰۰ تا ۱۷:۰۰`` in Persian."""
+        if self == ALWAYS:
+            return t(lang, "line_always")
+        first, window = first_weekday(zone), self._window()
+        if lang != "fa":
+            days = "" if self.days == _ALL_DAYS else _describe_days(self.days, first)
+            return " ".join(part for part in (days, window) if part)
+        parts = []
+        if self.days != _ALL_DAYS:
+            names = [
+                weekday_name(a, lang)
+                if a == b
+                else t(lang, "hours_days", first=weekday_name(a, lang), last=weekday_name(b, lang))
+                for a, b in _day_runs(self.days, first)
+            ]
+            parts.append("، ".join(names))
+        if window:
+            start, end = local_digits(window, lang).split("-")
+            parts.append(t(lang, "hours_window", start=start, end=end))
+        return "، ".join(parts)
+
+    def _window(self) -> str:
+        """``09:00-17:00``, ``00:00-24:00``; "" for whole days."""
+        if self.start == time(0) and self.end is None:
+            return ""
+        end = "24:00" if self.end is None else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
 
 
 ALWAYS = Hours(_ALL_DAYS, time(0), None)
@@ -211,9 +252,11 @@ def _zone_changes(zone: ZoneInfo, after: datetime, until: datetime) -> list[date
 def parse_hours(text: str) -> Hours | None:
     """``sat-wed 09:00-17:00``, ``09:00-17:00``, ``fri-mon``, ``always`` -> `Hours`; else None.
 
-    ``22:00-06:00`` (overnight), ``24:00-...``, ``25:00``, ``sat-xyz`` and Persian digits are
+    Persian and Arabic-Indic digits read as ASCII ones (``sat-wed ۰۹:۰۰-۱۷:۰۰``);
+    ``22:00-06:00`` (overnight), ``24:00-...``, ``25:00``, ``sat-xyz`` and fullwidth digits are
     refused; see the module docstring for the grammar.
     """
+    text = ascii_digits(text)
     if len(text) > _MAX_LENGTH or not text.isascii():
         return None
     words = _AROUND_PUNCTUATION.sub(r"\1", text.strip().lower()).split()
@@ -271,20 +314,26 @@ def _clock(minutes: int) -> time:
     return time(*divmod(minutes, 60))
 
 
-def _describe_days(days: frozenset[int]) -> str:
-    """Runs of consecutive days in Saturday-first order, a run over Friday-Saturday merged."""
+def _describe_days(days: frozenset[int], first: int = SATURDAY) -> str:
+    """``sat-wed``, ``mon,thu-sat``: the runs of `_day_runs`, by their short English names."""
+    return ",".join(
+        _SHORT_NAMES[a] if a == b else f"{_SHORT_NAMES[a]}-{_SHORT_NAMES[b]}"
+        for a, b in _day_runs(days, first)
+    )
+
+
+def _day_runs(days: frozenset[int], first: int) -> list[tuple[int, int]]:
+    """Runs of consecutive days (first and last weekday of each) in the order of a week that
+    starts on ``first``; a run over the week's end and its start is one run, listed last."""
     runs: list[list[int]] = []
-    for day in _WEEK_ORDER:
+    for day in ((first + step) % 7 for step in range(7)):
         if day not in days:
             continue
         if runs and runs[-1][-1] == (day - 1) % 7:
             runs[-1].append(day)
         else:
             runs.append([day])
-    if len(runs) > 1 and runs[0][0] == 5 and runs[-1][-1] == 4:  # Saturday and Friday: wrap
+    if len(runs) > 1 and runs[0][0] == first and runs[-1][-1] == (first - 1) % 7:  # wrap
         runs[0] = runs.pop() + runs[0]
         runs.append(runs.pop(0))
-    return ",".join(
-        _SHORT_NAMES[run[0]] if len(run) == 1 else f"{_SHORT_NAMES[run[0]]}-{_SHORT_NAMES[run[-1]]}"
-        for run in runs
-    )
+    return [(run[0], run[-1]) for run in runs]

@@ -52,7 +52,7 @@ from bot.core.records import (
 )
 from bot.core.texts import format_wait, pick_language, t
 from bot.core.work import LeasedWorker
-from bot.oncall.rotation import escalation_order, format_local
+from bot.oncall.rotation import escalation_order, format_local, parse_zone
 from bot.oncall.service import NAME_PATTERN, OnCallService, Refused
 from bot.storage import Store
 from bot.support_lines.hours import ALWAYS, Hours, parse_hours
@@ -123,15 +123,23 @@ class LineService(LeasedWorker[LineRequest]):
 
     async def configure(self, lang: str, actor: int, team: Team, args: list[str]) -> str:
         action = args[0].lower() if args else ""
+        zone = None
         if action == "on":
             self.oncall.may_manage(lang, team, actor)
-            hours = parse_hours(" ".join(args[1:]))
+            words = args[1:]
+            # an optional time zone at the end (/line NAME on HOURS TZ) is the team's from now on
+            zone = parse_zone(words[-1]) if words else None
+            if zone is not None:
+                words = words[:-1]
+            hours = parse_hours(" ".join(words))
             if hours is None:
                 raise Refused(t(lang, "line_bad_hours"))
             text = None if hours == ALWAYS else hours.describe()
             await self.store.lines.set_line(
                 team.id, enabled=True, hours=text, changed_by=actor, now=self.clock.now()
             )
+            if zone is not None:
+                team = await self.oncall.move_zone(team, zone)
         elif action == "off":
             self.oncall.may_manage(lang, team, actor)
             await self.store.lines.set_line(
@@ -143,18 +151,27 @@ class LineService(LeasedWorker[LineRequest]):
         line = await self.store.lines.get(team.id)
         if line is None or not line.enabled:
             return t(lang, "line_is_off", name=team.name)
+        shown = hours_of(line.hours).show(lang, team.zone)
+        if zone is not None:  # the zone just set: the hours are read in it
+            shown = t(lang, "line_hours_zone", hours=shown, zone=zone)
         return t(
             lang,
             "line_on",
             name=team.name,
-            hours=line.hours or t(lang, "line_always"),
+            hours=shown,
             link=self.link(team),
         )
 
-    async def queue_text(self, lang: str, actor: int, team: Team) -> str:
+    async def queue_text(
+        self, lang: str, actor: int, team: Team, *, chat_id: int, private: bool
+    ) -> str:
+        """Who waits on the line: for its members, owner and the admins, in the team's own
+        group or in private (newcomers' names are not for another group's eyes)."""
         members = await self.store.teams.members(team.id)
         if actor not in members and actor != team.owner_id and actor not in self.oncall.admins:
             raise Refused(t(lang, "line_members_only", name=team.name))
+        if not private and chat_id != team.chat_id:
+            raise Refused(t(lang, "team_other_chat", name=team.name))
         waiting = await self.store.lines.queue(team.id)
         if not waiting:
             return t(lang, "queue_empty", name=team.name)
@@ -336,7 +353,7 @@ class LineService(LeasedWorker[LineRequest]):
         self, lang: str, team: Team, request: LineRequest, hours: Hours, key: str
     ) -> None:
         opens = hours.next_open(self.clock.now(), team.zone)
-        text = t(lang, key, name=team.name, opens=format_local(opens, team.zone))
+        text = t(lang, key, name=team.name, opens=format_local(opens, team.zone, lang))
         data = encode(PressKind.LINE_CALL_BACK, request.id)
         button = Button(t(lang, "button_call_me_back"), data=data)
         await self.messenger.send(request.newcomer_id, OutgoingMessage(text, (button,)))
@@ -460,6 +477,8 @@ class LineService(LeasedWorker[LineRequest]):
             member = await self.store.get_user(member_id)
             if member is None or not self._available(member):
                 continue
+            if self.denied is not None and await self.denied(member_id):
+                continue  # an admin denied them: not offered what they may not take
             if member_id in busy:
                 someone_busy = True
                 continue
@@ -601,6 +620,15 @@ class LineService(LeasedWorker[LineRequest]):
         try:
             team = await self.store.teams.by_id(request.team_id)
             result = await self._connect(request, team, None)
+            if isinstance(result, PressAnswer):  # refused: why, on the offer and in the alert
+                offer_now = await self.store.lines.offer(offer_id)
+                if offer_now is not None and offer_now.message_id is not None:
+                    member = await self.store.get_user(presser)
+                    lang = pick_language(member.language_code if member else None)
+                    await self.messenger.edit(
+                        presser, offer_now.message_id, OutgoingMessage(result.text(lang))
+                    )
+                return result
             if result == "placed":  # (an unsure call's people got a message saying so)
                 await self._tell_offers(request, offer_id, presser)
         except StoreUnavailable as exc:
@@ -646,6 +674,21 @@ class LineService(LeasedWorker[LineRequest]):
             )
         return PressAnswer(key, alert=True)
 
+    async def withdraw_offers(self, newcomer_id: int) -> None:
+        """The newcomer leaves (``/forget``): every open offer of theirs is withdrawn, its
+        message saying so in place of their name and a live-looking Accept. Called before their
+        record and requests go (after, nothing tells these offers from expired ones)."""
+        for offer in await self.store.lines.open_offers_for(newcomer_id):
+            if not await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
+                continue  # accepted or expired a moment ago: that press or tick tells it
+            if offer.message_id is None:
+                continue
+            member = await self.store.get_user(offer.member_id)
+            lang = pick_language(member.language_code if member else None)
+            await self.messenger.edit(
+                offer.member_id, offer.message_id, OutgoingMessage(t(lang, "offer_withdrawn"))
+            )
+
     async def _tell_offers(self, request: LineRequest, offer_id: int, taker: int) -> None:
         """Every offer of the request now says who took it (the taker's, that it is theirs)."""
         member = await self.store.get_user(taker)
@@ -662,10 +705,13 @@ class LineService(LeasedWorker[LineRequest]):
 
     async def _connect(
         self, request: LineRequest, team: Team | None, owner: str | None
-    ) -> Literal["placed", "unsure", "failed", "gone"]:
+    ) -> Literal["placed", "unsure", "failed", "gone"] | PressAnswer:
         """Create the accepted call once (its key), deliver both tokens, follow it.
 
-        ``owner``: the replica holding the request, or None for the press that accepted it.
+        ``owner``: the replica holding the request, or None for the press that accepted it. A
+        call ``/call``'s rules now refuse (the member went do-not-disturb, an admin denied
+        someone) places nothing: the request waits for the next member, and the refusal is
+        returned for the press to show.
         """
         newcomer = await self.store.get_user(request.newcomer_id)
         member = await self.store.get_user(request.accepted_by) if request.accepted_by else None
@@ -690,6 +736,19 @@ class LineService(LeasedWorker[LineRequest]):
         if report.outcome is PlaceResult.DUPLICATE and report.call_row_id is None:
             await self._end(request, RequestResult.FAILED, owner, expect=calling)
             return "failed"
+        if report.outcome is PlaceResult.REFUSED:  # nothing placed: on to the next member
+            await self.store.lines.change(
+                request.id,
+                expect=calling,
+                status=LineStatus.WAITING,
+                accepted_by=None,
+                accepted_at=None,
+                tried=[*request.tried, member.telegram_id],
+                next_check_at=self.clock.now(),
+                lease_owner=None,
+                lease_until=None,
+            )
+            return PressAnswer(report.reason or "offer_failed", True, report.params)
         # placed now, or before (a press, or a replica since gone): followed from here on
         if report.outcome in (PlaceResult.PLACED, PlaceResult.DUPLICATE):
             await self.store.lines.save(
@@ -721,14 +780,16 @@ class LineService(LeasedWorker[LineRequest]):
         call = await self.store.get_call(request.call_id) if request.call_id else None
         now = self.clock.now()
         connected = (LineStatus.CONNECTED,)
-        if call is None or call.outcome is None:
-            if call is not None and not unfollowed_and_over(call, now):
+        if call is None or call.outcome is None or call.lost_while_placing:
+            if call is not None and call.outcome is None and not unfollowed_and_over(call, now):
                 await self.store.lines.save(
                     request.id, self.owner, next_check_at=now + FOLLOW_EVERY, expect=connected
                 )
                 return
-            # nobody will ever report how it ended: over, and not a "try again"
-            await self._end(request, RequestResult.UNSURE, self.owner, expect=connected)
+            # nobody will ever report how it ended (its placer died before Kavenegar's answer
+            # was kept, or nothing follows it): over, not a "try again", and both are told
+            if await self._end(request, RequestResult.UNSURE, self.owner, expect=connected):
+                await self._tell_unsure(request, team)
             return
         newcomer = await self.store.get_user(request.newcomer_id)
         lang = pick_language(newcomer.language_code if newcomer else None)
@@ -750,6 +811,17 @@ class LineService(LeasedWorker[LineRequest]):
             and team is not None
         ):
             await self._offer_call_back(lang, team, request, ALWAYS, "line_missed")
+
+    async def _tell_unsure(self, request: LineRequest, team: Team | None) -> None:
+        name = team.name if team is not None else "?"
+        for person_id in (request.newcomer_id, request.accepted_by):
+            if person_id is None:
+                continue
+            person = await self.store.get_user(person_id)
+            if person is None or not person.reachable:
+                continue
+            text = t(pick_language(person.language_code), "line_unsure", name=name)
+            await self.messenger.send(person_id, OutgoingMessage(text))
 
     async def _call_back(self, request: LineRequest) -> PressAnswer:
         team = await self.store.teams.by_id(request.team_id)

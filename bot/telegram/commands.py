@@ -39,6 +39,7 @@ from bot.telegram.handlers import (
     errors,
     fallback,
     history,
+    migration,
     onboarding,
     phone,
     preflight,
@@ -86,14 +87,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("dnd", consent.DoNotDisturb, "private", usage="on|off"),
     _spec("forget", consent.Forget, "private"),
     _spec("history", history.History, "private"),
-    _spec("team", teams.TeamCommand, "group", usage="[new|add|remove|move|delete] NAME …"),
+    _spec("team", teams.TeamCommand, "group", usage="[new|add|remove|move|delete|zone] NAME …"),
     _spec("rotation", teams.Rotation, "group", usage="NAME daily|weekly HH:MM [TZ]"),
     _spec("oncall", teams.OnCall, "private", "group", usage="[NAME]"),
     _spec("cover", teams.Cover, "group", usage="NAME @someone 4h | NAME off"),
     _spec("page", teams.PageTeam, "group", usage="NAME [reason]"),
     _spec("invite", teams.Invite, "group", usage="NAME [uses] [hours] | NAME revoke"),
     _spec("invites", teams.Invites, "group", usage="NAME"),
-    _spec("line", teams.LineCommand, "group", usage="NAME on [HOURS] | NAME off | NAME"),
+    _spec("line", teams.LineCommand, "group", usage="NAME on [HOURS] [TZ] | NAME off | NAME"),
     _spec("queue", teams.Queue, "private", "group", usage="NAME"),
     _spec("allow", lambda s: admin.SetAccess(s, allowed=True), "admin", usage="[id]"),
     _spec("deny", lambda s: admin.SetAccess(s, allowed=False), "admin", usage="[id]"),
@@ -129,6 +130,9 @@ def register(app: PTBApp, services: Services) -> None:
             preflight.PrivateChatMembership(services), ChatMemberHandler.MY_CHAT_MEMBER
         )
     )
+    # a group upgraded to a supergroup (a new id): its service messages, and messages refused
+    # with the new id, move what is stored by the old one
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migration.ChatMigration(services)))
     app.add_error_handler(errors.log_error)
 
 

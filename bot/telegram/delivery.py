@@ -15,6 +15,14 @@ retried: the message may have arrived, and a duplicate token message is worse th
 failure. Edits follow the same rules; editing a message that is gone (deleted) is
 :attr:`Delivery.GONE`, and "message is not modified" counts as done. Answers to button presses
 are not paced: Telegram does not count them against any chat.
+
+Forum topics: a message's ``message_thread_id`` is sent as Telegram's ``message_thread_id``. A
+topic that was deleted ("message thread not found") or closed ("TOPIC_CLOSED") gets the message
+in the group's "General" instead (once per message, logged). A group upgraded to a supergroup
+(400 with ``migrate_to_chat_id``: python-telegram-bot's ``ChatMigrated``) has a new id: the
+message is sent there (without its quote or topic, which stayed in the old group) and
+:attr:`TelegramMessenger.chat_moved` is told, so that what is stored by the old id follows; an
+edit of a message left in the old group is :attr:`Delivery.GONE`.
 """
 
 from __future__ import annotations
@@ -35,7 +43,14 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.core.messages import Button, Delivery, MessageKind, OutgoingMessage, Receipt
 from bot.core.texts import callback_text, fit, plain
@@ -58,6 +73,18 @@ _RANKS = {
 
 #: One attempt: (text, parse mode) -> the message Telegram returned (or True for an edit).
 Attempt = Callable[[str, str | None], Awaitable[Message | bool]]
+#: What to do when a group moved to a new id: (old chat id, new chat id).
+ChatMoved = Callable[[int, int], Awaitable[object]]
+#: Telegram's words for a topic that cannot take a message: deleted (or never made), closed.
+_TOPIC_GONE = ("message thread not found", "topic_closed")
+
+
+class _Moved(Exception):
+    """The chat was upgraded to a supergroup: its new id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(new_chat_id)
+        self.new_chat_id = new_chat_id
 
 
 def classify_forbidden(message: str) -> Delivery:
@@ -85,8 +112,8 @@ def rank_of(message: OutgoingMessage) -> int:
 
 
 def _fingerprint(message: OutgoingMessage) -> int:
-    """The same text and buttons (whatever it quotes): the same answer."""
-    return hash((message.html, message.buttons, message.contact_button))
+    """The same text and buttons in the same topic (whatever it quotes): the same answer."""
+    return hash((message.html, message.buttons, message.contact_button, message.message_thread_id))
 
 
 def _markup(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
@@ -124,6 +151,7 @@ class TelegramMessenger:
         *,
         pacer: Pacer | None = None,
         recent: RecentAnswers | None = None,
+        chat_moved: ChatMoved | None = None,
     ) -> None:
         self.bot = bot
         self.pacer = pacer if pacer is not None else Pacer()
@@ -132,6 +160,8 @@ class TelegramMessenger:
             if recent is not None
             else RecentAnswers(COLLAPSE_SECONDS, clock=self.pacer.clock)
         )
+        #: Told when Telegram says a group moved to a new id (set once the services exist).
+        self.chat_moved = chat_moved
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
         key = None
@@ -144,18 +174,43 @@ class TelegramMessenger:
                 )
                 return Receipt(Delivery.COLLAPSED)
         markup = _send_markup(message)
-        reply = (
-            ReplyParameters(message.reply_to_message_id, allow_sending_without_reply=True)
-            if message.reply_to_message_id is not None
-            else None
-        )
+        target, thread, quote = chat_id, message.message_thread_id, message.reply_to_message_id
 
         async def attempt(text: str, parse_mode: str | None) -> Message:
+            reply = (
+                ReplyParameters(quote, allow_sending_without_reply=True)
+                if quote is not None
+                else None
+            )
             return await self.bot.send_message(
-                chat_id, text, parse_mode=parse_mode, reply_markup=markup, reply_parameters=reply
+                target,
+                text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                reply_parameters=reply,
+                message_thread_id=thread,
             )
 
-        delivery, sent = await self._deliver(chat_id, message, attempt)
+        def to_general() -> bool:
+            """Send it to "General" from now on (without its topic, or the quote that would
+            take it back there); False when it was already going there."""
+            nonlocal thread, quote
+            if thread is None and quote is None:
+                return False
+            thread, quote = None, None
+            return True
+
+        try:
+            delivery, sent = await self._deliver(chat_id, message, attempt, to_general)
+        except _Moved as moved:
+            # its quote and topic stayed in the old group: the message goes without them
+            await self._moved(chat_id, moved.new_chat_id)
+            target, thread, quote = moved.new_chat_id, None, None
+            try:
+                delivery, sent = await self._deliver(target, message, attempt)
+            except _Moved:  # a supergroup is never upgraded again
+                logger.warning("chat %s: moved twice; message not sent", chat_id)
+                delivery, sent = Delivery.FAILED, None
         if key is not None and delivery is not Delivery.SENT:
             self.recent.forget(key)  # they did not get it: the next identical one may go
         message_id = sent.message_id if isinstance(sent, Message) else None
@@ -170,8 +225,25 @@ class TelegramMessenger:
                 reply_markup=markup,
             )  # fmt: skip
 
-        delivery, _ = await self._deliver(chat_id, message, attempt)
+        try:
+            delivery, _ = await self._deliver(chat_id, message, attempt)
+        except _Moved as moved:  # the message stayed in the old group: it can't be edited now
+            await self._moved(chat_id, moved.new_chat_id)
+            return Delivery.GONE
         return delivery
+
+    async def _moved(self, old: int, new: int) -> None:
+        """Telegram says group ``old`` is supergroup ``new`` now: whatever is stored by the old
+        id follows (once, however often this is said)."""
+        logger.info("chat %s was upgraded to supergroup %s: sending there", old, new)
+        if self.chat_moved is None:
+            return
+        try:
+            await self.chat_moved(old, new)
+        except Exception as exc:  # the next message to the old id tries again
+            logger.warning(
+                "chat %s: records not moved to %s yet (%s)", old, new, type(exc).__name__
+            )
 
     async def answer_callback(
         self, callback_id: str, text: str | None = None, *, alert: bool = False
@@ -184,8 +256,15 @@ class TelegramMessenger:
             logger.info("callback %s not answered: %s", callback_id, exc)
 
     async def _deliver(
-        self, chat_id: int, message: OutgoingMessage, attempt: Attempt
+        self,
+        chat_id: int,
+        message: OutgoingMessage,
+        attempt: Attempt,
+        to_general: Callable[[], bool] | None = None,
     ) -> tuple[Delivery, Message | bool | None]:
+        """One message's turns and attempts until it is sent or cannot be; ``to_general``
+        switches a send to "General" when its topic cannot take it. Raises :class:`_Moved`
+        when the chat moved to a new id."""
         text, is_html = fit(message.html)
         parse_mode: str | None = ParseMode.HTML if is_html else None
         rank, droppable = rank_of(message), message.droppable
@@ -215,8 +294,17 @@ class TelegramMessenger:
             except Forbidden as exc:
                 logger.info("chat %s refused a message: %s", chat_id, exc.message)
                 return classify_forbidden(exc.message), None
+            except ChatMigrated as exc:
+                raise _Moved(int(exc.new_chat_id)) from None
             except BadRequest as exc:
                 reason = exc.message.lower()
+                if any(words in reason for words in _TOPIC_GONE) and to_general and to_general():
+                    logger.warning(
+                        "chat %s: the topic can't take messages (%s); sending to General",
+                        chat_id,
+                        exc.message,
+                    )
+                    continue
                 if "parse entities" in reason and parse_mode is not None:
                     logger.warning("chat %s: HTML refused (%s); sending plain text", chat_id, exc)
                     text, parse_mode = fit(plain(message.html))[0], None

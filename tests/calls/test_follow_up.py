@@ -557,6 +557,13 @@ async def test_a_declined_ring_places_nothing(ringing: Follow) -> None:
     assert (await ringing.pressed(BOB, f"ring:a:{record.id}")).key == "callback_ring_over"
 
 
+async def test_item11_decline_answers_declined_not_already_done(ringing: Follow) -> None:
+    """Issue 19 item 11: Decline's own answer, in both languages."""
+    record = await ring(ringing)
+    answer = await ringing.pressed(BOB, f"ring:d:{record.id}")
+    assert (answer.text("en"), answer.text("fa"), answer.alert) == ("Declined.", "رد شد.", False)
+
+
 async def test_an_unanswered_ring_is_missed_and_a_late_press_does_nothing(
     ringing: Follow,
 ) -> None:

@@ -298,3 +298,39 @@ def test_redacting_while_another_thread_adds_tokens() -> None:
         redactor.redact(line)
     adder.join()
     assert redactor.redact(line) == f"{tokens[0]} *** " * 20
+
+
+@pytest.fixture
+def json_capture() -> Iterator[tuple[io.StringIO, SecretRedactor]]:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    stream = io.StringIO()
+    redactor = SecretRedactor([BOT_TOKEN, "kv-api-token-secret"])
+    configure_logging("INFO", redactor, stream=stream, json_lines=True)
+    yield stream, redactor
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved_handlers:
+        root.addHandler(handler)
+    root.setLevel(saved_level)
+
+
+def test_json_lines_carry_the_ids_and_no_secret(
+    json_capture: tuple[io.StringIO, SecretRedactor],
+) -> None:
+    """Issue 20 item 5: one JSON object per line, ids where known, redacted like text lines."""
+    stream, redactor = json_capture
+    redactor.add("access-token-of-bob")
+    log = logging.getLogger("bot.calls.service")
+    log.info("call %s created for access-token-of-bob", 7, extra={"call_id": 7})
+    try:
+        raise ValueError(f"https://api.telegram.org/bot{BOT_TOKEN}/sendMessage")
+    except ValueError:
+        log.exception("update %s failed", 42, extra={"update_id": 42})
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["level"] == "INFO" and first["logger"] == "bot.calls.service"
+    assert first["call_id"] == 7 and "update_id" not in first
+    assert first["message"] == f"call 7 created for {REDACTED}"
+    assert first["time"].endswith("+00:00")
+    assert second["update_id"] == 42 and "ValueError" in second["exception"]
+    assert BOT_TOKEN not in stream.getvalue() and "access-token-of-bob" not in stream.getvalue()

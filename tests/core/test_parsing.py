@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call, parse_duration
+from bot.core.parsing import (
+    ID_MAX,
+    ID_MIN,
+    CallCommand,
+    CallParseError,
+    Mention,
+    ascii_digits,
+    parse_call,
+    parse_duration,
+    parse_id,
+    parse_number,
+)
 from bot.core.people import UserProfile
 from bot.core.texts import TEXTS, t
 
@@ -201,3 +212,112 @@ def test_parse_duration_is_none_or_positive_seconds(token: str) -> None:
     """Issue 8 item 5: any text: None or a positive number of seconds, never an exception."""
     seconds = parse_duration(token)
     assert seconds is None or (type(seconds) is int and seconds > 0)
+
+
+# --- issue 19 items 3 and 10: one digit normaliser, numbers and ids ---------------------------
+
+PERSIAN, ARABIC_INDIC = "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"
+
+
+def test_ascii_digits_reads_persian_and_arabic_indic_digits() -> None:
+    assert ascii_digits(PERSIAN) == "0123456789"
+    assert ascii_digits(ARABIC_INDIC) == "0123456789"
+    assert ascii_digits("sat-wed ۰۹:۰۰-۱۷:۰۰") == "sat-wed 09:00-17:00"
+    assert ascii_digits("۴h ١٢ 7") == "4h 12 7"
+    assert ascii_digits("²１०") == "²１०"  # superscript, fullwidth, Devanagari: left as they are
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(st.text())
+def test_ascii_digits_changes_only_persian_and_arabic_indic_digits(text: str) -> None:
+    out = ascii_digits(text)
+    assert len(out) == len(text)
+    for before, after in zip(text, out, strict=True):
+        if before in PERSIAN:
+            assert after == str(PERSIAN.index(before))
+        elif before in ARABIC_INDIC:
+            assert after == str(ARABIC_INDIC.index(before))
+        else:
+            assert after == before
+    assert ascii_digits(out) == out  # idempotent
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(st.integers(min_value=0, max_value=10**18 - 1), st.data())
+def test_a_number_reads_the_same_in_any_of_the_three_scripts(
+    number: int, data: st.DataObject
+) -> None:
+    scripts = ("0123456789", PERSIAN, ARABIC_INDIC)
+    typed = "".join(data.draw(st.sampled_from(scripts))[int(c)] for c in str(number))
+    assert parse_number(typed, 0, 10**18) == number
+    assert parse_id(typed) == (number or None)
+    assert parse_id("-" + typed) == (-number or None)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high", "expected"),
+    [
+        ("7", 1, 365, 7),
+        ("۷", 1, 365, 7),  # /stats ۷
+        ("٧", 1, 365, 7),
+        (" ۳۶۵ ", 1, 365, 365),
+        ("007", 1, 365, 7),
+        ("0", 1, 365, None),
+        ("366", 1, 365, None),
+        ("۳۶۶", 1, 365, None),
+        ("-1", 0, 10, None),
+        ("+1", 0, 10, None),
+        ("²", 0, 10, None),  # "²".isdigit() is True
+        ("１", 0, 10, None),  # fullwidth
+        ("1_0", 0, 100, None),  # int() would read 10
+        ("1e3", 0, 10**6, None),
+        ("1 0", 0, 100, None),
+        ("", 0, 10, None),
+        ("9" * 19, 0, 10**30, None),  # at most 18 digits
+        ("9" * 5000, 0, 10**30, None),  # int() refuses over 4300 digits with a ValueError
+    ],
+)
+def test_parse_number(text: str, low: int, high: int, expected: int | None) -> None:
+    assert parse_number(text, low, high) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("123456", 123456),
+        ("-100123", -100123),
+        ("۱۲۳۴۵۶", 123456),
+        ("-۱۰۰۱۲۳", -100123),
+        ("٤٢", 42),
+        (" 42 ", 42),
+        (str(ID_MAX), ID_MAX),
+        (str(ID_MIN), ID_MIN),
+        (str(ID_MAX + 1), None),  # past Telegram's 64-bit signed range
+        (str(ID_MIN - 1), None),
+        ("1" * 23, None),  # a 23-digit id
+        ("--5", None),
+        ("-", None),
+        ("+5", None),
+        ("5-", None),
+        ("²", None),  # "²".isdigit() is True, int("²") raises
+        ("-²", None),
+        ("１２", None),  # fullwidth
+        ("1_000", None),
+        ("0", None),  # no Telegram id is 0
+        ("-0", None),
+        ("", None),
+        ("@bob", None),
+        ("12 34", None),
+        ("−12", None),  # MINUS SIGN
+    ],
+)
+def test_parse_id(text: str, expected: int | None) -> None:
+    assert parse_id(text) == expected
+
+
+@settings(max_examples=400, database=None, deadline=None)
+@given(st.text(max_size=30) | st.integers().map(str))
+def test_parse_id_is_none_or_a_64_bit_id(text: str) -> None:
+    """Any text: None or an id in Telegram's range, never an exception."""
+    found = parse_id(text)
+    assert found is None or (type(found) is int and found != 0 and ID_MIN <= found <= ID_MAX)

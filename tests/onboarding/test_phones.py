@@ -17,7 +17,7 @@ from bot.onboarding.verification import PhoneService
 from kavenegar.sandbox import KavenegarSandbox
 
 from ..domain import World, make_world
-from ..helpers import ALICE, BOB, GROUP
+from ..helpers import ALICE, BOB, GROUP, visible
 
 ADMIN = 9001
 IR_MOBILE = "+989120822930"
@@ -152,6 +152,30 @@ async def test_a_second_account_cannot_claim_a_number_and_admins_are_told(
     assert f"Alice (id {ALICE}) already verified" in told[0]
     # nobody else hears of the number
     assert all("912" not in text for text in phones.world.messenger.texts(BOB))
+
+
+async def test_an_admin_releases_a_number_held_by_an_old_account(phones: Phones) -> None:
+    """Issue 19 item 13: the person who re-registered Telegram with the same number is not
+    locked out for good: the admin is told the way out, takes it, and the old holder is told."""
+    assert (await phones.share(ALICE, "989120822930")).ok
+    assert not (await phones.share(BOB, "+98 912 082 2930")).ok
+    (told,) = phones.world.messenger.texts(ADMIN)
+    assert "/phone release +98 912 082 2930" in told
+    answer = visible(await phones.service.release("en", "+98 912 082 2930"))
+    assert f"Alice (id {ALICE}) no longer holds it and was told" in answer
+    alice = await phones.world.store.get_user(ALICE)
+    assert alice is not None and alice.phone is None
+    assert (
+        "freed the number +98 912 082 2930 from your account"
+        in (phones.world.messenger.texts(ALICE)[-1])
+    )
+    assert (await phones.share(BOB, "+98 912 082 2930")).ok  # Bob verifies now
+    assert await phones.service.tick() == 1  # only Bob's registration: Alice's went
+    assert [body["username"] for body in phones.endpoint_posts()] == ["09120822930"]
+    assert await phones.service.release("en", "+98 935 000 0009") == (
+        "Nobody here holds +98 935 000 0009."
+    )
+    assert "/phone release NUMBER" in await phones.service.release("en", "nope")
 
 
 async def test_forget_deletes_the_number_and_frees_it(phones: Phones) -> None:

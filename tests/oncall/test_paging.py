@@ -326,14 +326,14 @@ async def test_the_person_rung_acknowledges_with_im_on_it_though_the_pager_never
     assert (answer.text("en"), answer.alert) == ("Thanks: ops knows you're on it.", False)
     assert ops.notice(notice)[-2:] == [
         "Ringing Bob (attempt 1)…",
-        "✅ Bob is on it (acknowledged after 1 attempts).",
+        "✅ Bob is on it (acknowledged after 1 attempt).",
     ]
     assert ops.world.kv.state.calls[bobs_call.id].status != "finished"  # not cut
     await ops.until(lambda: bobs_call.status == "finished", what="Bob's call to end")
     ops.clock.advance(600)
     await ops.world.settle()
     assert ops.rung() == [BOB]  # acknowledged: nobody else is rung
-    assert ops.notice(notice)[-1] == "✅ Bob is on it (acknowledged after 1 attempts)."
+    assert ops.notice(notice)[-1] == "✅ Bob is on it (acknowledged after 1 attempt)."
     assert not any("Nobody answered" in text for text in ops.world.messenger.texts(ALICE))
 
 

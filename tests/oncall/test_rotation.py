@@ -116,7 +116,7 @@ def test_weekly_hands_over_on_the_weekday_at_the_local_time() -> None:
         datetime(2026, 4, 13, 7, 0),
     ]
     for instant in instants:
-        assert format_local(instant, rotation.zone).startswith("Mon ")
+        assert format_local(instant, rotation.zone, "en").startswith("Mon ")
         assert local_wall(instant, rotation.zone).time() == time(9, 0)
     # Shifts: Alice (an hour), Bob from March 2, Carol from March 9, Alice from March 16, ...
     assert on_call(TEAM, rotation, None, datetime(2026, 3, 20)) == OnCall(
@@ -158,7 +158,7 @@ def test_berlin_daily_keeps_the_local_time_across_both_changes_of_2026() -> None
         datetime(2026, 10, 25, 8, 0),  # CET from 01:00 UTC on October 25
         datetime(2026, 10, 26, 8, 0),
     ]
-    assert [format_local(h, "Europe/Berlin") for h in spring[1:3] + autumn[1:3]] == [
+    assert [format_local(h, "Europe/Berlin", "en") for h in spring[1:3] + autumn[1:3]] == [
         "Sat 2026-03-28 09:00 (Europe/Berlin)",
         "Sun 2026-03-29 09:00 (Europe/Berlin)",
         "Sat 2026-10-24 09:00 (Europe/Berlin)",
@@ -185,7 +185,7 @@ def test_a_hand_over_in_the_spring_gap_happens_when_the_gap_ends() -> None:
         datetime(2026, 3, 29, 1, 0),  # 03:00 CEST, the first valid instant after 02:30
         datetime(2026, 3, 30, 0, 30),  # 02:30 CEST
     ]
-    assert format_local(instants[1], rotation.zone) == "Sun 2026-03-29 03:00 (Europe/Berlin)"
+    assert format_local(instants[1], rotation.zone, "en") == "Sun 2026-03-29 03:00 (Europe/Berlin)"
     assert on_call(TEAM, rotation, None, datetime(2026, 3, 29, 0, 59)).until == instants[1]
 
 
@@ -210,7 +210,7 @@ def test_tehran_has_no_dst_since_2022() -> None:
     year = hand_overs(rotation, datetime(2026, 1, 1), datetime(2027, 1, 1))
     assert len(year) == 365
     assert {h.time() for h in year} == {time(5, 30)}  # 09:00 at UTC+03:30, March and September too
-    assert format_local(datetime(2026, 3, 22, 5, 30), "Asia/Tehran") == (
+    assert format_local(datetime(2026, 3, 22, 5, 30), "Asia/Tehran", "en") == (
         "Sun 2026-03-22 09:00 (Asia/Tehran)"
     )
 
@@ -333,7 +333,7 @@ def test_a_cover_must_end_after_it_starts() -> None:
 
 def test_format_local_refuses_an_unknown_zone() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
-        format_local(datetime(2026, 5, 4), "../../etc/passwd")
+        format_local(datetime(2026, 5, 4), "../../etc/passwd", "en")
 
 
 # --- parsing --------------------------------------------------------------------------------------
@@ -358,9 +358,13 @@ def test_format_local_refuses_an_unknown_zone() -> None:
         ("9.30", None),
         ("-1:00", None),
         ("09:00:00", None),
-        ("٠٩:٠٠", None),  # Arabic-Indic digits
-        ("۰۹:۰۰", None),  # Persian digits
+        ("٠٩:٠٠", time(9, 0)),  # Arabic-Indic digits (issue 19 item 3)
+        ("۰۹:۰۰", time(9, 0)),  # Persian digits
+        ("۲۳:۵۹", time(23, 59)),
+        ("۰۹:3۰", time(9, 30)),  # mixed with ASCII
+        ("۲۵:۰۰", None),  # Persian, but no time
         ("０９:００", None),  # fullwidth digits
+        ("²:00", None),  # superscript two
     ],
 )
 def test_parse_hhmm(text: str, expected: time | None) -> None:
@@ -417,9 +421,13 @@ def test_parse_zone(text: str, expected: str | None) -> None:
         ("31d", None),
         ("721h", None),
         ("43201m", None),
-        ("٤h", None),  # Arabic-Indic four
-        ("۴h", None),  # Persian four
+        ("٤h", timedelta(hours=4)),  # Arabic-Indic four (issue 19 item 3)
+        ("۴h", timedelta(hours=4)),  # Persian four
+        ("۹۰m", timedelta(minutes=90)),
+        ("۲D", timedelta(days=2)),
+        ("۳۱d", None),  # Persian, but over 30 days
         ("４h", None),  # fullwidth four
+        ("²h", None),  # superscript two
         ("4", None),
         ("h", None),
         ("", None),
@@ -456,10 +464,10 @@ def test_escalation_order_follows_on_call() -> None:
 
 
 def test_format_local_is_short_and_ascii() -> None:
-    assert format_local(datetime(2026, 11, 30, 5, 30), "Asia/Tehran") == (
+    assert format_local(datetime(2026, 11, 30, 5, 30), "Asia/Tehran", "en") == (
         "Mon 2026-11-30 09:00 (Asia/Tehran)"
     )
-    assert format_local(datetime(2026, 1, 1), "UTC") == "Thu 2026-01-01 00:00 (UTC)"
+    assert format_local(datetime(2026, 1, 1), "UTC", "en") == "Thu 2026-01-01 00:00 (UTC)"
 
 
 # --- properties -----------------------------------------------------------------------------------

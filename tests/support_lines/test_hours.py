@@ -52,6 +52,20 @@ def test_parse_hours(text: str, expected: Hours) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sat-wed ۰۹:۰۰-۱۷:۰۰", OFFICE),  # Persian digits (issue 19 item 3)
+        ("sat-wed ٠٩:٠٠-١٧:٠٠", OFFICE),  # Arabic-Indic digits
+        ("sat-wed ۹:۰۰-17:00", OFFICE),  # mixed with ASCII
+        ("۰۹:۰۰-۲۴:۰۰", Hours(frozenset(range(7)), time(9), None)),
+        ("۲۴/۷", ALWAYS),
+    ],
+)
+def test_parse_hours_reads_persian_and_arabic_indic_digits(text: str, expected: Hours) -> None:
+    assert parse_hours(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "sat-xyz 09:00-17:00",  # bad day
@@ -82,8 +96,10 @@ def test_parse_hours(text: str, expected: Hours) -> None:
         "sat wed",
         "always 09:00-17:00",
         "never",
-        "۰۹:۰۰-۱۷:۰۰",  # Persian digits
-        "sat-wed ０９:００-１７:００",
+        "sat-wed ０９:００-１７:００",  # fullwidth digits
+        "sat-wed ²9:00-17:00",  # a superscript two
+        "شنبه ۰۹:۰۰-۱۷:۰۰",  # Persian day names are not in the grammar
+        "sat-wed ۱۷:۰۰-۰۹:۰۰",  # Persian digits, but overnight
         "sat," * 60 + "sun 09:00-17:00",  # too long
         " " * 201,
     ],
@@ -143,6 +159,36 @@ def test_describe(hours: Hours, text: str) -> None:
     assert parse_hours(text) == hours
 
 
+SAT_MON_WED = Hours(frozenset({SAT, MON, WED}), time(9), time(12))
+
+
+@pytest.mark.parametrize(
+    ("hours", "zone", "lang", "text"),
+    [
+        (OFFICE, TEHRAN, "en", "sat-wed 09:00-17:00"),
+        (OFFICE, TEHRAN, "fa", "شنبه تا چهارشنبه، ساعت ۰۹:۰۰ تا ۱۷:۰۰"),
+        (Hours(frozenset(range(7)), time(9), None), TEHRAN, "fa", "ساعت ۰۹:۰۰ تا ۲۴:۰۰"),
+        (Hours(frozenset({FRI}), time(0), None), TEHRAN, "fa", "جمعه"),
+        (ALWAYS, TEHRAN, "fa", "در همهٔ ساعت‌ها"),
+        (ALWAYS, BERLIN, "en", "at all times"),
+        # Iran's week starts on Saturday, Berlin's on Monday: the same days in each order
+        (SAT_MON_WED, TEHRAN, "en", "sat,mon,wed 09:00-12:00"),
+        (SAT_MON_WED, BERLIN, "en", "mon,wed,sat 09:00-12:00"),
+        (SAT_MON_WED, TEHRAN, "fa", "شنبه، دوشنبه، چهارشنبه، ساعت ۰۹:۰۰ تا ۱۲:۰۰"),
+        (SAT_MON_WED, BERLIN, "fa", "دوشنبه، چهارشنبه، شنبه، ساعت ۰۹:۰۰ تا ۱۲:۰۰"),
+        # a run over the end of the week stays one run
+        (OFFICE, BERLIN, "en", "sat-wed 09:00-17:00"),
+        (Hours(frozenset({SUN, MON, FRI}), time(0), None), BERLIN, "en", "fri,sun-mon"),
+        (Hours(frozenset({THU, FRI, SAT}), time(0), None), TEHRAN, "fa", "پنجشنبه تا شنبه"),
+    ],
+)
+def test_show_in_the_readers_language_and_week(
+    hours: Hours, zone: str, lang: str, text: str
+) -> None:
+    """Issue 19 item 4: line hours in the reader's language, weekdays in the zone's week."""
+    assert hours.show(lang, zone) == text
+
+
 @st.composite
 def any_hours(draw: st.DrawFn) -> Hours:
     days = draw(st.frozensets(st.integers(0, 6), min_size=1))
@@ -156,6 +202,11 @@ def test_describe_round_trips(hours: Hours) -> None:
     text = hours.describe()
     assert parse_hours(text) == hours
     assert parse_hours(f"  {text.upper()}  ") == hours
+
+
+@given(any_hours())
+def test_show_in_english_in_irans_week_is_the_canonical_text(hours: Hours) -> None:
+    assert hours.show("en", TEHRAN) == (hours.describe() if hours != ALWAYS else "at all times")
 
 
 # --- open or not ----------------------------------------------------------------------------------

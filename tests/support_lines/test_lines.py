@@ -181,7 +181,9 @@ async def test_newcomers_queue_while_members_are_busy_and_move_up(line: Line) ->
     assert line.last_text(ERIN).endswith("You are number 1 in the queue.")
     assert line.last_text(FRANK).endswith("You are number 2 in the queue.")
     await line.lines.tick()
-    queue = visible(await line.lines.queue_text("en", ALICE, line.team))
+    queue = visible(
+        await line.lines.queue_text("en", ALICE, line.team, chat_id=ALICE, private=True)
+    )
     assert [row.split(",")[0] for row in queue.splitlines()[1:]] == ["1. Erin", "2. Frank"]
     assert "waiting" in queue and "in the queue" in queue
     # Alice's call ends: Erin, first in line, is offered to her; once she takes it, Frank
@@ -198,7 +200,7 @@ async def test_newcomers_queue_while_members_are_busy_and_move_up(line: Line) ->
         "You are number 1 in the queue."
     )
     with pytest.raises(Exception, match="Only members of support"):
-        await line.lines.queue_text("en", FRANK, line.team)
+        await line.lines.queue_text("en", FRANK, line.team, chat_id=FRANK, private=True)
 
 
 async def test_after_an_answered_call_the_newcomer_rates_it_and_stats_count_it(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.core.records import LineStatus, OfferStatus
 from kavenegar.sandbox import KavenegarSandbox
 
@@ -82,3 +84,37 @@ async def test_a_line_turned_off_between_the_check_and_the_accept_still_wins(
             offer_id, ALICE, now=line.clock.now(), grace=timedelta(seconds=30)
         )
         assert taken is None
+
+
+async def test_a_newcomer_who_leaves_has_their_offers_withdrawn_in_place(
+    sqlite_url: str, kv: KavenegarSandbox
+) -> None:
+    """Issue 19 item 14: after the newcomer's /forget, no member keeps their name and a
+    live-looking Accept."""
+    async for line in make_line(sqlite_url, kv):
+        offer_id = await offered(line)
+        assert "Carol" in line.messenger.now_reads(ALICE, 1)
+        await line.lines.withdraw_offers(CAROL)
+        await line.world.services.people.forget(CAROL)
+        offer = await line.world.store.lines.offer(offer_id)
+        assert offer is not None and offer.status is OfferStatus.EXPIRED
+        shown = line.messenger.current[(ALICE, offer.message_id or 0)]
+        assert "withdrawn" in shown.html and "Carol" not in shown.html and not shown.buttons
+        assert await line.accept(ALICE, offer_id) == "offer_over"
+        assert line.calls_posted() == []
+
+
+async def test_the_queue_is_shown_in_the_teams_group_or_in_private_only(
+    sqlite_url: str, kv: KavenegarSandbox
+) -> None:
+    """Issue 19 item 14: a member asking in another group does not post newcomers' names."""
+    from bot.oncall.service import Refused
+
+    async for line in make_line(sqlite_url, kv):
+        await offered(line)
+        lines, team = line.lines, line.team
+        here = await lines.queue_text("en", ALICE, team, chat_id=team.chat_id, private=False)
+        mine = await lines.queue_text("en", ALICE, team, chat_id=ALICE, private=True)
+        assert "Carol" in here and here == mine
+        with pytest.raises(Refused, match="belongs to another group"):
+            await lines.queue_text("en", ALICE, team, chat_id=-100999, private=False)

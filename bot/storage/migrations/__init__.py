@@ -17,6 +17,7 @@ __all__ = [
     "alembic_config",
     "current_revision",
     "head_revision",
+    "known_revision",
     "upgrade",
 ]
 
@@ -49,6 +50,12 @@ def upgrade(connection: Connection, revision: str = HEAD) -> None:
 def head_revision() -> str | None:
     """The revision this release's schema is at."""
     return ScriptDirectory(str(Path(__file__).parent)).get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """``revision`` is one of this release's (an older database it upgrades), not a newer one's."""
+    scripts = ScriptDirectory(str(Path(__file__).parent))
+    return any(script.revision == revision for script in scripts.walk_revisions())
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from bot.core.parsing import parse_id
 from bot.core.records import RuleKind
 from bot.services import Services
 from bot.telegram.handlers.base import Command, Invocation
 
 
 def _subject(invocation: Invocation) -> tuple[RuleKind, int] | None:
-    """("user"|"chat", id) from an id argument, or this group when there is none."""
+    """("user"|"chat", id) from an id argument, or this group when there is none; None for
+    anything else (``--5``, ``²``, an id outside Telegram's 64-bit range: see `parse_id`)."""
     args = invocation.args
     if len(args) == 1:
-        try:
-            subject_id = int(args[0])
-        except ValueError:
+        subject_id = parse_id(args[0])
+        if subject_id is None:
             return None
         return ("chat" if subject_id < 0 else "user"), subject_id
     if not args and not invocation.private:
@@ -82,8 +83,8 @@ class SetCallable(Command):
         replied = invocation.message.reply_to_message
         if not args and replied is not None and replied.from_user is not None:
             target_id, name = replied.from_user.id, replied.from_user.full_name
-        elif len(args) == 1 and args[0].lstrip("-").isdigit():
-            target_id = int(args[0])
+        elif len(args) == 1 and (typed_id := parse_id(args[0])) is not None:
+            target_id = typed_id
         elif len(args) == 1 and args[0].startswith("@"):
             record = await people.find(args[0])
             target_id = record.telegram_id if record else None

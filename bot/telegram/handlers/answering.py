@@ -50,10 +50,22 @@ class Answering:
             return False
         self.failed = True
         if isinstance(exc, StoreUnavailable):
-            logger.warning("update %s: %s: storage unavailable: %s", self.update_id, self.what, exc)
+            logger.warning(
+                "update %s: %s: storage unavailable: %s",
+                self.update_id,
+                self.what,
+                exc,
+                extra={"update_id": self.update_id},
+            )
             key = "store_unavailable"
         else:
-            logger.error("update %s: %s failed", self.update_id, self.what, exc_info=exc)
+            logger.error(
+                "update %s: %s failed",
+                self.update_id,
+                self.what,
+                exc_info=exc,
+                extra={"update_id": self.update_id},
+            )
             key = "internal_error"
         try:
             await self.answer(key)

@@ -17,13 +17,19 @@ from bot.core.texts import pick_language, t
 from bot.services import Services
 from bot.telegram.handlers.answering import Answering
 
-__all__ = ["Command", "Invocation", "mentions_in", "profile_of"]
+__all__ = ["Command", "Invocation", "mentions_in", "profile_of", "topic_of"]
 
 logger = logging.getLogger(__name__)
 
 
 def profile_of(user: User) -> UserProfile:
     return UserProfile.from_attributes(user, telegram_id=user.id)
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic ``message`` was written in (its ``message_thread_id``); None in "General"
+    and in chats without topics (where a reply's thread id names no topic)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 def mentions_in(message: Message) -> tuple[str, list[Mention], UserProfile | None]:
@@ -70,6 +76,12 @@ class Invocation:
     def private(self) -> bool:
         return self.message.chat.type == ChatType.PRIVATE
 
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the command was typed in (None: "General", or no topics): its
+        answers go there."""
+        return topic_of(self.message)
+
     def text(self, key: str, **params: object) -> str:
         """The text ``key`` in the sender's language."""
         return t(self.lang, key, **params)
@@ -112,11 +124,13 @@ class Command:
         raise NotImplementedError
 
     async def reply_with(self, invocation: Invocation, message: OutgoingMessage) -> Receipt:
-        """Answer the command with a prepared message (a keyboard, a removal), quoting it."""
+        """Answer the command with a prepared message (a keyboard, a removal), quoting it, in
+        the topic it was typed in."""
         quoting = replace(
             message,
             reply_to_message_id=invocation.message.message_id,
             addressee=invocation.sender.telegram_id,
+            message_thread_id=invocation.thread_id,
         )
         return await self.services.messenger.send(invocation.chat_id, quoting)
 
@@ -128,12 +142,13 @@ class Command:
         *,
         kind: MessageKind = MessageKind.ANSWER,
     ) -> Receipt:
-        """Answer the command in its chat, quoting it."""
+        """Answer the command in its chat (and topic), quoting it."""
         message = OutgoingMessage(
             html,
             buttons,
             reply_to_message_id=invocation.message.message_id,
             kind=kind,
             addressee=invocation.sender.telegram_id,
+            message_thread_id=invocation.thread_id,
         )
         return await self.services.messenger.send(invocation.chat_id, message)

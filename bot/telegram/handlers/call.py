@@ -6,7 +6,7 @@ from telegram import Message, MessageEntity
 
 from bot.calls.service import CallRequest
 from bot.core.people import UserProfile
-from bot.telegram.handlers.base import Command, Invocation, mentions_in
+from bot.telegram.handlers.base import Command, Invocation, mentions_in, topic_of
 
 
 def is_call_command(message: Message | None, bot_username: str) -> bool:
@@ -35,6 +35,7 @@ def call_request_from(
         mentions=mentions,
         reply_to=reply_to,
         update_key=update_key,
+        thread_id=topic_of(message),
     )
 
 

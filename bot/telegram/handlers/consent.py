@@ -27,5 +27,8 @@ class Forget(Command):
     """Delete the person's record now: they cannot be called until they press Start again."""
 
     async def run(self, invocation: Invocation) -> None:
-        await self.services.people.forget(invocation.sender.telegram_id)
+        me = invocation.sender.telegram_id
+        await self.services.lines.withdraw_offers(me)  # members' offers of theirs say so first
+        left = await self.services.people.forget(me)
+        await self.services.oncall.left(invocation.sender, left)  # their teams' owners are told
         await self.reply(invocation, invocation.text("forget_done"))

@@ -12,4 +12,6 @@ logger = logging.getLogger(__name__)
 async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception; the update's id only, never its contents (they may hold tokens)."""
     update_id = getattr(update, "update_id", None)
-    logger.error("update %s failed", update_id, exc_info=context.error)
+    logger.error(
+        "update %s failed", update_id, exc_info=context.error, extra={"update_id": update_id}
+    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
+from bot.core.parsing import parse_number
 from bot.core.people import isolate
 from bot.core.records import CallRecord, CallStatus
 from bot.core.texts import format_talk
+from bot.core.timezones import format_local
 from bot.telegram.handlers.base import Command, Invocation
 
 HISTORY_SIZE = 10
@@ -42,15 +42,14 @@ class History(Command):
         if not past:
             await self.reply(invocation, invocation.text("history_empty"))
             return
-        zone = ZoneInfo(self.services.settings.default_timezone)
+        zone = self.services.settings.default_timezone
         lines = [invocation.text("history_title")]
         for call in past:
             created = call.created_at or self.services.clock.now()
-            when = created.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
             lines.append(
                 invocation.text(
                     "history_line",
-                    when=when.strftime("%Y-%m-%d %H:%M"),
+                    when=format_local(created, zone, invocation.lang, with_zone=False),
                     arrow="→" if call.outgoing else "←",
                     other=isolate(call.other_name),
                     outcome=outcome_word(invocation, call.record),
@@ -68,13 +67,11 @@ class Stats(Command):
         args = invocation.args
         days = DEFAULT_DAYS
         if args:
-            if len(args) != 1 or not args[0].isascii() or not args[0].isdigit():
+            typed = parse_number(args[0], 1, MAX_DAYS) if len(args) == 1 else None
+            if typed is None:  # ۷ and ٧ are 7 (ascii_digits)
                 await self.reply(invocation, invocation.text("stats_usage"))
                 return
-            days = int(args[0])
-            if not 1 <= days <= MAX_DAYS:
-                await self.reply(invocation, invocation.text("stats_usage"))
-                return
+            days = typed
         history = self.services.history
         stats = await history.stats(days)
         share = stats.answered_share

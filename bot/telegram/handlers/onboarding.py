@@ -6,9 +6,15 @@ from dataclasses import replace
 
 from bot.core.messages import Button, MessageKind
 from bot.onboarding.phones import readable
+from bot.services import Services
 from bot.telegram.handlers.base import Command, Invocation
 
 PLATFORMS = {"ios": "ios", "android": "android", "none": None, "off": None}
+
+
+def numbered(services: Services) -> bool:
+    """Kavenegar usernames are made of phone numbers (``KAVENEGAR_USERNAME_SOURCE=phone``)."""
+    return services.settings.kavenegar_username_source == "phone"
 
 
 class Start(Command):
@@ -34,7 +40,12 @@ class Start(Command):
         if refusal is not None:  # not an open line after all: nothing else is theirs to use
             await self.reply(invocation, invocation.text(refusal, user_id=sender))
             return
-        text = invocation.text("welcome", name=record.name, kv_username=record.kavenegar_username)
+        if numbered(self.services) and record.phone is None:  # tg<id> only until it comes
+            text = invocation.text("welcome_username_later", name=record.name)
+        else:
+            text = invocation.text(
+                "welcome", name=record.name, kv_username=record.kavenegar_username
+            )
         invites = self.services.invites
         if invites.is_invite(payload):  # t.me/<bot>?start=inv_...
             joined = await invites.redeem(invocation.lang, invocation.sender, payload)
@@ -62,10 +73,12 @@ class WhoAmI(Command):
         if record is None:  # forgotten a moment ago, or the store lost the row
             await self.reply(invocation, invocation.text("whoami_unknown"))
             return
+        # with usernames made of phone numbers, the username is a number: never in a group
+        hidden = numbered(self.services) and not invocation.private
         await self.reply(
             invocation,
             invocation.text(
-                "whoami",
+                "whoami_username_hidden" if hidden else "whoami",
                 kv_username=record.kavenegar_username,
                 platform=record.platform or invocation.text("platform_not_set"),
                 reachable=invocation.text("reachable_yes" if record.reachable else "reachable_no"),

@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core.messages import OutgoingMessage
-from bot.core.parsing import Mention
+from bot.core.parsing import Mention, parse_id
 from bot.core.people import UserProfile
 from bot.core.texts import pick_language, t
 from bot.onboarding.phones import readable
@@ -24,9 +24,13 @@ logger = logging.getLogger(__name__)
 
 
 class Phone(Command):
-    """``/phone``: share a (new) number. ``/phone @someone`` (admins): show theirs."""
+    """``/phone``: share a (new) number. ``/phone @someone`` (admins): show theirs.
+    ``/phone release NUMBER`` (admins): free a number another account holds."""
 
     async def run(self, invocation: Invocation) -> None:
+        if invocation.args and invocation.args[0].lower() == "release":
+            await self._release(invocation)
+            return
         _, mentions, reply_to = mentions_in(invocation.message)
         if mentions or reply_to is not None or invocation.args:
             await self._show(invocation, mentions[0] if mentions else None, reply_to)
@@ -35,6 +39,18 @@ class Phone(Command):
             await self.reply(invocation, invocation.text("phone_in_group"))
             return
         await self.reply_with(invocation, self.services.phones.request(invocation.lang))
+
+    async def _release(self, invocation: Invocation) -> None:
+        """``/phone release NUMBER`` (admins, in private): free a number held by an account."""
+        if not self.services.access.is_admin(invocation.sender.telegram_id):
+            await self.reply(invocation, invocation.text("phone_admin_only"))
+            return
+        if not invocation.private:  # a number never goes to a group, even an admin's
+            await self.reply(invocation, invocation.text("phone_private_only"))
+            return
+        number = " ".join(invocation.args[1:])
+        answer = await self.services.phones.release(invocation.lang, number)
+        await self.reply(invocation, answer)
 
     async def _show(
         self, invocation: Invocation, mention: Mention | None, reply_to: UserProfile | None
@@ -54,8 +70,8 @@ class Phone(Command):
             name = user.display_name
         elif mention is not None and mention.username:
             record = await people.find(mention.username)
-        elif name.isascii() and name.isdigit():
-            record = await people.get(int(name))
+        elif (telegram_id := parse_id(name)) is not None:
+            record = await people.get(telegram_id)
         if record is None:
             await self.reply(invocation, invocation.text("phone_unknown", name=name))
             return

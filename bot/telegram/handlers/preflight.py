@@ -18,7 +18,7 @@ from bot.core.texts import pick_language, t
 from bot.services import Services
 from bot.support_lines.service import LineService
 from bot.telegram.handlers.answering import Answering
-from bot.telegram.handlers.base import profile_of
+from bot.telegram.handlers.base import profile_of, topic_of
 from bot.telegram.handlers.call import is_call_command
 
 __all__ = ["Preflight", "PrivateChatMembership"]
@@ -90,7 +90,7 @@ class Preflight:
     async def _answer(
         self, update: Update, key: str, *, kind: MessageKind = MessageKind.ANSWER, **params: object
     ) -> None:
-        """Reply to a command message (other updates get no answer)."""
+        """Reply to a command message, in its topic (other updates get no answer)."""
         if not _is_command(update):
             return
         message = update.message
@@ -103,6 +103,7 @@ class Preflight:
                 reply_to_message_id=message.message_id,
                 kind=kind,
                 addressee=message.from_user.id if message.from_user else None,
+                message_thread_id=topic_of(message),
             ),
         )
 

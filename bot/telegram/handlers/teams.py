@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.parsing import Mention
+from bot.core.parsing import Mention, parse_number
 from bot.core.people import UserProfile
 from bot.oncall.service import Refused
 from bot.telegram.handlers.base import Command, Invocation, mentions_in
@@ -22,6 +22,10 @@ __all__ = [
 ]
 
 _BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
+#: ``/team``'s subcommands: typed alone, they get the usage.
+_TEAM_ACTIONS = frozenset({"new", "add", "remove", "move", "delete", "zone"})
+#: ``/team move``'s place is clamped to the rotation; anything past this is not a place.
+MAX_POSITION = 10**6
 
 
 def people_in(invocation: Invocation) -> tuple[list[Mention], UserProfile | None]:
@@ -50,7 +54,8 @@ class OnCallCommand(Command):
 
 
 class TeamCommand(OnCallCommand):
-    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``."""
+    """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``, ``/team zone NAME
+    TZ``."""
 
     async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
@@ -58,10 +63,17 @@ class TeamCommand(OnCallCommand):
         if not args:
             return await oncall.list_here(lang, chat)
         action = args[0].lower()
-        if action == "new" and len(args) == 2:
-            return await oncall.create(lang, actor, chat, invocation.private, args[1])
+        if action == "new" and len(args) == 2:  # the team of the topic it is made in
+            return await oncall.create(
+                lang, actor, chat, invocation.private, args[1], thread_id=invocation.thread_id
+            )
         if len(args) == 1:
+            if action in _TEAM_ACTIONS:  # "/team add" alone: its usage, not "no team called add"
+                raise Refused(invocation.text("team_usage"))
             return await oncall.show(lang, await oncall.team_here(lang, args[0], chat))
+        if action == "zone" and len(args) == 3:
+            team = await oncall.team_here(lang, args[1], chat)
+            return await oncall.set_zone(lang, actor, team, args[2])
         if action not in ("add", "remove", "move", "delete"):
             raise Refused(invocation.text("team_usage"))
         team = await oncall.team_here(lang, args[1], chat)
@@ -72,8 +84,9 @@ class TeamCommand(OnCallCommand):
             return await oncall.remove(lang, actor, team, mentions, reply_to)
         if action == "delete" and len(args) == 2:
             return await oncall.delete(lang, actor, team)
-        if action == "move" and len(args) == 4 and args[3].isascii() and args[3].isdigit():
-            return await oncall.move(lang, actor, team, mentions, int(args[3]))
+        position = parse_number(args[3], 0, MAX_POSITION) if len(args) == 4 else None
+        if action == "move" and position is not None:  # ۲ and ٢ are 2 (ascii_digits)
+            return await oncall.move(lang, actor, team, mentions, position)
         raise Refused(invocation.text("team_usage"))
 
 
@@ -95,14 +108,14 @@ class OnCall(OnCallCommand):
     """``/oncall [NAME]``: who is on call, until when, who is next."""
 
     async def answer(self, invocation: Invocation) -> str:
-        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
-        if not args:
-            teams = await oncall.teams_here(invocation.chat_id)
-            if not teams:
-                raise Refused(invocation.text("team_none_here"))
-            return "\n".join([await oncall.oncall_line(lang, team) for team in teams])
-        team = await oncall.team_here(lang, args[0], invocation.chat_id)
-        return await oncall.oncall_line(lang, team)
+        oncall, args = self.services.oncall, invocation.args
+        return await oncall.oncall_answer(  # in private: the asker's own teams
+            invocation.lang,
+            invocation.sender.telegram_id,
+            invocation.chat_id,
+            invocation.private,
+            args[0] if args else None,
+        )
 
 
 class Cover(OnCallCommand):
@@ -140,6 +153,7 @@ class PageTeam(OnCallCommand):
             chat_id=invocation.chat_id,
             message_id=invocation.message.message_id,
             reason=reason,
+            thread_id=invocation.thread_id,
         )
 
 
@@ -189,4 +203,10 @@ class Queue(OnCallCommand):
         if len(args) != 1:
             raise Refused(invocation.text("line_usage"))
         team = await self.services.oncall.team_named(lang, args[0])
-        return await self.services.lines.queue_text(lang, invocation.sender.telegram_id, team)
+        return await self.services.lines.queue_text(
+            lang,
+            invocation.sender.telegram_id,
+            team,
+            chat_id=invocation.chat_id,
+            private=invocation.private,
+        )

@@ -64,6 +64,26 @@ async def test_start_asks_for_the_number_with_telegrams_button(phones: Bot) -> N
     assert bot.tg.reply_keyboard(ALICE) == ask.reply_keyboard
 
 
+async def test_a_number_username_never_shows_in_a_group_nor_a_username_to_be(
+    phones: Bot,
+) -> None:
+    """Issue 19 item 14: with usernames made of numbers, the welcome does not promise the
+    tg<id> that will change, and /whoami in a group does not post the number."""
+    bot = phones
+    await sign_up(bot, ALICE, "Alice", "alice_k")
+    welcome = "\n".join(visible(m.text) for m in bot.tg.sent_to(ALICE))
+    assert f"tg{ALICE}" not in welcome
+    assert "will be your phone number, once you share it" in welcome
+    await bot.tg.share_contact(ALICE)
+    await bot.settle()
+    await bot.say(ALICE, "/whoami", chat_id=GROUP)
+    in_group = bot.last_text(GROUP)
+    assert "09120822930" not in in_group and "912" not in in_group
+    assert "shown in our private chat only" in in_group
+    await bot.say(ALICE, "/whoami")
+    assert "09120822930" in bot.last_text(ALICE)
+
+
 async def test_only_ones_own_contact_verifies_a_number(phones: Bot, clock: ManualClock) -> None:
     bot, kv = phones, phones.kv
     await sign_up(bot, ALICE, "Alice", "alice_k")

@@ -354,7 +354,7 @@ async def test_an_invite_links_whole_life(oncall: Bot, clock: ManualClock) -> No
     clock.advance(2 * 3600)
     assert (await opens(5004, "Hal", expiring)).startswith("This invite to ops has expired")
     revoked = await invite("")
-    assert await ask("/invite ops revoke") == "Revoked 1 invite links of ops."
+    assert await ask("/invite ops revoke") == "Revoked 1 invite link of ops."
     assert (await opens(5005, "Ivy", revoked)).startswith("This invite to ops was revoked")
     unknown = "inv_" + "A" * 22
     assert (await opens(5006, "Jo", unknown)).startswith("I don't know this invite link")
@@ -454,10 +454,54 @@ async def test_a_second_page_joins_the_running_one_and_im_on_it_ends_it(
         "Reason: database down",
         "Also paged by Carol: disk full",
         "Ringing Bob (attempt 1)…",
-        "✅ Bob is on it (acknowledged after 1 attempts).",
+        "✅ Bob is on it (acknowledged after 1 attempt).",
     ]
     assert bot.kv.state.calls[bob_call.id].status != "finished"  # not cut
     later = clock.now() + timedelta(minutes=5)  # Bob's call ends by itself meanwhile
     await until(bot, clock, lambda: clock.now() > later, what="five minutes", step=10, limit=400)
     assert bot.kv.state.calls[bob_call.id].status == "finished"
     assert len(pages_posts(bot)) == 1  # one page, one call: nobody else was rung
+
+
+# -- issue 19, "right answers": what only the handlers decide ------------------------------------
+
+
+@pytest.mark.parametrize("text", ["/team new", "/team add", "/team delete", "/team zone ops"])
+async def test_item11_a_team_subcommand_without_its_name_answers_its_usage(
+    oncall: Bot, text: str
+) -> None:
+    await oncall.say(ALICE, text, chat_id=GROUP)
+    assert oncall.last_text(GROUP).startswith("Teams: /team new NAME")
+
+
+async def test_item7_oncall_in_private_answers_for_the_askers_own_teams(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(CAROL, "/oncall")
+    assert bot.last_text(CAROL) == "ops: Bob"
+    await bot.say(ALICE, "/oncall ops")  # the owner
+    assert bot.last_text(ALICE) == "ops: Bob"
+    bot.tg.add_user(EVE, "Eve", username="eve_k")
+    await bot.say(EVE, "/oncall ops")
+    assert bot.last_text(EVE) == "Only members of ops, its owner and the admins see who is on call."
+
+
+async def test_item12_team_zone_in_the_teams_group(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/team zone ops Europe/Berlin", chat_id=GROUP)
+    assert bot.last_text(GROUP) == "ops's time zone is now Europe/Berlin. ops: Bob"
+    await bot.say(ALICE, "/rotation ops daily 09:00", chat_id=GROUP)
+    assert "ops hands over daily at 09:00 (Europe/Berlin)" in bot.last_text(GROUP)
+
+
+async def test_item9_forget_leaves_the_team_and_its_owner_is_told(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(BOB, "/forget")
+    assert bot.last_text(BOB).startswith("Done: I have forgotten you.")
+    assert bot.last_text(ALICE) == "Bob left ops: they asked me to forget them."
+    await bot.say(ALICE, "/team ops", chat_id=GROUP)
+    listing = bot.last_text(GROUP)
+    assert "Bob" not in listing and str(BOB) not in listing
+    assert "1. Carol ✅" in listing and "On call: Carol" in listing
+    await bot.say(BOB, "/start")  # a new person: not back in the team
+    await bot.say(ALICE, "/team ops", chat_id=GROUP)
+    assert "Bob" not in bot.last_text(GROUP)
