@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram.ext import ApplicationBuilder
 
@@ -16,6 +16,7 @@ from bot.telegram.delivery import TelegramMessenger
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.intake import CONCURRENT_UPDATES, FairUpdateProcessor, UpdateQueue
 from bot.telegram.pacing import TELEGRAM_LIMITS, Limits, Pacer
+from bot.telegram.probes import Readiness
 from bot.telegram.ptb import PTBApp
 from kavenegar import KavenegarClient
 
@@ -53,6 +54,8 @@ class CallBot:
     #: failed (python-telegram-bot closes them only after a start that succeeded).
     requests: tuple[AiohttpRequest, ...] = ()
     running_services: Services | None = None
+    #: Whether this replica takes traffic (/readyz): set by the runtime as it starts and stops.
+    readiness: Readiness = field(default_factory=Readiness)
 
     @property
     def services(self) -> Services:

@@ -136,6 +136,21 @@ class Settings(BaseSettings):
     )
     webhook_listen: str = Field("0.0.0.0", description="Address the webhook server binds.")
     webhook_port: int = Field(8443, ge=1, le=65535, description="Port of the webhook server.")
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port for /metrics, /livez and /readyz in polling mode (webhook mode serves "
+        "them on the webhook's port); unset: off.",
+    )
+    metrics_listen: str = Field("127.0.0.1", description="Address the METRICS_PORT listener binds.")
+    stop_drain_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="Webhook mode: on a graceful stop, seconds /readyz answers 503 before updates "
+        "stop being taken (a load balancer drains the replica meanwhile).",
+    )
     webhook_secret: SecretStr | None = Field(
         None,
         description="Required with WEBHOOK_URL: 32-256 characters of A-Z a-z 0-9 _ -.",

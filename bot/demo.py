@@ -113,6 +113,15 @@ async def demo(workdir: Path) -> bool:
             topic = await tg.create_topic(GROUP, "On call", by=ALICE)
             page_text, page_topic = await _page(tg, kv, clock, topic)
             line_call = await _line(tg, kv, clock, topic)
+            registry = call_bot.services.metrics.registry
+            metrics = [
+                f"{sample.name}{{{','.join(f'{k}={v!r}' for k, v in sample.labels.items())}}}"
+                f" {sample.value:g}"
+                for family in registry.collect()
+                if family.name in ("kcb_calls_placed", "kcb_pages_ended", "kcb_calls_finished")
+                for sample in family.samples
+                if sample.name.endswith("_total")
+            ]
 
         print("Kavenegar call bot: the real bot, a local Telegram and a local Kavenegar.")
         show(tg, GROUP, "Group “Ops team”")
@@ -122,6 +131,9 @@ async def demo(workdir: Path) -> bool:
         show(tg, DANA, "Dana's private chat with the bot (a newcomer)")
         print(f"\n── Kavenegar {'─' * 50}")
         print(f"call {detail.id}: {detail.finish_reason} after {detail.duration} ms")
+        print(f"\n── /metrics (a few of them) {'─' * 35}")
+        for line in metrics:
+            print(line)
 
         alice_token = call.caller.access_token
         bob_token = call.receptor.access_token
@@ -138,6 +150,7 @@ async def demo(workdir: Path) -> bool:
                 "Answered by Carol after 2 attempts."
             ),
             "the team lives in its forum topic: the page's notice went there": page_topic == topic,
+            "/metrics counted the calls placed": any("kcb_calls_placed" in m for m in metrics),
             "when it ended, both tokens were withdrawn from the private chats": withdrawn,
             "a newcomer reached Bob through the line link, each with their own token": (
                 _only_in(tg, line_call.caller.access_token, DANA)

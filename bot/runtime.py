@@ -29,6 +29,7 @@ from bot.telegram.census import ReplicaCensus
 from bot.telegram.commands import publish_menus
 from bot.telegram.delivery import TelegramMessenger
 from bot.telegram.handlers import migration
+from bot.telegram.probes import Readiness, probe_server
 
 __all__ = ["run_until_signalled", "running"]
 
@@ -59,6 +60,8 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
             )
         )
         bot.running_services = services
+        for request in bot.requests:  # Bot API requests counted (kcb_telegram_requests_total)
+            request.observe = services.metrics.telegram_request
         stack.callback(setattr, bot, "running_services", None)
         commands.register(app, services)
         # a message refused because its group moved (ChatMigrated) moves what is stored by the
@@ -77,10 +80,17 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
             services.scheduler.run(), name="scheduler"
         )
         stack.push_async_callback(_cancel, scheduler)
+        readiness = bot.readiness
+        if settings.metrics_port is not None:
+            probes = probe_server(
+                services, readiness, settings.metrics_listen, settings.metrics_port
+            )
+            await stack.enter_async_context(probes)
         if settings.webhook_url:
             from bot.telegram.webhook import webhook_server  # aiohttp.web: not loaded when polling
 
-            await stack.enter_async_context(webhook_server(app, services, settings))
+            served = webhook_server(app, services, settings, readiness=readiness)
+            await stack.enter_async_context(served)
         else:
             assert app.updater is not None
             await app.updater.start_polling(
@@ -89,8 +99,19 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
                 allowed_updates=Update.ALL_TYPES,
             )
             stack.push_async_callback(app.updater.stop)
+        readiness.started = True
+        # LIFO: the first thing a stop does is say so (/readyz 503) and let traffic drain
+        drain = settings.stop_drain_seconds if settings.webhook_url else 0.0  # (no inbound traffic)
+        stack.push_async_callback(_drain, readiness, drain)
         logger.info("bot @%s ready", app.bot.username)
         yield bot
+
+
+async def _drain(readiness: Readiness, seconds: float) -> None:
+    readiness.stopping = True
+    if seconds > 0:
+        logger.info("stopping: /readyz says so; draining for %.0f s", seconds)
+        await asyncio.sleep(seconds)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.calls.history import CallHistory
 from bot.calls.outcomes import Announcer
@@ -22,6 +23,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.logs import SecretRedactor
 from bot.core.messages import Messenger
+from bot.core.metrics import MeasuredTransport, Metrics
 from bot.core.people import UserProfile
 from bot.core.records import Quota
 from bot.core.work import Scheduler
@@ -67,6 +69,7 @@ class Services:
     phones: PhoneService
     lines: LineService
     scheduler: Scheduler
+    metrics: Metrics
 
     @property
     def owner(self) -> str:
@@ -113,6 +116,7 @@ def build_services(
     redactor: SecretRedactor | None = None,
     poller: KavenegarClient | None = None,
     owner: str | None = None,
+    metrics: Metrics | None = None,
 ) -> Services:
     """Wire the services over an open ``store`` and ``kavenegar`` client.
 
@@ -122,6 +126,7 @@ def build_services(
     clock = clock or SystemClock()
     redactor = redactor or SecretRedactor()
     owner = owner or replica_name()
+    metrics = metrics or Metrics()
     store.name_by_phone = _name_by_phone(settings)
     access = Access(
         store,
@@ -139,8 +144,9 @@ def build_services(
         clock=clock,
         access=access,
         owner=owner,
+        metrics=metrics,
     )
-    announcer = Announcer(store, messenger)
+    announcer = Announcer(store, messenger, metrics)
     presses = PressService(calls, announcer)
     watcher = CallWatcher(
         store=store,
@@ -234,6 +240,7 @@ def build_services(
         phones=phones,
         lines=lines,
         scheduler=scheduler,
+        metrics=metrics,
     )
 
 
@@ -259,10 +266,16 @@ async def open_services(
             )
             stack.push_async_callback(store.close)
         poller = None
+        metrics = Metrics()
         if kavenegar is None:
             token = settings.kavenegar_api_token.get_secret_value()
+            base_path = urlsplit(settings.kavenegar_base_url).path
+
+            def measured() -> MeasuredTransport:
+                return MeasuredTransport(AiohttpTransport(), metrics, base_path=base_path)
+
             kavenegar = KavenegarClient(
-                api_token=token, base_url=settings.kavenegar_base_url, transport=AiohttpTransport()
+                api_token=token, base_url=settings.kavenegar_base_url, transport=measured()
             )
             stack.push_async_callback(kavenegar.aclose)
             # Polls are paced by the watcher's own budget: one try each, no retries of its own.
@@ -271,7 +284,7 @@ async def open_services(
                 base_url=settings.kavenegar_base_url,
                 max_retries=0,
                 total_timeout=10.0,
-                transport=AiohttpTransport(),
+                transport=measured(),
             )
             stack.push_async_callback(poller.aclose)
         services = build_services(
@@ -283,6 +296,7 @@ async def open_services(
             bot_username=bot_username,
             clock=clock,
             redactor=redactor,
+            metrics=metrics,
         )
         # (LIFO) the records still being retried are given their last chance before the store closes
         stack.push_async_callback(services.calls.records.close)

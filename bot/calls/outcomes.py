@@ -13,6 +13,7 @@ import logging
 
 from bot.core.buttons import PressKind, encode
 from bot.core.messages import Button, Delivery, Messenger, OutgoingMessage
+from bot.core.metrics import Metrics
 from bot.core.people import UserRecord, isolate
 from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.core.texts import format_talk, pick_language, t
@@ -48,11 +49,14 @@ def name_of(person: UserRecord | None, telegram_id: int) -> str:
 class Announcer:
     """Announces closed calls. Called once per call: :meth:`Store.close_call` decides who."""
 
-    def __init__(self, store: Store, messenger: Messenger) -> None:
+    def __init__(self, store: Store, messenger: Messenger, metrics: Metrics | None = None) -> None:
         self.store = store
         self.messenger = messenger
+        self.metrics = metrics or Metrics()
 
     async def announce(self, record: CallRecord) -> None:
+        if record.outcome is not None:
+            self.metrics.finished(record.outcome.value)
         caller = await self.store.get_user(record.caller_id)
         callee = await self.store.get_user(record.callee_id)
         caller_name, callee_name = (

@@ -29,9 +29,11 @@ from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import StoreUnavailable
 from bot.core.messages import Button, Delivery, MessageKind, Messenger, OutgoingMessage, Receipt
+from bot.core.metrics import Metrics
 from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call
 from bot.core.people import UserProfile, UserRecord
 from bot.core.records import (
+    LINE_KEY,
     CallKey,
     CallOutcome,
     CallRecord,
@@ -264,8 +266,10 @@ class CallService:
         clock: Clock | None = None,
         access: AccessRules | None = None,
         owner: str = "",
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         #: This replica's name in the lease it holds on a call it is placing.
         self.owner = owner
         #: The allow-lists and /deny (None: everyone may use the bot).
@@ -332,6 +336,58 @@ class CallService:
     # -- the one money path --------------------------------------------------------------------
 
     async def place_for(
+        self,
+        key: CallKey,
+        caller: UserRecord,
+        callee: UserRecord,
+        duration: int,
+        *,
+        origin: Origin,
+        note: Callable[[str], str] | None = None,
+        callee_buttons: Callable[[str, int], tuple[Button, ...]] | None = None,
+        quotas: tuple[Quota, ...] = (),
+        page_id: int | None = None,
+        ring: bool = False,
+        rung: CallRecord | None = None,
+        outsider: bool = False,
+        rules_checked: bool = False,
+        update_key: tuple[int, int] | None = None,
+        sender: UserProfile | None = None,
+        sender_dm_open: bool | None = None,
+    ) -> CallReport:
+        """Place the call ``key`` stands for: see :meth:`_place` (this counts how it went)."""
+        report = await self._place(
+            key,
+            caller,
+            callee,
+            duration,
+            origin=origin,
+            note=note,
+            callee_buttons=callee_buttons,
+            quotas=quotas,
+            page_id=page_id,
+            ring=ring,
+            rung=rung,
+            outsider=outsider,
+            rules_checked=rules_checked,
+            update_key=update_key,
+            sender=sender,
+            sender_dm_open=sender_dm_open,
+        )
+        if rung is not None:
+            kind = "ring"
+        elif page_id is not None:
+            kind = "page"
+        elif key.message_id <= -LINE_KEY:
+            kind = "line"
+        elif key.message_id < 0:
+            kind = "again"
+        else:
+            kind = "call"
+        self.metrics.placed(kind, report.outcome.value, report.reason)
+        return report
+
+    async def _place(
         self,
         key: CallKey,
         caller: UserRecord,
@@ -525,6 +581,8 @@ class CallService:
         """Answer with the refusal (once: the update is taken first)."""
         if not await self._take(request):
             return CallReport(PlaceResult.DUPLICATE)  # another replica has this message
+        kind = "again" if request.message_id < 0 else "call"
+        self.metrics.placed(kind, PlaceResult.REFUSED.value, refusal.key)
         lang = pick_language(caller.language_code)
         origin = request.origin
         buttons: tuple[Button, ...] = ()

@@ -245,6 +245,8 @@ class PageService(LeasedWorker[Page]):
             if page.status.running:  # its escalation kept saving steps: ask to press again
                 return PressAnswer("store_unavailable", alert=True)
             return PAGE_OVER
+        acknowledged = (self.clock.now() - ended.created_at).total_seconds()
+        self.calls.metrics.page_ended(PageStatus.ACKNOWLEDGED.value, acknowledged)
         await self._show(ended)
         return PressAnswer("page_ack_done", params={"name": await self._team_name(ended)})
 
@@ -452,6 +454,10 @@ class PageService(LeasedWorker[Page]):
         )
         if not saved:
             return
+        answered = (self.clock.now() - page.created_at).total_seconds()
+        self.calls.metrics.page_ended(
+            status.value, answered if status is PageStatus.ANSWERED else None
+        )
         await self._show_latest(page.id)
         if status not in (PageStatus.EXHAUSTED, PageStatus.STOPPED):
             return

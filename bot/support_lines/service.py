@@ -886,7 +886,7 @@ class LineService(LeasedWorker[LineRequest]):
     ) -> bool:
         """Close the request (``owner``: the replica holding it, None for a press); False if
         it was no longer ours to close."""
-        return await self.store.lines.save(
+        ended = await self.store.lines.save(
             request.id,
             owner,
             next_check_at=None,
@@ -896,6 +896,9 @@ class LineService(LeasedWorker[LineRequest]):
             ended_at=self.clock.now(),
             **values,
         )
+        if ended:
+            self.calls.metrics.line_request_ended(RequestResult(result).value)
+        return ended
 
     # -- /stats --------------------------------------------------------------------------------
 

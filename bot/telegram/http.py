@@ -20,6 +20,8 @@ bounded by the sum of the four timeouts instead.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +65,8 @@ class AiohttpRequest(BaseRequest):
             "pool": pool_timeout,
         }
         self._session: aiohttp.ClientSession | None = None
+        #: Told of each request: (Bot API method, HTTP status or "timeout"/"error", seconds).
+        self.observe: Callable[[str, int | str, float], None] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -111,6 +115,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         where = urlsplit(url)
+        started, status = time.monotonic(), "error"
         try:
             async with session.request(
                 method,
@@ -120,12 +125,19 @@ class AiohttpRequest(BaseRequest):
                 timeout=timeout,
                 allow_redirects=False,
             ) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                status = str(response.status)
+                return response.status, body
         # "from None": aiohttp's own exceptions name the URL, and the bot token is in it
         except TimeoutError as exc:  # aiohttp's timeouts are these too
+            status = "timeout"
             raise TimedOut(f"Timed out ({type(exc).__name__})") from None
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {_without(url, exc)}") from None
+        finally:
+            if self.observe is not None:  # the method is the path's last part (never the token)
+                api_method = where.path.rsplit("/", 1)[-1] or "?"
+                self.observe(api_method, status, time.monotonic() - started)
 
     def _timeout(self, name: str, given: ODVInput[float]) -> float | None:
         if isinstance(given, DefaultValue):

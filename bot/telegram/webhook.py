@@ -46,6 +46,7 @@ from telegram import Bot, Update
 
 from bot.config import Settings
 from bot.services import Services
+from bot.telegram.probes import Readiness, add_probes
 from bot.telegram.ptb import PTBApp
 
 __all__ = [
@@ -150,8 +151,10 @@ def build_web_app(
     *,
     limits: Limits | None = None,
     now: Callable[[], float] = time.monotonic,
+    readiness: Readiness | None = None,
 ) -> web.Application:
-    """The aiohttp app: ``POST <webhook path>`` for updates, ``GET /healthz`` for probes."""
+    """The aiohttp app: ``POST <webhook path>`` for updates, and the probes and metrics
+    (:mod:`bot.telegram.probes`). Without ``readiness`` it counts as started."""
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value().encode()
     limits = limits or Limits()
@@ -183,16 +186,13 @@ def build_web_app(
         await app.update_queue.put(update)
         return web.Response(status=200, text="ok")
 
-    async def health(request: web.Request) -> web.Response:
-        problem = await services.health()
-        if problem is None:
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": problem}, status=503)
-
     web_app = web.Application(client_max_size=limits.max_body_bytes, middlewares=[_header_deadline])
     web_app[_TALLIES] = [wrong_secret]
     web_app.router.add_post(settings.webhook_path, take_update)
-    web_app.router.add_get("/healthz", health)
+    if readiness is None:
+        readiness = Readiness()
+        readiness.started = True
+    add_probes(web_app, services, readiness)
     web_app.cleanup_ctx.append(_reporting)
     return web_app
 
@@ -338,11 +338,12 @@ async def webhook_server(
     *,
     limits: Limits | None = None,
     now: Callable[[], float] = time.monotonic,
+    readiness: Readiness | None = None,
 ) -> AsyncIterator[web.AppRunner]:
     """Serve the webhook and register it with Telegram; on exit, stop taking updates."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     limits = limits or Limits()
-    web_app = build_web_app(app, services, settings, limits=limits, now=now)
+    web_app = build_web_app(app, services, settings, limits=limits, now=now, readiness=readiness)
     refused = _Tally(
         "webhook connection refused: %d connections are open",
         "%d webhook connections refused in the last minute: too many open",

@@ -178,6 +178,7 @@ def webhook_settings(port: int) -> dict[str, Any]:
         "webhook_listen": "127.0.0.1",
         "webhook_port": port,
         "webhook_secret": SECRET,
+        "stop_drain_seconds": 0,  # (the test of draining asks for it)
     }
 
 

@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.core.buttons import Press, PressAnswer, PressKind
 from bot.core.errors import StoreUnavailable
+from bot.core.metrics import Metrics
 from bot.core.texts import t
 from bot.telegram.handlers import presses
 
@@ -53,6 +54,7 @@ class Domain:
             presses=SimpleNamespace(press=self.call_press),
             lines=SimpleNamespace(press=self.line_press),
             pages=SimpleNamespace(press=self.page_press),
+            metrics=Metrics(),
             messenger=SimpleNamespace(answer_callback=self.answer_callback),
         )
 

@@ -28,11 +28,17 @@ class Answering:
     ``attempt.failed`` is True afterwards."""
 
     def __init__(
-        self, update_id: int, what: str, answer: Callable[[str], Awaitable[object]]
+        self,
+        update_id: int,
+        what: str,
+        answer: Callable[[str], Awaitable[object]],
+        counted: Callable[[str], None] | None = None,
     ) -> None:
         self.update_id = update_id
         self.what = what
         self.answer = answer
+        #: Told of each failure's kind ("store" or "internal"), for the metrics.
+        self.counted = counted
         self.failed = False
 
     async def __aenter__(self) -> Answering:
@@ -49,6 +55,8 @@ class Answering:
         if isinstance(exc, ApplicationHandlerStop):
             return False
         self.failed = True
+        if self.counted is not None:
+            self.counted("store" if isinstance(exc, StoreUnavailable) else "internal")
         if isinstance(exc, StoreUnavailable):
             logger.warning(
                 "update %s: %s: storage unavailable: %s",

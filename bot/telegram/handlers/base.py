@@ -114,7 +114,8 @@ class Command:
         async def fail(key: str) -> None:
             await self.reply(invocation, invocation.text(key))
 
-        async with Answering(update.update_id, type(self).__name__, fail):
+        counted = self.services.metrics.handler_failed
+        async with Answering(update.update_id, type(self).__name__, fail, counted):
             if self.admin_only and not self.services.access.is_admin(user.id):
                 await self.reply(invocation, invocation.text("admin_only"))
                 return

@@ -102,7 +102,8 @@ class SharedContact:
             await messenger.send(message.chat_id, OutgoingMessage(t(lang, key)))
 
         verified: Verified | None = None
-        async with Answering(update.update_id, "a shared contact", fail):
+        counted = self.services.metrics.handler_failed
+        async with Answering(update.update_id, "a shared contact", fail, counted):
             if await self.services.access.denied(user.id):
                 return  # denied by an admin: nothing of theirs is recorded or registered
             verified = await self.services.phones.verify(

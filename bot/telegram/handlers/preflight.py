@@ -51,7 +51,8 @@ class Preflight:
             await self._answer(update, key)
 
         # a failed step stops the update: nothing after it may act on an unclaimed update
-        async with Answering(update.update_id, "preflight", fail) as attempt:
+        counted = self.services.metrics.handler_failed
+        async with Answering(update.update_id, "preflight", fail, counted) as attempt:
             await self._check(update, context.bot.id)
         if attempt.failed:
             raise ApplicationHandlerStop

@@ -64,7 +64,8 @@ class AnswerPress:
             await messenger.answer_callback(query.id, t(lang, key), alert=True)
 
         answer: PressAnswer | None = None
-        async with Answering(update.update_id, "button press", fail):
+        counted = self.services.metrics.handler_failed
+        async with Answering(update.update_id, "button press", fail, counted):
             answer = UNKNOWN if press is None else await self.act(query.from_user, press)
         if answer is not None:
             await messenger.answer_callback(query.id, answer.text(lang), alert=answer.alert)
