@@ -23,12 +23,13 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.app import CallBot
-from bot.services import open_services
+from bot.services import Services, open_services
 from bot.telegram import commands
 from bot.telegram.census import ReplicaCensus
 from bot.telegram.commands import publish_menus
 from bot.telegram.delivery import TelegramMessenger
 from bot.telegram.handlers import migration
+from bot.telegram.intake import FairUpdateProcessor
 from bot.telegram.probes import Readiness, probe_server
 
 __all__ = ["run_until_signalled", "running"]
@@ -62,6 +63,11 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         bot.running_services = services
         for request in bot.requests:  # Bot API requests counted (kcb_telegram_requests_total)
             request.observe = services.metrics.telegram_request
+        _watch(bot, services)
+        refreshing = asyncio.get_running_loop().create_task(
+            _refresh_workload(services), name="workload gauges"
+        )
+        stack.push_async_callback(_cancel, refreshing)
         stack.callback(setattr, bot, "running_services", None)
         commands.register(app, services)
         # a message refused because its group moved (ChatMigrated) moves what is stored by the
@@ -105,6 +111,41 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         stack.push_async_callback(_drain, readiness, drain)
         logger.info("bot @%s ready", app.bot.username)
         yield bot
+
+
+#: How often the gauges read from the database are refreshed.
+WORKLOAD_EVERY = 15.0
+
+
+def _watch(bot: CallBot, services: Services) -> None:
+    """This replica's queues and budgets, read at each scrape."""
+    metrics = services.metrics
+    if isinstance(bot.messenger, TelegramMessenger):
+        bot.messenger.on_flood = metrics.flood_wait
+        pacer = bot.messenger.pacer
+        metrics.gauge("kcb_pacing_waiting", "Messages waiting for their turn under the flood "
+                      "limits.", lambda: pacer.waiting)  # fmt: skip
+    queue = bot.app.update_queue
+    metrics.gauge("kcb_intake_queued_updates", "Updates received, not yet taken.", queue.qsize)
+    processor = bot.app.update_processor
+    if isinstance(processor, FairUpdateProcessor):
+        metrics.gauge("kcb_intake_busy_chats", "Chats with an update being handled.",
+                      lambda: processor.busy_chats)  # fmt: skip
+    watcher = services.watcher
+    metrics.gauge("kcb_poll_budget_used", "Polls sent in the poll budget's current window "
+                  "(of KAVENEGAR_POLL_RPS).", watcher.budget_used)  # fmt: skip
+
+
+async def _refresh_workload(services: Services) -> None:
+    """The gauges read from the database (the same on every replica: aggregate with max)."""
+    while True:
+        try:
+            followed, waiting = await services.store.workload()
+            services.metrics.followed_calls.set(followed)
+            services.metrics.line_requests_waiting.set(waiting)
+        except Exception:  # a gauge is never worth a crash; the store's own logs say why
+            logger.debug("workload gauges not refreshed", exc_info=True)
+        await asyncio.sleep(WORKLOAD_EVERY)
 
 
 async def _drain(readiness: Readiness, seconds: float) -> None:

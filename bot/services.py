@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.calls.history import CallHistory
@@ -26,7 +27,7 @@ from bot.core.messages import Messenger
 from bot.core.metrics import MeasuredTransport, Metrics
 from bot.core.people import UserProfile
 from bot.core.records import Quota
-from bot.core.work import Scheduler
+from bot.core.work import LeasedWorker, Scheduler
 from bot.onboarding.access import Access
 from bot.onboarding.people import People
 from bot.onboarding.phones import PhoneNaming
@@ -218,7 +219,10 @@ def build_services(
         contact_request=phones.request,
         denied=access.denied,
     )
-    scheduler = Scheduler([watcher, pages, handovers, phones, lines], clock)
+    workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines]
+    for worker in workers:
+        worker.on_unavailable = metrics.unavailable
+    scheduler = Scheduler(workers, clock, on_unavailable=metrics.unavailable)
     return Services(
         settings=settings,
         clock=clock,

@@ -149,6 +149,10 @@ class CallWatcher(LeasedWorker[CallRecord]):
         #: Polls sent, for the benchmarks and tests.
         self.polls = 0
 
+    def budget_used(self) -> int:
+        """Polls sent within the budget's current window (for the metrics)."""
+        return self._capacity - self._room(self.clock.now())
+
     def _room(self, now: datetime) -> int:
         """Polls the budget allows now: the capacity less those sent in the last window."""
         while self._sent and self._sent[0] <= now - self._window:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
@@ -111,6 +112,53 @@ class Metrics:
             registry=r,
         )
 
+        self.telegram_retry_after = Counter(
+            "kcb_telegram_retry_after_seconds_total",
+            "Seconds Telegram's flood control (429) asked the bot to wait, summed.",
+            registry=r,
+        )
+        self.updates = Counter(
+            "kcb_updates_total",
+            "Updates received, by type (message, callback_query, ...).",
+            ["type"],
+            registry=r,
+        )
+        self.line_offers = Counter(
+            "kcb_line_offers_total",
+            "Support-line offers, by how they ended (accepted, expired, withdrawn).",
+            ["result"],
+            registry=r,
+        )
+        self.line_connect_seconds = Histogram(
+            "kcb_line_connect_seconds",
+            "From a newcomer's arrival on a line to their call being placed.",
+            buckets=PAGE_BUCKETS,
+            registry=r,
+        )
+        self.store_unavailable = Counter(
+            "kcb_store_unavailable_total",
+            "Times a worker or an update found the database unavailable, by where.",
+            ["where"],
+            registry=r,
+        )
+        self.followed_calls = Gauge(
+            "kcb_followed_calls",
+            "Calls being followed (from the database: the same on every replica; use max).",
+            registry=r,
+        )
+        self.line_requests_waiting = Gauge(
+            "kcb_line_requests_waiting",
+            "Support-line requests waiting for a member (from the database; use max).",
+            registry=r,
+        )
+        self.gauges: dict[str, Gauge] = {}
+
+    def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """A value read at each scrape (a queue's depth, a budget in use): this replica's."""
+        gauge = Gauge(name, documentation, registry=self.registry)
+        gauge.set_function(read)
+        self.gauges[name] = gauge
+
     # -- what the domain records ---------------------------------------------------------------
 
     def placed(self, origin: str, result: str, reason: str | None = None) -> None:
@@ -131,6 +179,20 @@ class Metrics:
 
     def handler_failed(self, kind: str) -> None:
         self.handler_failures.labels(kind=kind).inc()
+        if kind == "store":
+            self.store_unavailable.labels(where="update").inc()
+
+    def unavailable(self, where: str) -> None:
+        self.store_unavailable.labels(where=where).inc()
+
+    def offer_ended(self, result: str) -> None:
+        self.line_offers.labels(result=result).inc()
+
+    def flood_wait(self, seconds: float) -> None:
+        self.telegram_retry_after.inc(seconds)
+
+    def update(self, kind: str) -> None:
+        self.updates.labels(type=kind).inc()
 
     def telegram_request(self, method: str, status: int | str, seconds: float) -> None:
         self.telegram_requests.labels(method=method, status=str(status)).inc()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -57,6 +57,8 @@ class LeasedWorker(ABC, Generic[Row]):
     #: This replica's name in every lease it takes.
     owner: str
     clock: Clock
+    #: Told of each step that found the store unavailable (the worker's name), for the metrics.
+    on_unavailable: Callable[[str], None] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -105,6 +107,8 @@ class LeasedWorker(ABC, Generic[Row]):
             logging.getLogger(type(self).__module__).warning(
                 "%s: storage unavailable (%s)%s", self.describe(row), exc, self.UNAVAILABLE_NOTE
             )
+            if self.on_unavailable is not None:
+                self.on_unavailable(type(self).__name__)
         finally:
             if renewing is not None:
                 renewing.cancel()
@@ -127,10 +131,19 @@ class LeasedWorker(ABC, Generic[Row]):
 
 
 class Scheduler:
-    def __init__(self, workers: Sequence[Worker], clock: Clock, *, idle: float = 0.5) -> None:
+    def __init__(
+        self,
+        workers: Sequence[Worker],
+        clock: Clock,
+        *,
+        idle: float = 0.5,
+        on_unavailable: Callable[[str], None] | None = None,
+    ) -> None:
         self.workers = list(workers)
         self.clock = clock
         self.idle = idle
+        #: Told of each worker's round that found the store unavailable, for the metrics.
+        self.on_unavailable = on_unavailable
 
     async def tick(self) -> int:
         done = 0
@@ -139,6 +152,8 @@ class Scheduler:
                 done += await worker.tick()
             except StoreUnavailable as exc:
                 logger.warning("%s: storage unavailable (%s); retrying", type(worker).__name__, exc)
+                if self.on_unavailable is not None:
+                    self.on_unavailable(type(worker).__name__)
             except Exception:
                 logger.exception("%s failed; retrying", type(worker).__name__)
         return done

@@ -53,6 +53,7 @@ from bot.core.records import (
     Claim,
     Claimed,
     Duplicate,
+    LineStatus,
     OverQuota,
     Quota,
     RuleKind,
@@ -72,6 +73,7 @@ from bot.storage.tables import (
     calls,
     endpoint_registrations,
     heartbeat,
+    line_requests,
     pages,
     processed_updates,
     replicas,
@@ -92,6 +94,8 @@ UPDATE_MEMORY = timedelta(days=2)
 ANNOUNCE_WITHIN = timedelta(minutes=5)
 #: Seconds to connect, or to wait for another writer's lock, before calling the store unavailable.
 STORE_TIMEOUT = 5
+#: A support-line request waiting for a member (for the metrics).
+_WAITING_LINE = (LineStatus.WAITING, LineStatus.OFFERING, LineStatus.CALLBACK)
 _QUOTA_STATUSES = [s.value for s in CallStatus if s.counts_against_quota]
 #: What :meth:`Store.finish_call` may set besides status, call id and error.
 _CALL_DETAILS = frozenset(
@@ -249,6 +253,31 @@ class Store:
             logger.warning("health check: the database refuses writes", exc_info=True)
             return "readonly"
         return None
+
+    @guarded
+    async def workload(self) -> tuple[int, int]:
+        """(calls being followed, support-line requests waiting for a member), for the metrics."""
+        followed = (
+            select(func.count())
+            .select_from(calls)
+            .where(calls.c.outcome.is_(None), calls.c.next_check_at.is_not(None))
+        )
+        waiting = (
+            select(func.count())
+            .select_from(line_requests)
+            .where(
+                line_requests.c.status.in_(
+                    [
+                        s.value
+                        for s in (LineStatus.WAITING, LineStatus.OFFERING, LineStatus.CALLBACK)
+                    ]
+                )
+            )
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(followed)).scalar_one()), int(
+                (await conn.execute(waiting)).scalar_one()
+            )
 
     @guarded
     async def replica_beat(self, owner: str) -> dict[str, int]:

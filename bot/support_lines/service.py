@@ -417,6 +417,8 @@ class LineService(LeasedWorker[LineRequest]):
             if now_reads is not None and now_reads.status is OfferStatus.ACCEPTED:
                 return  # accepted at the last moment: the press took the request over
             offer = None  # expired already (its message never went out): on to the next
+        if offer is not None:
+            self.calls.metrics.offer_ended("expired")
         if offer is not None and offer.message_id is not None:
             member = await self.store.get_user(offer.member_id)
             lang = pick_language(member.language_code if member else None)
@@ -615,6 +617,7 @@ class LineService(LeasedWorker[LineRequest]):
             if now_reads is not None and now_reads.status is OfferStatus.ACCEPTED:
                 return PressAnswer("offer_already_yours")
             return PressAnswer("offer_over", alert=True)
+        self.calls.metrics.offer_ended("accepted")
         # Taken: from here on the answer is "it's yours"; if the store fails, the tick finishes
         # the placing once the grace is over (the call's key keeps it to one call).
         try:
@@ -662,6 +665,7 @@ class LineService(LeasedWorker[LineRequest]):
             return None
         if not await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
             return None  # taken (or expired) a moment ago: the accept says which
+        self.calls.metrics.offer_ended("withdrawn")
         if offer.message_id is not None:
             member = await self.store.get_user(offer.member_id)
             lang = pick_language(member.language_code if member else None)
@@ -681,6 +685,7 @@ class LineService(LeasedWorker[LineRequest]):
         for offer in await self.store.lines.open_offers_for(newcomer_id):
             if not await self.store.lines.end_offer(offer.id, OfferStatus.EXPIRED):
                 continue  # accepted or expired a moment ago: that press or tick tells it
+            self.calls.metrics.offer_ended("withdrawn")
             if offer.message_id is None:
                 continue
             member = await self.store.get_user(offer.member_id)
@@ -759,6 +764,9 @@ class LineService(LeasedWorker[LineRequest]):
                 status=LineStatus.CONNECTED,
                 call_id=report.call_row_id,
             )
+            if report.outcome is PlaceResult.PLACED:
+                waited = (self.clock.now() - request.created_at).total_seconds()
+                self.calls.metrics.line_connect_seconds.observe(waited)
             return "placed"
         if report.may_exist:
             # The call may exist: never "try again" (a second paid call); both are told.

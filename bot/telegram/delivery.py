@@ -155,6 +155,8 @@ class TelegramMessenger:
     ) -> None:
         self.bot = bot
         self.pacer = pacer if pacer is not None else Pacer()
+        #: Told of each flood-control wait Telegram asks for (seconds), for the metrics.
+        self.on_flood: Callable[[float], None] | None = None
         self.recent = (
             recent
             if recent is not None
@@ -284,6 +286,8 @@ class TelegramMessenger:
                 return Delivery.SENT, await attempt(text, parse_mode)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
+                if self.on_flood is not None:
+                    self.on_flood(wait)
                 grant.hold(wait)
                 flood_waits += 1
                 flood_waited += wait

@@ -26,6 +26,23 @@ __all__ = ["Preflight", "PrivateChatMembership"]
 logger = logging.getLogger(__name__)
 
 
+#: The kinds of update the bot receives, in the order they are looked for.
+_KINDS = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "channel_post",
+    "edited_channel_post",
+)
+
+
+def _kind_of(update: Update) -> str:
+    """The update's kind (a closed set: anything else is "other")."""
+    return next((kind for kind in _KINDS if getattr(update, kind, None) is not None), "other")
+
+
 def _is_command(update: Update) -> bool:
     message = update.message
     return message is not None and (message.text or "").startswith("/")
@@ -46,6 +63,7 @@ class Preflight:
         self.services = services
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.services.metrics.update(_kind_of(update))
 
         async def fail(key: str) -> None:
             await self._answer(update, key)

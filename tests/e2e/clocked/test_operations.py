@@ -111,6 +111,12 @@ async def test_metrics_say_what_the_session_did(
     assert value(scraped, "kcb_kavenegar_request_seconds_count", endpoint="POST /calls") == 3
     assert value(scraped, "kcb_calls_finished_total", outcome="missed") >= 1
     assert any(name == "kcb_build_info" for name, _ in scraped)
+    assert value(scraped, "kcb_telegram_retry_after_seconds_total") == 1
+    assert value(scraped, "kcb_updates_total", type="message") == 8  # each thing typed
+    assert value(scraped, "kcb_intake_queued_updates") == 0  # all of it handled
+    assert value(scraped, "kcb_pacing_waiting") == 0
+    assert ("kcb_poll_budget_used", frozenset()) in scraped
+    assert ("kcb_followed_calls", frozenset()) in scraped
     # no person, chat or call is ever a label
     for _, labels in scraped:
         for _, label_value in labels:
