@@ -23,6 +23,8 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.app import CallBot
+from bot.core.clock import SystemClock
+from bot.core.work import pause
 from bot.services import Services, open_services
 from bot.telegram import commands
 from bot.telegram.census import ReplicaCensus
@@ -64,10 +66,11 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
         for request in bot.requests:  # Bot API requests counted (kcb_telegram_requests_total)
             request.observe = services.metrics.telegram_request
         _watch(bot, services)
+        refreshed = asyncio.Event()
         refreshing = asyncio.get_running_loop().create_task(
-            _refresh_workload(services), name="workload gauges"
+            _refresh_workload(services, refreshed), name="workload gauges"
         )
-        stack.push_async_callback(_cancel, refreshing)
+        stack.push_async_callback(_finish, refreshed, refreshing)
         stack.callback(setattr, bot, "running_services", None)
         commands.register(app, services)
         # a message refused because its group moved (ChatMigrated) moves what is stored by the
@@ -136,16 +139,22 @@ def _watch(bot: CallBot, services: Services) -> None:
                   "(of KAVENEGAR_POLL_RPS).", watcher.budget_used)  # fmt: skip
 
 
-async def _refresh_workload(services: Services) -> None:
+async def _finish(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    """Let a loop of database reads end between two of them (see :func:`pause`)."""
+    stop.set()
+    await asyncio.wait([task])
+
+
+async def _refresh_workload(services: Services, stop: asyncio.Event) -> None:
     """The gauges read from the database (the same on every replica: aggregate with max)."""
-    while True:
+    while not stop.is_set():
         try:
             followed, waiting = await services.store.workload()
             services.metrics.followed_calls.set(followed)
             services.metrics.line_requests_waiting.set(waiting)
         except Exception:  # a gauge is never worth a crash; the store's own logs say why
             logger.debug("workload gauges not refreshed", exc_info=True)
-        await asyncio.sleep(WORKLOAD_EVERY)
+        await pause(SystemClock(), WORKLOAD_EVERY, stop)
 
 
 async def _drain(readiness: Readiness, seconds: float) -> None:

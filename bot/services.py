@@ -36,7 +36,7 @@ from bot.oncall.handovers import HandoverWorker
 from bot.oncall.invites import InviteService
 from bot.oncall.paging import PageService, PageSettings
 from bot.oncall.service import OnCallService
-from bot.storage import Store
+from bot.storage import Store, leases
 from bot.support_lines.service import LineService, LineSettings
 from kavenegar import KavenegarClient
 from kavenegar.aiohttp_transport import AiohttpTransport
@@ -218,6 +218,12 @@ def build_services(
         owner=owner,
         contact_request=phones.request,
         denied=access.denied,
+    )
+    metrics.counted_elsewhere(
+        "kcb_lease_takeovers",
+        "Leases taken over from another replica whose lease lapsed, by table.",
+        "table",
+        lambda: dict(leases.TAKEOVERS),
     )
     workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines]
     for worker in workers:

@@ -59,14 +59,15 @@ def visible(text: str) -> str:
 
 
 def quick_client(kv: KavenegarSandbox) -> KavenegarClient:
-    """A Kavenegar client that gives up within a second and retries without waiting, on the
-    transport the bot uses (so the fault tables run through it)."""
+    """A Kavenegar client that gives up within two seconds and retries without waiting, on the
+    transport the bot uses (so the fault tables run through it). (Half a second per attempt
+    proved too short for a loaded 2-core CI machine: a POST timed out that was merely slow.)"""
     return KavenegarClient(
         api_token=KV_TOKEN,
         base_url=kv.base_url,
         transport=AiohttpTransport(),
-        timeout=0.5,
-        total_timeout=1.0,
+        timeout=1.0,
+        total_timeout=2.0,
         retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
     )
 

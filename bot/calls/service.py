@@ -45,6 +45,7 @@ from bot.core.records import (
     Quota,
 )
 from bot.core.texts import format_wait, pick_language, t
+from bot.core.work import pause
 from bot.storage import Store
 from kavenegar import (
     APIConnectionError,
@@ -496,7 +497,8 @@ class CallService:
             return await self._ring(origin, lang, row_id, caller, callee)
         # the placing is this replica's while it works (a slow POST, token messages waiting on
         # Telegram's flood limits): the lease lapses only if this replica stops
-        keeping = asyncio.create_task(self._keep_placing(row_id))
+        placed = asyncio.Event()
+        keeping = asyncio.create_task(self._keep_placing(row_id, placed))
         try:
             try:
                 call = await self.kavenegar.calls.create(
@@ -510,7 +512,7 @@ class CallService:
                 origin, lang, row_id, caller, callee, call, note, callee_buttons
             )
         finally:
-            keeping.cancel()
+            placed.set()  # it stops between two renewals, not in the middle of one
             await asyncio.wait([keeping])
 
     async def rules_refusal(
@@ -790,12 +792,11 @@ class CallService:
         )
         return True
 
-    async def _keep_placing(self, row_id: int) -> None:
+    async def _keep_placing(self, row_id: int, placed: asyncio.Event) -> None:
         """Renew this replica's placing lease every quarter of it until the placing is over
         (cancelled) or the row is no longer ours; a failed renewal is tried at the next quarter."""
         every = self.placing.total_seconds() / 4
-        while True:
-            await self.clock.sleep(every)
+        while not await pause(self.clock, every, placed):
             try:
                 until = self.clock.now() + self.placing
                 if not await self.store.renew_placing(row_id, owner=self.owner, until=until):

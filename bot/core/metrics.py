@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 __all__ = ["MeasuredTransport", "Metrics", "endpoint_of"]
 
@@ -153,6 +155,13 @@ class Metrics:
         )
         self.gauges: dict[str, Gauge] = {}
 
+    def counted_elsewhere(
+        self, name: str, documentation: str, label: str, read: Callable[[], dict[str, int]]
+    ) -> None:
+        """A counter kept by another part (``read``: its values by ``label``), read at each
+        scrape; ``name`` without its ``_total``."""
+        self.registry.register(_ReadCounter(name, documentation, label, read))
+
     def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A value read at each scrape (a queue's depth, a budget in use): this replica's."""
         gauge = Gauge(name, documentation, registry=self.registry)
@@ -197,6 +206,19 @@ class Metrics:
     def telegram_request(self, method: str, status: int | str, seconds: float) -> None:
         self.telegram_requests.labels(method=method, status=str(status)).inc()
         self.telegram_seconds.labels(method=method).observe(seconds)
+
+
+class _ReadCounter(Collector):
+    def __init__(
+        self, name: str, documentation: str, label: str, read: Callable[[], dict[str, int]]
+    ) -> None:
+        self.name, self.documentation, self.label, self.read = name, documentation, label, read
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=[self.label])
+        for value, count in sorted(self.read().items()):
+            family.add_metric([value], count)
+        yield family
 
 
 _ID = re.compile(r"/[0-9a-fA-F-]{6,}|/\d+")

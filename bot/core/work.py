@@ -21,11 +21,28 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 
-__all__ = ["LeasedWorker", "Scheduler", "Worker"]
+__all__ = ["LeasedWorker", "Scheduler", "Worker", "pause"]
 
 logger = logging.getLogger(__name__)
 
 Row = TypeVar("Row")
+
+
+async def pause(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
+    """Wait ``seconds`` of ``clock``'s time, or until ``stop`` is set; True if it was.
+
+    The loops that keep a lease while other work runs end this way, between two of their
+    database calls, never in the middle of one (a query cancelled mid-flight may finish on its
+    thread after its event loop is gone)."""
+    if stop.is_set():
+        return True
+    sleeping = asyncio.ensure_future(clock.sleep(seconds))
+    stopping = asyncio.ensure_future(stop.wait())
+    _, pending = await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.wait(pending)
+    return stop.is_set()
 
 
 class Worker(Protocol):
@@ -100,7 +117,8 @@ class LeasedWorker(ABC, Generic[Row]):
         return len(due)
 
     async def _step(self, row: Row, now: datetime) -> None:
-        renewing = asyncio.create_task(self._keep(row)) if self.RENEWS else None
+        done = asyncio.Event()
+        renewing = asyncio.create_task(self._keep(row, done)) if self.RENEWS else None
         try:
             await self.step(row, now)
         except StoreUnavailable as exc:
@@ -111,16 +129,15 @@ class LeasedWorker(ABC, Generic[Row]):
                 self.on_unavailable(type(self).__name__)
         finally:
             if renewing is not None:
-                renewing.cancel()
+                done.set()  # it stops between two renewals, not in the middle of one
                 await asyncio.wait([renewing])
 
-    async def _keep(self, row: Row) -> None:
+    async def _keep(self, row: Row, done: asyncio.Event) -> None:
         """Renew the lease on ``row`` every quarter of it until the step is over (cancelled)
         or the row is no longer this replica's; a store that fails a renewal is tried again
         at the next quarter (the lease may lapse meanwhile: another replica takes over)."""
         every = self.LEASE.total_seconds() / 4
-        while True:
-            await self.clock.sleep(every)
+        while not await pause(self.clock, every, done):
             try:
                 if not await self.renew(row, self.clock.now() + self.LEASE):
                     return

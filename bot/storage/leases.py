@@ -15,6 +15,7 @@ lost, and the write reports it (False).
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,13 @@ async def anything_due(engine: Database, table: Any, now: datetime, *conditions:
         return found.first() is not None
 
 
+#: Leases taken over from another replica (its lease lapsed), by table, since this process
+#: started: a replica that stops mid-work shows here (``kcb_lease_takeovers_total``).
+TAKEOVERS: collections.Counter[str] = collections.Counter()
+#: The owner of an outcome being announced (see ``Store.close_call``): not a replica.
+ANNOUNCING = "announcing"
+
+
 async def claim_due(
     engine: Database,
     dialect: str,
@@ -84,15 +92,22 @@ async def claim_due(
     if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
     async with engine.begin() as conn:
+        found = (await conn.execute(due.add_columns(table.c.lease_owner))).all()
+        if not found:
+            return []
         claimed = await conn.execute(
             update(table)
-            .where(table.c.id.in_(due.scalar_subquery()))
+            .where(table.c.id.in_([row.id for row in found]))
             .values(lease_owner=owner, lease_until=now + lease)
             .returning(table.c.id)
         )
         ids = [row.id for row in claimed]
         if not ids:
             return []
+        # another replica's lapsed lease: it stopped (or stalled) mid-work, this one goes on
+        others = sum(1 for row in found if row.lease_owner not in (None, owner, ANNOUNCING))
+        if others:
+            TAKEOVERS[table.name] += others
         rows = select(table).where(table.c.id.in_(ids))
         if first:
             rows = rows.order_by(*first)

@@ -60,7 +60,7 @@ from bot.core.records import (
 )
 from bot.storage.database import Database
 from bot.storage.guard import StoreUnavailable, guarded
-from bot.storage.leases import claim_due, held, release
+from bot.storage.leases import ANNOUNCING, claim_due, held, release
 from bot.storage.lines import LineQueries
 from bot.storage.rows import record_from
 from bot.storage.tables import (
@@ -1041,7 +1041,7 @@ class Store:
             # The one telling now holds it for ANNOUNCE_WITHIN (a flood-limited group may make
             # an announcement slow), so nobody tells it a second time meanwhile.
             "next_check_at": finished if announce else None,
-            "lease_owner": "announcing" if announce else None,
+            "lease_owner": ANNOUNCING if announce else None,
             "lease_until": finished + ANNOUNCE_WITHIN if announce else None,
             "updated_at": utcnow(),
         }

@@ -45,7 +45,8 @@ class Slow(LeasedWorker[int]):
 
 
 async def turn() -> None:
-    for _ in range(5):
+    """Let every task that can run, run (a woken sleeper takes a few loop turns)."""
+    for _ in range(30):
         await asyncio.sleep(0)
 
 

@@ -84,3 +84,23 @@ async def test_the_chores_have_their_own_cap(store: Store) -> None:
     )
     assert [r.id for r in claimed][2:] == [poll]
     assert {r.id for r in claimed[:2]} == set(rings[:2])  # the longest waiting rings first
+
+
+async def test_a_lapsed_lease_taken_by_another_replica_is_counted_as_a_takeover(
+    store: Store,
+) -> None:
+    """Issue 20: kcb_lease_takeovers_total shows replicas that stopped mid-work."""
+    from bot.storage import leases
+
+    await call(store, 1, age=10, due=5)
+    before = leases.TAKEOVERS["calls"]
+    lease = timedelta(seconds=30)
+    (mine,) = await store.claim_due_calls("a", now=NOW, lease=lease, limit=5, ringing_since=ago(70))
+    assert leases.TAKEOVERS["calls"] == before  # a row nobody held: no takeover
+    later = NOW + timedelta(seconds=31)
+    again = await store.claim_due_calls("b", now=later, lease=lease, limit=5, ringing_since=ago(70))
+    assert [r.id for r in again] == [mine.id]
+    assert leases.TAKEOVERS["calls"] == before + 1  # replica a's lapsed lease
+    await store.reschedule_call(mine.id, "b", next_check_at=later)
+    await store.claim_due_calls("b", now=later, lease=lease, limit=5, ringing_since=ago(70))
+    assert leases.TAKEOVERS["calls"] == before + 1  # its own, again: not a takeover
