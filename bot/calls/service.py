@@ -17,11 +17,12 @@ background, see :class:`RecordKeeper`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Concatenate, Literal, ParamSpec, Protocol
 from urllib.parse import quote
 
 from bot.calls.record_keeper import RecordKeeper
@@ -251,6 +252,37 @@ class AccessRules(Protocol):
     ) -> tuple[str, dict[str, object]] | None: ...
 
 
+def _origin_kind(key: CallKey, rung: object, page_id: object) -> str:
+    """What asked for a call, as the metrics name it."""
+    if rung is not None:
+        return "ring"
+    if page_id is not None:
+        return "page"
+    if key.message_id <= -LINE_KEY:
+        return "line"
+    return "again" if key.message_id < 0 else "call"
+
+
+_P = ParamSpec("_P")
+
+
+def _counted(
+    place: Callable[Concatenate[CallService, CallKey, _P], Awaitable[CallReport]],
+) -> Callable[Concatenate[CallService, CallKey, _P], Awaitable[CallReport]]:
+    """Count how each placing went (``kcb_calls_placed_total``), by origin and result."""
+
+    @functools.wraps(place)
+    async def counted(
+        self: CallService, key: CallKey, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> CallReport:
+        report = await place(self, key, *args, **kwargs)
+        kind = _origin_kind(key, kwargs.get("rung"), kwargs.get("page_id"))
+        self.metrics.placed(kind, report.outcome.value, report.reason)
+        return report
+
+    return counted
+
+
 class CallService:
     """Runs ``/call`` end to end; every user mistake and service failure becomes one reply."""
 
@@ -336,59 +368,8 @@ class CallService:
 
     # -- the one money path --------------------------------------------------------------------
 
+    @_counted
     async def place_for(
-        self,
-        key: CallKey,
-        caller: UserRecord,
-        callee: UserRecord,
-        duration: int,
-        *,
-        origin: Origin,
-        note: Callable[[str], str] | None = None,
-        callee_buttons: Callable[[str, int], tuple[Button, ...]] | None = None,
-        quotas: tuple[Quota, ...] = (),
-        page_id: int | None = None,
-        ring: bool = False,
-        rung: CallRecord | None = None,
-        outsider: bool = False,
-        rules_checked: bool = False,
-        update_key: tuple[int, int] | None = None,
-        sender: UserProfile | None = None,
-        sender_dm_open: bool | None = None,
-    ) -> CallReport:
-        """Place the call ``key`` stands for: see :meth:`_place` (this counts how it went)."""
-        report = await self._place(
-            key,
-            caller,
-            callee,
-            duration,
-            origin=origin,
-            note=note,
-            callee_buttons=callee_buttons,
-            quotas=quotas,
-            page_id=page_id,
-            ring=ring,
-            rung=rung,
-            outsider=outsider,
-            rules_checked=rules_checked,
-            update_key=update_key,
-            sender=sender,
-            sender_dm_open=sender_dm_open,
-        )
-        if rung is not None:
-            kind = "ring"
-        elif page_id is not None:
-            kind = "page"
-        elif key.message_id <= -LINE_KEY:
-            kind = "line"
-        elif key.message_id < 0:
-            kind = "again"
-        else:
-            kind = "call"
-        self.metrics.placed(kind, report.outcome.value, report.reason)
-        return report
-
-    async def _place(
         self,
         key: CallKey,
         caller: UserRecord,
