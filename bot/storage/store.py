@@ -945,18 +945,22 @@ class Store:
     ) -> bool:
         """Kavenegar created the call: its id is kept while its tokens go out, and ``owner``'s
         placing lease runs to ``until``; False if the lease was lost (another replica resumed
-        the call meanwhile) or the call was closed."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(calls)
-                .where(
-                    calls.c.id == call_row_id,
-                    calls.c.lease_owner == owner,
-                    calls.c.outcome.is_(None),
-                )
-                .values(kavenegar_call_id=kavenegar_call_id, lease_until=until)
+        the call meanwhile) or the call was closed. One hop (:meth:`Database.write`): it runs
+        beside the token messages, which must not wait on it."""
+        statement = (
+            update(calls)
+            .where(
+                calls.c.id == call_row_id,
+                calls.c.lease_owner == owner,
+                calls.c.outcome.is_(None),
             )
-        return bool(result.rowcount)
+            .values(kavenegar_call_id=kavenegar_call_id, lease_until=until)
+        )
+
+        def work(conn: Connection) -> bool:
+            return bool(conn.execute(statement).rowcount)
+
+        return await self.engine.write(work)
 
     @guarded
     async def set_call_messages(self, call_row_id: int, **message_ids: int | None) -> None:
