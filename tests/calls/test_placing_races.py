@@ -5,44 +5,20 @@ a store that fails, and a watcher that resumes too early or too late."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from bot.calls.record_keeper import RecordKeeper
-from bot.core.clock import ManualClock
 from bot.core.errors import StoreUnavailable
 from bot.core.messages import OutgoingMessage, Receipt
 from bot.core.records import CallStatus, Claimed, PlaceResult
 from kavenegar import Participant
-from kavenegar.sandbox import KavenegarSandbox
 
-from ..domain import World, make_world
+from ..domain import World
 from ..helpers import ALICE, BOB, GROUP
+from .presses import posts
 
 DEAD = "replica-dead"
-
-
-@pytest.fixture
-async def direct(sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock) -> AsyncIterator[World]:
-    async for made in make_world(sqlite_url, kv, clock=clock, owner="live"):
-        await made.pair()
-        yield made
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in make_world(sqlite_url, kv, clock=clock, call_flow="ring", owner="live"):
-        await made.pair()
-        yield made
-
-
-def posts(world: World) -> list[dict[str, Any]]:
-    return [r for r in world.kv.requests if r["method"] == "POST"]
 
 
 def tokens_to(world: World, person: int) -> list[OutgoingMessage]:

@@ -9,58 +9,15 @@ joined; without it, everyone is told the call may or may not exist. Nothing is p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
-import pytest
-
 from bot.calls.service import CallService
-from bot.core.buttons import UNKNOWN, PressAnswer, decode
-from bot.core.clock import ManualClock
-from bot.core.people import UserProfile
 from bot.core.records import CallOutcome, CallRecord, CallStatus, Claimed, PlaceResult
 from kavenegar import Participant
-from kavenegar.sandbox import KavenegarSandbox
 
-from ..domain import World, make_world
+from ..domain import World
 from ..helpers import ALICE, BOB, GROUP
+from .presses import posts, pressed, ring
 
 DEAD = "replica-dead"
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in make_world(sqlite_url, kv, clock=clock, call_flow="ring", owner="live"):
-        await made.pair()
-        yield made
-
-
-@pytest.fixture
-async def direct(sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock) -> AsyncIterator[World]:
-    async for made in make_world(sqlite_url, kv, clock=clock, owner="live"):
-        await made.pair()
-        yield made
-
-
-async def pressed(world: World, who: int, data: str) -> PressAnswer:
-    record = await world.store.get_user(who)
-    profile = record.profile if record else UserProfile(who, f"User {who}")
-    press = decode(data)
-    return UNKNOWN if press is None else await world.presses.press(profile, press)
-
-
-def posts(world: World) -> list[dict[str, Any]]:
-    return [r for r in world.kv.requests if r["method"] == "POST"]
-
-
-async def ring(world: World) -> CallRecord:
-    report = await world.call("@bob_k")
-    assert report.outcome is PlaceResult.RINGING and report.call_row_id is not None
-    record = await world.store.get_call(report.call_row_id)
-    assert record is not None
-    return record
 
 
 async def answered_on_a_replica_that_died(world: World, record: CallRecord) -> None:

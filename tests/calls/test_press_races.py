@@ -4,29 +4,20 @@ races and odd data."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.core.buttons import UNKNOWN, PressAnswer, decode
+from bot.core.buttons import PressAnswer, decode
 from bot.core.clock import ManualClock
 from bot.core.people import UserProfile
-from bot.core.records import CallOutcome, CallRecord, CallStatus, PlaceResult
+from bot.core.records import CallOutcome, CallRecord, CallStatus
 from bot.core.texts import callback_text, t, utf16_length
 from kavenegar.sandbox import KavenegarSandbox
 
-from ..domain import World, make_world
+from ..domain import World
 from ..helpers import ALICE, BOB, GROUP
-
-CAROL = 3003
-
-
-async def pressed(world: World, who: int, data: str) -> PressAnswer:
-    record = await world.store.get_user(who)
-    profile = record.profile if record else UserProfile(who, f"User {who}")
-    press = decode(data)
-    return UNKNOWN if press is None else await world.presses.press(profile, press)
+from .presses import CAROL, missed_call, posts, pressed, ring, worlds
 
 
 async def pressed_on(services: Any, world: World, who: int, data: str) -> PressAnswer:
@@ -36,48 +27,6 @@ async def pressed_on(services: Any, world: World, who: int, data: str) -> PressA
     assert press is not None
     answer: PressAnswer = await services.presses.press(record.profile, press)
     return answer
-
-
-def posts(world: World) -> list[dict[str, Any]]:
-    return [r for r in world.kv.requests if r["method"] == "POST"]
-
-
-async def worlds(db_url: str, kv: KavenegarSandbox, clock: ManualClock, **settings: Any) -> Any:
-    async for made in make_world(db_url, kv, clock=clock, owner="replica-a", **settings):
-        await made.pair()
-        await made.person(CAROL, "Carol", "carol_k")
-        yield made
-
-
-@pytest.fixture
-async def direct(sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock):
-        yield made
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock, call_flow="ring"):
-        yield made
-
-
-async def missed_call(world: World) -> CallRecord:
-    report = await world.call("@bob_k")
-    assert report.outcome is PlaceResult.PLACED and report.call_row_id is not None
-    await world.store.close_call(report.call_row_id, outcome=CallOutcome.MISSED)
-    record = await world.store.get_call(report.call_row_id)
-    assert record is not None
-    return record
-
-
-async def ring(world: World) -> CallRecord:
-    report = await world.call("@bob_k")
-    assert report.outcome is PlaceResult.RINGING and report.call_row_id is not None
-    record = await world.store.get_call(report.call_row_id)
-    assert record is not None
-    return record
 
 
 # -- defects ---------------------------------------------------------------------------------

@@ -9,73 +9,19 @@ says why, and places nothing; a ring that can never be taken loses its buttons.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.calls.service import Origin
-from bot.core.buttons import UNKNOWN, PressAnswer, decode
+from bot.core.buttons import UNKNOWN
 from bot.core.clock import ManualClock
-from bot.core.people import UserProfile
 from bot.core.records import CallKey, CallOutcome, CallRecord, CallStatus, PlaceResult
 from kavenegar.sandbox import KavenegarSandbox
 
-from ..domain import World, make_world
+from ..domain import World
 from ..helpers import ALICE, BOB, GROUP
-
-CAROL = 3003
-
-
-async def pressed(world: World, who: int, data: str) -> PressAnswer:
-    """A press as the handlers make it."""
-    record = await world.store.get_user(who)
-    profile = record.profile if record else UserProfile(who, f"User {who}")
-    press = decode(data)
-    return UNKNOWN if press is None else await world.presses.press(profile, press)
-
-
-def posts(world: World) -> list[dict[str, Any]]:
-    return [r for r in world.kv.requests if r["method"] == "POST"]
-
-
-async def worlds(db_url: str, kv: KavenegarSandbox, clock: ManualClock, **settings: Any) -> Any:
-    async for made in make_world(db_url, kv, clock=clock, **settings):
-        await made.pair()
-        await made.person(CAROL, "Carol", "carol_k")
-        yield made
-
-
-@pytest.fixture
-async def direct(sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock):
-        yield made
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock, call_flow="ring"):
-        yield made
-
-
-async def missed_call(world: World) -> CallRecord:
-    """Alice called Bob in the group; he never picked up: the notice offers "Call again"."""
-    report = await world.call("@bob_k")
-    assert report.outcome is PlaceResult.PLACED and report.call_row_id is not None
-    await world.store.close_call(report.call_row_id, outcome=CallOutcome.MISSED)
-    record = await world.store.get_call(report.call_row_id)
-    assert record is not None
-    return record
-
-
-async def ring(world: World, chat_id: int = GROUP) -> CallRecord:
-    report = await world.call("@bob_k", chat_id=chat_id)
-    assert report.outcome is PlaceResult.RINGING and report.call_row_id is not None
-    record = await world.store.get_call(report.call_row_id)
-    assert record is not None
-    return record
+from .presses import CAROL, missed_call, posts, pressed, ring, worlds
 
 
 def bobs_ring(world: World, record: CallRecord) -> Any:

@@ -4,26 +4,15 @@ group's notice."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.core.clock import ManualClock
 from bot.core.records import CallRecord, CallStatus
-from kavenegar.sandbox import KavenegarSandbox
 
 from ..domain import World
 from ..helpers import BOB, GROUP
-from .test_press_races import posts, pressed, ring, worlds
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock, call_flow="ring"):
-        yield made
+from .presses import posts, pressed, ring
 
 
 def bob_reads(world: World, record: CallRecord) -> str:

@@ -4,25 +4,13 @@ log line, an exception text or the stored error."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bot.core.clock import ManualClock
-from kavenegar.sandbox import KavenegarSandbox
-
 from ..domain import World
 from ..helpers import ALICE, BOB, GROUP
-from .test_press_races import pressed, ring, worlds
-
-
-@pytest.fixture
-async def ringing(
-    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
-) -> AsyncIterator[World]:
-    async for made in worlds(sqlite_url, kv, clock, call_flow="ring"):
-        yield made
+from .presses import pressed, ring
 
 
 def tokens(world: World) -> set[str]:
