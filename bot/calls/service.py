@@ -17,9 +17,10 @@ background, see :class:`RecordKeeper`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Concatenate, Literal, ParamSpec, Protocol
@@ -478,9 +479,7 @@ class CallService:
             return await self._ring(origin, lang, row_id, caller, callee)
         # the placing is this replica's while it works (a slow POST, token messages waiting on
         # Telegram's flood limits): the lease lapses only if this replica stops
-        placed = asyncio.Event()
-        keeping = asyncio.create_task(self._keep_placing(row_id, placed))
-        try:
+        async with self._placing(row_id):
             try:
                 call = await self.kavenegar.calls.create(
                     caller=_participant(caller),
@@ -492,6 +491,16 @@ class CallService:
             return await self._deliver(
                 origin, lang, row_id, caller, callee, call, note, callee_buttons
             )
+
+    @contextlib.asynccontextmanager
+    async def _placing(self, row_id: int) -> AsyncIterator[None]:
+        """The placing of call ``row_id`` stays this replica's while the block works (a slow
+        POST, token messages waiting on Telegram's flood limits, a resumed delivery): its lease
+        is renewed every quarter of :attr:`placing`, so it lapses only if this replica stops."""
+        placed = asyncio.Event()
+        keeping = asyncio.create_task(self._keep_placing(row_id, placed))
+        try:
+            yield
         finally:
             placed.set()  # it stops between two renewals, not in the middle of one
             await asyncio.wait([keeping])
@@ -748,7 +757,8 @@ class CallService:
                 quiet=record.page_id is not None or record.from_a_line,
             )
             lang = pick_language(caller.language_code)
-            await self._deliver(origin, lang, record.id, caller, callee, call)
+            async with self._placing(record.id):  # (its tokens may wait on flood limits)
+                await self._deliver(origin, lang, record.id, caller, callee, call)
             return True
         # too late to join (or it ended): the chat that asked hears it, and the call is
         # followed, so its end is told there (a page's or a line's call is theirs to tell)

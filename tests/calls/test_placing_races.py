@@ -252,3 +252,51 @@ async def test_a_ring_is_claimed_ringing_with_its_deadline_at_once(ringing: Worl
     assert row.next_check_at == ringing.clock.now() + timedelta(
         seconds=ringing.services.settings.ring_timeout
     )
+
+
+async def test_a_resumed_delivery_that_waits_on_flood_limits_is_not_resumed_twice(
+    direct: World,
+) -> None:
+    """A dead placer left a PENDING row with its call id. Replica A's watcher resumes it; its
+    token messages wait on Telegram's flood limit longer than the watcher's 30 s lease
+    (CallWatcher does not renew). Replica B's watcher then resumes the same row."""
+    alice, bob = await direct.store.get_user(ALICE), await direct.store.get_user(BOB)
+    assert alice is not None and bob is not None
+    calls = direct.services.calls
+    claim = await direct.store.claim_call(
+        chat_id=ALICE,
+        message_id=777,
+        caller_id=ALICE,
+        callee_id=BOB,
+        max_duration=600,
+        now=direct.clock.now(),
+        owner=DEAD,
+        placing=calls.placing,
+    )
+    assert isinstance(claim, Claimed)
+    call = await direct.services.kavenegar.calls.create(
+        caller=Participant(username=alice.kavenegar_username),
+        receptor=Participant(username=bob.kavenegar_username),
+        max_duration=600,
+    )
+    until = direct.clock.now() + calls.placing
+    assert await direct.store.note_placed(claim.row_id, call.id, owner=DEAD, until=until)
+    direct.clock.advance(calls.placing.total_seconds() + 1)
+    other = direct.replica("replica-b")
+    real_send = direct.messenger.send
+    stalled = {"done": False}
+
+    async def slow_send(chat_id: int, message: OutgoingMessage) -> Receipt:
+        if chat_id == ALICE and message.carries_secret and not stalled["done"]:
+            stalled["done"] = True
+            for _ in range(100):  # note_placed (beside the sends) has run
+                await asyncio.sleep(0.01)
+            # a flood wait past every lease: the watcher's (30 s) and note_placed's (placing)
+            direct.clock.advance(31)  # > the watcher lease (30 s) and production placing (25+5 s)
+            await other.watcher.tick()
+        return await real_send(chat_id, message)
+
+    direct.messenger.send = slow_send  # type: ignore[method-assign]
+    await direct.watcher.tick()
+    assert len(tokens_to(direct, BOB)) == 1, "Bob got his token twice"
+    assert len(tokens_to(direct, ALICE)) == 1, "Alice got her token twice"
