@@ -837,7 +837,7 @@ class Store:
             }
             status = (CallStatus.RINGING if ringing else CallStatus.PENDING).value
             if retry is not None:  # certainly never placed: the same key, tried again
-                conn.execute(
+                retried = conn.execute(
                     update(calls)
                     .where(calls.c.id == retry.id, calls.c.status == CallStatus.FAILED.value)
                     .values(
@@ -851,9 +851,18 @@ class Store:
                         created_at=now,
                         updated_at=now,
                         page_id=page_id,
+                        outcome=None,
+                        finish_reason=None,
+                        finished_at=None,
+                        duration_ms=None,
+                        notice_message_id=None,
+                        caller_message_id=None,
+                        callee_message_id=None,
                         **placed_by,
                     )
                 )
+                if not retried.rowcount:  # another claim took it back a moment ago
+                    return Duplicate()
                 return Claimed(int(retry.id))
             result = conn.execute(
                 _CLAIM_CALL,
