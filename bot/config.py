@@ -19,6 +19,11 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
+JoinMode = Literal["webapp", "token", "both"]
+#: Kavenegar's browser SDK as its own samples load it (``kavenegar/call-js-sample``).
+DEFAULT_WEB_SDK_URL = "https://static.kavenegar.io/js/kavenegar-voice-latest.js"
+#: Hosts a plain-http URL may name (tests and the demo); anything else must be https.
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 #: Comma-separated numeric ids in the environment ("1, 2,-100123"); empty means none.
 IdSet = Annotated[frozenset[int], NoDecode]
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
@@ -62,6 +67,29 @@ class Settings(BaseSettings):
     join_url_template: str | None = Field(
         None,
         description="Optional join link, e.g. https://app.example.com/call/{call_id}/{access_token}",
+    )
+    webapp_url: str | None = Field(
+        None,
+        description="https URL of the join page (a Telegram Mini App served by the bot); unset: "
+        "no Join page.",
+    )
+    join_mode: JoinMode | None = Field(
+        None,
+        description="webapp: Join button only, no token in chat; token: token only; both. "
+        "Default: both with WEBAPP_URL, else token.",
+    )
+    kavenegar_web_sdk_url: str = Field(
+        DEFAULT_WEB_SDK_URL, description="Kavenegar's browser SDK, loaded by the join page."
+    )
+    webapp_listen: str = Field(
+        "0.0.0.0", description="Polling mode: address the join page's own listener binds."
+    )
+    webapp_port: int = Field(
+        8080,
+        ge=1,
+        le=65535,
+        description="Polling mode: port of the join page's listener (webhook mode serves it on "
+        "WEBHOOK_PORT).",
     )
     log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(
@@ -177,6 +205,29 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL")
         return value
 
+    @field_validator("webapp_url", "kavenegar_web_sdk_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parsed = urlparse(value)
+        loopback = parsed.scheme == "http" and parsed.hostname in _LOOPBACK
+        if not (parsed.scheme == "https" or loopback) or not parsed.netloc:
+            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+        if parsed.query or parsed.fragment:
+            raise ValueError("must have no ?query or #fragment")
+        return value
+
+    @property
+    def effective_join_mode(self) -> JoinMode:
+        """JOIN_MODE, or its default: both with a join page, the token alone without one."""
+        return self.join_mode or ("both" if self.webapp_url else "token")
+
+    @property
+    def webapp_path(self) -> str:
+        """The path the join page is served at: the path of WEBAPP_URL, without a final /."""
+        return urlparse(self.webapp_url or "").path.rstrip("/")
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -230,6 +281,7 @@ class Settings(BaseSettings):
         "kavenegar_username_source",
         "phone_username_format",
         "log_format",
+        "join_mode",
         mode="before",
     )
     @classmethod
@@ -274,6 +326,15 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_MAX_DURATION must not exceed MAX_DURATION_LIMIT")
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET: required when WEBHOOK_URL is set")
+        if self.join_mode in ("webapp", "both") and not self.webapp_url:
+            raise ValueError(f"JOIN_MODE={self.join_mode} needs WEBAPP_URL")
+        if self.effective_join_mode == "webapp" and "{access_token}" in (
+            self.join_url_template or ""
+        ):
+            raise ValueError("JOIN_URL_TEMPLATE: JOIN_MODE=webapp keeps {access_token} out of chat")
+        same_path = self.webapp_path == self.webhook_path.rstrip("/")
+        if self.webapp_url and self.webhook_url and same_path:
+            raise ValueError("WEBAPP_URL: its path must differ from WEBHOOK_URL's")
         return self
 
 

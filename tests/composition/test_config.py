@@ -151,3 +151,31 @@ def test_default_database_url_is_checked(tmp_path: Path, monkeypatch: pytest.Mon
     assert problems() == [
         "DATABASE_URL: cannot create the SQLite file's folder: a parent is not a directory"
     ]
+
+
+def test_join_page_settings() -> None:
+    """Issue 23: WEBAPP_URL is https (http only on loopback), JOIN_MODE follows it."""
+    assert load_settings(**BASE).effective_join_mode == "token"
+    page = load_settings(**BASE, webapp_url="https://bot.example.com/join/")
+    assert (page.effective_join_mode, page.webapp_path) == ("both", "/join")
+    assert page.kavenegar_web_sdk_url == "https://static.kavenegar.io/js/kavenegar-voice-latest.js"
+    assert load_settings(**BASE, webapp_url="http://127.0.0.1:8080/join", join_mode="WEBAPP")
+    https_only = "WEBAPP_URL: must be an https:// URL (http:// only for 127.0.0.1 or localhost)"
+    assert problems(webapp_url="http://bot.example.com/join") == [https_only]
+    assert problems(webapp_url="https://bot.example.com/join?x=1") == [
+        "WEBAPP_URL: must have no ?query or #fragment"
+    ]
+    assert problems(kavenegar_web_sdk_url="http://cdn.example.com/sdk.js") == [
+        https_only.replace("WEBAPP_URL", "KAVENEGAR_WEB_SDK_URL")
+    ]
+    assert problems(join_mode="webapp") == ["JOIN_MODE=webapp needs WEBAPP_URL"]
+    assert problems(
+        webapp_url="https://bot.example.com/join",
+        join_mode="webapp",
+        join_url_template="https://x/{call_id}/{access_token}",
+    ) == ["JOIN_URL_TEMPLATE: JOIN_MODE=webapp keeps {access_token} out of chat"]
+    assert problems(
+        webapp_url="https://bot.example.com/hook",
+        webhook_url="https://bot.example.com/hook",
+        webhook_secret="s" * 32,
+    ) == ["WEBAPP_URL: its path must differ from WEBHOOK_URL's"]
