@@ -73,6 +73,7 @@ from bot.storage.tables import (
     calls,
     endpoint_registrations,
     heartbeat,
+    join_handles,
     line_requests,
     pages,
     processed_updates,
@@ -1158,6 +1159,28 @@ class Store:
     async def get_call(self, call_row_id: int) -> CallRecord | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(calls).where(calls.c.id == call_row_id))).first()
+        return None if row is None else _call(row)
+
+    @guarded
+    async def add_join_handle(self, call_row_id: int, handle_hash: str, *, now: datetime) -> None:
+        """Keep the hash of a join page's handle for call ``call_row_id`` (never the handle)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                join_handles.insert().values(
+                    handle_hash=handle_hash, call_id=call_row_id, created_at=now
+                )
+            )
+
+    @guarded
+    async def call_by_join_handle(self, handle_hash: str) -> CallRecord | None:
+        """The call a join page's handle (by its hash) stands for, if any."""
+        query = (
+            select(calls)
+            .join(join_handles, join_handles.c.call_id == calls.c.id)
+            .where(join_handles.c.handle_hash == handle_hash)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
         return None if row is None else _call(row)
 
     @guarded

@@ -38,6 +38,7 @@ __all__ = [
     "endpoint_registrations",
     "heartbeat",
     "invites",
+    "join_handles",
     "line_offers",
     "line_requests",
     "lines",
@@ -142,6 +143,17 @@ calls = Table(
     UniqueConstraint("chat_id", "message_id", name="uq_calls_chat_message"),
     Index("ix_calls_caller_created", "caller_id", "created_at"),
     Index("ix_calls_callee_created", "callee_id", "created_at"),
+)
+
+#: The join page's references to calls (``WEBAPP_URL?call=<handle>``): only the SHA-256 of each
+#: random handle is kept, so the database alone cannot open a join page. A call placed again
+#: after its placer died gets a second handle.
+join_handles = Table(
+    "join_handles",
+    metadata,
+    Column("handle_hash", String(64), primary_key=True),  # hex SHA-256
+    Column("call_id", Integer, nullable=False, index=True),  # calls.id
+    Column("created_at", DateTime, nullable=False),
 )
 
 access_rules = Table(

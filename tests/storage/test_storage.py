@@ -347,3 +347,20 @@ async def test_a_team_has_one_running_page_whoever_starts_it(store: Store) -> No
         claimed.row_id, "r1", next_check_at=None, status=PageStatus.EXHAUSTED
     )
     assert isinstance(await page(7, 333, 5, "still down"), Claimed)  # over: a page of its own
+
+
+async def test_a_join_handle_finds_its_call_by_hash_only(store: Store) -> None:
+    """Issue 23: the join page's handle is looked up by its hash; a handle is unique."""
+    from bot.calls.joins import handle_hash
+
+    claimed = await store.claim_call(**CLAIM)
+    assert isinstance(claimed, Claimed)
+    await store.add_join_handle(claimed.row_id, handle_hash("handle-1"), now=utcnow())
+    await store.add_join_handle(claimed.row_id, handle_hash("handle-2"), now=utcnow())  # resumed
+    for handle in ("handle-1", "handle-2"):
+        found = await store.call_by_join_handle(handle_hash(handle))
+        assert found is not None and found.id == claimed.row_id
+    assert await store.call_by_join_handle(handle_hash("handle-3")) is None
+    assert await store.call_by_join_handle("handle-1") is None  # the handle itself is no key
+    with pytest.raises(IntegrityError):
+        await store.add_join_handle(claimed.row_id + 1, handle_hash("handle-1"), now=utcnow())
