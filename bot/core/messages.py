@@ -11,11 +11,14 @@ __all__ = ["Button", "Delivery", "MessageKind", "Messenger", "OutgoingMessage", 
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button that opens ``url``, or sends ``data`` back to the bot when pressed."""
+    """An inline button that opens ``url``, or sends ``data`` back to the bot when pressed, or
+    opens ``web_app`` as a Telegram Mini App (private chats only: Telegram refuses it elsewhere).
+    """
 
     text: str
     url: str | None = None
     data: str | None = None
+    web_app: str | None = None
 
 
 class MessageKind(StrEnum):

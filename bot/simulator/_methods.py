@@ -252,7 +252,7 @@ def _check_markup(
             raise ApiError(400, _BAD_MARKUP)
         for row in inline_rows:
             for button in row:
-                _check_button(button)
+                _check_button(button, private=private)
     if rows:
         kind = "keyboard"
     elif inline_rows:
@@ -301,7 +301,7 @@ def _check_reply_button(button: Any) -> None:
             raise ApiError(400, _BAD_KEYBOARD_BUTTON + f'Field "{name}" must be of type Boolean')
 
 
-def _check_button(button: Any) -> None:
+def _check_button(button: Any, *, private: bool) -> None:
     if not isinstance(button, dict):
         raise ApiError(
             400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButton must be "
@@ -323,6 +323,25 @@ def _check_button(button: Any) -> None:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    if "web_app" in button:
+        _check_web_app(button["web_app"], private=private)
+
+
+def _check_web_app(web_app: Any, *, private: bool) -> None:
+    """A Mini App button: only in private chats (Telegram's ``BUTTON_TYPE_INVALID`` elsewhere),
+    and its URL https. The simulator also takes http on a loopback host (tests, the demo)."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str):
+        raise ApiError(
+            400, "Bad Request: can't parse inline keyboard button: Field \"url\" must be of "
+            "type String"
+        )  # fmt: skip
+    if not private:
+        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+    parsed = urlparse(url)
+    loopback = parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    if parsed.scheme != "https" and not loopback:
+        raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
@@ -430,7 +449,8 @@ def _inline_markup(sent: SentMessage) -> dict[str, Any] | None:
 async def edit_message_text(state: TelegramState, params: Params) -> Any:
     chat_id, old = _editable(state, params)
     raw, plain = _checked_text(params)
-    markup = _check_markup(params.get("reply_markup"), inline_only=True)
+    private = chat_id not in state.chats
+    markup = _check_markup(params.get("reply_markup"), private=private, inline_only=True)
     if old.raw_text == raw and _inline_markup(old) == markup:
         raise ApiError(400, _NOT_MODIFIED)
     state.flood.check(chat_id)
@@ -441,7 +461,8 @@ async def edit_message_text(state: TelegramState, params: Params) -> Any:
 async def edit_message_reply_markup(state: TelegramState, params: Params) -> Any:
     """Replaces only the inline keyboard; without ``reply_markup`` (or an empty one) removes it."""
     chat_id, old = _editable(state, params)
-    markup = _check_markup(params.get("reply_markup"), inline_only=True)
+    private = chat_id not in state.chats
+    markup = _check_markup(params.get("reply_markup"), private=private, inline_only=True)
     if _inline_markup(old) == markup:
         raise ApiError(400, _NOT_MODIFIED)
     state.flood.check(chat_id)

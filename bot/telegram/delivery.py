@@ -41,6 +41,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     ReplyParameters,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -120,7 +121,17 @@ def _markup(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, url=b.url, callback_data=b.data)] for b in buttons]
+        [
+            [
+                InlineKeyboardButton(
+                    b.text,
+                    url=b.url,
+                    callback_data=b.data,
+                    web_app=WebAppInfo(b.web_app) if b.web_app else None,
+                )
+            ]
+            for b in buttons
+        ]
     )
 
 

@@ -845,3 +845,46 @@ def test_command_entities_end_where_telegram_ends_them() -> None:
     }
     assert compute_entities("/call@Bot x")[0]["length"] == 9
     assert compute_entities("/ hello") == []
+
+
+# Issue 23: Mini App buttons, as Telegram takes them.
+JOIN = {"inline_keyboard": [[{"text": "Join", "web_app": {"url": "https://bot.example/join"}}]]}
+
+
+@pytest.mark.parametrize("supergroup", [False, True])
+async def test_web_app_buttons_are_for_private_chats_only(supergroup: bool) -> None:
+    async with TelegramSimulator(token=TOKEN) as sim:
+        sim.add_user(7, "Ann", username="ann_k")
+        sim.add_group(-100123, "Team", supergroup=supergroup)
+        await sim.user_sends(7, "/start")
+        refused = await call(sim, "sendMessage", chat_id=-100123, text="x", reply_markup=JOIN)
+        assert (refused.status_code, refused.json()["description"]) == (
+            400,
+            "Bad Request: BUTTON_TYPE_INVALID",
+        )
+        assert sim.sent_to(-100123) == []
+        sent = await call(sim, "sendMessage", chat_id=7, text="Join?", reply_markup=JOIN)
+        assert sent.status_code == 200
+        assert sent.json()["result"]["reply_markup"] == JOIN
+        # an edit cannot put one into a group's message either
+        group = await call(sim, "sendMessage", chat_id=-100123, text="x")
+        edit = await call(
+            sim,
+            "editMessageText",
+            chat_id=-100123,
+            message_id=group.json()["result"]["message_id"],
+            text="y",
+            reply_markup=JOIN,
+        )
+        assert edit.json()["description"] == "Bad Request: BUTTON_TYPE_INVALID"
+
+
+async def test_web_app_urls_must_be_https_but_loopback(sim: TelegramSimulator) -> None:
+    def markup(url: str) -> dict[str, object]:
+        return {"inline_keyboard": [[{"text": "Join", "web_app": {"url": url}}]]}
+
+    await sim.user_sends(7, "/start")
+    plain = await call(sim, "sendMessage", chat_id=7, text="x", reply_markup=markup("http://a.b/"))
+    assert plain.json()["description"] == "Bad Request: BUTTON_URL_INVALID"
+    local = markup("http://127.0.0.1:8080/join")  # the simulator's leniency, for tests
+    assert (await call(sim, "sendMessage", chat_id=7, text="x", reply_markup=local)).is_success
