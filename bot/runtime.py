@@ -95,6 +95,10 @@ async def running(bot: CallBot, *, poll_timeout: float = 10.0) -> AsyncIterator[
                 services, readiness, settings.metrics_listen, settings.metrics_port
             )
             await stack.enter_async_context(probes)
+        if settings.webapp_url and not settings.webhook_url:  # (webhook mode: on its server)
+            from bot.telegram.join_page import join_page_server
+
+            await stack.enter_async_context(join_page_server(services, settings))
         if settings.webhook_url:
             from bot.telegram.webhook import webhook_server  # aiohttp.web: not loaded when polling
 

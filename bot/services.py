@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.calls.history import CallHistory
+from bot.calls.joins import JoinService
 from bot.calls.outcomes import Announcer
 from bot.calls.presses import PressService
 from bot.calls.service import CallService, CallSettings
@@ -71,6 +72,8 @@ class Services:
     lines: LineService
     scheduler: Scheduler
     metrics: Metrics
+    #: The join page's lookups (WEBAPP_URL).
+    joins: JoinService
 
     @property
     def owner(self) -> str:
@@ -99,6 +102,8 @@ def call_settings(settings: Settings) -> CallSettings:
         flow=settings.call_flow,
         ring_timeout=settings.ring_timeout,
         phones_required=settings.phones_required,
+        webapp_url=settings.webapp_url,
+        join_mode=settings.effective_join_mode,
     )
 
 
@@ -251,6 +256,7 @@ def build_services(
         lines=lines,
         scheduler=scheduler,
         metrics=metrics,
+        joins=JoinService(store, kavenegar, remember_secret=redactor.add),
     )
 
 

@@ -24,8 +24,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Concatenate, Literal, ParamSpec, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from bot.calls.joins import handle_hash, new_join_handle
 from bot.calls.record_keeper import RecordKeeper
 from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock, SystemClock
@@ -100,6 +101,10 @@ class CallSettings:
     ring_timeout: int = 60
     #: Nobody calls or is called before sharing their own number (REQUIRE_PHONE).
     phones_required: bool = False
+    #: The join page (WEBAPP_URL): each token message gets a Join button that opens it.
+    webapp_url: str | None = None
+    #: "webapp": the Join button and never the token in a message; "token"; "both".
+    join_mode: Literal["webapp", "token", "both"] = "token"
 
     @property
     def quotas(self) -> tuple[Quota, ...]:
@@ -681,14 +686,17 @@ class CallService:
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
         logger.info("call %s created as %s", row_id, call.id, extra={"call_id": row_id})
-        callee_message = self._token_message(callee, caller, call.id, callee_token, False, note)
+        handle = await self._join_handle(row_id)
+        callee_message = self._token_message(
+            callee, caller, call.id, callee_token, False, note, handle
+        )
         if callee_buttons is not None:
             extra = callee_buttons(pick_language(callee.language_code), row_id)
             callee_message = replace(callee_message, buttons=(*callee_message.buttons, *extra))
         caller_receipt, callee_receipt, _ = await asyncio.gather(
             self.messenger.send(
                 caller.telegram_id,
-                self._token_message(caller, callee, call.id, caller_token, True, note),
+                self._token_message(caller, callee, call.id, caller_token, True, note, handle),
             ),
             self.messenger.send(callee.telegram_id, callee_message),
             # beside the tokens, never before them: the call's id, and more time to deliver
@@ -795,6 +803,19 @@ class CallService:
             except StoreUnavailable:
                 logger.warning("call %s: its placing lease could not be renewed", row_id)
 
+    async def _join_handle(self, row_id: int) -> str | None:
+        """A new handle for the join page of call ``row_id``, its hash stored (before the
+        buttons go out, so a press finds it); None without a join page or a database."""
+        if self.settings.webapp_url is None:
+            return None
+        handle = new_join_handle()
+        try:
+            await self.store.add_join_handle(row_id, handle_hash(handle), now=self.clock.now())
+        except StoreUnavailable:
+            logger.warning("call %s: its join page could not be prepared", row_id)
+            return None
+        return handle
+
     async def _note_placed(self, row_id: int, call_id: str) -> None:
         until = self.clock.now() + self.placing
         try:
@@ -891,22 +912,39 @@ class CallService:
         token: str,
         is_caller: bool,
         note: Callable[[str], str] | None = None,
+        handle: str | None = None,
     ) -> OutgoingMessage:
+        """The owner's private message about the call: the token (unless JOIN_MODE=webapp),
+        and the buttons to join with (the join page's, JOIN_URL_TEMPLATE's)."""
         lang = pick_language(owner.language_code)
         title = t(lang, "token_caller" if is_caller else "token_callee", other=other.display_name)
         if note is not None:
             title = f"{note(lang)}\n{title}"
+        buttons: list[Button] = []
+        if handle is not None:
+            buttons.append(Button(t(lang, "button_join_webapp"), web_app=self._join_url(handle)))
+        if self.settings.join_mode == "webapp":  # the token never goes into a message
+            how = t(lang, "token_webapp_how" if handle else "token_webapp_unavailable")
+            return OutgoingMessage(f"{title}\n\n{how}", tuple(buttons), carries_secret=True)
         body = t(lang, "token_body", call_id=call_id, access_token=token)
         template = self.settings.join_url_template
         if template:
             url = template.format(
                 call_id=quote(call_id, safe=""), access_token=quote(token, safe="")
             )
+            buttons.append(Button(t(lang, "button_join"), url))
+        if handle is not None:
+            how = t(lang, "token_webapp_or_app")
+        elif template:
             how = t(lang, "token_tap_to_join")
-            buttons: tuple[Button, ...] = (Button(t(lang, "button_join"), url),)
         else:
-            how, buttons = t(lang, "token_how_to_join"), ()
-        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons, carries_secret=True)
+            how = t(lang, "token_how_to_join")
+        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", tuple(buttons), carries_secret=True)
+
+    def _join_url(self, handle: str) -> str:
+        """The join page's URL for a handle (Telegram adds the signed ``initData`` after #)."""
+        assert self.settings.webapp_url is not None
+        return f"{self.settings.webapp_url}?{urlencode({'call': handle})}"
 
     async def _notify(
         self,

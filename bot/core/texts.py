@@ -156,6 +156,18 @@ EN: dict[str, str] = {
     ),
     "token_how_to_join": "Open the app, choose to join a call, and paste the call ID and token.",
     "token_tap_to_join": "Tap the button to join from the app.",
+    "button_join_webapp": "📞 Join in Telegram",
+    "token_webapp_how": (
+        "Tap <b>Join in Telegram</b> within one minute to talk right here; after that the call "
+        "expires."
+    ),
+    "token_webapp_or_app": (
+        "Tap <b>Join in Telegram</b> to talk right here, or join from the app with the call ID "
+        "and token above."
+    ),
+    "token_webapp_unavailable": (
+        "I couldn't prepare the join page for this call. Please try the call again in a minute."
+    ),
     "chat_notice": "📞 {caller} is calling {callee}: check your private chat with me.",
     "unreachable": "⚠️ I couldn't reach {name}: {reason}.",
     "reason_not_started": "they haven't pressed Start in a private chat with me",
@@ -671,6 +683,18 @@ FA: dict[str, str] = {
         "برنامه را باز کنید، ورود به تماس را بزنید و شناسهٔ تماس و توکن را بچسبانید."
     ),
     "token_tap_to_join": "برای ورود از برنامه، دکمه را بزنید.",
+    "button_join_webapp": "📞 ورود در تلگرام",
+    "token_webapp_how": (
+        "ظرف یک دقیقه <b>ورود در تلگرام</b> را بزنید تا همین‌جا صحبت کنید؛ پس از آن تماس منقضی "
+        "می‌شود."
+    ),
+    "token_webapp_or_app": (
+        "<b>ورود در تلگرام</b> را بزنید تا همین‌جا صحبت کنید، یا با شناسهٔ تماس و توکن بالا از "
+        "برنامه وارد شوید."
+    ),
+    "token_webapp_unavailable": (
+        "نتوانستم صفحهٔ ورود این تماس را آماده کنم. لطفاً یک دقیقهٔ دیگر دوباره تماس بگیرید."
+    ),
     "chat_notice": "📞 {caller} با {callee} تماس می‌گیرد: گفت‌وگوی خصوصی‌تان با من را ببینید.",
     "unreachable": "⚠️ به {name} دسترسی پیدا نکردم: {reason}.",
     "reason_not_started": "هنوز در گفت‌وگوی خصوصی با من Start را نزده است",

@@ -62,6 +62,7 @@ from ._state import (
     TelegramState,
     TimelineEntry,
 )
+from .webapp import launch_url, sign_init_data
 
 __all__ = [
     "CallbackAnswer",
@@ -451,6 +452,30 @@ class TelegramSimulator(LoopbackServer):
         query = self.state.make_callback_query(user_id, chat_id, message_id, data, text=text)
         await self.state.push_update("callback_query", query)
         return query
+
+    def open_web_app(
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        auth_date: int,
+        text: str | None = None,
+    ) -> str:
+        """The user taps the ``web_app`` button (labelled ``text``, or the first one) under bot
+        message ``message_id`` in their private chat: the URL their Telegram app opens, with
+        ``initData`` signed for them with this bot's token at Unix time ``auth_date`` (see
+        :mod:`bot.simulator.webapp`). No such button is an AssertionError."""
+        message = self.current(user_id, message_id)
+        rows = (message.reply_markup or {}).get("inline_keyboard") or []
+        urls = [
+            b["web_app"]["url"]
+            for row in rows
+            for b in row
+            if "web_app" in b and (text is None or b.get("text") == text)
+        ]
+        assert urls, f"no web_app button {text or ''!r} under message {message_id}"
+        user = self.state.users[user_id].as_json()
+        return launch_url(urls[0], sign_init_data(self.token, user, auth_date=auth_date))
 
     async def redeliver(self, update: dict[str, Any]) -> None:
         """Deliver an update again, as Telegram does when it thinks the first try failed."""

@@ -46,6 +46,7 @@ from telegram import Bot, Update
 
 from bot.config import Settings
 from bot.services import Services
+from bot.telegram.join_page import add_join_page
 from bot.telegram.probes import Readiness, add_probes
 from bot.telegram.ptb import PTBApp
 
@@ -193,6 +194,8 @@ def build_web_app(
         readiness = Readiness()
         readiness.started = True
     add_probes(web_app, services, readiness)
+    if settings.webapp_url:  # the join page, on the same server
+        add_join_page(web_app, services, settings)
     web_app.cleanup_ctx.append(_reporting)
     return web_app
 

@@ -15,9 +15,10 @@ call states, which the sandbox borrows (see ``_state``): rely on ``finished`` an
 
 Control routes under ``/_sandbox`` (never part of the real API) let a test join, answer, hang up
 or end calls with any finish reason (``POST /_sandbox/calls/{id}/finish`` with
-``{"reason": "rejected"}``), move the clock, inject latency and faults, and read the requests
-received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``, ``finish`` and
-``clock.advance``::
+``{"reason": "rejected"}``), join as a web page would (``GET /_sandbox/web-sdk.js``, a stand-in
+for Kavenegar's browser SDK: see ``_web_sdk``), move the clock, inject latency and faults, and
+read the requests received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``,
+``finish`` and ``clock.advance``::
 
     async with KavenegarSandbox(api_token="t") as sandbox:
         async with KavenegarClient(api_token="t", base_url=sandbox.base_url) as kv:
@@ -32,6 +33,7 @@ from ..testing import FaultBook, LoopbackServer
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
 from ._faults import Fault
 from ._state import CALL_WINDOW, SandboxClock, SandboxError, SandboxState, SimCall
+from ._web_sdk import JOINS_KEY
 
 __all__ = [
     "CALL_WINDOW",
@@ -72,6 +74,16 @@ class KavenegarSandbox(LoopbackServer):
     @property
     def control_url(self) -> str:
         return self.root_url + CONTROL_PREFIX
+
+    @property
+    def web_sdk_url(self) -> str:
+        """A stand-in for Kavenegar's browser SDK (see ``_web_sdk``): a KAVENEGAR_WEB_SDK_URL."""
+        return f"{self.root_url}{CONTROL_PREFIX}/web-sdk.js"
+
+    @property
+    def web_sdk_joins(self) -> list[dict[str, Any]]:
+        """Every join by the stand-in browser SDK: ``callId``, ``accessToken``, ``side``."""
+        return self.app[JOINS_KEY]
 
     @property
     def requests(self) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from aiohttp import web
 from ..testing import FaultBook, hang
 from ._faults import Fault
 from ._state import SandboxError, SandboxState
+from ._web_sdk import add_web_sdk
 
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "build_app"]
 
@@ -48,6 +49,7 @@ def build_app(state: SandboxState, faults: FaultBook[Fault], api_token: str) -> 
     app.router.add_post(f"{CONTROL_PREFIX}/latency", control_latency)
     app.router.add_get(f"{CONTROL_PREFIX}/requests", control_requests)
     app.router.add_delete(f"{CONTROL_PREFIX}/requests", control_clear_requests)
+    add_web_sdk(app, CONTROL_PREFIX, state)  # a stand-in for the browser SDK
     return app
 
 

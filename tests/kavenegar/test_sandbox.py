@@ -314,3 +314,36 @@ async def test_answer_and_finish_over_http(kv: KavenegarClient, sandbox: Kaveneg
         missing = await control.post("/calls/nope/answer")
         assert missing.status_code == 404
     assert (await kv.calls.get(other.id)).finish_reason == FinishReason.REJECTED
+
+
+async def test_the_stand_in_web_sdk_joins_the_side_whose_token_it_is() -> None:
+    """Issue 23: the browser SDK's stand-in joins a call as the side its accessToken names."""
+    import httpx
+
+    from kavenegar.sandbox import KavenegarSandbox
+
+    async with KavenegarSandbox(api_token="t") as box:
+        call = box.state.create_call(
+            caller={"username": "a"}, receptor={"username": "b"}, max_duration=60
+        )
+        base = box.web_sdk_url.removesuffix(".js")
+        async with httpx.AsyncClient() as http:
+            script = await http.get(box.web_sdk_url)
+            assert "KavenegarCall" in script.text
+            assert script.headers["access-control-allow-origin"] == "*"
+
+            async def post(path: str, token: str) -> dict[str, object]:
+                body = {"callId": call.id, "accessToken": token}
+                response = await http.post(f"{base}/{path}", content=json.dumps(body))
+                return dict(response.json())
+
+            assert await post("join", "not-a-token") == {"joinResult": "access_denied"}
+            joined = await post("join", call.receptor.access_token)
+            assert joined == {"joinResult": "success", "direction": "INBOUND", "status": "ringing"}
+            await post("join", call.caller.access_token)
+            assert (await post("status", call.caller.access_token))["status"] == "conversation"
+            assert await post("hangup", call.receptor.access_token) == {
+                "status": "finished",
+                "finishReason": "hangup",
+            }
+        assert [j["side"] for j in box.web_sdk_joins] == ["receptor", "caller"]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from telegram import (
 
 from bot.simulator import FloodControl, TelegramSimulator
 from bot.simulator._state import ApiError
+from bot.telegram.join_page import check_init_data
 
 TOKEN = "42:SIMULATOR-TEST-token-abcdefghijkl"
 
@@ -888,3 +890,18 @@ async def test_web_app_urls_must_be_https_but_loopback(sim: TelegramSimulator) -
     assert plain.json()["description"] == "Bad Request: BUTTON_URL_INVALID"
     local = markup("http://127.0.0.1:8080/join")  # the simulator's leniency, for tests
     assert (await call(sim, "sendMessage", chat_id=7, text="x", reply_markup=local)).is_success
+
+
+async def test_opening_a_web_app_button_signs_init_data_for_the_user(
+    sim: TelegramSimulator,
+) -> None:
+    await sim.user_sends(7, "/start")
+    sent = await call(sim, "sendMessage", chat_id=7, text="Join?", reply_markup=JOIN)
+    url = sim.open_web_app(7, sent.json()["result"]["message_id"], auth_date=1_800_000_000)
+    page, _, fragment = url.partition("#")
+    assert page == "https://bot.example/join"
+    (init_data,) = parse_qs(fragment)["tgWebAppData"]
+    user = check_init_data(init_data, TOKEN, now=1_800_000_000)
+    assert (user.id, user.language_code) == (7, "en")
+    with pytest.raises(AssertionError):
+        sim.open_web_app(7, await bot_sends(sim, 7, "no button"), auth_date=0)

@@ -1,0 +1,242 @@
+"""Issue 23 over HTTP: the Join button, the join page's token endpoint, JOIN_MODE=webapp.
+
+The real bot long polls the Telegram simulator, with its join page on a listener of its own;
+the page's endpoint is asked the way the page asks it, with ``initData`` signed as Telegram
+signs it (:mod:`bot.simulator.webapp`). The bot's clock and the sandbox's are one
+:class:`ManualClock`, so ``auth_date`` ages with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+
+from bot.calls.joins import handle_hash
+from bot.core.clock import ManualClock
+from bot.simulator import TelegramSimulator
+from bot.simulator.webapp import sign_init_data
+from kavenegar.sandbox import KavenegarSandbox
+
+from ...helpers import ALICE, BOB, BOT_TOKEN, GROUP, free_port, visible
+from ..conftest import Bot, bot_running, webhook_settings
+from .test_follow_up import wait_closed
+
+CAROL = 1003
+
+
+def join_settings(kv: KavenegarSandbox, mode: str = "webapp") -> dict[str, Any]:
+    port = free_port()
+    return {
+        "webapp_url": f"http://127.0.0.1:{port}/join",
+        "webapp_listen": "127.0.0.1",
+        "webapp_port": port,
+        "join_mode": mode,
+        "kavenegar_web_sdk_url": kv.web_sdk_url,
+    }
+
+
+@pytest.fixture
+async def webapp_bot(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> AsyncIterator[Bot]:
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **join_settings(kv)) as bot:
+        await bot.onboard_pair()
+        await bot.onboard(CAROL, "Carol", "carol_k")
+        yield bot
+
+
+def join_button(bot: Bot, user_id: int) -> str:
+    """The URL of the Join button under the person's latest message."""
+    (button,) = [b for b in bot.last(user_id).keyboard if "web_app" in b]
+    assert button["text"] == "📞 Join in Telegram"
+    return str(button["web_app"]["url"])
+
+
+def init_data(bot: Bot, user_id: int, clock: ManualClock, *, age: float = 0) -> str:
+    user = bot.tg.state.users[user_id].as_json()
+    return sign_init_data(BOT_TOKEN, user, auth_date=int(clock.now().timestamp() - age))
+
+
+async def ask(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
+    """POST the page's request to ``<page>/token``: (status, JSON, headers)."""
+    page = urlsplit(url)
+    endpoint = f"{page.scheme}://{page.netloc}{page.path}/token"
+    async with aiohttp.ClientSession() as http, http.post(endpoint, json=body) as response:
+        return response.status, await response.json(), response.headers
+
+
+def handle_of(url: str) -> str:
+    (handle,) = parse_qs(urlsplit(url).query)["call"]
+    return handle
+
+
+async def test_webapp_mode_puts_no_token_in_any_message_and_the_button_opens_the_page(
+    webapp_bot: Bot, clock: ManualClock
+) -> None:
+    bot = webapp_bot
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    (call,) = bot.kv.state.calls.values()
+    secrets = [call.caller.access_token, call.receptor.access_token]
+
+    # each private message has the Join button, and says to tap it; no token, anywhere
+    for person in (ALICE, BOB):
+        message = bot.last(person)
+        assert "Join in Telegram" in visible(message.text)
+        assert join_button(bot, person).startswith(f"{bot.call_bot.settings.webapp_url}?call=")
+    url = join_button(bot, BOB)
+    assert join_button(bot, ALICE) == url  # one handle per call; initData says who is asking
+    assert call.id not in url and not any(s in url for s in secrets)
+    bot.kv.state.answer(call.id)
+    bot.kv.state.hangup(call.id)
+    await wait_closed(bot, clock)
+    assert len(bot.tg.calls_of("editMessageText")) >= 3  # the outcome reached both, and the group
+    everything = json.dumps(bot.tg.state.api_calls, ensure_ascii=False)
+    for secret in secrets:
+        assert secret not in everything  # not in any request the bot made to Telegram
+
+    # the database keeps the handle's hash only
+    async with bot.services.store.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT handle_hash, call_id FROM join_handles"))).all()
+    (record,) = await bot.services.store.list_calls()
+    assert [tuple(r) for r in rows] == [(handle_hash(handle_of(url)), record.id)]
+
+
+async def test_the_endpoint_gives_each_participant_their_own_token_and_no_one_else(
+    webapp_bot: Bot, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = webapp_bot
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    (call,) = bot.kv.state.calls.values()
+    url = join_button(bot, BOB)
+    handle = handle_of(url)
+    caplog.set_level(logging.INFO, logger="bot.telegram.join_page")
+
+    status, body, headers = await ask(url, {"initData": init_data(bot, BOB, clock), "call": handle})
+    assert status == 200
+    assert body == {
+        "status": "ready",
+        "callId": call.id,
+        "accessToken": call.receptor.access_token,
+        "role": "callee",
+    }
+    assert headers["Cache-Control"] == "no-store"
+
+    # Alice's initData gets Alice's token, never Bob's
+    status, body, _ = await ask(url, {"initData": init_data(bot, ALICE, clock), "call": handle})
+    assert (status, body["accessToken"]) == (200, call.caller.access_token)
+
+    # someone else: 403, and nothing of the call
+    status, body, headers = await ask(
+        url, {"initData": init_data(bot, CAROL, clock), "call": handle}
+    )
+    assert (status, body) == (403, {"status": "not_yours"})
+    assert headers["Cache-Control"] == "no-store"
+
+    # a forged hash, another bot's signature, or initData older than ten minutes: 401
+    forged = init_data(bot, CAROL, clock).replace(f"%22id%22%3A{CAROL}", f"%22id%22%3A{BOB}")
+    assert forged != init_data(bot, CAROL, clock)
+    other_bot = sign_init_data(
+        "111:another-bot-token", bot.tg.state.users[BOB].as_json(), auth_date=0
+    )
+    for refused in (forged, other_bot, init_data(bot, BOB, clock, age=601), "", "hash=00"):
+        status, body, _ = await ask(url, {"initData": refused, "call": handle})
+        assert (status, body) == (401, {"status": "unauthorized"}), refused
+    assert (await ask(url, {"initData": init_data(bot, BOB, clock, age=599), "call": handle}))[
+        0
+    ] == 200
+    # an unknown handle: 404; a request that is not the page's: 400
+    status, _, _ = await ask(url, {"initData": init_data(bot, BOB, clock), "call": "x" * 43})
+    assert status == 404
+    assert (await ask(url, {"call": handle}))[0] == 400
+
+    # each answer is logged, never with a token, the handle or initData
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.join_page"]
+    assert any("200 ready for user" in line for line in lines)
+    assert any("403 not_yours for user 1003" in line for line in lines)
+    assert any("401" in line for line in lines)
+    logged = "\n".join(lines)
+    for secret in (call.caller.access_token, call.receptor.access_token, handle, "hash="):
+        assert secret not in logged
+
+
+async def test_an_ended_call_is_gone_for_its_participants(
+    webapp_bot: Bot, clock: ManualClock
+) -> None:
+    bot = webapp_bot
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    (call,) = bot.kv.state.calls.values()
+    url = join_button(bot, BOB)
+    bot.kv.state.hangup(call.id)  # Kavenegar says it is over before the bot has seen it
+    status, body, _ = await ask(
+        url, {"initData": init_data(bot, BOB, clock), "call": handle_of(url)}
+    )
+    assert (status, body) == (410, {"status": "ended"})
+    await wait_closed(bot, clock)  # and once the bot has recorded the end
+    status, body, _ = await ask(
+        url, {"initData": init_data(bot, BOB, clock), "call": handle_of(url)}
+    )
+    assert (status, body) == (410, {"status": "ended"})
+
+
+async def test_both_mode_keeps_the_token_and_adds_the_button(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> None:
+    settings = join_settings(kv, mode="both")
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **settings) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        (call,) = bot.kv.state.calls.values()
+        message = bot.last(BOB)
+        assert f"<code>{call.receptor.access_token}</code>" in message.raw_text
+        assert "or join from the app" in visible(message.text)
+        assert join_button(bot, BOB).startswith(settings["webapp_url"])
+
+
+async def test_the_page_is_served_with_a_strict_policy(webapp_bot: Bot) -> None:
+    bot = webapp_bot
+    page_url = bot.call_bot.settings.webapp_url
+    assert page_url is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.get(page_url + "?call=abc") as response:
+            assert response.status == 200
+            html = await response.text()
+            policy = response.headers["Content-Security-Policy"]
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+        async with http.get(page_url + "/static/join.js") as script:
+            assert script.status == 200
+            assert script.content_type == "text/javascript"
+        async with http.get(page_url + "/static/../config.py") as escape:
+            assert escape.status == 404
+    sdk_origin = bot.kv.root_url
+    assert f"script-src 'self' https://telegram.org {sdk_origin}" in policy
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+    assert f'data-sdk="{bot.kv.web_sdk_url}"' in html
+    assert "https://telegram.org/js/telegram-web-app.js" in html
+
+
+async def test_webhook_mode_serves_the_page_on_the_webhooks_server(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> None:
+    port = free_port()
+    settings = {
+        **webhook_settings(port),
+        "webapp_url": f"http://127.0.0.1:{port}/join",
+        "join_mode": "webapp",
+    }
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **settings) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        (call,) = bot.kv.state.calls.values()
+        url = join_button(bot, BOB)
+        assert urlsplit(url).port == port
+        status, body, _ = await ask(
+            url, {"initData": init_data(bot, BOB, clock), "call": handle_of(url)}
+        )
+        assert (status, body["accessToken"]) == (200, call.receptor.access_token)
