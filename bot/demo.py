@@ -6,7 +6,10 @@ the group's notice turns into the outcome and both tokens are withdrawn from the
 Then a team is made in the group's forum topic "On call", where its notices go, and paged: Bob,
 on call, misses it, and the page escalates to Carol, who answers. Last, the team becomes a
 support line: Dana, a newcomer nobody knows, opens its link, and Bob,
-on call, accepts her call from the offer he gets.
+on call, accepts her call from the offer he gets. Finally Alice calls Bob once more and Bob
+joins inside Telegram: his Join button opens the bot's join page (a Mini App) in headless
+Chromium where one is installed, which joins with a stand-in for Kavenegar's browser SDK; without
+a browser, the page's own request is made over HTTP instead.
 The transcript shows what each chat received (edits marked), and the checks at the end prove
 each access token reached only its owner's private chat and is gone from it now. The bot and
 the sandbox share one clock that the demo moves, so the 42 seconds take no time.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 import textwrap
@@ -23,12 +27,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from bot.app import build_bot
+from bot.app import CallBot, build_bot
 from bot.config import Settings
 from bot.core.clock import ManualClock
 from bot.core.people import FSI, PDI
 from bot.runtime import running
 from bot.simulator import SentMessage, TelegramSimulator
+from bot.simulator.browser import chromium, missing_browser
 from kavenegar import KavenegarClient
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock, SimCall
 
@@ -64,6 +69,7 @@ async def demo(workdir: Path) -> bool:
         tg.add_group(GROUP, "Ops team", forum=True)  # a supergroup with topics
         tg.add_user(ALICE, "Alice", username="alice_m", language_code="en")
         tg.add_user(BOB, "Bob", username="bob_r", language_code="en")
+        port = _free_port()
         settings = Settings(
             _env_file=None,
             telegram_bot_token=BOT_TOKEN,
@@ -73,6 +79,10 @@ async def demo(workdir: Path) -> bool:
             database_url=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
             join_url_template="https://app.example.com/call/{call_id}/{access_token}",
             page_retries=0,
+            webapp_url=f"http://127.0.0.1:{port}/join",  # http: loopback only
+            webapp_listen="127.0.0.1",
+            webapp_port=port,
+            kavenegar_web_sdk_url=kv.web_sdk_url,  # a stand-in for Kavenegar's browser SDK
         )
         call_bot = build_bot(settings, clock=clock)
         async with running(call_bot, poll_timeout=1.0):
@@ -113,6 +123,7 @@ async def demo(workdir: Path) -> bool:
             topic = await tg.create_topic(GROUP, "On call", by=ALICE)
             page_text, page_topic = await _page(tg, kv, clock, topic)
             line_call = await _line(tg, kv, clock, topic)
+            join_link, joined, how_joined = await _join_in_telegram(tg, kv, clock, call_bot)
             registry = call_bot.services.metrics.registry
             metrics = [
                 f"{sample.name}{{{','.join(f'{k}={v!r}' for k, v in sample.labels.items())}}}"
@@ -131,6 +142,9 @@ async def demo(workdir: Path) -> bool:
         show(tg, DANA, "Dana's private chat with the bot (a newcomer)")
         print(f"\n── Kavenegar {'─' * 50}")
         print(f"call {detail.id}: {detail.finish_reason} after {detail.duration} ms")
+        print(f"\n── Join inside Telegram {'─' * 39}")
+        print(f"Bob's Join button opens {join_link}")
+        print(how_joined)
         print(f"\n── /metrics (a few of them) {'─' * 35}")
         for line in metrics:
             print(line)
@@ -156,6 +170,7 @@ async def demo(workdir: Path) -> bool:
                 _only_in(tg, line_call.caller.access_token, DANA)
                 and _only_in(tg, line_call.receptor.access_token, BOB)
             ),
+            "Bob joined inside Telegram with his own token, and the chat told the outcome": joined,
         }
         print()
         for name, ok in checks.items():
@@ -214,6 +229,65 @@ async def _line(
     await tg.wait_until(lambda: len(kv.state.calls) > calls, what="the line's call")
     await tg.wait_until(lambda: len(tg.sent_to(DANA)) >= 2, what="Dana's token")
     return list(kv.state.calls.values())[-1]
+
+
+async def _join_in_telegram(
+    tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock, call_bot: CallBot
+) -> tuple[str, bool, str]:
+    """Alice calls Bob; Bob taps his Join button. The button's link, whether Bob joined with
+    exactly his own token and the call's outcome reached the group, and how it was done."""
+    calls = len(kv.state.calls)
+    await tg.user_sends(ALICE, "/call @bob_r", chat_id=GROUP)
+    await tg.wait_until(lambda: len(kv.state.calls) > calls, what="the call")
+    call = list(kv.state.calls.values())[-1]
+
+    def about_it() -> list[SentMessage]:
+        return [m for m in tg.sent_to(BOB) if call.id in m.text]
+
+    await tg.wait_until(lambda: bool(about_it()), what="Bob's Join button")
+    message = about_it()[-1]
+    (link,) = [b["web_app"]["url"] for b in message.keyboard if "web_app" in b]
+    opened = tg.open_web_app(BOB, message.message_id, auth_date=int(clock.now().timestamp()))
+    why = missing_browser()
+    if why is not None:
+        grant = await call_bot.services.joins.lookup(link.rpartition("=")[2], BOB)
+        kv.state.answer(call.id)
+        how = f"(no browser here: {why}; the page's lookup gave Bob his token)"
+        joined_right = grant.access_token == call.receptor.access_token
+    else:
+        async with chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(opened)
+            await page.wait_for_selector('body[data-state="ready"]')
+            await page.click("#join")  # the microphone (a fake one), then the SDK's join
+            await page.wait_for_selector('body[data-state="ringing"]')
+            kv.state.join(call.id, "caller")  # Alice's app joins
+            await page.wait_for_selector('body[data-state="connected"]')
+            clock.advance(20)
+            await asyncio.sleep(1.1)  # the page's talk time runs on its own clock
+            shown = await page.inner_text("#status")
+            await page.click("#hangup")
+            await page.wait_for_selector('body[data-state="ended"]')
+            ended = await page.inner_text("#status")
+        how = f"headless Chromium: the page said {shown!r}, then {ended!r}"
+        expected = {"callId": call.id, "accessToken": call.receptor.access_token}
+        joined_right = kv.web_sdk_joins == [{**expected, "side": "receptor"}]
+    kv.state.hangup(call.id)
+    store = call_bot.services.store
+    while not (record := (await store.list_calls())[-1]).outcome:
+        clock.advance(2)
+        await asyncio.sleep(0.05)
+    notice = record.notice_message_id
+    assert notice is not None
+    await tg.wait_until(lambda: tg.current(GROUP, notice).edited, what="the outcome")
+    told = "talked for" in tg.current(GROUP, notice).text
+    return link, joined_right and told, how
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _more_than(tg: TelegramSimulator, chat_id: int, count: int) -> bool:

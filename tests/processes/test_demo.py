@@ -34,8 +34,10 @@ def test_demo_runs_offline_and_proves_token_privacy(tmp_path: Path) -> None:
         "✔ when it ended, both tokens were withdrawn from the private chats",
         "✔ the page escalated: Bob missed it, Carol answered",
         "✔ a newcomer reached Bob through the line link, each with their own token",
+        "✔ Bob joined inside Telegram with his own token, and the chat told the outcome",
     ):
         assert check in out
     assert "hangup after 42000 ms" in out
+    assert "Bob's Join button opens http://127.0.0.1:" in out
     assert "📞 Connecting you with ops… You are number 1 in the queue." in out
     assert not list(tmp_path.iterdir())  # the demo leaves nothing behind
