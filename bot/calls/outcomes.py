@@ -2,9 +2,11 @@
 
 Where ``/call`` was typed in a group, the bot's notice ("Alice is calling Bob") is edited to the
 outcome. Each participant's private token message is edited too: the access token is replaced by
-the outcome, so tokens do not sit in chat history once they are useless; the caller's gets a
-"Call again" button after a missed, declined or unreachable call. A message someone deleted is
-not an error; only where the outcome would otherwise be lost (the group notice) is it sent anew.
+the outcome. That only hides it (notifications and forwards keep copies, and Kavenegar may give a
+person the same token for every call): a token is treated as a standing credential. The
+caller's gets a "Call again" button after a missed, declined or unreachable call. A message
+someone deleted is not an error; only where the outcome would otherwise be lost (the group
+notice) is it sent anew.
 """
 
 from __future__ import annotations

@@ -244,7 +244,10 @@ EN: dict[str, str] = {
     "ring_over_missed": "📵 {caller} rang {callee}: missed.",
     "ring_over_declined": "🚫 {caller} rang {callee}: declined.",
     "ring_over_unreachable": "⚠️ {caller} rang {callee}: unreachable.",
-    "token_withdrawn": "The access token of this call is no longer needed, so I removed it.",
+    "token_withdrawn": (
+        "The call is over, so I removed the access token from this message. Copies of it (a "
+        "notification, a forward) may remain: never share it."
+    ),
     "button_call_again": "Call again",
     "button_answer": "Answer",
     "button_decline": "Decline",
@@ -771,7 +774,10 @@ FA: dict[str, str] = {
     "ring_over_missed": "📵 {caller} برای {callee} زنگ زد: بی‌پاسخ.",
     "ring_over_declined": "🚫 {caller} برای {callee} زنگ زد: رد شد.",
     "ring_over_unreachable": "⚠️ {caller} برای {callee} زنگ زد: در دسترس نبود.",
-    "token_withdrawn": "توکن دسترسی این تماس دیگر لازم نیست، پس آن را حذف کردم.",
+    "token_withdrawn": (
+        "تماس تمام شد، پس توکن دسترسی را از این پیام حذف کردم. ممکن است نسخه‌هایی از آن (در "
+        "اعلان‌ها یا پیام‌های بازارسال‌شده) مانده باشد: هرگز آن را به کسی ندهید."
+    ),
     "button_call_again": "تماس دوباره",
     "button_answer": "پاسخ",
     "button_decline": "رد",

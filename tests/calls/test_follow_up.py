@@ -142,7 +142,7 @@ async def test_an_answered_call_shows_its_talk_time_and_withdraws_the_tokens(
     assert notice == "✅ Alice called Bob: talked for 3:12."
     for person, message_id in ((ALICE, closed.caller_message_id), (BOB, closed.callee_message_id)):
         text = follow.messenger.now_reads(person, message_id or 0)
-        assert "talked for 3:12" in text and "no longer needed" in text
+        assert "talked for 3:12" in text and "removed the access token" in text
         assert token not in text and follow.sandbox_call().caller.access_token not in text
     # no "Call again" after a call that was answered
     assert not follow.messenger.current[(ALICE, closed.caller_message_id or 0)].buttons
