@@ -225,3 +225,33 @@ async def test_without_microphone_or_sdk_the_page_offers_the_token_for_the_app(
         assert not await page.evaluate("Telegram.WebApp.isClosingConfirmationEnabled")
         await page.screenshot(path=shots / f"7-fallback-{failure}.png")
         assert "Join in Telegram" in visible(bot.last(BOB).text)
+
+
+async def test_a_persian_speaker_gets_the_page_right_to_left(
+    webapp_bot: Bot, clock: ManualClock, browser: BrowserContext, shots: Path
+) -> None:
+    bot = webapp_bot
+    await bot.say(ALICE, "/call @carol_k", chat_id=GROUP)
+    (call,) = bot.kv.state.calls.values()
+    message = bot.last(CAROL)
+    assert "ورود در تلگرام" in visible(message.text)  # her message is in Persian too
+    page = await open_page(
+        browser, bot.tg.open_web_app(CAROL, message.message_id, auth_date=auth_date(clock))
+    )
+    assert await state_of(page, "ready") == (
+        "«ورود به تماس» را بزنید: یک بار اجازهٔ میکروفون را می‌خواهم."
+    )
+    assert await page.evaluate("[document.documentElement.dir, document.documentElement.lang]") == [
+        "rtl",
+        "fa",
+    ]
+    assert await page.inner_text("#join") == "ورود به تماس"
+    await page.screenshot(path=shots / "1-ready-fa.png")
+    await page.click("#join")
+    await state_of(page, "ringing")
+    bot.kv.state.join(call.id, "caller")
+    assert await state_of(page, "connected") == "وصل شد."
+    await asyncio.sleep(1.1)
+    assert (await page.inner_text("#timer")).startswith("۰۰:۰")  # Persian digits
+    await page.screenshot(path=shots / "3-connected-fa.png")
+    assert bot.kv.web_sdk_joins[-1]["accessToken"] == call.receptor.access_token
