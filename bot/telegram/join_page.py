@@ -189,10 +189,9 @@ def add_join_page(
 
     async def token(request: web.Request) -> web.Response:
         body = await _request_json(request)
-        if body is None:
-            return _answer(400, "bad_request")
-        init_data, handle = body.get("initData"), body.get("call")
+        init_data, handle = (body or {}).get("initData"), (body or {}).get("call")
         if not isinstance(init_data, str) or not isinstance(handle, str) or not handle:
+            logger.info("join page: 400, not the page's request")
             return _answer(400, "bad_request")
         try:
             user = check_init_data(init_data, bot_token, now=clock())
@@ -231,11 +230,11 @@ async def _request_json(request: web.Request) -> dict[str, Any] | None:
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
         return None
     try:
-        raw = await request.content.read(MAX_REQUEST_BYTES + 1)
+        raw = await request.read()  # (the server's client_max_size bounds it)
         if len(raw) > MAX_REQUEST_BYTES:
             return None
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, web.HTTPRequestEntityTooLarge):  # (UnicodeDecodeError is a ValueError)
         return None
     return data if isinstance(data, dict) else None
 

@@ -240,3 +240,20 @@ async def test_webhook_mode_serves_the_page_on_the_webhooks_server(
             url, {"initData": init_data(bot, BOB, clock), "call": handle_of(url)}
         )
         assert (status, body["accessToken"]) == (200, call.receptor.access_token)
+
+
+async def test_requests_that_are_not_the_pages_are_refused_plainly(
+    webapp_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    page_url = webapp_bot.call_bot.settings.webapp_url
+    assert page_url is not None
+    caplog.set_level(logging.INFO, logger="bot.telegram.join_page")
+    async with aiohttp.ClientSession() as http:
+        for body in (b"not json", b"[1, 2]", b'{"initData": "x", "call": ""}', b"{" * 20_000):
+            async with http.post(page_url + "/token", data=body) as response:
+                assert (response.status, await response.json()) == (
+                    400,
+                    {"status": "bad_request"},
+                )
+                assert response.headers["Cache-Control"] == "no-store"
+    assert sum("400" in r.getMessage() for r in caplog.records) == 4
