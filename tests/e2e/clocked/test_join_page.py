@@ -257,3 +257,43 @@ async def test_requests_that_are_not_the_pages_are_refused_plainly(
                 )
                 assert response.headers["Cache-Control"] == "no-store"
     assert sum("400" in r.getMessage() for r in caplog.records) == 4
+
+
+async def test_a_page_in_webapp_mode_rings_with_the_button_and_no_token(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> None:
+    """/page's attempts deliver like /call: Bob's and Carol's messages have the button beside
+    "I'm on it", and no Bot API request carries a token."""
+    from ...helpers import until
+
+    settings = {**join_settings(kv), "page_retries": 0}
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **settings) as bot:
+        await bot.onboard_pair()
+        await bot.onboard(CAROL, "Carol", "carol_k")
+        await bot.say(ALICE, "/team new ops", chat_id=GROUP)
+        await bot.say(ALICE, "/team add ops @bob_k @carol_k", chat_id=GROUP)
+        await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
+        await until(
+            bot,
+            clock,
+            lambda: any("web_app" in b for b in bot.last(BOB).keyboard),
+            what="Bob rung",
+            step=2,
+        )
+        texts = [b["text"] for b in bot.last(BOB).keyboard]
+        assert texts[0] == "📞 Join in Telegram" and len(texts) == 2  # and "I'm on it"
+        await until(bot, clock, lambda: len(bot.kv.state.calls) == 2, what="Carol rung", step=5)
+        carol_call = list(bot.kv.state.calls.values())[-1]
+        bot.kv.state.answer(carol_call.id)
+        notice = next(m for m in bot.tg.sent_to(GROUP) if "paged" in m.text).message_id
+        await until(
+            bot,
+            clock,
+            lambda: "Answered by Carol" in visible(bot.tg.current(GROUP, notice).text),
+            what="the page answered",
+            step=2,
+        )
+        everything = json.dumps(bot.tg.state.api_calls, ensure_ascii=False)
+        for call in bot.kv.state.calls.values():
+            for token in (call.caller.access_token, call.receptor.access_token):
+                assert token not in everything
