@@ -114,6 +114,13 @@ class Metrics:
             registry=r,
         )
 
+        self.join_page_answers = Counter(
+            "kcb_join_page_answers_total",
+            "Answers of the join page's token endpoint, by status (ready, unauthorized, "
+            "not_yours, unknown, ended, unavailable, bad_request).",
+            ["status"],
+            registry=r,
+        )
         self.telegram_retry_after = Counter(
             "kcb_telegram_retry_after_seconds_total",
             "Seconds Telegram's flood control (429) asked the bot to wait, summed.",

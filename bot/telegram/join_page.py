@@ -172,6 +172,7 @@ def add_join_page(
     clock = now or (lambda: services.clock.now().timestamp())
     static = resources.files("bot.telegram").joinpath("join_static")
     assets = {name: static.joinpath(name).read_text() for name in _ASSETS}
+    answers = services.metrics.join_page_answers
 
     async def show_page(request: web.Request) -> web.Response:
         headers = dict(_NO_STORE, **{"Content-Security-Policy": policy})
@@ -192,11 +193,13 @@ def add_join_page(
         init_data, handle = (body or {}).get("initData"), (body or {}).get("call")
         if not isinstance(init_data, str) or not isinstance(handle, str) or not handle:
             logger.info("join page: 400, not the page's request")
+            answers.labels("bad_request").inc()
             return _answer(400, "bad_request")
         try:
             user = check_init_data(init_data, bot_token, now=clock())
         except InitDataError as exc:
             logger.info("join page: 401, initData refused (%s)", exc)
+            answers.labels("unauthorized").inc()
             return _answer(401, "unauthorized")
         answer = await services.joins.lookup(handle, user.id)
         status = _STATUS[answer.status]
@@ -208,6 +211,7 @@ def add_join_page(
             answer.call_row_id,
             extra={"call_id": answer.call_row_id},
         )
+        answers.labels(answer.status.value).inc()
         if answer.status is not JoinStatus.READY:
             return _answer(status, answer.status.value)
         return _answer(

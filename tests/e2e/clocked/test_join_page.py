@@ -156,7 +156,19 @@ async def test_the_endpoint_gives_each_participant_their_own_token_and_no_one_el
     assert status == 404
     assert (await ask(url, {"call": handle}))[0] == 400
 
-    # each answer is logged, never with a token, the handle or initData
+    # each answer is counted by status, and logged, never with a token, the handle or initData
+    registry = bot.services.metrics.registry
+    counted = {
+        word: registry.get_sample_value("kcb_join_page_answers_total", {"status": word})
+        for word in ("ready", "not_yours", "unauthorized", "unknown", "bad_request")
+    }
+    assert counted == {
+        "ready": 3,
+        "not_yours": 1,
+        "unauthorized": 5,
+        "unknown": 1,
+        "bad_request": 1,
+    }
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.join_page"]
     assert any("200 ready for user" in line for line in lines)
     assert any("403 not_yours for user 1003" in line for line in lines)
