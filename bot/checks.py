@@ -7,6 +7,9 @@ Each check asks one harmless question and says, in one line, what is wrong and w
 - Kavenegar: one authenticated read (``GET /calls?size=1``) proves the API token and the URL.
 - The database: it answers, and its schema is at this release's revision (behind: the bot
   upgrades it when it starts, and the check says so; unknown: a newer release upgraded it).
+- With ``WEBAPP_URL``: Kavenegar's browser SDK is served at ``KAVENEGAR_WEB_SDK_URL`` and
+  still has the ``KavenegarCall`` and ``initCall`` the join page calls (the CDN's name and the
+  SDK's surface cannot be checked anywhere else).
 
 Nothing is written anywhere. The secrets never appear in what is printed.
 """
@@ -17,6 +20,7 @@ import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
 
+import httpx
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
@@ -63,6 +67,8 @@ async def online_checks(settings: Settings, redactor: SecretRedactor) -> list[Ch
         _bounded("Kavenegar", _kavenegar(settings)),
         _bounded("database", _database(settings)),
     ]
+    if settings.webapp_url:
+        checks.append(_bounded("browser SDK", _web_sdk(settings)))
     done = await asyncio.gather(*checks)
     return [
         Check(c.name, redactor.redact(c.problem) if c.problem else None, c.detail) for c in done
@@ -138,6 +144,29 @@ async def _kavenegar(settings: Settings) -> Check:
             f"no usable answer from KAVENEGAR_BASE_URL ({type(exc).__name__}): check the URL",
         )
     return Check("Kavenegar", detail=f"the API token works ({page.page.total} calls so far)")
+
+
+async def _web_sdk(settings: Settings) -> Check:
+    url = settings.kavenegar_web_sdk_url
+    try:
+        async with httpx.AsyncClient(timeout=CHECK_TIMEOUT, follow_redirects=True) as http:
+            response = await http.get(url)
+    except httpx.HTTPError as exc:
+        return Check("browser SDK", f"cannot fetch KAVENEGAR_WEB_SDK_URL ({type(exc).__name__})")
+    if response.status_code != 200:
+        return Check(
+            "browser SDK",
+            f"KAVENEGAR_WEB_SDK_URL answers {response.status_code}: the join page cannot join "
+            "calls (people get the token-for-the-app fallback); find the SDK's current URL",
+        )
+    missing = [name for name in ("KavenegarCall", "initCall") if name not in response.text]
+    if missing:
+        return Check(
+            "browser SDK",
+            f"the script at KAVENEGAR_WEB_SDK_URL has no {' or '.join(missing)}: is it "
+            "Kavenegar's browser SDK, and has its interface changed?",
+        )
+    return Check("browser SDK", detail=f"served ({len(response.content)} bytes)")
 
 
 async def _database(settings: Settings) -> Check:

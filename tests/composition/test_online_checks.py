@@ -142,3 +142,24 @@ async def test_a_fresh_sqlite_file_is_fine_and_not_created(
         checks["database"].ok and "creates its schema when it starts" in checks["database"].line()
     )
     assert not (tmp_path / "later.db").exists()
+
+
+async def test_the_browser_sdk_is_checked_with_a_join_page(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str
+) -> None:
+    """Issue 23: the SDK's URL and surface, which nothing else can verify before people tap
+    Join; only checked with WEBAPP_URL."""
+    assert "browser" not in await run(settings(tg, kv, sqlite_url))
+    page = {"webapp_url": "https://bot.example.org/join"}
+    served = await run(settings(tg, kv, sqlite_url, **page, kavenegar_web_sdk_url=kv.web_sdk_url))
+    assert served["browser"].ok, served["browser"].line()
+    gone = kv.root_url + "/_sandbox/no-such-sdk.js"
+    missing = await run(settings(tg, kv, sqlite_url, **page, kavenegar_web_sdk_url=gone))
+    assert missing["browser"].line() == (
+        "FAIL  browser SDK: KAVENEGAR_WEB_SDK_URL answers 404: the join page cannot join calls "
+        "(people get the token-for-the-app fallback); find the SDK's current URL"
+    )
+    other = await run(
+        settings(tg, kv, sqlite_url, **page, kavenegar_web_sdk_url=kv.root_url + "/_sandbox/calls")
+    )
+    assert "has no KavenegarCall or initCall" in other["browser"].line()
