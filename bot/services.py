@@ -32,6 +32,7 @@ from bot.onboarding.access import Access
 from bot.onboarding.people import People
 from bot.onboarding.phones import PhoneNaming
 from bot.onboarding.verification import PhoneService
+from bot.oncall.call_now import CallNowService
 from bot.oncall.handovers import HandoverWorker
 from bot.oncall.invites import InviteService
 from bot.oncall.paging import PageService, PageSettings
@@ -65,6 +66,7 @@ class Services:
     watcher: CallWatcher
     oncall: OnCallService
     pages: PageService
+    call_now: CallNowService
     invites: InviteService
     handovers: HandoverWorker
     phones: PhoneService
@@ -245,6 +247,7 @@ def build_services(
         watcher=watcher,
         oncall=oncall,
         pages=pages,
+        call_now=CallNowService(store, calls, oncall),
         invites=invites,
         handovers=handovers,
         phones=phones,

@@ -10,6 +10,7 @@ from typing import Literal
 
 __all__ = [
     "LINE_KEY",
+    "NOW_KEY",
     "ROTATION_KINDS",
     "AccessRule",
     "CallKey",
@@ -47,6 +48,9 @@ RuleKind = Literal["user", "chat"]
 LINE_KEY = 10**12
 #: A page's attempts are keyed (page's chat, -(PAGE_KEY * page id + attempt)).
 PAGE_KEY = 1000
+#: A "Call now" press is keyed (presser's chat, -(NOW_KEY + the button's message)), below every
+#: support line's key (line request ids stay far under NOW_KEY - LINE_KEY).
+NOW_KEY = 10**15
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ class CallKey:
     def page_attempt(cls, chat_id: int, page_id: int, attempt: int) -> CallKey:
         """The ``attempt``-th call (0-based) of page ``page_id``."""
         return cls(chat_id, -(page_id * PAGE_KEY + attempt + 1))
+
+    @classmethod
+    def call_now(cls, presser_id: int, team_id: int, message_id: int, *, in_group: bool) -> CallKey:
+        """ "Call now" of team ``team_id`` pressed by ``presser_id`` on message ``message_id``
+        (of the team's group, or of the presser's private chat): one call per button and
+        presser, however often it is pressed, on however many replicas."""
+        button = ((team_id << 32) | (message_id & 0xFFFFFFFF)) << 1 | int(in_group)
+        return cls(presser_id, -(NOW_KEY + button))
 
     @classmethod
     def line(cls, newcomer_id: int, request_id: int) -> CallKey:

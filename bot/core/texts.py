@@ -541,6 +541,12 @@ EN: dict[str, str] = {
         "rings within a minute, join it; otherwise it was not placed."
     ),
     "phone_private_only": "I show numbers only in a private chat with me.",
+    # -- issue 22: on call ----------------------------------------------------------------------
+    "button_call_now": "📞 Call {person} now",
+    "button_call_now_team": "📞 Call {person} ({name})",
+    "call_now_team_gone": "This team no longer exists.",
+    "call_now_nobody": "Nobody is on call for {name} now.",
+    "call_now_yourself": "You are on call for {name} yourself.",
 }
 
 FA: dict[str, str] = {
@@ -1067,6 +1073,12 @@ FA: dict[str, str] = {
         "دقیقه زنگ زد، وارد شوید؛ وگرنه تماس برقرار نشده است."
     ),
     "phone_private_only": "شماره‌ها را فقط در گفت‌وگوی خصوصی با من نشان می‌دهم.",
+    # -- issue 22: on call ----------------------------------------------------------------------
+    "button_call_now": "📞 همین حالا با {person} تماس بگیر",
+    "button_call_now_team": "📞 تماس با {person} ({name})",
+    "call_now_team_gone": "این تیم دیگر وجود ندارد.",
+    "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
+    "call_now_yourself": "خودتان کشیک {name} هستید.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

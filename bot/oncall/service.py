@@ -9,13 +9,15 @@ supergroup. Owners and the bot's admins change a team; anyone in it may cover fo
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock
-from bot.core.messages import Messenger, OutgoingMessage
+from bot.core.messages import Button, Messenger, OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile, UserRecord, isolate
 from bot.core.records import RotationKind, Team, parse_rotation_kind
@@ -35,7 +37,15 @@ from bot.oncall.rotation import (
 )
 from bot.storage import Store
 
-__all__ = ["NAME_PATTERN", "OnCallService", "TeamView", "counted", "readiness", "why_not_ready"]
+__all__ = [
+    "NAME_PATTERN",
+    "OnCallService",
+    "TeamView",
+    "call_now_button",
+    "counted",
+    "readiness",
+    "why_not_ready",
+]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
 logger = logging.getLogger(__name__)
@@ -57,6 +67,14 @@ def counted(lang: str, key: str, number: int, /, **params: object) -> str:
     """Text ``key`` for ``number`` things: ``key_one`` when there is one ("1 use", "after 1
     attempt"; Persian's ``_one`` texts are its plural ones, its nouns do not change)."""
     return t(lang, f"{key}_one" if number == 1 else key, **params)
+
+
+def call_now_button(lang: str, team: Team, person: str, *, named: bool = False) -> Button:
+    """The "Call now" button of ``team`` (``person``: who is on call now, as shown); ``named``:
+    with the team's name, where several teams are listed (see :mod:`bot.oncall.call_now`)."""
+    key = "button_call_now_team" if named else "button_call_now"
+    text = html.unescape(t(lang, key, person=person, name=team.name))  # a label is not HTML
+    return Button(text, data=encode(PressKind.CALL_NOW, team.id))
 
 
 @dataclass(frozen=True)
@@ -439,21 +457,29 @@ class OnCallService:
     async def oncall_answer(
         self, lang: str, actor: int, chat_id: int, private: bool, name: str | None
     ) -> str:
-        """``/oncall [NAME]``. In a group: its teams, or its team NAME. In private: the asker's
-        own teams (those they are in, cover or own), or team NAME when they are in it, own it or
-        are an admin."""
+        """``/oncall [NAME]``'s text (see :meth:`oncall_reply`)."""
+        text, _ = await self.oncall_reply(lang, actor, chat_id, private, name)
+        return text
+
+    async def oncall_reply(
+        self, lang: str, actor: int, chat_id: int, private: bool, name: str | None
+    ) -> tuple[str, tuple[Button, ...]]:
+        """``/oncall [NAME]``, with a "Call now" button for each team someone else is on call
+        for. In a group: its teams, or its team NAME. In private: the asker's own teams (those
+        they are in, cover or own), or team NAME when they are in it, own it or are an admin."""
         if not private:
             if name is None:
                 teams = await self.teams_here(chat_id)
                 if not teams:
                     raise Refused(t(lang, "team_none_here"))
-                return "\n".join([await self.oncall_line(lang, team) for team in teams])
-            return await self.oncall_line(lang, await self.team_here(lang, name, chat_id))
+                return await self._listed(lang, actor, teams, named=len(teams) > 1)
+            team = await self.team_here(lang, name, chat_id)
+            return await self._listed(lang, actor, [team], named=False)
         if name is None:
             teams = await self.store.teams.of_member(actor, owned=True)
             if not teams:
                 raise Refused(t(lang, "oncall_no_teams"))
-            return "\n".join([await self.oncall_line(lang, team) for team in teams])
+            return await self._listed(lang, actor, teams, named=True)
         team = await self.team_named(lang, name)
         if (
             actor != team.owner_id
@@ -461,7 +487,21 @@ class OnCallService:
             and actor not in await self.store.teams.members(team.id)
         ):
             raise Refused(t(lang, "oncall_members_only", name=team.name))
-        return await self.oncall_line(lang, team)
+        return await self._listed(lang, actor, [team], named=False)
+
+    async def _listed(
+        self, lang: str, actor: int, teams: list[Team], *, named: bool
+    ) -> tuple[str, tuple[Button, ...]]:
+        """One line per team, and the buttons to call whoever is on call (not the asker)."""
+        lines: list[str] = []
+        buttons: list[Button] = []
+        for team in teams:
+            now = await self.on_call_now(team)
+            lines.append(await self._line(lang, team, now, named=True))
+            if now.member is not None and now.member != actor:
+                person = await self.name(now.member, lang)
+                buttons.append(call_now_button(lang, team, person, named=named))
+        return "\n".join(lines), tuple(buttons)
 
     async def oncall_line(self, lang: str, team: Team) -> str:
         return await self._line(lang, team, await self.on_call_now(team), named=True)

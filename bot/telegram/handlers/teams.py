@@ -105,17 +105,21 @@ class Rotation(OnCallCommand):
 
 
 class OnCall(OnCallCommand):
-    """``/oncall [NAME]``: who is on call, until when, who is next."""
+    """``/oncall [NAME]``: who is on call, until when, who is next, with "Call now" buttons."""
 
-    async def answer(self, invocation: Invocation) -> str:
+    async def run(self, invocation: Invocation) -> None:
         oncall, args = self.services.oncall, invocation.args
-        return await oncall.oncall_answer(  # in private: the asker's own teams
-            invocation.lang,
-            invocation.sender.telegram_id,
-            invocation.chat_id,
-            invocation.private,
-            args[0] if args else None,
-        )
+        try:
+            text, buttons = await oncall.oncall_reply(  # in private: the asker's own teams
+                invocation.lang,
+                invocation.sender.telegram_id,
+                invocation.chat_id,
+                invocation.private,
+                args[0] if args else None,
+            )
+        except Refused as refused:
+            text, buttons = refused.text, ()
+        await self.reply(invocation, text, buttons)
 
 
 class Cover(OnCallCommand):

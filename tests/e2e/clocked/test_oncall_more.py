@@ -1,0 +1,118 @@
+"""Issue 22 end to end over both simulators: Call now, close the loop, quiet hours, the
+calendar, swaps. One :class:`ManualClock` drives the bot and the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.core.clock import ManualClock
+from bot.simulator import SentMessage, TelegramSimulator
+from kavenegar.sandbox import KavenegarSandbox
+
+from ...helpers import ALICE, BOB, GROUP, until, visible
+from ..conftest import Bot, bot_running
+from .test_oncall import CAROL, DAVE, team_of_four
+
+
+@pytest.fixture
+async def oncall(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> AsyncIterator[Bot]:
+    async with bot_running(tg, kv, sqlite_url, clock=clock, page_retries=0) as bot:
+        await team_of_four(bot)
+        yield bot
+
+
+def posts(bot: Bot) -> list[dict[str, Any]]:
+    """The paid calls asked of Kavenegar."""
+    return [r for r in bot.kv.requests if r["method"] == "POST"]
+
+
+def buttons(message: SentMessage) -> list[dict[str, Any]]:
+    markup = message.reply_markup or {}
+    return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def labels(message: SentMessage) -> list[str]:
+    """The buttons' labels as people read them."""
+    return [visible(b["text"]) for b in buttons(message)]
+
+
+async def press(bot: Bot, who: int, message: SentMessage, label: str) -> dict[str, Any]:
+    """``who`` presses the button labelled ``label`` (as read) under ``message``."""
+    (data,) = [b["callback_data"] for b in buttons(message) if visible(b["text"]) == label]
+    return await bot.tg.press_button(who, message.chat_id, message.message_id, data)
+
+
+async def answer_text(bot: Bot, press: dict[str, Any]) -> str:
+    await bot.settle()
+    answer = bot.tg.answer_to(press["id"])
+    assert answer is not None and answer.text is not None
+    return answer.text
+
+
+# -- 1. Call now ---------------------------------------------------------------------------------
+
+
+async def test_call_now_pressed_twice_places_one_call_to_whoever_is_on_call(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    answer = bot.last(GROUP)
+    assert visible(answer.text) == "ops: Bob"
+    assert labels(answer) == ["📞 Call Bob now"]
+    # Carol presses it twice at once: one call, to Bob, from Carol; the other press is told so
+    first = await press(bot, CAROL, answer, "📞 Call Bob now")
+    second = await press(bot, CAROL, answer, "📞 Call Bob now")
+    said = sorted([visible(await answer_text(bot, x)) for x in (first, second)])
+    assert said == ["Already done.", "Calling Bob…"]
+    assert len(posts(bot)) == 1
+    (call,) = bot.kv.state.calls.values()
+    assert call.caller.username == f"tg{CAROL}" and call.receptor.username == f"tg{BOB}"
+    assert bot.last_text(CAROL).startswith("📞 You are calling Bob")  # her token, privately
+    # Bob cannot call himself; pressed again later, the same button places nothing new
+    own = await press(bot, BOB, answer, "📞 Call Bob now")
+    assert await answer_text(bot, own) == "You are on call for ops yourself."
+    again = await press(bot, CAROL, answer, "📞 Call Bob now")
+    assert await answer_text(bot, again) == "Already done."
+    assert len(posts(bot)) == 1
+
+
+async def test_the_hand_over_notice_carries_call_now(oncall: Bot, clock: ManualClock) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
+    await until(
+        bot,
+        clock,
+        lambda: "On call for ops: Bob" in bot.last_text(GROUP),
+        what="Bob announced",
+        step=2.0,
+    )
+    notice = bot.last(GROUP)
+    assert labels(notice) == ["📞 Call Bob now"]
+    pressed = await press(bot, DAVE, notice, "📞 Call Bob now")
+    assert visible(await answer_text(bot, pressed)) == "Calling Bob…"
+    assert len(posts(bot)) == 1
+
+
+async def test_call_now_in_private_lists_the_askers_teams_and_obeys_calls_rules(
+    oncall: Bot,
+) -> None:
+    bot = oncall
+    await bot.say(DAVE, "/oncall")
+    answer = bot.last(DAVE)
+    assert visible(answer.text) == "ops: Bob"
+    assert labels(answer) == ["📞 Call Bob (ops)"]
+    await bot.say(BOB, "/dnd on")  # /call's own rule: Bob takes no calls now
+    pressed = await press(bot, DAVE, answer, "📞 Call Bob (ops)")
+    assert visible(await answer_text(bot, pressed)) == "Bob isn't taking calls right now."
+    assert posts(bot) == []
+    # someone outside the team, with a forged press in their own chat, is refused
+    await bot.onboard(4009, "Zed", "zed_k")
+    await bot.say(4009, "hello")
+    mine = bot.last(4009)
+    forged = await bot.tg.press_button(4009, 4009, mine.message_id, data="oncall:n:1")
+    assert "Only members of ops" in await answer_text(bot, forged)
+    assert posts(bot) == []
