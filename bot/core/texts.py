@@ -547,6 +547,8 @@ EN: dict[str, str] = {
     "call_now_team_gone": "This team no longer exists.",
     "call_now_nobody": "Nobody is on call for {name} now.",
     "call_now_yourself": "You are on call for {name} yourself.",
+    "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
+    "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
 }
 
 FA: dict[str, str] = {
@@ -1079,6 +1081,8 @@ FA: dict[str, str] = {
     "call_now_team_gone": "این تیم دیگر وجود ندارد.",
     "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
     "call_now_yourself": "خودتان کشیک {name} هستید.",
+    "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
+    "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

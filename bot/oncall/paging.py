@@ -7,7 +7,9 @@ of the database decides, whichever replica asks): a second ``/page`` joins it, i
 to the notice, and places no call. The plan is fixed when the page starts: the team's rotation
 order beginning with the person on call. Each person in turn is rung ``PAGE_RETRIES`` + 1
 times, for ``PAGE_ROUNDS`` rounds, until someone answers: their call connects (both sides
-joined) or they press "I'm on it" under their token. People who cannot be rung (never started,
+joined) or they press "I'm on it" under their token; then the loop is closed: the page's
+token and ring messages lose their buttons and everyone it rang, and its pager, are told
+privately who took it. People who cannot be rung (never started,
 do not disturb, blocked the bot, made uncallable) or who left the team are skipped and named; a
 call that can no longer be followed (closed unknown or expired, or never followed and surely
 over) is taken as not answered. One paid call at a time per page, at most
@@ -248,6 +250,7 @@ class PageService(LeasedWorker[Page]):
         acknowledged = (self.clock.now() - ended.created_at).total_seconds()
         self.calls.metrics.page_ended(PageStatus.ACKNOWLEDGED.value, acknowledged)
         await self._show(ended)
+        await self._close_loop(ended, presser, PageStatus.ACKNOWLEDGED)
         return PressAnswer("page_ack_done", params={"name": await self._team_name(ended)})
 
     @staticmethod
@@ -459,6 +462,8 @@ class PageService(LeasedWorker[Page]):
             status.value, answered if status is PageStatus.ANSWERED else None
         )
         await self._show_latest(page.id)
+        if status is PageStatus.ANSWERED and answered_by is not None:
+            await self._close_loop(page, answered_by, status)
         if status not in (PageStatus.EXHAUSTED, PageStatus.STOPPED):
             return
         pager = await self.store.get_user(page.paged_by)
@@ -471,6 +476,33 @@ class PageService(LeasedWorker[Page]):
         else:
             text = t(lang, "page_stopped_private", name=name, why=self._why(lang, log[-1]))
         await self.messenger.send(pager.telegram_id, OutgoingMessage(text))
+
+    # -- closing the loop ----------------------------------------------------------------------
+
+    async def _close_loop(self, page: Page, taker: int, status: PageStatus) -> None:
+        """The page was answered or acknowledged by ``taker`` (once: whoever ended it): every
+        token and ring message of its calls loses its buttons ("I'm on it", Answer / Decline),
+        and everyone it rang but the taker, and its pager, get one private word on who took it
+        (issue 22, item 5). Best effort: the page has ended whatever fails here."""
+        try:
+            calls = await self.store.calls_of_page(page.id)
+            name = await self._team_name(page)
+            for call in calls:
+                if call.callee_message_id is not None:
+                    await self.messenger.edit_buttons(call.callee_id, call.callee_message_id)
+            told = {call.callee_id for call in calls} | {page.paged_by}
+            told.discard(taker)
+            key = "page_taken_answered" if status is PageStatus.ANSWERED else "page_taken_on_it"
+            for person_id in sorted(told):
+                person = await self.store.get_user(person_id)
+                if person is None or not person.reachable:
+                    continue
+                lang = pick_language(person.language_code)
+                who = await self.oncall.name(taker, lang)
+                text = t(lang, key, person=who, name=name)
+                await self.messenger.send(person_id, OutgoingMessage(text))
+        except StoreUnavailable:
+            logger.warning("page %s: its loop could not be closed (store unavailable)", page.id)
 
     # -- the group's notice --------------------------------------------------------------------
 

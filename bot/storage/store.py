@@ -1161,6 +1161,14 @@ class Store:
         return None if row is None else _call(row)
 
     @guarded
+    async def calls_of_page(self, page_id: int) -> list[CallRecord]:
+        """The calls page ``page_id`` placed, oldest first."""
+        async with self.engine.connect() as conn:
+            query = select(calls).where(calls.c.page_id == page_id).order_by(calls.c.id)
+            rows = (await conn.execute(query)).all()
+        return [_call(row) for row in rows]
+
+    @guarded
     async def list_calls(self) -> list[CallRecord]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(calls).order_by(calls.c.id))).all()

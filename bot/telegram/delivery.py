@@ -234,6 +234,25 @@ class TelegramMessenger:
             return Delivery.GONE
         return delivery
 
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        markup = _markup(buttons)
+
+        async def attempt(text: str, parse_mode: str | None) -> Message | bool:
+            return await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+
+        try:  # paced as a paid call's message: it says the call is taken care of
+            delivery, _ = await self._deliver(
+                chat_id, OutgoingMessage("", kind=MessageKind.CALL), attempt
+            )
+        except _Moved as moved:
+            await self._moved(chat_id, moved.new_chat_id)
+            return Delivery.GONE
+        return delivery
+
     async def _moved(self, old: int, new: int) -> None:
         """Telegram says group ``old`` is supergroup ``new`` now: whatever is stored by the old
         id follows (once, however often this is said)."""

@@ -116,3 +116,32 @@ async def test_call_now_in_private_lists_the_askers_teams_and_obeys_calls_rules(
     forged = await bot.tg.press_button(4009, 4009, mine.message_id, data="oncall:n:1")
     assert "Only members of ops" in await answer_text(bot, forged)
     assert posts(bot) == []
+
+
+# -- 5. close the loop ---------------------------------------------------------------------------
+
+
+async def test_a_page_taken_tells_everyone_rung_and_the_pager_and_its_buttons_go(
+    oncall: Bot, clock: ManualClock
+) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
+    on_it = ["🙋 I'm on it"]
+    await until(bot, clock, lambda: labels(bot.last(BOB)) == on_it, what="Bob rung", step=2.0)
+    bob_token = bot.last(BOB)
+    (bob_call,) = bot.kv.state.calls.values()
+    bot.kv.state.finish(bob_call.id, "rejected")
+    await until(bot, clock, lambda: labels(bot.last(CAROL)) == on_it, what="Carol", step=2.0)
+    carol_token = bot.last(CAROL)
+    pressed = await press(bot, CAROL, carol_token, "🙋 I'm on it")
+    assert visible(await answer_text(bot, pressed)) == "Thanks: ops knows you're on it."
+    word = "📟 Carol is on the page of ops. Nothing more to do."
+    assert bot.last_text(BOB) == word
+    assert bot.last_text(ALICE) == word
+    assert not any(visible(m.text) == word for m in bot.tg.sent_to(CAROL))
+    # every token message of the page lost its button; Carol's keeps its token (she may join)
+    for token in (bob_token, carol_token):
+        assert labels(bot.tg.current(token.chat_id, token.message_id)) == []
+    assert bot.tg.current(CAROL, carol_token.message_id).text == carol_token.text
+    await until(bot, clock, lambda: True, what="the page to stay over", step=60, limit=5)
+    assert len(posts(bot)) == 2  # nobody rung after
