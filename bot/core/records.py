@@ -302,6 +302,13 @@ class Team:
     #: The forum topic of the group it was created in, where its notices go (None: "General",
     #: or a group without topics).
     thread_id: int | None = None
+    #: Quiet hours, "HH:MM" local (both None: none); in them a page calls nobody (issue 22)...
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    #: ...unless it is ``urgent`` and the team said ``urgent-only``.
+    quiet_urgent: bool = False
+    #: The team a page in quiet hours goes to instead (None: none).
+    after_hours_team_id: int | None = None
 
 
 class PageStatus(StrEnum):

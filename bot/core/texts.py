@@ -549,6 +549,35 @@ EN: dict[str, str] = {
     "call_now_yourself": "You are on call for {name} yourself.",
     "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
     "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
+    "team_quiet_usage": (
+        "Use <code>/team quiet NAME 22:00-08:00</code> (add <code>urgent-only</code> to let "
+        "urgent pages call), or <code>/team quiet NAME off</code>."
+    ),
+    "team_quiet_bad": "“{text}” is not a span of hours: use HH:MM-HH:MM, like 22:00-08:00.",
+    "team_quiet_set": (
+        "🌙 {name} is quiet {span} ({zone}) every day: a page then calls nobody, and the person "
+        "on call is told privately."
+    ),
+    "team_quiet_set_urgent": (
+        "🌙 {name} is quiet {span} ({zone}) every day: a page then calls only when its reason "
+        "starts with “urgent”; otherwise the person on call is told privately."
+    ),
+    "team_quiet_off": "{name} has no quiet hours now: a page calls at any hour.",
+    "team_after_hours_set": "In its quiet hours, a page of {name} goes to {other} instead.",
+    "team_after_hours_off": "In its quiet hours, a page of {name} goes to no other team now.",
+    "team_after_hours_self": "A team can't be its own after-hours team.",
+    "team_after_hours_usage": (
+        "Use <code>/team after-hours NAME OTHER</code>, or <code>/team after-hours NAME off</code>."
+    ),
+    "page_quiet": "🌙 {name} is in its quiet hours ({span}, {zone}): no call was placed.",
+    "page_quiet_told": "{person} was told privately.",
+    "page_quiet_nobody_told": "Nobody could be told privately.",
+    "page_quiet_urgent": "Start the reason with “urgent” to call anyway.",
+    "page_quiet_private": (
+        "🌙 {pager} paged {name} in its quiet hours: {reason}\nNo call was placed; it's up to you."
+    ),
+    "page_after_hours": "after hours of {name}",
+    "page_after_hours_answer": "🌙 {name} is in its quiet hours: {other} is paged instead.",
 }
 
 FA: dict[str, str] = {
@@ -1083,6 +1112,36 @@ FA: dict[str, str] = {
     "call_now_yourself": "خودتان کشیک {name} هستید.",
     "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
     "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
+    "team_quiet_usage": (
+        "از <code>/team quiet NAME 22:00-08:00</code> استفاده کنید (با <code>urgent-only</code> "
+        "فراخوان‌های فوری تماس می‌گیرند)، یا <code>/team quiet NAME off</code>."
+    ),
+    "team_quiet_bad": "«{text}» بازهٔ ساعت نیست: HH:MM-HH:MM، مثل ۲۲:۰۰-۰۸:۰۰.",
+    "team_quiet_set": (
+        "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است: فراخوان در این ساعت با کسی تماس "
+        "نمی‌گیرد و به کشیک به‌طور خصوصی خبر داده می‌شود."
+    ),
+    "team_quiet_set_urgent": (
+        "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است: فراخوان فقط وقتی تماس می‌گیرد که "
+        "دلیلش با «urgent» یا «فوری» شروع شود؛ وگرنه به کشیک به‌طور خصوصی خبر داده می‌شود."
+    ),
+    "team_quiet_off": "{name} دیگر ساعت آرام ندارد: فراخوان در هر ساعتی تماس می‌گیرد.",
+    "team_after_hours_set": "در ساعت آرام، فراخوان {name} به‌جای آن به {other} می‌رود.",
+    "team_after_hours_off": "در ساعت آرام، فراخوان {name} دیگر به تیم دیگری نمی‌رود.",
+    "team_after_hours_self": "یک تیم نمی‌تواند تیم پس از ساعت کاری خودش باشد.",
+    "team_after_hours_usage": (
+        "از <code>/team after-hours NAME OTHER</code> یا "
+        "<code>/team after-hours NAME off</code> استفاده کنید."
+    ),
+    "page_quiet": "🌙 {name} در ساعت آرام است ({span}، {zone}): تماسی گرفته نشد.",
+    "page_quiet_told": "به {person} به‌طور خصوصی خبر داده شد.",
+    "page_quiet_nobody_told": "به کسی نشد خصوصی خبر داد.",
+    "page_quiet_urgent": "برای تماس در هر حال، دلیل را با «فوری» شروع کنید.",
+    "page_quiet_private": (
+        "🌙 {pager} تیم {name} را در ساعت آرام فراخواند: {reason}\nتماسی گرفته نشد؛ تصمیم با شماست."
+    ),
+    "page_after_hours": "پس از ساعت کاری {name}",
+    "page_after_hours_answer": "🌙 {name} در ساعت آرام است: به‌جای آن {other} فراخوانده شد.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

@@ -48,7 +48,9 @@ from bot.core.records import (
     Team,
 )
 from bot.core.texts import format_wait, pick_language, t
+from bot.core.timezones import local_digits
 from bot.core.work import LeasedWorker
+from bot.oncall.quiet import QuietHours, is_urgent, quiet_hours
 from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService, counted, why_not_ready
 from bot.storage import Store
@@ -138,18 +140,39 @@ class PageService(LeasedWorker[Page]):
         message_id: int,
         reason: str | None,
         thread_id: int | None = None,
+        after_hours: bool = False,
     ) -> str | None:
         """Start a page; the answer to give (a refusal, or that the team is already being
-        paged and this page joined it), or None once the notice is posted.
+        paged and this page joined it, or that it is in its quiet hours), or None once the
+        notice is posted.
 
         The notice goes to the team's forum topic (``Team.thread_id``), quoting the ``/page``
         when it was typed there (``thread_id``: the topic it was typed in); typed elsewhere in
-        the group, the answer says where the notice is."""
+        the group, the answer says where the notice is. ``after_hours``: the page of another
+        team's after-hours team, whose notice goes where the ``/page`` was typed."""
         if self.settings.phones_required and pager.phone is None:
             return t(lang, "call_caller_no_phone")
         members = await self.store.teams.members(team.id)
         if not members:
             return t(lang, "page_empty", name=team.name)
+        hours = quiet_hours(team)
+        if hours is not None and _quiet(team, hours, self.clock.now(), reason):
+            if not after_hours:  # one hop: an after-hours team in its own quiet hours is told
+                other = await self._after_hours_team(team, reason)
+                if other is not None:
+                    mark = t(lang, "page_after_hours", name=team.name)
+                    marked = f"{reason} ({mark})" if reason else mark
+                    return await self.start(
+                        lang,
+                        pager,
+                        other,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        reason=marked[:200],
+                        thread_id=thread_id,
+                        after_hours=True,
+                    )
+            return await self._quiet(lang, pager, team, members, reason, hours)
         first = (await self.oncall.on_call_now(team, members)).member
         # the pager is not rung by their own page
         plan = [m for m in escalation_order(members, first) if m != pager.telegram_id]
@@ -190,13 +213,13 @@ class PageService(LeasedWorker[Page]):
         # The page is running from here on: whatever fails below, the answer is its notice.
         title = t(lang, "page_title", pager=pager.display_name, name=team.name)
         lines = [title, t(lang, "page_reason", reason=reason)] if reason else [title]
-        here = thread_id == team.thread_id
+        here = after_hours or thread_id == team.thread_id
         receipt = await self.messenger.send(
             chat_id,
             OutgoingMessage(
                 "\n".join(lines),
                 reply_to_message_id=message_id if here else None,
-                message_thread_id=team.thread_id,
+                message_thread_id=thread_id if after_hours else team.thread_id,
             ),
         )
         try:
@@ -204,6 +227,56 @@ class PageService(LeasedWorker[Page]):
         except StoreUnavailable:
             logger.warning("page %s: its notice id could not be recorded", page_id)
         return None if here else t(lang, "page_in_topic", name=team.name)
+
+    async def _after_hours_team(self, team: Team, reason: str | None) -> Team | None:
+        """The team a page of ``team`` in its quiet hours goes to, if it has one that is not
+        in its own quiet hours."""
+        if team.after_hours_team_id is None or team.after_hours_team_id == team.id:
+            return None
+        other = await self.store.teams.by_id(team.after_hours_team_id)
+        if other is None:  # deleted since
+            return None
+        hours = quiet_hours(other)
+        if hours is not None and _quiet(other, hours, self.clock.now(), reason):
+            return None
+        return other
+
+    async def _quiet(
+        self,
+        lang: str,
+        pager: UserRecord,
+        team: Team,
+        members: list[int],
+        reason: str | None,
+        hours: QuietHours,
+    ) -> str:
+        """A page in the team's quiet hours: no call; the person on call is told privately
+        (unless they paged), and the answer says so in the group."""
+        member = (await self.oncall.on_call_now(team, members)).member
+        told = None
+        if member is not None and member != pager.telegram_id:
+            person = await self.store.get_user(member)
+            if person is not None and person.reachable:
+                their = pick_language(person.language_code)
+                text = t(
+                    their,
+                    "page_quiet_private",
+                    pager=pager.display_name,
+                    name=team.name,
+                    reason=reason or t(their, "page_no_reason"),
+                )
+                receipt = await self.messenger.send(member, OutgoingMessage(text))
+                if receipt.delivery is Delivery.SENT:
+                    told = person
+        span = local_digits(hours.describe(), lang)
+        lines = [t(lang, "page_quiet", name=team.name, span=span, zone=team.zone)]
+        if told is not None:
+            lines.append(t(lang, "page_quiet_told", person=told.display_name))
+        else:
+            lines.append(t(lang, "page_quiet_nobody_told"))
+        if team.quiet_urgent:
+            lines.append(t(lang, "page_quiet_urgent"))
+        return " ".join(lines)
 
     async def _joined(self, lang: str, page: Page, team: Team, reason: str | None) -> str:
         """A ``/page`` of a team already being paged joined its running page: the notice shows
@@ -620,6 +693,11 @@ class PageService(LeasedWorker[Page]):
         if page.status is PageStatus.EXHAUSTED:
             lines.append(t(lang, "page_nobody"))
         return "\n".join(lines)
+
+
+def _quiet(team: Team, hours: QuietHours, now: datetime, reason: str | None) -> bool:
+    """Does a page of ``team`` now, for ``reason``, fall in its quiet hours (and stay quiet)?"""
+    return hours.covers(now, team.zone) and not (team.quiet_urgent and is_urgent(reason))
 
 
 def _next_person(slots: list[int], step: int) -> int:

@@ -23,6 +23,7 @@ from bot.core.people import UserProfile, UserRecord, isolate
 from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
 from bot.core.timezones import local_digits
+from bot.oncall.quiet import parse_quiet
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -451,6 +452,39 @@ class OnCallService:
             weekday=team.weekday or 0,  # its weekday, as rotation_of reads it
             zone=zone,
         )
+
+    # -- /team quiet, /team after-hours ----------------------------------------------------------
+
+    async def set_quiet(self, lang: str, actor: int, team: Team, args: list[str]) -> str:
+        """``/team quiet NAME HH:MM-HH:MM [urgent-only]`` or ``/team quiet NAME off`` (see
+        :mod:`bot.oncall.quiet`)."""
+        self.may_manage(lang, team, actor)
+        if len(args) == 1 and args[0].lower() == "off":
+            await self.store.teams.set_quiet(team.id, start=None, end=None, urgent=False)
+            return t(lang, "team_quiet_off", name=team.name)
+        urgent = len(args) == 2 and args[1].lower() in ("urgent-only", "urgent")
+        if not args or len(args) > 2 or (len(args) == 2 and not urgent):
+            raise Refused(t(lang, "team_quiet_usage"))
+        hours = parse_quiet(args[0])
+        if hours is None:
+            raise Refused(t(lang, "team_quiet_bad", text=args[0][:20]))
+        start, end = hours.describe().split("-")
+        await self.store.teams.set_quiet(team.id, start=start, end=end, urgent=urgent)
+        key = "team_quiet_set_urgent" if urgent else "team_quiet_set"
+        span = local_digits(hours.describe(), lang)
+        return t(lang, key, name=team.name, span=span, zone=team.zone)
+
+    async def set_after_hours(self, lang: str, actor: int, team: Team, other_name: str) -> str:
+        """``/team after-hours NAME OTHER`` or ``/team after-hours NAME off``."""
+        self.may_manage(lang, team, actor)
+        if other_name.lower() == "off":
+            await self.store.teams.set_after_hours(team.id, None)
+            return t(lang, "team_after_hours_off", name=team.name)
+        other = await self.team_named(lang, other_name)
+        if other.id == team.id:
+            raise Refused(t(lang, "team_after_hours_self"))
+        await self.store.teams.set_after_hours(team.id, other.id)
+        return t(lang, "team_after_hours_set", name=team.name, other=other.name)
 
     # -- /oncall -------------------------------------------------------------------------------
 

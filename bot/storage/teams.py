@@ -147,6 +147,24 @@ class TeamQueries:
         async with self.engine.begin() as conn:
             await conn.execute(update(teams).where(teams.c.id == team_id).values(zone=zone))
 
+    async def set_quiet(
+        self, team_id: int, *, start: str | None, end: str | None, urgent: bool
+    ) -> None:
+        """The team's quiet hours ("HH:MM" local; None: none) and whether "urgent" calls."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams)
+                .where(teams.c.id == team_id)
+                .values(quiet_start=start, quiet_end=end, quiet_urgent=urgent)
+            )
+
+    async def set_after_hours(self, team_id: int, other_id: int | None) -> None:
+        """The team a page in quiet hours goes to instead (None: none)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams).where(teams.c.id == team_id).values(after_hours_team_id=other_id)
+            )
+
     async def schedule(self, team_id: int, next_check_at: datetime | None) -> None:
         """When the team's next hand-over event is due (None: none)."""
         async with self.engine.begin() as conn:

@@ -23,7 +23,9 @@ __all__ = [
 
 _BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
 #: ``/team``'s subcommands: typed alone, they get the usage.
-_TEAM_ACTIONS = frozenset({"new", "add", "remove", "move", "delete", "zone"})
+_TEAM_ACTIONS = frozenset(
+    {"new", "add", "remove", "move", "delete", "zone", "quiet", "after-hours"}
+)
 #: ``/team move``'s place is clamped to the rotation; anything past this is not a place.
 MAX_POSITION = 10**6
 
@@ -55,7 +57,8 @@ class OnCallCommand(Command):
 
 class TeamCommand(OnCallCommand):
     """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``, ``/team zone NAME
-    TZ``."""
+    TZ``, ``/team quiet NAME HH:MM-HH:MM [urgent-only]|off``, ``/team after-hours NAME
+    OTHER|off``."""
 
     async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
@@ -74,6 +77,14 @@ class TeamCommand(OnCallCommand):
         if action == "zone" and len(args) == 3:
             team = await oncall.team_here(lang, args[1], chat)
             return await oncall.set_zone(lang, actor, team, args[2])
+        if action == "quiet":  # /team quiet NAME 22:00-08:00 [urgent-only] | off
+            team = await oncall.team_here(lang, args[1], chat)
+            return await oncall.set_quiet(lang, actor, team, args[2:])
+        if action == "after-hours":  # /team after-hours NAME OTHER | off
+            if len(args) != 3:
+                raise Refused(invocation.text("team_after_hours_usage"))
+            team = await oncall.team_here(lang, args[1], chat)
+            return await oncall.set_after_hours(lang, actor, team, args[2])
         if action not in ("add", "remove", "move", "delete"):
             raise Refused(invocation.text("team_usage"))
         team = await oncall.team_here(lang, args[1], chat)

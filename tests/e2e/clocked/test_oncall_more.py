@@ -145,3 +145,50 @@ async def test_a_page_taken_tells_everyone_rung_and_the_pager_and_its_buttons_go
     assert bot.tg.current(CAROL, carol_token.message_id).text == carol_token.text
     await until(bot, clock, lambda: True, what="the page to stay over", step=60, limit=5)
     assert len(posts(bot)) == 2  # nobody rung after
+
+
+# -- 3. quiet hours and after-hours escalation ---------------------------------------------------
+
+
+async def test_a_page_in_quiet_hours_places_no_call_and_says_so(
+    oncall: Bot, clock: ManualClock
+) -> None:
+    bot = oncall  # 12:30 in Tehran, the team's zone
+    await bot.say(ALICE, "/team quiet ops ۱۲:۰۰-۱۳:۰۰", chat_id=GROUP)  # Persian digits too
+    assert bot.last_text(GROUP).startswith("🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day")
+    await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
+    assert bot.last_text(GROUP) == (
+        "🌙 ops is in its quiet hours (12:00-13:00, Asia/Tehran): no call was placed. "
+        "Bob was told privately."
+    )
+    assert bot.last_text(BOB).startswith("🌙 Alice paged ops in its quiet hours: disk full")
+    for _ in range(5):
+        clock.advance(10)
+        await bot.settle()
+    assert posts(bot) == []
+    # "urgent" calls only where the team said so; at 13:00 the quiet hours are over
+    await bot.say(ALICE, "/team quiet ops 12:00-13:00 urgent-only", chat_id=GROUP)
+    await bot.say(ALICE, "/page ops urgent: disk full", chat_id=GROUP)
+    assert visible(bot.last(GROUP).text).startswith("📟 Alice paged ops")
+    await until(bot, clock, lambda: len(posts(bot)) == 1, what="Bob rung", step=2.0)
+
+
+async def test_a_page_in_quiet_hours_goes_to_the_after_hours_team(
+    oncall: Bot, clock: ManualClock
+) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/team new night", chat_id=GROUP)
+    await bot.say(ALICE, "/team add night @dave_k", chat_id=GROUP)
+    await bot.say(ALICE, "/team quiet ops 12:00-13:00", chat_id=GROUP)
+    await bot.say(ALICE, "/team after-hours ops night", chat_id=GROUP)
+    assert bot.last_text(GROUP) == "In its quiet hours, a page of ops goes to night instead."
+    await bot.say(BOB, "/team after-hours ops night", chat_id=GROUP)
+    assert "Only ops's owner" in bot.last_text(GROUP)
+    await bot.say(CAROL, "/page ops db down", chat_id=GROUP)
+    assert visible(bot.last(GROUP).text).splitlines() == [
+        "📟 Carol paged night",
+        "Reason: db down (after hours of ops)",
+    ]
+    await until(bot, clock, lambda: len(posts(bot)) == 1, what="Dave rung", step=2.0)
+    (call,) = bot.kv.state.calls.values()
+    assert call.receptor.username == f"tg{DAVE}"
