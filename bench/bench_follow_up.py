@@ -93,6 +93,11 @@ class Messenger:
         self.current[(chat_id, message_id)] = message
         return Delivery.SENT
 
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        return await self.send(chat_id, message)
+
     async def edit_buttons(
         self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
     ) -> Delivery:

@@ -46,6 +46,7 @@ class RecordingMessenger:
         self.current: dict[tuple[int, int], OutgoingMessage] = {}
         self.edits: list[tuple[int, int, OutgoingMessage]] = []
         self.callback_answers: list[tuple[str, str | None, bool]] = []
+        self.documents: list[tuple[int, str, bytes]] = []
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
         self.sent.append((chat_id, message))
@@ -62,6 +63,12 @@ class RecordingMessenger:
             return Delivery.GONE
         self.current[(chat_id, message_id)] = message
         return Delivery.SENT
+
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        self.documents.append((chat_id, file_name, data))
+        return await self.send(chat_id, message)
 
     async def edit_buttons(
         self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()

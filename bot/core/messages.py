@@ -105,6 +105,13 @@ class Messenger(Protocol):
         """Replace a message's text and buttons; "not modified" counts as done."""
         ...
 
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        """Send a file (``sendDocument``) named ``file_name``, ``message`` its caption (with
+        where it goes: the message it answers, the topic)."""
+        ...
+
     async def edit_buttons(
         self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
     ) -> Delivery:

@@ -577,7 +577,15 @@ EN: dict[str, str] = {
         "🌙 {pager} paged {name} in its quiet hours: {reason}\nNo call was placed; it's up to you."
     ),
     "page_after_hours": "after hours of {name}",
-    "page_after_hours_answer": "🌙 {name} is in its quiet hours: {other} is paged instead.",
+    "oncall_week_title": "📅 {name}, the next 7 days ({zone}):",
+    "oncall_week_line": "{start} – {end}: {person}",
+    "oncall_week_open": "from {start}: {person}",
+    "oncall_week_cover": "{person} (cover)",
+    "calendar_cover": "cover",
+    "rotation_calendar": (
+        "📅 {name}'s shifts for the next 8 weeks ({zone}). Open the file to add them to your "
+        "calendar; a newer file updates them."
+    ),
 }
 
 FA: dict[str, str] = {
@@ -1141,7 +1149,15 @@ FA: dict[str, str] = {
         "🌙 {pager} تیم {name} را در ساعت آرام فراخواند: {reason}\nتماسی گرفته نشد؛ تصمیم با شماست."
     ),
     "page_after_hours": "پس از ساعت کاری {name}",
-    "page_after_hours_answer": "🌙 {name} در ساعت آرام است: به‌جای آن {other} فراخوانده شد.",
+    "oncall_week_title": "📅 {name}، ۷ روز آینده ({zone}):",
+    "oncall_week_line": "{start} تا {end}: {person}",
+    "oncall_week_open": "از {start}: {person}",
+    "oncall_week_cover": "{person} (جانشین)",
+    "calendar_cover": "جانشین",
+    "rotation_calendar": (
+        "📅 نوبت‌های کشیک {name} در ۸ هفتهٔ آینده ({zone}). پرونده را باز کنید تا به تقویمتان "
+        "افزوده شوند؛ پروندهٔ تازه‌تر آن‌ها را به‌روز می‌کند."
+    ),
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

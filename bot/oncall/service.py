@@ -13,7 +13,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock
@@ -23,6 +23,7 @@ from bot.core.people import UserProfile, UserRecord, isolate
 from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
 from bot.core.timezones import local_digits
+from bot.oncall.calendar import calendar_file
 from bot.oncall.quiet import parse_quiet
 from bot.oncall.rotation import (
     Cover,
@@ -36,6 +37,7 @@ from bot.oncall.rotation import (
     parse_span,
     parse_zone,
 )
+from bot.oncall.schedule import Shift, shifts
 from bot.storage import Store
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
 ]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
+#: ``/oncall NAME week`` lists this many days; ``/rotation NAME calendar`` this many (8 weeks).
+WEEK_DAYS, CALENDAR_DAYS = 7, 56
 logger = logging.getLogger(__name__)
 
 
@@ -501,19 +505,26 @@ class OnCallService:
         """``/oncall [NAME]``, with a "Call now" button for each team someone else is on call
         for. In a group: its teams, or its team NAME. In private: the asker's own teams (those
         they are in, cover or own), or team NAME when they are in it, own it or are an admin."""
-        if not private:
-            if name is None:
-                teams = await self.teams_here(chat_id)
-                if not teams:
-                    raise Refused(t(lang, "team_none_here"))
-                return await self._listed(lang, actor, teams, named=len(teams) > 1)
-            team = await self.team_here(lang, name, chat_id)
+        if name is not None:
+            team = await self.visible_team(lang, actor, chat_id, private, name)
             return await self._listed(lang, actor, [team], named=False)
-        if name is None:
-            teams = await self.store.teams.of_member(actor, owned=True)
+        if not private:
+            teams = await self.teams_here(chat_id)
             if not teams:
-                raise Refused(t(lang, "oncall_no_teams"))
-            return await self._listed(lang, actor, teams, named=True)
+                raise Refused(t(lang, "team_none_here"))
+            return await self._listed(lang, actor, teams, named=len(teams) > 1)
+        teams = await self.store.teams.of_member(actor, owned=True)
+        if not teams:
+            raise Refused(t(lang, "oncall_no_teams"))
+        return await self._listed(lang, actor, teams, named=True)
+
+    async def visible_team(
+        self, lang: str, actor: int, chat_id: int, private: bool, name: str
+    ) -> Team:
+        """Team ``name`` as ``/oncall NAME`` may show it: in a group, a team of that group; in
+        private, a team the asker is in, owns, or any team for an admin."""
+        if not private:
+            return await self.team_here(lang, name, chat_id)
         team = await self.team_named(lang, name)
         if (
             actor != team.owner_id
@@ -521,7 +532,55 @@ class OnCallService:
             and actor not in await self.store.teams.members(team.id)
         ):
             raise Refused(t(lang, "oncall_members_only", name=team.name))
-        return await self._listed(lang, actor, [team], named=False)
+        return team
+
+    # -- the schedule: /oncall NAME week, /rotation NAME calendar ------------------------------
+
+    async def schedule(self, team: Team, days: int) -> list[Shift]:
+        """The team's shifts from the one on now, for ``days`` days (:mod:`bot.oncall.schedule`)."""
+        members = await self.store.teams.members(team.id)
+        cover = await self.store.teams.cover(team.id)
+        now = self.clock.now()
+        found = Cover(*cover) if cover else None
+        return shifts(members, rotation_of(team), found, now, now + timedelta(days=days))
+
+    async def week(self, lang: str, team: Team) -> str:
+        """``/oncall NAME week``: the next 7 days of shifts, in the team's zone."""
+        schedule = await self.schedule(team, WEEK_DAYS)
+        if not schedule:
+            return t(lang, "oncall_nobody", name=team.name)
+        lines = [t(lang, "oncall_week_title", name=team.name, zone=team.zone)]
+        for shift in schedule:
+            person = await self.name(shift.member, lang)
+            if shift.covering:
+                person = t(lang, "oncall_week_cover", person=person)
+            start = format_local(shift.starts, team.zone, lang, with_zone=False)
+            if shift.ends is None:
+                lines.append(t(lang, "oncall_week_open", start=start, person=person))
+                continue
+            end = format_local(shift.ends, team.zone, lang, with_zone=False)
+            lines.append(t(lang, "oncall_week_line", start=start, end=end, person=person))
+        return "\n".join(lines)
+
+    async def calendar(self, lang: str, team: Team) -> tuple[str, bytes, str]:
+        """``/rotation NAME calendar``: the file name, the ``.ics`` of the next
+        :data:`CALENDAR_DAYS` days of shifts (:mod:`bot.oncall.calendar`), and its caption."""
+        now = self.clock.now()
+        schedule = await self.schedule(team, CALENDAR_DAYS)
+        names: dict[int, str] = {}
+        for shift in schedule:
+            person = await self.store.get_user(shift.member)
+            names[shift.member] = person.name if person else t(lang, "person_gone")
+        data = calendar_file(
+            team,
+            schedule,
+            names,
+            until=now + timedelta(days=CALENDAR_DAYS),
+            made_at=now,
+            cover_word=t(lang, "calendar_cover"),
+        )
+        caption = t(lang, "rotation_calendar", name=team.name, zone=team.zone)
+        return f"{team.name}-oncall.ics", data, caption
 
     async def _listed(
         self, lang: str, actor: int, teams: list[Team], *, named: bool

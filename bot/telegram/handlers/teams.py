@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.messages import OutgoingMessage
 from bot.core.parsing import Mention, parse_number
 from bot.core.people import UserProfile
 from bot.oncall.service import Refused
@@ -102,10 +103,23 @@ class TeamCommand(OnCallCommand):
 
 
 class Rotation(OnCallCommand):
-    """``/rotation NAME daily|weekly HH:MM [TZ]``."""
+    """``/rotation NAME daily|weekly HH:MM [TZ]``, or ``/rotation NAME calendar``: the next 8
+    weeks of shifts as an ``.ics`` file."""
 
-    async def answer(self, invocation: Invocation) -> str:
+    async def answer(self, invocation: Invocation) -> str | None:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if len(args) == 2 and args[1].lower() == "calendar":
+            actor, chat = invocation.sender.telegram_id, invocation.chat_id
+            team = await oncall.visible_team(lang, actor, chat, invocation.private, args[0])
+            file_name, data, caption = await oncall.calendar(lang, team)
+            message = OutgoingMessage(
+                caption,
+                reply_to_message_id=invocation.message.message_id,
+                addressee=actor,
+                message_thread_id=invocation.thread_id,
+            )
+            await self.services.messenger.send_document(chat, file_name, data, message)
+            return None  # the file is the answer
         if len(args) not in (3, 4):
             raise Refused(invocation.text("rotation_usage"))
         team = await oncall.team_here(lang, args[0], invocation.chat_id)
@@ -116,11 +130,22 @@ class Rotation(OnCallCommand):
 
 
 class OnCall(OnCallCommand):
-    """``/oncall [NAME]``: who is on call, until when, who is next, with "Call now" buttons."""
+    """``/oncall [NAME]``: who is on call, until when, who is next, with "Call now" buttons;
+    ``/oncall NAME week``: the next 7 days of shifts."""
 
     async def run(self, invocation: Invocation) -> None:
         oncall, args = self.services.oncall, invocation.args
         try:
+            if len(args) == 2 and args[1].lower() == "week":  # /oncall NAME week
+                team = await oncall.visible_team(
+                    invocation.lang,
+                    invocation.sender.telegram_id,
+                    invocation.chat_id,
+                    invocation.private,
+                    args[0],
+                )
+                await self.reply(invocation, await oncall.week(invocation.lang, team))
+                return
             text, buttons = await oncall.oncall_reply(  # in private: the asker's own teams
                 invocation.lang,
                 invocation.sender.telegram_id,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 
 from bot.core.clock import ManualClock
@@ -192,3 +194,69 @@ async def test_a_page_in_quiet_hours_goes_to_the_after_hours_team(
     await until(bot, clock, lambda: len(posts(bot)) == 1, what="Dave rung", step=2.0)
     (call,) = bot.kv.state.calls.values()
     assert call.receptor.username == f"tg{DAVE}"
+
+
+# -- 4. the schedule in a calendar, and as text --------------------------------------------------
+
+
+async def test_the_calendar_parses_and_holds_the_shifts_oncall_names(oncall: Bot) -> None:
+    bot = oncall  # Monday 12:30 in Tehran
+    await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
+    await bot.say(BOB, "/cover ops @dave_k 4h", chat_id=GROUP)
+    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    said = visible(bot.last(GROUP).text)
+    assert said == "ops: Dave, until Mon 2026-11-30 16:30 (Asia/Tehran); next: Bob"
+    command = await bot.say(CAROL, "/rotation ops calendar", chat_id=GROUP)
+    sent = bot.last(GROUP)
+    assert sent.document is not None and sent.reply_to_message_id == command["message_id"]
+    assert sent.document.file_name == "ops-oncall.ics"
+    assert visible(sent.text).startswith("📅 ops's shifts for the next 8 weeks (Asia/Tehran)")
+    calendar = icalendar.Calendar.from_ical(sent.document.data)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert zone["TZID"] == "Asia/Tehran"
+    events = calendar.walk("VEVENT")
+    tehran = ZoneInfo("Asia/Tehran")
+
+    def local(event: Any, field: str) -> str:
+        return f"{event.decoded(field).astimezone(tehran):%a %Y-%m-%d %H:%M}"
+
+    # the shift /oncall names, until when it says, and who it says is next
+    assert str(events[0]["SUMMARY"]) == "ops: Dave (cover)"
+    assert local(events[0], "DTEND") == "Mon 2026-11-30 16:30"
+    assert str(events[1]["SUMMARY"]) == "ops: Bob"
+    assert (local(events[1], "DTSTART"), local(events[1], "DTEND")) == (
+        "Mon 2026-11-30 16:30",
+        "Tue 2026-12-01 09:00",
+    )
+    assert [str(e["SUMMARY"]) for e in events[2:5]] == ["ops: Carol", "ops: Dave", "ops: Bob"]
+    assert events[1]["DTSTART"].params["TZID"] == "Asia/Tehran"
+    assert 56 <= len(events) <= 58  # 8 weeks of daily shifts, and the cover
+    # the same, as text, for the week
+    await bot.say(ALICE, "/oncall ops week", chat_id=GROUP)
+    week = visible(bot.last(GROUP).text).splitlines()
+    assert week[:4] == [
+        "📅 ops, the next 7 days (Asia/Tehran):",
+        "Mon 2026-11-30 12:30 – Mon 2026-11-30 16:30: Dave (cover)",
+        "Mon 2026-11-30 16:30 – Tue 2026-12-01 09:00: Bob",
+        "Tue 2026-12-01 09:00 – Wed 2026-12-02 09:00: Carol",
+    ]
+    # the cover, the rest of today, and the shifts of the seven hand-overs until next Monday
+    assert len(week) == 1 + 2 + 7 and week[-1].startswith("Mon 2026-12-07 09:00 – Tue")
+
+
+async def test_the_week_in_persian_and_the_calendar_in_private(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/rotation ops weekly 09:00", chat_id=GROUP)
+    await bot.onboard(4010, "Sara", "sara_k", language_code="fa")
+    await bot.say(ALICE, "/team add ops @sara_k", chat_id=GROUP)
+    await bot.say(4010, "/oncall ops week")
+    week = visible(bot.last_text(4010)).splitlines()
+    assert week[0] == "📅 ops، ۷ روز آینده (Asia/Tehran):"
+    assert week[1] == "دوشنبه ۹ آذر ۱۴۰۵، ۱۲:۳۰ تا دوشنبه ۱۶ آذر ۱۴۰۵، ۰۹:۰۰: Bob"
+    await bot.say(4010, "/rotation ops calendar")
+    document = bot.last(4010).document
+    assert document is not None
+    events = icalendar.Calendar.from_ical(document.data).walk("VEVENT")
+    assert [str(e["SUMMARY"]) for e in events[:3]] == ["ops: Bob", "ops: Carol", "ops: Dave"]
+    await bot.say(DAVE, "/rotation nosuch calendar")
+    assert bot.last_text(DAVE) == "I don't know a team called nosuch."
