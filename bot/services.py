@@ -37,6 +37,7 @@ from bot.oncall.handovers import HandoverWorker
 from bot.oncall.invites import InviteService
 from bot.oncall.paging import PageService, PageSettings
 from bot.oncall.service import OnCallService
+from bot.oncall.swaps import SwapService
 from bot.storage import Store, leases
 from bot.support_lines.service import LineService, LineSettings
 from kavenegar import KavenegarClient
@@ -67,6 +68,7 @@ class Services:
     oncall: OnCallService
     pages: PageService
     call_now: CallNowService
+    swaps: SwapService
     invites: InviteService
     handovers: HandoverWorker
     phones: PhoneService
@@ -227,7 +229,8 @@ def build_services(
         "table",
         lambda: dict(leases.TAKEOVERS),
     )
-    workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines]
+    swaps = SwapService(store, oncall, messenger, clock, owner=owner)
+    workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines, swaps]
     for worker in workers:
         worker.on_unavailable = metrics.unavailable
     scheduler = Scheduler(workers, clock, on_unavailable=metrics.unavailable)
@@ -248,6 +251,7 @@ def build_services(
         oncall=oncall,
         pages=pages,
         call_now=CallNowService(store, calls, oncall),
+        swaps=swaps,
         invites=invites,
         handovers=handovers,
         phones=phones,

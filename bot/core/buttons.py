@@ -69,6 +69,8 @@ class PressKind(Enum):
     PAGE_ACK = "page:k"
     #: "Call now" under ``/oncall`` and a hand-over notice: the team's id.
     CALL_NOW = "oncall:n"
+    #: A shift swap's "Take": the request's id.
+    SWAP_TAKE = "swap:t"
 
     @property
     def numbers(self) -> tuple[_Number, ...]:

@@ -36,6 +36,8 @@ __all__ = [
     "RequestResult",
     "RotationKind",
     "RuleKind",
+    "Swap",
+    "SwapStatus",
     "Team",
     "parse_rotation_kind",
 ]
@@ -309,6 +311,37 @@ class Team:
     quiet_urgent: bool = False
     #: The team a page in quiet hours goes to instead (None: none).
     after_hours_team_id: int | None = None
+
+
+class SwapStatus(StrEnum):
+    """Where a shift swap request stands. Stored as its value."""
+
+    #: Waiting for someone to press Take, until its deadline.
+    OPEN = "open"
+    #: Taken: the taker covers the shift (``taken_by``).
+    TAKEN = "taken"
+    #: Nobody took it by its deadline (or its team was deleted).
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A request by ``asked_by`` to have their shift of a team (``starts``-``ends``, naive UTC)
+    taken by a teammate (``asked_to``: one person asked privately; None: the whole team)."""
+
+    id: int
+    team_id: int
+    asked_by: int
+    asked_to: int | None
+    starts: datetime
+    ends: datetime
+    status: SwapStatus
+    taken_by: int | None
+    chat_id: int
+    notice_message_id: int | None
+    created_at: datetime
+    #: Its deadline while open (the shift's start, or its end for a shift already on).
+    next_check_at: datetime | None
 
 
 class PageStatus(StrEnum):

@@ -394,6 +394,7 @@ EN: dict[str, str] = {
     "cmd_team": "teams: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "hand-over time: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "who is on call: /oncall [NAME]",
+    "cmd_swap": "ask for your shift to be taken: /swap NAME [now|next|@someone]",
     "cmd_cover": "cover for a team: /cover NAME @someone 4h",
     "cmd_page": "page a team until someone answers: /page NAME [reason]",
     "invite_usage": (
@@ -582,6 +583,41 @@ EN: dict[str, str] = {
     "oncall_week_open": "from {start}: {person}",
     "oncall_week_cover": "{person} (cover)",
     "calendar_cover": "cover",
+    "swap_usage": (
+        "Use <code>/swap NAME</code> (your shift now, or your next one), "
+        "<code>/swap NAME next</code>, or <code>/swap NAME @someone</code> to ask one teammate "
+        "privately."
+    ),
+    "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
+    "swap_already": "You already asked for that shift of {name} to be taken.",
+    "swap_asked_not_member": "{person} can't take it: only your teammates in it can.",
+    "swap_asked_unreachable": "I can't write to {person} privately: they must press Start first.",
+    "swap_notice": (
+        "🔁 {person} asks for someone to take their shift of {name}: {start} until {end}. "
+        "The first to press Take gets it (open until {until})."
+    ),
+    "swap_posted": "Asked in {name}'s group.",
+    "swap_asked_private": (
+        "🔁 {person} asks you to take their shift of {name}: {start} until {end}. "
+        "Press Take to take it (open until {until})."
+    ),
+    "swap_asked_done": "Asked {person} privately; open until {until}.",
+    "button_swap_take": "🙋 Take",
+    "swap_take_done": "You're on call for {name} for that shift.",
+    "swap_gone": "{person} took it already.",
+    "swap_over": "This request is over.",
+    "swap_own": "It's your own shift.",
+    "swap_members_only": "Only members of {name} can take its shifts.",
+    "swap_blocked": "{name} has another cover that isn't over yet; try again after it ends.",
+    "swap_taken_notice": "✅ {taker} takes {person}'s shift of {name}: {start} until {end}.",
+    "swap_taken_asker": "🔁 {taker} takes your shift of {name}: {start} until {end}.",
+    "swap_taken_taker": (
+        "🔁 You're on call for {name} from {start} until {end}, instead of {person}."
+    ),
+    "swap_expired_notice": "⌛ Nobody took {person}'s shift of {name} ({start} until {end}).",
+    "swap_expired_asker": (
+        "⌛ Nobody took your shift of {name} ({start} until {end}): it's still yours."
+    ),
     "rotation_calendar": (
         "📅 {name}'s shifts for the next 8 weeks ({zone}). Open the file to add them to your "
         "calendar; a newer file updates them."
@@ -958,6 +994,7 @@ FA: dict[str, str] = {
     "cmd_team": "تیم‌ها: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "زمان تحویل: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
+    "cmd_swap": "درخواست گرفتن نوبتتان: /swap NAME [now|next|@someone]",
     "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
     "cmd_page": "فراخوان تیم تا کسی پاسخ دهد: /page NAME [دلیل]",
     "invite_usage": (
@@ -1154,6 +1191,38 @@ FA: dict[str, str] = {
     "oncall_week_open": "از {start}: {person}",
     "oncall_week_cover": "{person} (جانشین)",
     "calendar_cover": "جانشین",
+    "swap_usage": (
+        "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code> یا "
+        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
+    ),
+    "swap_not_on_call": "نوبتی از {name} ندارید که جابه‌جا کنید (اکنون یا در ۸ هفتهٔ آینده).",
+    "swap_already": "از قبل خواسته‌اید که آن نوبت {name} را کسی بگیرد.",
+    "swap_asked_not_member": "{person} نمی‌تواند آن را بگیرد: فقط هم‌تیمی‌هایتان می‌توانند.",
+    "swap_asked_unreachable": "نمی‌توانم به {person} پیام خصوصی بدهم: اول باید Start را بزند.",
+    "swap_notice": (
+        "🔁 {person} می‌خواهد کسی نوبت کشیکش در {name} را بگیرد: از {start} تا {end}. "
+        "اولین کسی که «می‌گیرم» را بزند آن را می‌گیرد (تا {until})."
+    ),
+    "swap_posted": "در گروه {name} درخواست شد.",
+    "swap_asked_private": (
+        "🔁 {person} از شما می‌خواهد نوبت کشیکش در {name} را بگیرید: از {start} تا {end}. "
+        "برای گرفتن «می‌گیرم» را بزنید (تا {until})."
+    ),
+    "swap_asked_done": "به‌طور خصوصی از {person} خواسته شد؛ تا {until} باز است.",
+    "button_swap_take": "🙋 می‌گیرم",
+    "swap_take_done": "آن نوبت {name} با شماست.",
+    "swap_gone": "{person} آن را زودتر گرفت.",
+    "swap_over": "این درخواست تمام شده است.",
+    "swap_own": "این نوبت خودتان است.",
+    "swap_members_only": "فقط اعضای {name} می‌توانند نوبت‌هایش را بگیرند.",
+    "swap_blocked": "{name} جانشین دیگری دارد که هنوز تمام نشده؛ پس از آن دوباره امتحان کنید.",
+    "swap_taken_notice": "✅ {taker} نوبت {person} در {name} را گرفت: از {start} تا {end}.",
+    "swap_taken_asker": "🔁 {taker} نوبت شما در {name} را گرفت: از {start} تا {end}.",
+    "swap_taken_taker": "🔁 از {start} تا {end} به‌جای {person} کشیک {name} هستید.",
+    "swap_expired_notice": "⌛ کسی نوبت {person} در {name} را نگرفت (از {start} تا {end}).",
+    "swap_expired_asker": (
+        "⌛ کسی نوبت شما در {name} را نگرفت (از {start} تا {end}): هنوز با شماست."
+    ),
     "rotation_calendar": (
         "📅 نوبت‌های کشیک {name} در ۸ هفتهٔ آینده ({zone}). پرونده را باز کنید تا به تقویمتان "
         "افزوده شوند؛ پروندهٔ تازه‌تر آن‌ها را به‌روز می‌کند."

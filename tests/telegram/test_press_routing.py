@@ -91,10 +91,11 @@ def test_one_handler_per_feature_then_a_catch_all() -> None:
         presses.LinePress,
         presses.PagePress,
         presses.CallNowPress,
+        presses.SwapPress,
         presses.UnknownPress,
     ]
     assert all(isinstance(h, CallbackQueryHandler) for h in handlers)
-    assert [h.pattern is None for h in handlers] == [False, False, False, False, True]
+    assert [h.pattern is None for h in handlers] == [False] * 5 + [True]
 
 
 async def test_a_call_now_button_goes_to_on_call_with_the_message_it_is_under() -> None:

@@ -3,7 +3,7 @@ alert; the domain decides.
 
 One ``CallbackQueryHandler`` per feature, each with a pattern from :mod:`bot.core.buttons`
 (calls: "Call again" and a ring's buttons; support lines: Accept, Call me back and ratings;
-pages: "I'm on it"; on call: "Call now"),
+pages: "I'm on it"; on call: "Call now", a swap's "Take"),
 then one without a pattern for everything else (garbled, forged or stale data, a game), which
 gets the "unknown button" alert. Every press gets exactly one answer, whatever fails.
 """
@@ -20,6 +20,7 @@ from bot.core.buttons import UNKNOWN, Press, PressAnswer, decode, matching
 from bot.core.texts import pick_language, t
 from bot.oncall.call_now import CALL_NOW_PRESSES
 from bot.oncall.paging import PAGE_PRESSES
+from bot.oncall.swaps import SWAP_PRESSES
 from bot.services import Services
 from bot.support_lines.service import LINE_PRESSES
 from bot.telegram.handlers.answering import Answering
@@ -31,6 +32,7 @@ __all__ = [
     "CallPress",
     "LinePress",
     "PagePress",
+    "SwapPress",
     "UnknownPress",
     "handlers",
 ]
@@ -47,6 +49,7 @@ def handlers(services: Services) -> tuple[PressHandler, ...]:
         CallbackQueryHandler(LinePress(services), pattern=matching(LINE_PRESSES)),
         CallbackQueryHandler(PagePress(services), pattern=matching(PAGE_PRESSES)),
         CallbackQueryHandler(CallNowPress(services), pattern=matching(CALL_NOW_PRESSES)),
+        CallbackQueryHandler(SwapPress(services), pattern=matching(SWAP_PRESSES)),
         CallbackQueryHandler(UnknownPress(services)),
     )
 
@@ -124,3 +127,10 @@ class CallNowPress(AnswerPress):
             chat_id=message.chat.id if message is not None else None,
             message_id=message.message_id if message is not None else None,
         )
+
+
+class SwapPress(AnswerPress):
+    """A shift swap's "Take"."""
+
+    async def act(self, presser: User, press: Press) -> PressAnswer:
+        return await self.services.swaps.press(presser.id, press)

@@ -19,6 +19,7 @@ __all__ = [
     "PageTeam",
     "Queue",
     "Rotation",
+    "SwapShift",
     "TeamCommand",
 ]
 
@@ -194,6 +195,31 @@ class PageTeam(OnCallCommand):
             message_id=invocation.message.message_id,
             reason=reason,
             thread_id=invocation.thread_id,
+        )
+
+
+class SwapShift(OnCallCommand):
+    """``/swap NAME [now|next]`` or ``/swap NAME @someone``: ask for a shift to be taken."""
+
+    async def answer(self, invocation: Invocation) -> str | None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            raise Refused(invocation.text("swap_usage"))
+        actor, chat = invocation.sender.telegram_id, invocation.chat_id
+        team = await oncall.visible_team(lang, actor, chat, invocation.private, args[0])
+        asker = await self.services.people.get(actor)
+        if asker is None or not asker.reachable:
+            raise Refused(invocation.text("call_caller_not_started"))
+        mentions, _ = people_in(invocation)
+        words = [w for w in args[1:] if not any(w == m.text for m in mentions)]
+        here = not invocation.private and chat == team.chat_id
+        return await self.services.swaps.request(
+            lang,
+            asker,
+            team,
+            words,
+            mentions,
+            reply_to=(invocation.message.message_id, invocation.thread_id) if here else None,
         )
 
 

@@ -4,6 +4,7 @@ calendar, swaps. One :class:`ManualClock` drives the bot and the sandbox."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -260,3 +261,77 @@ async def test_the_week_in_persian_and_the_calendar_in_private(oncall: Bot) -> N
     assert [str(e["SUMMARY"]) for e in events[:3]] == ["ops: Bob", "ops: Carol", "ops: Dave"]
     await bot.say(DAVE, "/rotation nosuch calendar")
     assert bot.last_text(DAVE) == "I don't know a team called nosuch."
+
+
+# -- 2. shift swaps ------------------------------------------------------------------------------
+
+
+async def test_two_takes_at_once_give_one_cover(oncall: Bot) -> None:
+    bot = oncall  # Monday 12:30 in Tehran: Bob is on call until Tuesday 09:00
+    await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
+    command = await bot.say(BOB, "/swap ops", chat_id=GROUP)
+    notice = bot.last(GROUP)
+    assert notice.reply_to_message_id == command["message_id"]
+    assert visible(notice.text) == (
+        "🔁 Bob asks for someone to take their shift of ops: Mon 2026-11-30 12:30 (Asia/Tehran)"
+        " until Tue 2026-12-01 09:00 (Asia/Tehran). The first to press Take gets it (open until"
+        " Tue 2026-12-01 09:00 (Asia/Tehran))."
+    )
+    carol = await press(bot, CAROL, notice, "🙋 Take")
+    dave = await press(bot, DAVE, notice, "🙋 Take")
+    won = "You're on call for ops for that shift."
+    carol_said, dave_said = [visible(await answer_text(bot, x)) for x in (carol, dave)]
+    taker, taker_id, other = ("Carol", CAROL, DAVE) if carol_said == won else ("Dave", DAVE, CAROL)
+    assert {carol_said, dave_said} == {won, f"{taker} took it already."}
+    edited = visible(bot.tg.current(GROUP, notice.message_id).text)
+    assert edited.startswith(f"✅ {taker} takes Bob's shift of ops: Mon 2026-11-30 12:30")
+    assert labels(bot.tg.current(GROUP, notice.message_id)) == []
+    assert bot.last_text(BOB).startswith(f"🔁 {taker} takes your shift of ops")
+    assert bot.last_text(taker_id).startswith("🔁 You're on call for ops from")
+    assert not bot.last_text(other).startswith("🔁")
+    cover = await bot.services.store.teams.cover(1)
+    assert cover is not None and cover[0] == taker_id  # one cover, the winner's
+    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    assert visible(bot.last(GROUP).text).startswith(f"ops: {taker}, until Tue 2026-12-01 09:00")
+
+
+async def test_an_untaken_swap_expires_at_the_shifts_start_told(
+    oncall: Bot, clock: ManualClock
+) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
+    await bot.say(CAROL, "/swap ops next", chat_id=GROUP)  # Carol is on from Tuesday 09:00
+    notice = bot.last(GROUP)
+    assert "their shift of ops: Tue 2026-12-01 09:00" in visible(notice.text)
+    await until(
+        bot,
+        clock,
+        lambda: visible(bot.tg.current(GROUP, notice.message_id).text).startswith("⌛"),
+        what="the swap to expire",
+        step=600,
+    )
+    assert clock.now() >= datetime(2026, 12, 1, 5, 30)  # not before 09:00 in Tehran
+    assert visible(bot.tg.current(GROUP, notice.message_id).text) == (
+        "⌛ Nobody took Carol's shift of ops (Tue 2026-12-01 09:00 (Asia/Tehran) until"
+        " Wed 2026-12-02 09:00 (Asia/Tehran))."
+    )
+    assert bot.last_text(CAROL).endswith("it's still yours.")
+    data = buttons(notice)[0]["callback_data"]  # pressed late, as a stale client would
+    late = await bot.tg.press_button(DAVE, GROUP, notice.message_id, data=data)
+    assert visible(await answer_text(bot, late)) == "This request is over."
+    assert await bot.services.store.teams.cover(1) is None
+
+
+async def test_a_swap_asked_of_one_person_privately(oncall: Bot) -> None:
+    bot = oncall
+    await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
+    await bot.say(BOB, "/swap ops @dave_k", chat_id=GROUP)
+    assert bot.last_text(GROUP) == (
+        "Asked Dave privately; open until Tue 2026-12-01 09:00 (Asia/Tehran)."
+    )
+    asked = bot.last(DAVE)
+    assert visible(asked.text).startswith("🔁 Bob asks you to take their shift of ops")
+    taken = await press(bot, DAVE, asked, "🙋 Take")
+    assert visible(await answer_text(bot, taken)) == "You're on call for ops for that shift."
+    assert visible(bot.tg.current(DAVE, asked.message_id).text).startswith("✅ Dave takes Bob's")
+    assert bot.last_text(BOB).startswith("🔁 Dave takes your shift of ops")
