@@ -315,7 +315,14 @@ async def test_an_untaken_swap_expires_at_the_shifts_start_told(
         "⌛ Nobody took Carol's shift of ops (Tue 2026-12-01 09:00 (Asia/Tehran) until"
         " Wed 2026-12-02 09:00 (Asia/Tehran))."
     )
-    assert bot.last_text(CAROL).endswith("it's still yours.")
+    told = [visible(m.text) for m in bot.tg.sent_to(CAROL)]  # (with her heads-up)
+    assert (
+        told.count(
+            "⌛ Nobody took your shift of ops (Tue 2026-12-01 09:00 (Asia/Tehran) until"
+            " Wed 2026-12-02 09:00 (Asia/Tehran)): it's still yours."
+        )
+        == 1
+    )
     data = buttons(notice)[0]["callback_data"]  # pressed late, as a stale client would
     late = await bot.tg.press_button(DAVE, GROUP, notice.message_id, data=data)
     assert visible(await answer_text(bot, late)) == "This request is over."
