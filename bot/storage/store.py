@@ -77,6 +77,7 @@ from bot.storage.tables import (
     pages,
     processed_updates,
     replicas,
+    swaps,
     teams,
     uncallable_people,
     users,
@@ -644,8 +645,9 @@ class Store:
         any replica) finds nothing left. True if this call moved anything.
 
         What moves: its teams (hand-overs, pages and lines follow them), its pages with the
-        calls they placed (synthetic keys) and the admins' rule for the chat (when both ids have
-        one, the more recent wins), and the note that it was told it may not use the bot.
+        calls they placed (synthetic keys), its shift swap requests, the admins' rule for the
+        chat (when both ids have one, the more recent wins), and the note that it was told it
+        may not use the bot.
         ``allow``: the old id is on the settings' allow-list, which cannot change, so the new
         id gets an allow rule unless it has a rule already.
 
@@ -674,6 +676,10 @@ class Store:
                 update(calls)
                 .where(calls.c.chat_id == old, calls.c.message_id < 0)
                 .values(chat_id=new),
+                # a swap request's notice stayed in the old group: it is no longer edited
+                update(swaps)
+                .where(swaps.c.chat_id == old)
+                .values(chat_id=new, notice_message_id=None),
             ):
                 moved += (await conn.execute(statement)).rowcount
             found = await conn.execute(

@@ -342,3 +342,24 @@ async def test_a_swap_asked_of_one_person_privately(oncall: Bot) -> None:
     assert visible(await answer_text(bot, taken)) == "You're on call for ops for that shift."
     assert visible(bot.tg.current(DAVE, asked.message_id).text).startswith("✅ Dave takes Bob's")
     assert bot.last_text(BOB).startswith("🔁 Dave takes your shift of ops")
+
+
+@pytest.mark.postgres
+async def test_call_now_pressed_on_two_replicas_places_one_call(
+    tg: TelegramSimulator, kv: KavenegarSandbox, postgres_url: str, clock: ManualClock
+) -> None:
+    async with (
+        bot_running(tg, kv, postgres_url, clock=clock) as one,
+        bot_running(tg, kv, postgres_url, clock=clock) as two,
+    ):
+        await team_of_four(one)
+        await two.settle()
+        command = await one.say(ALICE, "/oncall ops", chat_id=GROUP)
+        await two.settle()  # (either replica may answer)
+        (answer,) = [m for m in tg.sent_to(GROUP) if m.reply_to_message_id == command["message_id"]]
+        presses = [await press(one, CAROL, answer, "📞 Call Bob now") for _ in range(4)]
+        await one.settle()
+        await two.settle()
+        said = sorted([visible(await answer_text(one, p)) for p in presses])
+        assert said == ["Already done."] * 3 + ["Calling Bob…"]
+        assert len(posts(one)) == 1
