@@ -309,6 +309,8 @@ class Team:
     quiet_end: str | None = None
     #: ...unless it is ``urgent`` and the team said ``urgent-only``.
     quiet_urgent: bool = False
+    #: The weekend is quiet all day too (Thursday and Friday in Iran's week).
+    quiet_weekend: bool = False
     #: The team a page in quiet hours goes to instead (None: none).
     after_hours_team_id: int | None = None
 

@@ -551,17 +551,17 @@ EN: dict[str, str] = {
     "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
     "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
     "team_quiet_usage": (
-        "Use <code>/team quiet NAME 22:00-08:00</code> (add <code>urgent-only</code> to let "
-        "urgent pages call), or <code>/team quiet NAME off</code>."
+        "Use <code>/team quiet NAME 22:00-08:00</code> (add <code>weekend</code> to keep the "
+        "weekend quiet all day, <code>urgent-only</code> to let urgent pages call), or "
+        "<code>/team quiet NAME off</code>."
     ),
     "team_quiet_bad": "“{text}” is not a span of hours: use HH:MM-HH:MM, like 22:00-08:00.",
-    "team_quiet_set": (
-        "🌙 {name} is quiet {span} ({zone}) every day: a page then calls nobody, and the person "
-        "on call is told privately."
-    ),
-    "team_quiet_set_urgent": (
-        "🌙 {name} is quiet {span} ({zone}) every day: a page then calls only when its reason "
-        "starts with “urgent”; otherwise the person on call is told privately."
+    "team_quiet_set": "🌙 {name} is quiet {span} ({zone}) every day.",
+    "team_quiet_weekend": "The weekend ({days}) is quiet all day.",
+    "team_quiet_no_call": "A page then calls nobody; the person on call is told privately.",
+    "team_quiet_urgent": (
+        "A page then calls only when its reason starts with “urgent”; otherwise the person on "
+        "call is told privately."
     ),
     "team_quiet_off": "{name} has no quiet hours now: a page calls at any hour.",
     "team_after_hours_set": "In its quiet hours, a page of {name} goes to {other} instead.",
@@ -1158,17 +1158,19 @@ FA: dict[str, str] = {
     "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
     "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
     "team_quiet_usage": (
-        "از <code>/team quiet NAME 22:00-08:00</code> استفاده کنید (با <code>urgent-only</code> "
-        "فراخوان‌های فوری تماس می‌گیرند)، یا <code>/team quiet NAME off</code>."
+        "از <code>/team quiet NAME 22:00-08:00</code> استفاده کنید (با <code>weekend</code> "
+        "آخر هفته تمام روز آرام است، با <code>urgent-only</code> فراخوان‌های فوری تماس "
+        "می‌گیرند)، یا <code>/team quiet NAME off</code>."
     ),
     "team_quiet_bad": "«{text}» بازهٔ ساعت نیست: HH:MM-HH:MM، مثل ۲۲:۰۰-۰۸:۰۰.",
-    "team_quiet_set": (
-        "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است: فراخوان در این ساعت با کسی تماس "
-        "نمی‌گیرد و به کشیک به‌طور خصوصی خبر داده می‌شود."
+    "team_quiet_set": "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است.",
+    "team_quiet_weekend": "آخر هفته ({days}) تمام روز آرام است.",
+    "team_quiet_no_call": (
+        "فراخوان در این ساعت با کسی تماس نمی‌گیرد و به کشیک خصوصی خبر داده می‌شود."
     ),
-    "team_quiet_set_urgent": (
-        "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است: فراخوان فقط وقتی تماس می‌گیرد که "
-        "دلیلش با «urgent» یا «فوری» شروع شود؛ وگرنه به کشیک به‌طور خصوصی خبر داده می‌شود."
+    "team_quiet_urgent": (
+        "فراخوان فقط وقتی تماس می‌گیرد که دلیلش با «urgent» یا «فوری» شروع شود؛ وگرنه به کشیک "
+        "خصوصی خبر داده می‌شود."
     ),
     "team_quiet_off": "{name} دیگر ساعت آرام ندارد: فراخوان در هر ساعتی تماس می‌گیرد.",
     "team_after_hours_set": "در ساعت آرام، فراخوان {name} به‌جای آن به {other} می‌رود.",

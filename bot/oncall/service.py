@@ -22,9 +22,9 @@ from bot.core.parsing import Mention
 from bot.core.people import UserProfile, UserRecord, isolate
 from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
-from bot.core.timezones import local_digits
+from bot.core.timezones import local_digits, weekday_name
 from bot.oncall.calendar import calendar_file
-from bot.oncall.quiet import parse_quiet
+from bot.oncall.quiet import parse_quiet, weekend_days
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -53,6 +53,8 @@ __all__ = [
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
 #: ``/oncall NAME week`` lists this many days; ``/rotation NAME calendar`` this many (8 weeks).
 WEEK_DAYS, CALENDAR_DAYS = 7, 56
+#: What may follow ``/team quiet NAME HH:MM-HH:MM``.
+_QUIET_FLAGS = frozenset({"weekend", "urgent-only"})
 logger = logging.getLogger(__name__)
 
 
@@ -460,23 +462,37 @@ class OnCallService:
     # -- /team quiet, /team after-hours ----------------------------------------------------------
 
     async def set_quiet(self, lang: str, actor: int, team: Team, args: list[str]) -> str:
-        """``/team quiet NAME HH:MM-HH:MM [urgent-only]`` or ``/team quiet NAME off`` (see
-        :mod:`bot.oncall.quiet`)."""
+        """``/team quiet NAME HH:MM-HH:MM [weekend] [urgent-only]`` or ``/team quiet NAME off``
+        (see :mod:`bot.oncall.quiet`)."""
         self.may_manage(lang, team, actor)
         if len(args) == 1 and args[0].lower() == "off":
             await self.store.teams.set_quiet(team.id, start=None, end=None, urgent=False)
             return t(lang, "team_quiet_off", name=team.name)
-        urgent = len(args) == 2 and args[1].lower() in ("urgent-only", "urgent")
-        if not args or len(args) > 2 or (len(args) == 2 and not urgent):
+        flags = {word.lower() for word in args[1:]}
+        if not args or len(flags) != len(args) - 1 or not flags <= _QUIET_FLAGS:
             raise Refused(t(lang, "team_quiet_usage"))
         hours = parse_quiet(args[0])
         if hours is None:
             raise Refused(t(lang, "team_quiet_bad", text=args[0][:20]))
+        urgent, weekend = "urgent-only" in flags, "weekend" in flags
         start, end = hours.describe().split("-")
-        await self.store.teams.set_quiet(team.id, start=start, end=end, urgent=urgent)
-        key = "team_quiet_set_urgent" if urgent else "team_quiet_set"
-        span = local_digits(hours.describe(), lang)
-        return t(lang, key, name=team.name, span=span, zone=team.zone)
+        await self.store.teams.set_quiet(
+            team.id, start=start, end=end, urgent=urgent, weekend=weekend
+        )
+        lines = [
+            t(
+                lang,
+                "team_quiet_set",
+                name=team.name,
+                span=local_digits(hours.describe(), lang),
+                zone=team.zone,
+            )
+        ]
+        if weekend:
+            days = ", ".join(weekday_name(day, lang) for day in weekend_days(team.zone))
+            lines.append(t(lang, "team_quiet_weekend", days=days))
+        lines.append(t(lang, "team_quiet_urgent" if urgent else "team_quiet_no_call"))
+        return " ".join(lines)
 
     async def set_after_hours(self, lang: str, actor: int, team: Team, other_name: str) -> str:
         """``/team after-hours NAME OTHER`` or ``/team after-hours NAME off``."""

@@ -209,11 +209,12 @@ teams = Table(
     # The forum topic of its group it was created in, where its notices go (NULL: "General",
     # or a group without topics).
     Column("thread_id", BigInteger, nullable=True),
-    # Quiet hours (HH:MM, local; NULL: none), whether an "urgent" page still calls in them, and
-    # the team a page in them goes to instead (issue 22).
+    # Quiet hours (HH:MM, local; NULL: none), whether an "urgent" page still calls in them,
+    # whether the weekend is quiet all day, and the team a page in them goes to (issue 22).
     Column("quiet_start", String(5), nullable=True),
     Column("quiet_end", String(5), nullable=True),
     Column("quiet_urgent", Boolean, nullable=False, default=False, server_default=false()),
+    Column("quiet_weekend", Boolean, nullable=False, default=False, server_default=false()),
     Column("after_hours_team_id", Integer, nullable=True),
     sqlite_autoincrement=True,  # a deleted team's id is never given to a new one
 )

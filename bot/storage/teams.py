@@ -293,14 +293,23 @@ class TeamQueries(_SwapQueries):
             await conn.execute(update(teams).where(teams.c.id == team_id).values(zone=zone))
 
     async def set_quiet(
-        self, team_id: int, *, start: str | None, end: str | None, urgent: bool
+        self,
+        team_id: int,
+        *,
+        start: str | None,
+        end: str | None,
+        urgent: bool,
+        weekend: bool = False,
     ) -> None:
-        """The team's quiet hours ("HH:MM" local; None: none) and whether "urgent" calls."""
+        """The team's quiet hours ("HH:MM" local; None: none), whether "urgent" calls, and
+        whether the weekend is quiet all day."""
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(teams)
                 .where(teams.c.id == team_id)
-                .values(quiet_start=start, quiet_end=end, quiet_urgent=urgent)
+                .values(
+                    quiet_start=start, quiet_end=end, quiet_urgent=urgent, quiet_weekend=weekend
+                )
             )
 
     async def set_after_hours(self, team_id: int, other_id: int | None) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 import pytest
 
-from bot.oncall.quiet import QuietHours, is_urgent, parse_quiet
+from bot.oncall.quiet import QuietHours, is_urgent, parse_quiet, weekend_days
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,15 @@ def test_a_span_within_a_day() -> None:
 )
 def test_urgent_is_the_first_word(reason: str | None, urgent: bool) -> None:
     assert is_urgent(reason) is urgent
+
+
+def test_the_weekend_is_irans_in_tehran_and_quiet_all_day_when_asked() -> None:
+    assert weekend_days("Asia/Tehran") == (3, 4)  # Thursday and Friday
+    assert weekend_days("Europe/Berlin") == (5, 6)  # Saturday and Sunday
+    night = QuietHours(time(22), time(8), weekend=True)
+    thursday_noon_tehran = datetime(2026, 12, 3, 8, 30)
+    saturday_noon_tehran = datetime(2026, 12, 5, 8, 30)
+    assert night.covers(thursday_noon_tehran, "Asia/Tehran")
+    assert not night.covers(saturday_noon_tehran, "Asia/Tehran")  # a working day in Iran
+    assert night.covers(saturday_noon_tehran, "Europe/Berlin")
+    assert not QuietHours(time(22), time(8)).covers(thursday_noon_tehran, "Asia/Tehran")

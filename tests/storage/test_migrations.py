@@ -249,7 +249,7 @@ async def test_teams_of_0012_upgrade_without_quiet_hours_and_swaps_come_and_go(
         team = await store.teams.by_id(7)
         assert team is not None
         assert (team.quiet_start, team.quiet_end, team.quiet_urgent) == (None, None, False)
-        assert team.after_hours_team_id is None
+        assert team.after_hours_team_id is None and team.quiet_weekend is False
         await store.teams.set_quiet(7, start="22:00", end="08:00", urgent=True)
         team = await store.teams.by_id(7)
         assert team is not None and (team.quiet_start, team.quiet_urgent) == ("22:00", True)
@@ -259,7 +259,7 @@ async def test_teams_of_0012_upgrade_without_quiet_hours_and_swaps_come_and_go(
     async with engine.begin() as conn:
         await conn.run_sync(_downgrade, "0012")
         columns = {c["name"] for c in await conn.run_sync(_columns, "teams")}
-        assert "quiet_start" not in columns and "after_hours_team_id" not in columns
+        assert not columns & {"quiet_start", "quiet_weekend", "after_hours_team_id"}
         assert "swaps" not in await conn.run_sync(lambda sync: inspect(sync).get_table_names())
     await engine.dispose()
 

@@ -158,7 +158,10 @@ async def test_a_page_in_quiet_hours_places_no_call_and_says_so(
 ) -> None:
     bot = oncall  # 12:30 in Tehran, the team's zone
     await bot.say(ALICE, "/team quiet ops ۱۲:۰۰-۱۳:۰۰", chat_id=GROUP)  # Persian digits too
-    assert bot.last_text(GROUP).startswith("🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day")
+    assert bot.last_text(GROUP) == (
+        "🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day. A page then calls nobody; the"
+        " person on call is told privately."
+    )
     await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
     assert bot.last_text(GROUP) == (
         "🌙 ops is in its quiet hours (12:00-13:00, Asia/Tehran): no call was placed. "
@@ -170,7 +173,12 @@ async def test_a_page_in_quiet_hours_places_no_call_and_says_so(
         await bot.settle()
     assert posts(bot) == []
     # "urgent" calls only where the team said so; at 13:00 the quiet hours are over
-    await bot.say(ALICE, "/team quiet ops 12:00-13:00 urgent-only", chat_id=GROUP)
+    await bot.say(ALICE, "/team quiet ops 12:00-13:00 weekend urgent-only", chat_id=GROUP)
+    assert bot.last_text(GROUP) == (
+        "🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day. The weekend (Thu, Fri) is quiet"
+        " all day. A page then calls only when its reason starts with “urgent”; otherwise the"
+        " person on call is told privately."
+    )
     await bot.say(ALICE, "/page ops urgent: disk full", chat_id=GROUP)
     assert visible(bot.last(GROUP).text).startswith("📟 Alice paged ops")
     await until(bot, clock, lambda: len(posts(bot)) == 1, what="Bob rung", step=2.0)

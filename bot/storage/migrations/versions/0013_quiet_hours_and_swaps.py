@@ -3,7 +3,9 @@
 ``teams.quiet_start`` / ``quiet_end``: the team's quiet hours, ``HH:MM`` local wall-clock times
 in its zone (the span may cross midnight, ``22:00``-``08:00``); NULL: none (every existing team,
 which pages at any hour as it always did). ``teams.quiet_urgent``: an ``urgent`` page still
-calls in them. ``teams.after_hours_team_id``: the team a page in quiet hours goes to instead.
+calls in them; ``teams.quiet_weekend``: the weekend is quiet all day too (Thursday and Friday in
+Iran's Saturday-first week, Saturday and Sunday elsewhere). ``teams.after_hours_team_id``: the
+team a page in quiet hours goes to instead.
 
 ``swaps``: a request by the person on call (or due next) to be covered for one shift; taken by
 one conditional update, expired at its deadline by one replica under a lease (``next_check_at``,
@@ -30,6 +32,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("quiet_end", sa.String(5), nullable=True))
         batch.add_column(
             sa.Column("quiet_urgent", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(
+            sa.Column("quiet_weekend", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column("after_hours_team_id", sa.Integer(), nullable=True))
     op.create_table(
@@ -60,6 +65,7 @@ def downgrade() -> None:
     op.drop_table("swaps")
     with op.batch_alter_table("teams") as batch:
         batch.drop_column("after_hours_team_id")
+        batch.drop_column("quiet_weekend")
         batch.drop_column("quiet_urgent")
         batch.drop_column("quiet_end")
         batch.drop_column("quiet_start")
