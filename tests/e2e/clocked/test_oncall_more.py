@@ -50,6 +50,15 @@ async def press(bot: Bot, who: int, message: SentMessage, label: str) -> dict[st
     return await bot.tg.press_button(who, message.chat_id, message.message_id, data)
 
 
+def reply(bot: Bot, command: dict[str, Any]) -> SentMessage:
+    """The bot's latest message quoting ``command`` in its chat (not a hand-over notice that
+    the scheduler may post meanwhile)."""
+    chat = command["chat"]["id"]
+    replies = [m for m in bot.tg.sent_to(chat) if m.reply_to_message_id == command["message_id"]]
+    assert replies, f"no answer to {command.get('text')}"
+    return replies[-1]
+
+
 async def answer_text(bot: Bot, press: dict[str, Any]) -> str:
     await bot.settle()
     answer = bot.tg.answer_to(press["id"])
@@ -62,8 +71,8 @@ async def answer_text(bot: Bot, press: dict[str, Any]) -> str:
 
 async def test_call_now_pressed_twice_places_one_call_to_whoever_is_on_call(oncall: Bot) -> None:
     bot = oncall
-    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
-    answer = bot.last(GROUP)
+    command = await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    answer = reply(bot, command)
     assert visible(answer.text) == "ops: Bob"
     assert labels(answer) == ["📞 Call Bob now"]
     # Carol presses it twice at once: one call, to Bob, from Carol; the other press is told so
@@ -89,11 +98,11 @@ async def test_the_hand_over_notice_carries_call_now(oncall: Bot, clock: ManualC
     await until(
         bot,
         clock,
-        lambda: "On call for ops: Bob" in bot.last_text(GROUP),
+        lambda: any("On call for ops: Bob" in visible(m.text) for m in bot.tg.sent_to(GROUP)),
         what="Bob announced",
         step=2.0,
     )
-    notice = bot.last(GROUP)
+    (notice,) = [m for m in bot.tg.sent_to(GROUP) if "On call for ops: Bob" in visible(m.text)]
     assert labels(notice) == ["📞 Call Bob now"]
     pressed = await press(bot, DAVE, notice, "📞 Call Bob now")
     assert visible(await answer_text(bot, pressed)) == "Calling Bob…"
@@ -139,9 +148,8 @@ async def test_a_page_taken_tells_everyone_rung_and_the_pager_and_its_buttons_go
     pressed = await press(bot, CAROL, carol_token, "🙋 I'm on it")
     assert visible(await answer_text(bot, pressed)) == "Thanks: ops knows you're on it."
     word = "📟 Carol is on the page of ops. Nothing more to do."
-    assert bot.last_text(BOB) == word
-    assert bot.last_text(ALICE) == word
-    assert not any(visible(m.text) == word for m in bot.tg.sent_to(CAROL))
+    for person, times in ((BOB, 1), (ALICE, 1), (CAROL, 0)):  # once each; not the taker
+        assert [visible(m.text) for m in bot.tg.sent_to(person)].count(word) == times
     # every token message of the page lost its button; Carol's keeps its token (she may join)
     for token in (bob_token, carol_token):
         assert labels(bot.tg.current(token.chat_id, token.message_id)) == []
@@ -157,13 +165,13 @@ async def test_a_page_in_quiet_hours_places_no_call_and_says_so(
     oncall: Bot, clock: ManualClock
 ) -> None:
     bot = oncall  # 12:30 in Tehran, the team's zone
-    await bot.say(ALICE, "/team quiet ops ۱۲:۰۰-۱۳:۰۰", chat_id=GROUP)  # Persian digits too
-    assert bot.last_text(GROUP) == (
+    command = await bot.say(ALICE, "/team quiet ops ۱۲:۰۰-۱۳:۰۰", chat_id=GROUP)  # Persian digits
+    assert visible(reply(bot, command).text) == (
         "🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day. A page then calls nobody; the"
         " person on call is told privately."
     )
-    await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
-    assert bot.last_text(GROUP) == (
+    command = await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
+    assert visible(reply(bot, command).text) == (
         "🌙 ops is in its quiet hours (12:00-13:00, Asia/Tehran): no call was placed. "
         "Bob was told privately."
     )
@@ -173,14 +181,14 @@ async def test_a_page_in_quiet_hours_places_no_call_and_says_so(
         await bot.settle()
     assert posts(bot) == []
     # "urgent" calls only where the team said so; at 13:00 the quiet hours are over
-    await bot.say(ALICE, "/team quiet ops 12:00-13:00 weekend urgent-only", chat_id=GROUP)
-    assert bot.last_text(GROUP) == (
+    command = await bot.say(ALICE, "/team quiet ops 12:00-13:00 weekend urgent-only", chat_id=GROUP)
+    assert visible(reply(bot, command).text) == (
         "🌙 ops is quiet 12:00-13:00 (Asia/Tehran) every day. The weekend (Thu, Fri) is quiet"
         " all day. A page then calls only when its reason starts with “urgent”; otherwise the"
         " person on call is told privately."
     )
-    await bot.say(ALICE, "/page ops urgent: disk full", chat_id=GROUP)
-    assert visible(bot.last(GROUP).text).startswith("📟 Alice paged ops")
+    command = await bot.say(ALICE, "/page ops urgent: disk full", chat_id=GROUP)
+    assert visible(reply(bot, command).text).startswith("📟 Alice paged ops")
     await until(bot, clock, lambda: len(posts(bot)) == 1, what="Bob rung", step=2.0)
 
 
@@ -191,12 +199,15 @@ async def test_a_page_in_quiet_hours_goes_to_the_after_hours_team(
     await bot.say(ALICE, "/team new night", chat_id=GROUP)
     await bot.say(ALICE, "/team add night @dave_k", chat_id=GROUP)
     await bot.say(ALICE, "/team quiet ops 12:00-13:00", chat_id=GROUP)
-    await bot.say(ALICE, "/team after-hours ops night", chat_id=GROUP)
-    assert bot.last_text(GROUP) == "In its quiet hours, a page of ops goes to night instead."
-    await bot.say(BOB, "/team after-hours ops night", chat_id=GROUP)
-    assert "Only ops's owner" in bot.last_text(GROUP)
-    await bot.say(CAROL, "/page ops db down", chat_id=GROUP)
-    assert visible(bot.last(GROUP).text).splitlines() == [
+    command = await bot.say(ALICE, "/team after-hours ops night", chat_id=GROUP)
+    assert (
+        visible(reply(bot, command).text)
+        == "In its quiet hours, a page of ops goes to night instead."
+    )
+    command = await bot.say(BOB, "/team after-hours ops night", chat_id=GROUP)
+    assert "Only ops's owner" in visible(reply(bot, command).text)
+    command = await bot.say(CAROL, "/page ops db down", chat_id=GROUP)
+    assert visible(reply(bot, command).text).splitlines() == [
         "📟 Carol paged night",
         "Reason: db down (after hours of ops)",
     ]
@@ -212,11 +223,11 @@ async def test_the_calendar_parses_and_holds_the_shifts_oncall_names(oncall: Bot
     bot = oncall  # Monday 12:30 in Tehran
     await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
     await bot.say(BOB, "/cover ops @dave_k 4h", chat_id=GROUP)
-    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
-    said = visible(bot.last(GROUP).text)
+    command = await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    said = visible(reply(bot, command).text)
     assert said == "ops: Dave, until Mon 2026-11-30 16:30 (Asia/Tehran); next: Bob"
     command = await bot.say(CAROL, "/rotation ops calendar", chat_id=GROUP)
-    sent = bot.last(GROUP)
+    sent = reply(bot, command)
     assert sent.document is not None and sent.reply_to_message_id == command["message_id"]
     assert sent.document.file_name == "ops-oncall.ics"
     assert visible(sent.text).startswith("📅 ops's shifts for the next 8 weeks (Asia/Tehran)")
@@ -241,8 +252,8 @@ async def test_the_calendar_parses_and_holds_the_shifts_oncall_names(oncall: Bot
     assert events[1]["DTSTART"].params["TZID"] == "Asia/Tehran"
     assert 56 <= len(events) <= 58  # 8 weeks of daily shifts, and the cover
     # the same, as text, for the week
-    await bot.say(ALICE, "/oncall ops week", chat_id=GROUP)
-    week = visible(bot.last(GROUP).text).splitlines()
+    command = await bot.say(ALICE, "/oncall ops week", chat_id=GROUP)
+    week = visible(reply(bot, command).text).splitlines()
     assert week[:4] == [
         "📅 ops, the next 7 days (Asia/Tehran):",
         "Mon 2026-11-30 12:30 – Mon 2026-11-30 16:30: Dave (cover)",
@@ -278,7 +289,7 @@ async def test_two_takes_at_once_give_one_cover(oncall: Bot) -> None:
     bot = oncall  # Monday 12:30 in Tehran: Bob is on call until Tuesday 09:00
     await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
     command = await bot.say(BOB, "/swap ops", chat_id=GROUP)
-    notice = bot.last(GROUP)
+    notice = reply(bot, command)
     assert notice.reply_to_message_id == command["message_id"]
     assert visible(notice.text) == (
         "🔁 Bob asks for someone to take their shift of ops: Mon 2026-11-30 12:30 (Asia/Tehran)"
@@ -299,8 +310,8 @@ async def test_two_takes_at_once_give_one_cover(oncall: Bot) -> None:
     assert not bot.last_text(other).startswith("🔁")
     cover = await bot.services.store.teams.cover(1)
     assert cover is not None and cover[0] == taker_id  # one cover, the winner's
-    await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
-    assert visible(bot.last(GROUP).text).startswith(f"ops: {taker}, until Tue 2026-12-01 09:00")
+    command = await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
+    assert visible(reply(bot, command).text).startswith(f"ops: {taker}, until Tue 2026-12-01 09:00")
 
 
 async def test_an_untaken_swap_expires_at_the_shifts_start_told(
@@ -308,13 +319,13 @@ async def test_an_untaken_swap_expires_at_the_shifts_start_told(
 ) -> None:
     bot = oncall
     await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
-    await bot.say(CAROL, "/swap ops next", chat_id=GROUP)  # Carol is on from Tuesday 09:00
-    notice = bot.last(GROUP)
+    command = await bot.say(CAROL, "/swap ops next", chat_id=GROUP)  # she's on from Tue 09:00
+    notice = reply(bot, command)
     assert "their shift of ops: Tue 2026-12-01 09:00" in visible(notice.text)
     await until(
         bot,
         clock,
-        lambda: visible(bot.tg.current(GROUP, notice.message_id).text).startswith("⌛"),
+        lambda: any("still yours" in m.text for m in bot.tg.sent_to(CAROL)),
         what="the swap to expire",
         step=600,
     )
@@ -340,8 +351,8 @@ async def test_an_untaken_swap_expires_at_the_shifts_start_told(
 async def test_a_swap_asked_of_one_person_privately(oncall: Bot) -> None:
     bot = oncall
     await bot.say(ALICE, "/rotation ops daily 09:00 Asia/Tehran", chat_id=GROUP)
-    await bot.say(BOB, "/swap ops @dave_k", chat_id=GROUP)
-    assert bot.last_text(GROUP) == (
+    command = await bot.say(BOB, "/swap ops @dave_k", chat_id=GROUP)
+    assert visible(reply(bot, command).text) == (
         "Asked Dave privately; open until Tue 2026-12-01 09:00 (Asia/Tehran)."
     )
     asked = bot.last(DAVE)
