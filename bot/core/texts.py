@@ -558,6 +558,9 @@ EN: dict[str, str] = {
     "team_quiet_bad": "“{text}” is not a span of hours: use HH:MM-HH:MM, like 22:00-08:00.",
     "team_quiet_set": "🌙 {name} is quiet {span} ({zone}) every day.",
     "team_quiet_weekend": "The weekend ({days}) is quiet all day.",
+    "team_show_quiet": "🌙 Quiet {span} ({zone}): a page calls nobody.",
+    "team_show_quiet_urgent": "🌙 Quiet {span} ({zone}): only urgent pages call.",
+    "team_show_after_hours": "After hours, pages go to {other}.",
     "team_quiet_no_call": "A page then calls nobody; the person on call is told privately.",
     "team_quiet_urgent": (
         "A page then calls only when its reason starts with “urgent”; otherwise the person on "
@@ -1165,6 +1168,9 @@ FA: dict[str, str] = {
     "team_quiet_bad": "«{text}» بازهٔ ساعت نیست: HH:MM-HH:MM، مثل ۲۲:۰۰-۰۸:۰۰.",
     "team_quiet_set": "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است.",
     "team_quiet_weekend": "آخر هفته ({days}) تمام روز آرام است.",
+    "team_show_quiet": "🌙 ساعت آرام {span} ({zone}): فراخوان با کسی تماس نمی‌گیرد.",
+    "team_show_quiet_urgent": "🌙 ساعت آرام {span} ({zone}): فقط فراخوان‌های فوری تماس می‌گیرند.",
+    "team_show_after_hours": "پس از ساعت کاری، فراخوان‌ها به {other} می‌روند.",
     "team_quiet_no_call": (
         "فراخوان در این ساعت با کسی تماس نمی‌گیرد و به کشیک خصوصی خبر داده می‌شود."
     ),

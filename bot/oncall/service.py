@@ -24,7 +24,7 @@ from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
 from bot.core.timezones import local_digits, weekday_name
 from bot.oncall.calendar import calendar_file
-from bot.oncall.quiet import parse_quiet, weekend_days
+from bot.oncall.quiet import parse_quiet, quiet_hours, weekend_days
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -332,7 +332,7 @@ class OnCallService:
             shown = person.display_name if person else isolate(t(lang, "person_gone"))
             ready = readiness(lang, person, phones_required=self.phones_required)
             lines.append(f"{index}. {shown} {ready}")
-        return t(
+        shown = t(
             lang,
             "team_show",
             name=team.name,
@@ -340,6 +340,24 @@ class OnCallService:
             members="\n".join(lines),
             oncall=await self._line(lang, team, view.now, named=False),
         )
+        return "\n".join([shown, *await self._quiet_words(lang, team)])
+
+    async def _quiet_words(self, lang: str, team: Team) -> list[str]:
+        """``/team NAME``'s lines on its quiet hours and after-hours team, if it has them."""
+        words: list[str] = []
+        hours = quiet_hours(team)
+        if hours is not None:
+            key = "team_show_quiet_urgent" if team.quiet_urgent else "team_show_quiet"
+            span = local_digits(hours.describe(), lang)
+            words.append(t(lang, key, span=span, zone=team.zone))
+            if team.quiet_weekend:
+                days = ", ".join(weekday_name(day, lang) for day in weekend_days(team.zone))
+                words.append(t(lang, "team_quiet_weekend", days=days))
+        if team.after_hours_team_id is not None:
+            other = await self.store.teams.by_id(team.after_hours_team_id)
+            if other is not None:
+                words.append(t(lang, "team_show_after_hours", other=other.name))
+        return words
 
     async def list_here(self, lang: str, chat_id: int) -> str:
         teams = await self.store.teams.of_chat(chat_id)

@@ -206,6 +206,11 @@ async def test_a_page_in_quiet_hours_goes_to_the_after_hours_team(
     )
     command = await bot.say(BOB, "/team after-hours ops night", chat_id=GROUP)
     assert "Only ops's owner" in visible(reply(bot, command).text)
+    command = await bot.say(BOB, "/team ops", chat_id=GROUP)
+    assert visible(reply(bot, command).text).splitlines()[-2:] == [
+        "🌙 Quiet 12:00-13:00 (Asia/Tehran): a page calls nobody.",
+        "After hours, pages go to night.",
+    ]
     command = await bot.say(CAROL, "/page ops db down", chat_id=GROUP)
     assert visible(reply(bot, command).text).splitlines() == [
         "📟 Carol paged night",
