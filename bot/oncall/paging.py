@@ -157,7 +157,9 @@ class PageService(LeasedWorker[Page]):
             return t(lang, "page_empty", name=team.name)
         hours = quiet_hours(team)
         if hours is not None and _quiet(team, hours, self.clock.now(), reason):
-            if not after_hours:  # one hop: an after-hours team in its own quiet hours is told
+            # one hop: a page of the after-hours team is not sent on again; when that team is
+            # quiet too (or gone), this team's person on call is told, as without one
+            if not after_hours:
                 other = await self._after_hours_team(team, reason)
                 if other is not None:
                     mark = t(lang, "page_after_hours", name=team.name)
