@@ -591,6 +591,7 @@ EN: dict[str, str] = {
         "<code>/swap NAME next</code>, or <code>/swap NAME @someone</code> to ask one teammate "
         "privately."
     ),
+    "swap_not_member": "Only members of {name} can swap its shifts.",
     "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
     "swap_already": "You already asked for that shift of {name} to be taken.",
     "swap_asked_not_member": "{person} can't take it: only your teammates in it can.",
@@ -1203,6 +1204,7 @@ FA: dict[str, str] = {
         "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code> یا "
         "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
     ),
+    "swap_not_member": "فقط اعضای {name} می‌توانند نوبت‌هایش را جابه‌جا کنند.",
     "swap_not_on_call": "نوبتی از {name} ندارید که جابه‌جا کنید (اکنون یا در ۸ هفتهٔ آینده).",
     "swap_already": "از قبل خواسته‌اید که آن نوبت {name} را کسی بگیرد.",
     "swap_asked_not_member": "{person} نمی‌تواند آن را بگیرد: فقط هم‌تیمی‌هایتان می‌توانند.",

@@ -86,7 +86,7 @@ class SwapService(LeasedWorker[Swap]):
         ``reply_to``, its (message id, topic), is in that group)."""
         members = await self.store.teams.members(team.id)
         if asker.telegram_id not in members:
-            raise Refused(t(lang, "cover_not_member", name=team.name))
+            raise Refused(t(lang, "swap_not_member", name=team.name))
         when = words[0].lower() if len(words) == 1 and not mentions else None
         if (words and not mentions and when not in ("now", "next")) or len(mentions) > 1:
             raise Refused(t(lang, "swap_usage"))
