@@ -394,7 +394,7 @@ EN: dict[str, str] = {
     "cmd_team": "teams: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "hand-over time: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "who is on call: /oncall [NAME]",
-    "cmd_swap": "ask for your shift to be taken: /swap NAME [now|next|@someone]",
+    "cmd_swap": "ask for your shift to be taken: /swap NAME [now|next|DATE|@someone]",
     "cmd_cover": "cover for a team: /cover NAME @someone 4h",
     "cmd_page": "page a team until someone answers: /page NAME [reason]",
     "invite_usage": (
@@ -588,8 +588,8 @@ EN: dict[str, str] = {
     "calendar_cover": "cover",
     "swap_usage": (
         "Use <code>/swap NAME</code> (your shift now, or your next one), "
-        "<code>/swap NAME next</code>, or <code>/swap NAME @someone</code> to ask one teammate "
-        "privately."
+        "<code>/swap NAME next</code>, <code>/swap NAME 2026-12-03</code> (or 1405-09-12) for "
+        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately."
     ),
     "swap_not_member": "Only members of {name} can swap its shifts.",
     "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
@@ -998,7 +998,7 @@ FA: dict[str, str] = {
     "cmd_team": "تیم‌ها: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "زمان تحویل: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
-    "cmd_swap": "درخواست گرفتن نوبتتان: /swap NAME [now|next|@someone]",
+    "cmd_swap": "درخواست گرفتن نوبتتان: /swap NAME [now|next|DATE|@someone]",
     "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
     "cmd_page": "فراخوان تیم تا کسی پاسخ دهد: /page NAME [دلیل]",
     "invite_usage": (
@@ -1201,7 +1201,8 @@ FA: dict[str, str] = {
     "oncall_week_cover": "{person} (جانشین)",
     "calendar_cover": "جانشین",
     "swap_usage": (
-        "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code> یا "
+        "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code>، "
+        "<code>/swap NAME ۱۴۰۵-۰۹-۱۲</code> برای نوبت آن روز، یا "
         "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
     ),
     "swap_not_member": "فقط اعضای {name} می‌توانند نوبت‌هایش را جابه‌جا کنند.",

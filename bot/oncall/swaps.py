@@ -15,36 +15,44 @@ the injectable clock (:class:`SwapService` is a :class:`~bot.core.work.LeasedWor
 asker is told that the shift is still theirs.
 
 Decisions: which shift: ``now`` is the shift on now, ``next`` the asker's next one within 8
-weeks; without a word, the one on now if it is theirs, else their next. A team has one cover at
-a time (as ``/cover``): a Take is refused while another cover of the team is not over (it may
-be taken once that ends, until the deadline); the asker's own cover is replaced.
+weeks, a date (``2026-12-03``, or Solar Hijri ``1405-09-12``, Persian digits too) the one on
+that local day; without a word, the one on now if it is theirs, else their next. A team has one
+cover at a time (as ``/cover``): a Take is refused while another cover of the team is not over
+(it may be taken once that ends, until the deadline); the asker's own cover is replaced.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from persiantools.jdatetime import JalaliDate
 
 from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind, encode
 from bot.core.clock import Clock
 from bot.core.messages import Button, Messenger, OutgoingMessage
-from bot.core.parsing import Mention
+from bot.core.parsing import Mention, ascii_digits
 from bot.core.people import UserRecord
 from bot.core.records import Swap, SwapStatus, Team
 from bot.core.texts import pick_language, t
+from bot.core.timezones import to_local, zone
 from bot.core.work import LeasedWorker
 from bot.oncall.rotation import format_local
 from bot.oncall.schedule import Shift
 from bot.oncall.service import CALENDAR_DAYS, OnCallService, Refused
 from bot.storage import Store
 
-__all__ = ["SWAP_PRESSES", "SwapService"]
+__all__ = ["SWAP_PRESSES", "SwapService", "parse_day"]
 
 logger = logging.getLogger(__name__)
 
 #: The buttons of this feature.
 SWAP_PRESSES = frozenset({PressKind.SWAP_TAKE})
+_DAY = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})", re.ASCII)
+#: A typed year before this is a Solar Hijri one (1405 is 2026-2027).
+JALALI_BEFORE = 1700
 
 
 class SwapService(LeasedWorker[Swap]):
@@ -88,9 +96,12 @@ class SwapService(LeasedWorker[Swap]):
         if asker.telegram_id not in members:
             raise Refused(t(lang, "swap_not_member", name=team.name))
         when = words[0].lower() if len(words) == 1 and not mentions else None
-        if (words and not mentions and when not in ("now", "next")) or len(mentions) > 1:
+        day = parse_day(when) if when is not None else None
+        if (words and not mentions and when not in ("now", "next") and day is None) or len(
+            mentions
+        ) > 1:
             raise Refused(t(lang, "swap_usage"))
-        shift = await self._shift_of(team, asker.telegram_id, when)
+        shift = await self._shift_of(team, asker.telegram_id, day or when)
         if shift is None or shift.ends is None:
             raise Refused(t(lang, "swap_not_on_call", name=team.name))
         asked: UserRecord | None = None
@@ -140,13 +151,18 @@ class SwapService(LeasedWorker[Swap]):
         await self.store.teams.set_swap_notice(swap.id, receipt.message_id)
         return None if reply_to is not None else t(lang, "swap_posted", name=team.name)
 
-    async def _shift_of(self, team: Team, person: int, when: str | None) -> Shift | None:
+    async def _shift_of(self, team: Team, person: int, when: str | date | None) -> Shift | None:
+        """The asker's shift: on now (``now``), their next (``next``), the one on a local
+        ``date`` (starting that day, or going on through it), or now's else the next (None)."""
         schedule = await self.oncall.schedule(team, CALENDAR_DAYS)
+        theirs = [shift for shift in schedule if shift.member == person]
+        if isinstance(when, date):
+            return next((s for s in theirs if _on_day(s, when, team.zone)), None)
         if when in (None, "now") and schedule and schedule[0].member == person:
             return schedule[0]
         if when == "now":
             return None
-        return next((s for s in schedule[1:] if s.member == person), None)
+        return next((s for s in theirs if s is not schedule[0]), None)
 
     def _params(self, lang: str, swap: Swap, team: Team, asker: UserRecord) -> dict[str, object]:
         deadline = swap.next_check_at or swap.ends
@@ -240,3 +256,29 @@ class SwapService(LeasedWorker[Swap]):
             lang = pick_language(asker.language_code)
             text = t(lang, "swap_expired_asker", **self._params(lang, swap, team, asker))
             await self.messenger.send(asker.telegram_id, OutgoingMessage(text))
+
+
+def parse_day(text: str) -> date | None:
+    """A typed date: ``2026-12-03``, or a Solar Hijri one (``1405-09-12``, ``۱۴۰۵/۰۹/۱۲``: a
+    year before 1700 is read as Jalali, as Iranians write dates); None for anything else."""
+    match = _DAY.fullmatch(ascii_digits(text.strip()))
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        if year < JALALI_BEFORE:
+            # persiantools' constructor is not annotated; it checks the date itself
+            gregorian: date = JalaliDate(year, month, day).to_gregorian()  # type: ignore[no-untyped-call]
+            return gregorian
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _on_day(shift: Shift, day: date, zone_name: str) -> bool:
+    """Does ``shift`` start on local ``day``, or go on through its start?"""
+    starts = to_local(shift.starts, zone(zone_name)).date()
+    if starts == day:
+        return True
+    ends = to_local(shift.ends, zone(zone_name)) if shift.ends is not None else None
+    return starts < day and (ends is None or ends.date() > day)

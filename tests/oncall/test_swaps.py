@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.core.buttons import Press, PressKind
 from bot.core.parsing import Mention
 from bot.core.records import SwapStatus
 from bot.oncall.service import Refused
+from bot.oncall.swaps import parse_day
 
 from ..domain import World
 from ..helpers import ALICE, BOB, GROUP, visible
@@ -65,3 +68,29 @@ async def test_a_take_by_someone_outside_the_team_or_by_the_asker_is_refused(wor
     assert (await swaps.press(DAVE, press)).key == "swap_gone"
     swap = await world.store.teams.swap(press.id)
     assert swap is not None and swap.status is SwapStatus.TAKEN and swap.taken_by == CAROL
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-12-03", date(2026, 12, 3)),
+        ("1405-09-12", date(2026, 12, 3)),  # Solar Hijri, as Iranians write it
+        ("۱۴۰۵/۰۹/۱۲", date(2026, 12, 3)),  # with Persian digits
+        ("2026-02-30", None),
+        ("1405-13-01", None),
+        ("next", None),
+        ("03-12-2026", None),
+    ],
+)
+def test_a_typed_day(typed: str, day: date | None) -> None:
+    assert parse_day(typed) == day
+
+
+async def test_a_swap_of_the_shift_on_a_given_day(world: World) -> None:
+    await daily_ops(world)  # Bob on Monday (now), Carol Tuesday, Dave Wednesday, Bob Thursday
+    assert await ask(world, BOB, "۱۴۰۵-۰۹-۱۲") is None  # Thursday 2026-12-03
+    notice = world.messenger.texts(GROUP)[-1]
+    assert "their shift of ops: Thu 2026-12-03 09:00 (Asia/Tehran) until Fri 2026-12-04" in notice
+    with pytest.raises(Refused) as refused:
+        await ask(world, BOB, "2026-12-01")  # Carol's day
+    assert refused.value.text.startswith("You have no shift of ops to swap")
