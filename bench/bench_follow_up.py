@@ -39,7 +39,7 @@ from bot.calls.service import CallRequest, CallService
 from bot.calls.watcher import RINGING_WINDOW
 from bot.config import Settings
 from bot.core.clock import Clock, ManualClock
-from bot.core.messages import Delivery, OutgoingMessage, Receipt
+from bot.core.messages import Button, Delivery, OutgoingMessage, Receipt
 from bot.core.people import UserProfile
 from bot.core.records import CallOutcome
 from bot.services import build_services
@@ -91,6 +91,16 @@ class Messenger:
         if (chat_id, message_id) not in self.current:
             return Delivery.GONE
         self.current[(chat_id, message_id)] = message
+        return Delivery.SENT
+
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        return await self.send(chat_id, message)
+
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
         return Delivery.SENT
 
     async def answer_callback(

@@ -6,10 +6,12 @@ the group's notice turns into the outcome and both tokens are withdrawn from the
 Then a team is made in the group's forum topic "On call", where its notices go, and paged: Bob,
 on call, misses it, and the page escalates to Carol, who answers. Last, the team becomes a
 support line: Dana, a newcomer nobody knows, opens its link, and Bob,
-on call, accepts her call from the offer he gets. Finally Alice calls Bob once more and Bob
-joins inside Telegram: his Join button opens the bot's join page (a Mini App) in headless
-Chromium where one is installed, which joins with a stand-in for Kavenegar's browser SDK; without
-a browser, the page's own request is made over HTTP instead.
+on call, accepts her call from the offer he gets. Then Alice asks /oncall and presses its
+"Call now" twice (one call to Bob), and Bob asks for his shift to be swapped, which Carol takes.
+Finally Alice calls Bob once more and Bob joins inside Telegram: his Join button opens the
+bot's join page (a Mini App) in headless Chromium where one is installed, which joins with a
+stand-in for Kavenegar's browser SDK; without a browser, the page's own request is made over
+HTTP instead.
 The transcript shows what each chat received (edits marked), and the checks at the end prove
 each access token reached only its owner's private chat and is gone from it now. The bot and
 the sandbox share one clock that the demo moves, so the 42 seconds take no time.
@@ -123,6 +125,7 @@ async def demo(workdir: Path) -> bool:
             topic = await tg.create_topic(GROUP, "On call", by=ALICE)
             page_text, page_topic = await _page(tg, kv, clock, topic)
             line_call = await _line(tg, kv, clock, topic)
+            call_now_calls, swap_text = await _call_now_and_swap(tg, kv, clock, topic)
             join_link, joined, how_joined = await _join_in_telegram(tg, kv, clock, call_bot)
             registry = call_bot.services.metrics.registry
             metrics = [
@@ -166,6 +169,12 @@ async def demo(workdir: Path) -> bool:
             "the team lives in its forum topic: the page's notice went there": page_topic == topic,
             "/metrics counted the calls placed": any("kcb_calls_placed" in m for m in metrics),
             "when it ended, both tokens were withdrawn from the private chats": withdrawn,
+            "Call now, pressed twice, placed exactly one call to whoever is on call": (
+                call_now_calls == 1
+            ),
+            "Bob's shift swap was taken by Carol, and the group's request says so": (
+                swap_text.startswith("✅ Carol takes Bob's shift of ops")
+            ),
             "a newcomer reached Bob through the line link, each with their own token": (
                 _only_in(tg, line_call.caller.access_token, DANA)
                 and _only_in(tg, line_call.receptor.access_token, BOB)
@@ -288,6 +297,40 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def _call_now_and_swap(
+    tg: TelegramSimulator, kv: KavenegarSandbox, clock: ManualClock, topic: int
+) -> tuple[int, str]:
+    """Alice presses "Call now" under /oncall twice; then ops gets a daily rotation and Bob
+    asks for his shift to be swapped, which Carol takes. The calls Call now placed, and what the
+    swap's request in the group reads in the end."""
+    for _ in range(50):  # the calls nobody joined end within a minute
+        clock.advance(2)
+        await asyncio.sleep(0.01)
+    calls = len(kv.state.calls)
+    before = len(tg.sent_to(GROUP))
+    await tg.user_sends(ALICE, "/oncall ops", chat_id=GROUP, thread_id=topic)
+    await tg.wait_until(partial(_more_than, tg, GROUP, before), what="/oncall")
+    answer = tg.sent_to(GROUP)[-1]
+    ((_, data),) = answer.callback_buttons
+    presses = [await tg.press_button(ALICE, GROUP, answer.message_id, data) for _ in range(2)]
+    await tg.wait_until(
+        lambda: all(tg.answer_to(p["id"]) is not None for p in presses), what="Call now"
+    )
+    await tg.wait_until(lambda: len(kv.state.calls) > calls, what="the Call now call")
+    for command in ("/rotation ops daily 09:00", "/swap ops"):
+        before = len(tg.sent_to(GROUP))
+        who = BOB if command.startswith("/swap") else ALICE
+        await tg.user_sends(who, command, chat_id=GROUP, thread_id=topic)
+        await tg.wait_until(partial(_more_than, tg, GROUP, before), what=command)
+    request = tg.sent_to(GROUP)[-1]
+    ((_, take),) = request.callback_buttons
+    pressed = await tg.press_button(CAROL, GROUP, request.message_id, take)
+    await tg.wait_until(lambda: tg.answer_to(pressed["id"]) is not None, what="Take")
+    await tg.wait_until(lambda: tg.current(GROUP, request.message_id).edited, what="the swap")
+    shown = tg.current(GROUP, request.message_id).text
+    return len(kv.state.calls) - calls, shown.replace(FSI, "").replace(PDI, "")
 
 
 def _more_than(tg: TelegramSimulator, chat_id: int, count: int) -> bool:

@@ -33,10 +33,12 @@ from bot.onboarding.access import Access
 from bot.onboarding.people import People
 from bot.onboarding.phones import PhoneNaming
 from bot.onboarding.verification import PhoneService
+from bot.oncall.call_now import CallNowService
 from bot.oncall.handovers import HandoverWorker
 from bot.oncall.invites import InviteService
 from bot.oncall.paging import PageService, PageSettings
 from bot.oncall.service import OnCallService
+from bot.oncall.swaps import SwapService
 from bot.storage import Store, leases
 from bot.support_lines.service import LineService, LineSettings
 from kavenegar import KavenegarClient
@@ -66,6 +68,8 @@ class Services:
     watcher: CallWatcher
     oncall: OnCallService
     pages: PageService
+    call_now: CallNowService
+    swaps: SwapService
     invites: InviteService
     handovers: HandoverWorker
     phones: PhoneService
@@ -230,7 +234,8 @@ def build_services(
         "table",
         lambda: dict(leases.TAKEOVERS),
     )
-    workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines]
+    swaps = SwapService(store, oncall, messenger, clock, owner=owner)
+    workers: list[LeasedWorker[Any]] = [watcher, pages, handovers, phones, lines, swaps]
     for worker in workers:
         worker.on_unavailable = metrics.unavailable
     scheduler = Scheduler(workers, clock, on_unavailable=metrics.unavailable)
@@ -250,6 +255,8 @@ def build_services(
         watcher=watcher,
         oncall=oncall,
         pages=pages,
+        call_now=CallNowService(store, calls, oncall),
+        swaps=swaps,
         invites=invites,
         handovers=handovers,
         phones=phones,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.calls.presses import PressService
@@ -20,7 +20,7 @@ from bot.calls.service import CallReport, CallRequest, CallService
 from bot.calls.watcher import CallWatcher
 from bot.config import Settings
 from bot.core.clock import Clock, ManualClock
-from bot.core.messages import Delivery, OutgoingMessage, Receipt
+from bot.core.messages import Button, Delivery, OutgoingMessage, Receipt
 from bot.core.people import UserProfile, UserRecord
 from bot.core.texts import plain
 from bot.services import Services, build_services
@@ -46,6 +46,7 @@ class RecordingMessenger:
         self.current: dict[tuple[int, int], OutgoingMessage] = {}
         self.edits: list[tuple[int, int, OutgoingMessage]] = []
         self.callback_answers: list[tuple[str, str | None, bool]] = []
+        self.documents: list[tuple[int, str, bytes]] = []
 
     async def send(self, chat_id: int, message: OutgoingMessage) -> Receipt:
         self.sent.append((chat_id, message))
@@ -61,6 +62,23 @@ class RecordingMessenger:
         if (chat_id, message_id) not in self.current:
             return Delivery.GONE
         self.current[(chat_id, message_id)] = message
+        return Delivery.SENT
+
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        self.documents.append((chat_id, file_name, data))
+        return await self.send(chat_id, message)
+
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        current = self.current.get((chat_id, message_id))
+        if current is None:
+            return Delivery.GONE
+        edited = replace(current, buttons=buttons)
+        self.edits.append((chat_id, message_id, edited))
+        self.current[(chat_id, message_id)] = edited
         return Delivery.SENT
 
     async def answer_callback(

@@ -37,6 +37,7 @@ from bot.core.parsing import CallCommand, CallParseError, Mention, parse_call
 from bot.core.people import UserProfile, UserRecord
 from bot.core.records import (
     LINE_KEY,
+    NOW_KEY,
     CallKey,
     CallOutcome,
     CallRecord,
@@ -264,6 +265,8 @@ def _origin_kind(key: CallKey, rung: object, page_id: object) -> str:
         return "ring"
     if page_id is not None:
         return "page"
+    if key.message_id <= -NOW_KEY:
+        return "now"
     if key.message_id <= -LINE_KEY:
         return "line"
     return "again" if key.message_id < 0 else "call"

@@ -67,6 +67,10 @@ class PressKind(Enum):
     LINE_RATE = "line:r"
     #: A page's "I'm on it" under the token message of the person rung: the call's row id.
     PAGE_ACK = "page:k"
+    #: "Call now" under ``/oncall`` and a hand-over notice: the team's id.
+    CALL_NOW = "oncall:n"
+    #: A shift swap's "Take": the request's id.
+    SWAP_TAKE = "swap:t"
 
     @property
     def numbers(self) -> tuple[_Number, ...]:

@@ -108,6 +108,20 @@ class Messenger(Protocol):
         """Replace a message's text and buttons; "not modified" counts as done."""
         ...
 
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        """Send a file (``sendDocument``) named ``file_name``, ``message`` its caption (with
+        where it goes: the message it answers, the topic)."""
+        ...
+
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        """Replace only a message's inline buttons (none: take them away), its text kept (a
+        token message's text is never stored); "not modified" counts as done."""
+        ...
+
     async def answer_callback(
         self, callback_id: str, text: str | None = None, *, alert: bool = False
     ) -> None:

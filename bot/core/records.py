@@ -10,6 +10,7 @@ from typing import Literal
 
 __all__ = [
     "LINE_KEY",
+    "NOW_KEY",
     "ROTATION_KINDS",
     "AccessRule",
     "CallKey",
@@ -35,6 +36,8 @@ __all__ = [
     "RequestResult",
     "RotationKind",
     "RuleKind",
+    "Swap",
+    "SwapStatus",
     "Team",
     "parse_rotation_kind",
 ]
@@ -47,6 +50,9 @@ RuleKind = Literal["user", "chat"]
 LINE_KEY = 10**12
 #: A page's attempts are keyed (page's chat, -(PAGE_KEY * page id + attempt)).
 PAGE_KEY = 1000
+#: A "Call now" press is keyed (presser's chat, -(NOW_KEY + the button's message)), below every
+#: support line's key (line request ids stay far under NOW_KEY - LINE_KEY).
+NOW_KEY = 10**15
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,14 @@ class CallKey:
     def page_attempt(cls, chat_id: int, page_id: int, attempt: int) -> CallKey:
         """The ``attempt``-th call (0-based) of page ``page_id``."""
         return cls(chat_id, -(page_id * PAGE_KEY + attempt + 1))
+
+    @classmethod
+    def call_now(cls, presser_id: int, team_id: int, message_id: int, *, in_group: bool) -> CallKey:
+        """ "Call now" of team ``team_id`` pressed by ``presser_id`` on message ``message_id``
+        (of the team's group, or of the presser's private chat): one call per button and
+        presser, however often it is pressed, on however many replicas."""
+        button = ((team_id << 32) | (message_id & 0xFFFFFFFF)) << 1 | int(in_group)
+        return cls(presser_id, -(NOW_KEY + button))
 
     @classmethod
     def line(cls, newcomer_id: int, request_id: int) -> CallKey:
@@ -290,6 +304,46 @@ class Team:
     #: The forum topic of the group it was created in, where its notices go (None: "General",
     #: or a group without topics).
     thread_id: int | None = None
+    #: Quiet hours, "HH:MM" local (both None: none); in them a page calls nobody (issue 22)...
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    #: ...unless it is ``urgent`` and the team said ``urgent-only``.
+    quiet_urgent: bool = False
+    #: The weekend is quiet all day too (Thursday and Friday in Iran's week).
+    quiet_weekend: bool = False
+    #: The team a page in quiet hours goes to instead (None: none).
+    after_hours_team_id: int | None = None
+
+
+class SwapStatus(StrEnum):
+    """Where a shift swap request stands. Stored as its value."""
+
+    #: Waiting for someone to press Take, until its deadline.
+    OPEN = "open"
+    #: Taken: the taker covers the shift (``taken_by``).
+    TAKEN = "taken"
+    #: Nobody took it by its deadline (or its team was deleted).
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A request by ``asked_by`` to have their shift of a team (``starts``-``ends``, naive UTC)
+    taken by a teammate (``asked_to``: one person asked privately; None: the whole team)."""
+
+    id: int
+    team_id: int
+    asked_by: int
+    asked_to: int | None
+    starts: datetime
+    ends: datetime
+    status: SwapStatus
+    taken_by: int | None
+    chat_id: int
+    notice_message_id: int | None
+    created_at: datetime
+    #: Its deadline while open (the shift's start, or its end for a shift already on).
+    next_check_at: datetime | None
 
 
 class PageStatus(StrEnum):

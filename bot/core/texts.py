@@ -409,6 +409,7 @@ EN: dict[str, str] = {
     "cmd_team": "teams: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "hand-over time: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "who is on call: /oncall [NAME]",
+    "cmd_swap": "ask for your shift to be taken: /swap NAME [now|next|DATE|@someone]",
     "cmd_cover": "cover for a team: /cover NAME @someone 4h",
     "cmd_page": "page a team until someone answers: /page NAME [reason]",
     "invite_usage": (
@@ -556,6 +557,90 @@ EN: dict[str, str] = {
         "rings within a minute, join it; otherwise it was not placed."
     ),
     "phone_private_only": "I show numbers only in a private chat with me.",
+    # -- issue 22: on call ----------------------------------------------------------------------
+    "button_call_now": "📞 Call {person} now",
+    "button_call_now_team": "📞 Call {person} ({name})",
+    "call_now_team_gone": "This team no longer exists.",
+    "call_now_nobody": "Nobody is on call for {name} now.",
+    "call_now_yourself": "You are on call for {name} yourself.",
+    "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
+    "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
+    "team_quiet_usage": (
+        "Use <code>/team quiet NAME 22:00-08:00</code> (add <code>weekend</code> to keep the "
+        "weekend quiet all day, <code>urgent-only</code> to let urgent pages call), or "
+        "<code>/team quiet NAME off</code>."
+    ),
+    "team_quiet_bad": "“{text}” is not a span of hours: use HH:MM-HH:MM, like 22:00-08:00.",
+    "team_quiet_set": "🌙 {name} is quiet {span} ({zone}) every day.",
+    "team_quiet_weekend": "The weekend ({days}) is quiet all day.",
+    "team_show_quiet": "🌙 Quiet {span} ({zone}): a page calls nobody.",
+    "team_show_quiet_urgent": "🌙 Quiet {span} ({zone}): only urgent pages call.",
+    "team_show_after_hours": "After hours, pages go to {other}.",
+    "team_quiet_no_call": "A page then calls nobody; the person on call is told privately.",
+    "team_quiet_urgent": (
+        "A page then calls only when its reason starts with “urgent”; otherwise the person on "
+        "call is told privately."
+    ),
+    "team_quiet_off": "{name} has no quiet hours now: a page calls at any hour.",
+    "team_after_hours_set": "In its quiet hours, a page of {name} goes to {other} instead.",
+    "team_after_hours_off": "In its quiet hours, a page of {name} goes to no other team now.",
+    "team_after_hours_self": "A team can't be its own after-hours team.",
+    "team_after_hours_usage": (
+        "Use <code>/team after-hours NAME OTHER</code>, or <code>/team after-hours NAME off</code>."
+    ),
+    "page_quiet": "🌙 {name} is in its quiet hours ({span}, {zone}): no call was placed.",
+    "page_quiet_told": "{person} was told privately.",
+    "page_quiet_nobody_told": "Nobody could be told privately.",
+    "page_quiet_urgent": "Start the reason with “urgent” to call anyway.",
+    "page_quiet_private": (
+        "🌙 {pager} paged {name} in its quiet hours: {reason}\nNo call was placed; it's up to you."
+    ),
+    "page_after_hours": "after hours of {name}",
+    "oncall_week_title": "📅 {name}, the next 7 days ({zone}):",
+    "oncall_week_line": "{start} – {end}: {person}",
+    "oncall_week_open": "from {start}: {person}",
+    "oncall_week_cover": "{person} (cover)",
+    "calendar_cover": "cover",
+    "swap_usage": (
+        "Use <code>/swap NAME</code> (your shift now, or your next one), "
+        "<code>/swap NAME next</code>, <code>/swap NAME 2026-12-03</code> (or 1405-09-12) for "
+        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately."
+    ),
+    "swap_not_member": "Only members of {name} can swap its shifts.",
+    "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
+    "swap_already": "You already asked for that shift of {name} to be taken.",
+    "swap_asked_not_member": "{person} can't take it: only your teammates in it can.",
+    "swap_asked_unreachable": "I can't write to {person} privately: they must press Start first.",
+    "swap_notice": (
+        "🔁 {person} asks for someone to take their shift of {name}: {start} until {end}. "
+        "The first to press Take gets it (open until {until})."
+    ),
+    "swap_posted": "Asked in {name}'s group.",
+    "swap_asked_private": (
+        "🔁 {person} asks you to take their shift of {name}: {start} until {end}. "
+        "Press Take to take it (open until {until})."
+    ),
+    "swap_asked_done": "Asked {person} privately; open until {until}.",
+    "button_swap_take": "🙋 Take",
+    "swap_take_done": "You're on call for {name} for that shift.",
+    "swap_gone": "{person} took it already.",
+    "swap_over": "This request is over.",
+    "swap_own": "It's your own shift.",
+    "swap_members_only": "Only members of {name} can take its shifts.",
+    "swap_blocked": "{name} has another cover that isn't over yet; try again after it ends.",
+    "swap_taken_notice": "✅ {taker} takes {person}'s shift of {name}: {start} until {end}.",
+    "swap_taken_asker": "🔁 {taker} takes your shift of {name}: {start} until {end}.",
+    "swap_taken_taker": (
+        "🔁 You're on call for {name} from {start} until {end}, instead of {person}."
+    ),
+    "swap_expired_notice": "⌛ Nobody took {person}'s shift of {name} ({start} until {end}).",
+    "swap_expired_asker": (
+        "⌛ Nobody took your shift of {name} ({start} until {end}): it's still yours."
+    ),
+    "rotation_calendar": (
+        "📅 {name}'s shifts for the next 8 weeks ({zone}). Open the file to add them to your "
+        "calendar; a newer file updates them."
+    ),
 }
 
 FA: dict[str, str] = {
@@ -943,6 +1028,7 @@ FA: dict[str, str] = {
     "cmd_team": "تیم‌ها: /team new|add|remove|move|delete|zone NAME",
     "cmd_rotation": "زمان تحویل: /rotation NAME daily|weekly HH:MM [TZ]",
     "cmd_oncall": "چه کسی کشیک است: /oncall [NAME]",
+    "cmd_swap": "درخواست گرفتن نوبتتان: /swap NAME [now|next|DATE|@someone]",
     "cmd_cover": "کشیک به‌جای دیگری: /cover NAME @someone 4h",
     "cmd_page": "فراخوان تیم تا کسی پاسخ دهد: /page NAME [دلیل]",
     "invite_usage": (
@@ -1097,6 +1183,91 @@ FA: dict[str, str] = {
         "دقیقه زنگ زد، وارد شوید؛ وگرنه تماس برقرار نشده است."
     ),
     "phone_private_only": "شماره‌ها را فقط در گفت‌وگوی خصوصی با من نشان می‌دهم.",
+    # -- issue 22: on call ----------------------------------------------------------------------
+    "button_call_now": "📞 همین حالا با {person} تماس بگیر",
+    "button_call_now_team": "📞 تماس با {person} ({name})",
+    "call_now_team_gone": "این تیم دیگر وجود ندارد.",
+    "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
+    "call_now_yourself": "خودتان کشیک {name} هستید.",
+    "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
+    "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
+    "team_quiet_usage": (
+        "از <code>/team quiet NAME 22:00-08:00</code> استفاده کنید (با <code>weekend</code> "
+        "آخر هفته تمام روز آرام است، با <code>urgent-only</code> فراخوان‌های فوری تماس "
+        "می‌گیرند)، یا <code>/team quiet NAME off</code>."
+    ),
+    "team_quiet_bad": "«{text}» بازهٔ ساعت نیست: HH:MM-HH:MM، مثل ۲۲:۰۰-۰۸:۰۰.",
+    "team_quiet_set": "🌙 {name} هر روز {span} ({zone}) در ساعت آرام است.",
+    "team_quiet_weekend": "آخر هفته ({days}) تمام روز آرام است.",
+    "team_show_quiet": "🌙 ساعت آرام {span} ({zone}): فراخوان با کسی تماس نمی‌گیرد.",
+    "team_show_quiet_urgent": "🌙 ساعت آرام {span} ({zone}): فقط فراخوان‌های فوری تماس می‌گیرند.",
+    "team_show_after_hours": "پس از ساعت کاری، فراخوان‌ها به {other} می‌روند.",
+    "team_quiet_no_call": (
+        "فراخوان در این ساعت با کسی تماس نمی‌گیرد و به کشیک خصوصی خبر داده می‌شود."
+    ),
+    "team_quiet_urgent": (
+        "فراخوان فقط وقتی تماس می‌گیرد که دلیلش با «urgent» یا «فوری» شروع شود؛ وگرنه به کشیک "
+        "خصوصی خبر داده می‌شود."
+    ),
+    "team_quiet_off": "{name} دیگر ساعت آرام ندارد: فراخوان در هر ساعتی تماس می‌گیرد.",
+    "team_after_hours_set": "در ساعت آرام، فراخوان {name} به‌جای آن به {other} می‌رود.",
+    "team_after_hours_off": "در ساعت آرام، فراخوان {name} دیگر به تیم دیگری نمی‌رود.",
+    "team_after_hours_self": "یک تیم نمی‌تواند تیم پس از ساعت کاری خودش باشد.",
+    "team_after_hours_usage": (
+        "از <code>/team after-hours NAME OTHER</code> یا "
+        "<code>/team after-hours NAME off</code> استفاده کنید."
+    ),
+    "page_quiet": "🌙 {name} در ساعت آرام است ({span}، {zone}): تماسی گرفته نشد.",
+    "page_quiet_told": "به {person} به‌طور خصوصی خبر داده شد.",
+    "page_quiet_nobody_told": "به کسی نشد خصوصی خبر داد.",
+    "page_quiet_urgent": "برای تماس در هر حال، دلیل را با «فوری» شروع کنید.",
+    "page_quiet_private": (
+        "🌙 {pager} تیم {name} را در ساعت آرام فراخواند: {reason}\nتماسی گرفته نشد؛ تصمیم با شماست."
+    ),
+    "page_after_hours": "پس از ساعت کاری {name}",
+    "oncall_week_title": "📅 {name}، ۷ روز آینده ({zone}):",
+    "oncall_week_line": "{start} تا {end}: {person}",
+    "oncall_week_open": "از {start}: {person}",
+    "oncall_week_cover": "{person} (جانشین)",
+    "calendar_cover": "جانشین",
+    "swap_usage": (
+        "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code>، "
+        "<code>/swap NAME ۱۴۰۵-۰۹-۱۲</code> برای نوبت آن روز، یا "
+        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
+    ),
+    "swap_not_member": "فقط اعضای {name} می‌توانند نوبت‌هایش را جابه‌جا کنند.",
+    "swap_not_on_call": "نوبتی از {name} ندارید که جابه‌جا کنید (اکنون یا در ۸ هفتهٔ آینده).",
+    "swap_already": "از قبل خواسته‌اید که آن نوبت {name} را کسی بگیرد.",
+    "swap_asked_not_member": "{person} نمی‌تواند آن را بگیرد: فقط هم‌تیمی‌هایتان می‌توانند.",
+    "swap_asked_unreachable": "نمی‌توانم به {person} پیام خصوصی بدهم: اول باید Start را بزند.",
+    "swap_notice": (
+        "🔁 {person} می‌خواهد کسی نوبت کشیکش در {name} را بگیرد: از {start} تا {end}. "
+        "اولین کسی که «می‌گیرم» را بزند آن را می‌گیرد (تا {until})."
+    ),
+    "swap_posted": "در گروه {name} درخواست شد.",
+    "swap_asked_private": (
+        "🔁 {person} از شما می‌خواهد نوبت کشیکش در {name} را بگیرید: از {start} تا {end}. "
+        "برای گرفتن «می‌گیرم» را بزنید (تا {until})."
+    ),
+    "swap_asked_done": "به‌طور خصوصی از {person} خواسته شد؛ تا {until} باز است.",
+    "button_swap_take": "🙋 می‌گیرم",
+    "swap_take_done": "آن نوبت {name} با شماست.",
+    "swap_gone": "{person} آن را زودتر گرفت.",
+    "swap_over": "این درخواست تمام شده است.",
+    "swap_own": "این نوبت خودتان است.",
+    "swap_members_only": "فقط اعضای {name} می‌توانند نوبت‌هایش را بگیرند.",
+    "swap_blocked": "{name} جانشین دیگری دارد که هنوز تمام نشده؛ پس از آن دوباره امتحان کنید.",
+    "swap_taken_notice": "✅ {taker} نوبت {person} در {name} را گرفت: از {start} تا {end}.",
+    "swap_taken_asker": "🔁 {taker} نوبت شما در {name} را گرفت: از {start} تا {end}.",
+    "swap_taken_taker": "🔁 از {start} تا {end} به‌جای {person} کشیک {name} هستید.",
+    "swap_expired_notice": "⌛ کسی نوبت {person} در {name} را نگرفت (از {start} تا {end}).",
+    "swap_expired_asker": (
+        "⌛ کسی نوبت شما در {name} را نگرفت (از {start} تا {end}): هنوز با شماست."
+    ),
+    "rotation_calendar": (
+        "📅 نوبت‌های کشیک {name} در ۸ هفتهٔ آینده ({zone}). پرونده را باز کنید تا به تقویمتان "
+        "افزوده شوند؛ پروندهٔ تازه‌تر آن‌ها را به‌روز می‌کند."
+    ),
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "fa": FA}

@@ -1,6 +1,6 @@
-"""Hand-overs: "On call for NAME: X until …" in the team's group (in its forum topic, if it has
-one) when the person on call changes (by rotation or cover), and a private heads-up to X
-``HANDOFF_NOTICE_MINUTES`` before.
+"""Hand-overs: "On call for NAME: X until …" (with a "Call now" button) in the team's group
+(in its forum topic, if it has one) when the person on call changes (by rotation or cover),
+and a private heads-up to X ``HANDOFF_NOTICE_MINUTES`` before.
 
 Each team's next event is ``teams.next_check_at``, leased like a call: one replica announces
 each change once, and a restart misses nothing (it is still due).
@@ -17,7 +17,7 @@ from bot.core.records import Team
 from bot.core.texts import pick_language, t
 from bot.core.work import LeasedWorker
 from bot.oncall.rotation import OnCall, format_local
-from bot.oncall.service import OnCallService
+from bot.oncall.service import OnCallService, call_now_button
 from bot.storage import Store
 from bot.storage.teams import Keep
 
@@ -93,8 +93,10 @@ class HandoverWorker(LeasedWorker[Team]):
         else:
             until = format_local(current.until, team.zone, lang)
             text = t(lang, "handover_group", name=team.name, person=person, until=until)
+        # "Call now" under it: whoever reads it may call the person on call (issue 22)
+        buttons = (call_now_button(lang, team, person),)
         await self.messenger.send(
-            team.chat_id, OutgoingMessage(text, message_thread_id=team.thread_id)
+            team.chat_id, OutgoingMessage(text, buttons, message_thread_id=team.thread_id)
         )
 
     async def _heads_up(self, team: Team, current: OnCall) -> None:

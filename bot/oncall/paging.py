@@ -7,7 +7,9 @@ of the database decides, whichever replica asks): a second ``/page`` joins it, i
 to the notice, and places no call. The plan is fixed when the page starts: the team's rotation
 order beginning with the person on call. Each person in turn is rung ``PAGE_RETRIES`` + 1
 times, for ``PAGE_ROUNDS`` rounds, until someone answers: their call connects (both sides
-joined) or they press "I'm on it" under their token. People who cannot be rung (never started,
+joined) or they press "I'm on it" under their token; then the loop is closed: the page's
+token and ring messages lose their buttons and everyone it rang, and its pager, are told
+privately who took it. People who cannot be rung (never started,
 do not disturb, blocked the bot, made uncallable) or who left the team are skipped and named; a
 call that can no longer be followed (closed unknown or expired, or never followed and surely
 over) is taken as not answered. One paid call at a time per page, at most
@@ -46,7 +48,9 @@ from bot.core.records import (
     Team,
 )
 from bot.core.texts import format_wait, pick_language, t
+from bot.core.timezones import local_digits
 from bot.core.work import LeasedWorker
+from bot.oncall.quiet import QuietHours, is_urgent, quiet_hours
 from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService, counted, why_not_ready
 from bot.storage import Store
@@ -136,18 +140,41 @@ class PageService(LeasedWorker[Page]):
         message_id: int,
         reason: str | None,
         thread_id: int | None = None,
+        after_hours: bool = False,
     ) -> str | None:
         """Start a page; the answer to give (a refusal, or that the team is already being
-        paged and this page joined it), or None once the notice is posted.
+        paged and this page joined it, or that it is in its quiet hours), or None once the
+        notice is posted.
 
         The notice goes to the team's forum topic (``Team.thread_id``), quoting the ``/page``
         when it was typed there (``thread_id``: the topic it was typed in); typed elsewhere in
-        the group, the answer says where the notice is."""
+        the group, the answer says where the notice is. ``after_hours``: the page of another
+        team's after-hours team, whose notice goes where the ``/page`` was typed."""
         if self.settings.phones_required and pager.phone is None:
             return t(lang, "call_caller_no_phone")
         members = await self.store.teams.members(team.id)
         if not members:
             return t(lang, "page_empty", name=team.name)
+        hours = quiet_hours(team)
+        if hours is not None and _quiet(team, hours, self.clock.now(), reason):
+            # one hop: a page of the after-hours team is not sent on again; when that team is
+            # quiet too (or gone), this team's person on call is told, as without one
+            if not after_hours:
+                other = await self._after_hours_team(team, reason)
+                if other is not None:
+                    mark = t(lang, "page_after_hours", name=team.name)
+                    marked = f"{reason} ({mark})" if reason else mark
+                    return await self.start(
+                        lang,
+                        pager,
+                        other,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        reason=marked[:200],
+                        thread_id=thread_id,
+                        after_hours=True,
+                    )
+            return await self._quiet(lang, pager, team, members, reason, hours)
         first = (await self.oncall.on_call_now(team, members)).member
         # the pager is not rung by their own page
         plan = [m for m in escalation_order(members, first) if m != pager.telegram_id]
@@ -188,13 +215,13 @@ class PageService(LeasedWorker[Page]):
         # The page is running from here on: whatever fails below, the answer is its notice.
         title = t(lang, "page_title", pager=pager.display_name, name=team.name)
         lines = [title, t(lang, "page_reason", reason=reason)] if reason else [title]
-        here = thread_id == team.thread_id
+        here = after_hours or thread_id == team.thread_id
         receipt = await self.messenger.send(
             chat_id,
             OutgoingMessage(
                 "\n".join(lines),
                 reply_to_message_id=message_id if here else None,
-                message_thread_id=team.thread_id,
+                message_thread_id=thread_id if after_hours else team.thread_id,
             ),
         )
         try:
@@ -202,6 +229,56 @@ class PageService(LeasedWorker[Page]):
         except StoreUnavailable:
             logger.warning("page %s: its notice id could not be recorded", page_id)
         return None if here else t(lang, "page_in_topic", name=team.name)
+
+    async def _after_hours_team(self, team: Team, reason: str | None) -> Team | None:
+        """The team a page of ``team`` in its quiet hours goes to, if it has one that is not
+        in its own quiet hours."""
+        if team.after_hours_team_id is None or team.after_hours_team_id == team.id:
+            return None
+        other = await self.store.teams.by_id(team.after_hours_team_id)
+        if other is None:  # deleted since
+            return None
+        hours = quiet_hours(other)
+        if hours is not None and _quiet(other, hours, self.clock.now(), reason):
+            return None
+        return other
+
+    async def _quiet(
+        self,
+        lang: str,
+        pager: UserRecord,
+        team: Team,
+        members: list[int],
+        reason: str | None,
+        hours: QuietHours,
+    ) -> str:
+        """A page in the team's quiet hours: no call; the person on call is told privately
+        (unless they paged), and the answer says so in the group."""
+        member = (await self.oncall.on_call_now(team, members)).member
+        told = None
+        if member is not None and member != pager.telegram_id:
+            person = await self.store.get_user(member)
+            if person is not None and person.reachable:
+                their = pick_language(person.language_code)
+                text = t(
+                    their,
+                    "page_quiet_private",
+                    pager=pager.display_name,
+                    name=team.name,
+                    reason=reason or t(their, "page_no_reason"),
+                )
+                receipt = await self.messenger.send(member, OutgoingMessage(text))
+                if receipt.delivery is Delivery.SENT:
+                    told = person
+        span = local_digits(hours.describe(), lang)
+        lines = [t(lang, "page_quiet", name=team.name, span=span, zone=team.zone)]
+        if told is not None:
+            lines.append(t(lang, "page_quiet_told", person=told.display_name))
+        else:
+            lines.append(t(lang, "page_quiet_nobody_told"))
+        if team.quiet_urgent:
+            lines.append(t(lang, "page_quiet_urgent"))
+        return " ".join(lines)
 
     async def _joined(self, lang: str, page: Page, team: Team, reason: str | None) -> str:
         """A ``/page`` of a team already being paged joined its running page: the notice shows
@@ -248,6 +325,7 @@ class PageService(LeasedWorker[Page]):
         acknowledged = (self.clock.now() - ended.created_at).total_seconds()
         self.calls.metrics.page_ended(PageStatus.ACKNOWLEDGED.value, acknowledged)
         await self._show(ended)
+        await self._close_loop(ended, presser, PageStatus.ACKNOWLEDGED)
         return PressAnswer("page_ack_done", params={"name": await self._team_name(ended)})
 
     @staticmethod
@@ -459,6 +537,8 @@ class PageService(LeasedWorker[Page]):
             status.value, answered if status is PageStatus.ANSWERED else None
         )
         await self._show_latest(page.id)
+        if status is PageStatus.ANSWERED and answered_by is not None:
+            await self._close_loop(page, answered_by, status)
         if status not in (PageStatus.EXHAUSTED, PageStatus.STOPPED):
             return
         pager = await self.store.get_user(page.paged_by)
@@ -471,6 +551,33 @@ class PageService(LeasedWorker[Page]):
         else:
             text = t(lang, "page_stopped_private", name=name, why=self._why(lang, log[-1]))
         await self.messenger.send(pager.telegram_id, OutgoingMessage(text))
+
+    # -- closing the loop ----------------------------------------------------------------------
+
+    async def _close_loop(self, page: Page, taker: int, status: PageStatus) -> None:
+        """The page was answered or acknowledged by ``taker`` (once: whoever ended it): every
+        token and ring message of its calls loses its buttons ("I'm on it", Answer / Decline),
+        and everyone it rang but the taker, and its pager, get one private word on who took it
+        (issue 22, item 5). Best effort: the page has ended whatever fails here."""
+        try:
+            calls = await self.store.calls_of_page(page.id)
+            name = await self._team_name(page)
+            for call in calls:
+                if call.callee_message_id is not None:
+                    await self.messenger.edit_buttons(call.callee_id, call.callee_message_id)
+            told = {call.callee_id for call in calls} | {page.paged_by}
+            told.discard(taker)
+            key = "page_taken_answered" if status is PageStatus.ANSWERED else "page_taken_on_it"
+            for person_id in sorted(told):
+                person = await self.store.get_user(person_id)
+                if person is None or not person.reachable:
+                    continue
+                lang = pick_language(person.language_code)
+                who = await self.oncall.name(taker, lang)
+                text = t(lang, key, person=who, name=name)
+                await self.messenger.send(person_id, OutgoingMessage(text))
+        except StoreUnavailable:
+            logger.warning("page %s: its loop could not be closed (store unavailable)", page.id)
 
     # -- the group's notice --------------------------------------------------------------------
 
@@ -588,6 +695,11 @@ class PageService(LeasedWorker[Page]):
         if page.status is PageStatus.EXHAUSTED:
             lines.append(t(lang, "page_nobody"))
         return "\n".join(lines)
+
+
+def _quiet(team: Team, hours: QuietHours, now: datetime, reason: str | None) -> bool:
+    """Does a page of ``team`` now, for ``reason``, fall in its quiet hours (and stay quiet)?"""
+    return hours.covers(now, team.zone) and not (team.quiet_urgent and is_urgent(reason))
 
 
 def _next_person(slots: list[int], step: int) -> int:

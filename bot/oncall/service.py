@@ -9,18 +9,22 @@ supergroup. Owners and the bot's admins change a team; anyone in it may cover fo
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
+from bot.core.buttons import PressKind, encode
 from bot.core.clock import Clock
-from bot.core.messages import Messenger, OutgoingMessage
+from bot.core.messages import Button, Messenger, OutgoingMessage
 from bot.core.parsing import Mention
 from bot.core.people import UserProfile, UserRecord, isolate
 from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
-from bot.core.timezones import local_digits
+from bot.core.timezones import local_digits, weekday_name
+from bot.oncall.calendar import calendar_file
+from bot.oncall.quiet import parse_quiet, quiet_hours, weekend_days
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -33,11 +37,24 @@ from bot.oncall.rotation import (
     parse_span,
     parse_zone,
 )
+from bot.oncall.schedule import Shift, shifts
 from bot.storage import Store
 
-__all__ = ["NAME_PATTERN", "OnCallService", "TeamView", "counted", "readiness", "why_not_ready"]
+__all__ = [
+    "NAME_PATTERN",
+    "OnCallService",
+    "TeamView",
+    "call_now_button",
+    "counted",
+    "readiness",
+    "why_not_ready",
+]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]{2,32}$")
+#: ``/oncall NAME week`` lists this many days; ``/rotation NAME calendar`` this many (8 weeks).
+WEEK_DAYS, CALENDAR_DAYS = 7, 56
+#: What may follow ``/team quiet NAME HH:MM-HH:MM``.
+_QUIET_FLAGS = frozenset({"weekend", "urgent-only"})
 logger = logging.getLogger(__name__)
 
 
@@ -57,6 +74,14 @@ def counted(lang: str, key: str, number: int, /, **params: object) -> str:
     """Text ``key`` for ``number`` things: ``key_one`` when there is one ("1 use", "after 1
     attempt"; Persian's ``_one`` texts are its plural ones, its nouns do not change)."""
     return t(lang, f"{key}_one" if number == 1 else key, **params)
+
+
+def call_now_button(lang: str, team: Team, person: str, *, named: bool = False) -> Button:
+    """The "Call now" button of ``team`` (``person``: who is on call now, as shown); ``named``:
+    with the team's name, where several teams are listed (see :mod:`bot.oncall.call_now`)."""
+    key = "button_call_now_team" if named else "button_call_now"
+    text = html.unescape(t(lang, key, person=person, name=team.name))  # a label is not HTML
+    return Button(text, data=encode(PressKind.CALL_NOW, team.id))
 
 
 @dataclass(frozen=True)
@@ -307,7 +332,7 @@ class OnCallService:
             shown = person.display_name if person else isolate(t(lang, "person_gone"))
             ready = readiness(lang, person, phones_required=self.phones_required)
             lines.append(f"{index}. {shown} {ready}")
-        return t(
+        shown = t(
             lang,
             "team_show",
             name=team.name,
@@ -315,6 +340,24 @@ class OnCallService:
             members="\n".join(lines),
             oncall=await self._line(lang, team, view.now, named=False),
         )
+        return "\n".join([shown, *await self._quiet_words(lang, team)])
+
+    async def _quiet_words(self, lang: str, team: Team) -> list[str]:
+        """``/team NAME``'s lines on its quiet hours and after-hours team, if it has them."""
+        words: list[str] = []
+        hours = quiet_hours(team)
+        if hours is not None:
+            key = "team_show_quiet_urgent" if team.quiet_urgent else "team_show_quiet"
+            span = local_digits(hours.describe(), lang)
+            words.append(t(lang, key, span=span, zone=team.zone))
+            if team.quiet_weekend:
+                days = ", ".join(weekday_name(day, lang) for day in weekend_days(team.zone))
+                words.append(t(lang, "team_quiet_weekend", days=days))
+        if team.after_hours_team_id is not None:
+            other = await self.store.teams.by_id(team.after_hours_team_id)
+            if other is not None:
+                words.append(t(lang, "team_show_after_hours", other=other.name))
+        return words
 
     async def list_here(self, lang: str, chat_id: int) -> str:
         teams = await self.store.teams.of_chat(chat_id)
@@ -434,26 +477,88 @@ class OnCallService:
             zone=zone,
         )
 
+    # -- /team quiet, /team after-hours ----------------------------------------------------------
+
+    async def set_quiet(self, lang: str, actor: int, team: Team, args: list[str]) -> str:
+        """``/team quiet NAME HH:MM-HH:MM [weekend] [urgent-only]`` or ``/team quiet NAME off``
+        (see :mod:`bot.oncall.quiet`)."""
+        self.may_manage(lang, team, actor)
+        if len(args) == 1 and args[0].lower() == "off":
+            await self.store.teams.set_quiet(team.id, start=None, end=None, urgent=False)
+            return t(lang, "team_quiet_off", name=team.name)
+        flags = {word.lower() for word in args[1:]}
+        if not args or len(flags) != len(args) - 1 or not flags <= _QUIET_FLAGS:
+            raise Refused(t(lang, "team_quiet_usage"))
+        hours = parse_quiet(args[0])
+        if hours is None:
+            raise Refused(t(lang, "team_quiet_bad", text=args[0][:20]))
+        urgent, weekend = "urgent-only" in flags, "weekend" in flags
+        start, end = hours.describe().split("-")
+        await self.store.teams.set_quiet(
+            team.id, start=start, end=end, urgent=urgent, weekend=weekend
+        )
+        lines = [
+            t(
+                lang,
+                "team_quiet_set",
+                name=team.name,
+                span=local_digits(hours.describe(), lang),
+                zone=team.zone,
+            )
+        ]
+        if weekend:
+            days = ", ".join(weekday_name(day, lang) for day in weekend_days(team.zone))
+            lines.append(t(lang, "team_quiet_weekend", days=days))
+        lines.append(t(lang, "team_quiet_urgent" if urgent else "team_quiet_no_call"))
+        return " ".join(lines)
+
+    async def set_after_hours(self, lang: str, actor: int, team: Team, other_name: str) -> str:
+        """``/team after-hours NAME OTHER`` or ``/team after-hours NAME off``."""
+        self.may_manage(lang, team, actor)
+        if other_name.lower() == "off":
+            await self.store.teams.set_after_hours(team.id, None)
+            return t(lang, "team_after_hours_off", name=team.name)
+        other = await self.team_named(lang, other_name)
+        if other.id == team.id:
+            raise Refused(t(lang, "team_after_hours_self"))
+        await self.store.teams.set_after_hours(team.id, other.id)
+        return t(lang, "team_after_hours_set", name=team.name, other=other.name)
+
     # -- /oncall -------------------------------------------------------------------------------
 
     async def oncall_answer(
         self, lang: str, actor: int, chat_id: int, private: bool, name: str | None
     ) -> str:
-        """``/oncall [NAME]``. In a group: its teams, or its team NAME. In private: the asker's
-        own teams (those they are in, cover or own), or team NAME when they are in it, own it or
-        are an admin."""
+        """``/oncall [NAME]``'s text (see :meth:`oncall_reply`)."""
+        text, _ = await self.oncall_reply(lang, actor, chat_id, private, name)
+        return text
+
+    async def oncall_reply(
+        self, lang: str, actor: int, chat_id: int, private: bool, name: str | None
+    ) -> tuple[str, tuple[Button, ...]]:
+        """``/oncall [NAME]``, with a "Call now" button for each team someone else is on call
+        for. In a group: its teams, or its team NAME. In private: the asker's own teams (those
+        they are in, cover or own), or team NAME when they are in it, own it or are an admin."""
+        if name is not None:
+            team = await self.visible_team(lang, actor, chat_id, private, name)
+            return await self._listed(lang, actor, [team], named=False)
         if not private:
-            if name is None:
-                teams = await self.teams_here(chat_id)
-                if not teams:
-                    raise Refused(t(lang, "team_none_here"))
-                return "\n".join([await self.oncall_line(lang, team) for team in teams])
-            return await self.oncall_line(lang, await self.team_here(lang, name, chat_id))
-        if name is None:
-            teams = await self.store.teams.of_member(actor, owned=True)
+            teams = await self.teams_here(chat_id)
             if not teams:
-                raise Refused(t(lang, "oncall_no_teams"))
-            return "\n".join([await self.oncall_line(lang, team) for team in teams])
+                raise Refused(t(lang, "team_none_here"))
+            return await self._listed(lang, actor, teams, named=len(teams) > 1)
+        teams = await self.store.teams.of_member(actor, owned=True)
+        if not teams:
+            raise Refused(t(lang, "oncall_no_teams"))
+        return await self._listed(lang, actor, teams, named=True)
+
+    async def visible_team(
+        self, lang: str, actor: int, chat_id: int, private: bool, name: str
+    ) -> Team:
+        """Team ``name`` as ``/oncall NAME`` may show it: in a group, a team of that group; in
+        private, a team the asker is in, owns, or any team for an admin."""
+        if not private:
+            return await self.team_here(lang, name, chat_id)
         team = await self.team_named(lang, name)
         if (
             actor != team.owner_id
@@ -461,7 +566,69 @@ class OnCallService:
             and actor not in await self.store.teams.members(team.id)
         ):
             raise Refused(t(lang, "oncall_members_only", name=team.name))
-        return await self.oncall_line(lang, team)
+        return team
+
+    # -- the schedule: /oncall NAME week, /rotation NAME calendar ------------------------------
+
+    async def schedule(self, team: Team, days: int) -> list[Shift]:
+        """The team's shifts from the one on now, for ``days`` days (:mod:`bot.oncall.schedule`)."""
+        members = await self.store.teams.members(team.id)
+        cover = await self.store.teams.cover(team.id)
+        now = self.clock.now()
+        found = Cover(*cover) if cover else None
+        return shifts(members, rotation_of(team), found, now, now + timedelta(days=days))
+
+    async def week(self, lang: str, team: Team) -> str:
+        """``/oncall NAME week``: the next 7 days of shifts, in the team's zone."""
+        schedule = await self.schedule(team, WEEK_DAYS)
+        if not schedule:
+            return t(lang, "oncall_nobody", name=team.name)
+        lines = [t(lang, "oncall_week_title", name=team.name, zone=team.zone)]
+        for shift in schedule:
+            person = await self.name(shift.member, lang)
+            if shift.covering:
+                person = t(lang, "oncall_week_cover", person=person)
+            start = format_local(shift.starts, team.zone, lang, with_zone=False)
+            if shift.ends is None:
+                lines.append(t(lang, "oncall_week_open", start=start, person=person))
+                continue
+            end = format_local(shift.ends, team.zone, lang, with_zone=False)
+            lines.append(t(lang, "oncall_week_line", start=start, end=end, person=person))
+        return "\n".join(lines)
+
+    async def calendar(self, lang: str, team: Team) -> tuple[str, bytes, str]:
+        """``/rotation NAME calendar``: the file name, the ``.ics`` of the next
+        :data:`CALENDAR_DAYS` days of shifts (:mod:`bot.oncall.calendar`), and its caption."""
+        now = self.clock.now()
+        schedule = await self.schedule(team, CALENDAR_DAYS)
+        names: dict[int, str] = {}
+        for shift in schedule:
+            person = await self.store.get_user(shift.member)
+            names[shift.member] = person.name if person else t(lang, "person_gone")
+        data = calendar_file(
+            team,
+            schedule,
+            names,
+            until=now + timedelta(days=CALENDAR_DAYS),
+            made_at=now,
+            cover_word=t(lang, "calendar_cover"),
+        )
+        caption = t(lang, "rotation_calendar", name=team.name, zone=team.zone)
+        return f"{team.name}-oncall.ics", data, caption
+
+    async def _listed(
+        self, lang: str, actor: int, teams: list[Team], *, named: bool
+    ) -> tuple[str, tuple[Button, ...]]:
+        """One line per team, and the buttons to call whoever is on call (not the asker)."""
+        lines: list[str] = []
+        buttons: list[Button] = []
+        for team in teams:
+            now = await self.on_call_now(team)
+            lines.append(await self._line(lang, team, now, named=True))
+            if now.member is not None and now.member != actor:
+                person = await self.name(now.member, lang)
+                buttons.append(call_now_button(lang, team, person, named=named))
+        return "\n".join(lines), tuple(buttons)
 
     async def oncall_line(self, lang: str, team: Team) -> str:
         return await self._line(lang, team, await self.on_call_now(team), named=True)

@@ -37,6 +37,11 @@ message with ``migrate_to_chat_id``, the new one a message with ``migrate_from_c
 every later request naming the old id is answered 400 with ``parameters.migrate_to_chat_id``
 (python-telegram-bot raises ``ChatMigrated``). Its history stays in the old chat: the bot can
 no longer edit those messages.
+
+Files: ``sendDocument`` takes a multipart upload (the file part named ``document``, or
+``attach://<name>``) as Telegram does, with its refusals (no file: "there is no document in the
+request", an empty one, a caption over 1024 characters, a file over 50 MB: 413); the message
+carries ``document`` and ``caption``, and ``SentMessage.document`` keeps the bytes.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from ._state import (
     CallbackAnswer,
     CallbackQueryRecord,
     FloodControl,
+    SentDocument,
     SentMessage,
     SimChat,
     SimTopic,
@@ -68,6 +74,7 @@ __all__ = [
     "CallbackAnswer",
     "CallbackQueryRecord",
     "FloodControl",
+    "SentDocument",
     "SentMessage",
     "SimChat",
     "SimFault",

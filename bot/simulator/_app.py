@@ -11,8 +11,8 @@ from aiohttp import web
 
 from kavenegar.testing import FaultRule, hang
 
-from ._methods import METHODS, normalize_params
-from ._state import ApiError
+from ._methods import METHODS, UPLOADS, normalize_params
+from ._state import ApiError, SentDocument
 
 if TYPE_CHECKING:
     from . import TelegramSimulator
@@ -80,7 +80,19 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         return normalize_params(data if isinstance(data, dict) else {}, from_form=False)
     form = await request.post()
     merged = {**dict(request.query), **{k: v for k, v in form.items() if isinstance(v, str)}}
-    return normalize_params(merged, from_form=True)
+    params = normalize_params(merged, from_form=True)
+    uploads = {
+        name: SentDocument(
+            file_name=part.filename or name,
+            mime_type=part.content_type or "application/octet-stream",
+            data=part.file.read(),
+        )
+        for name, part in form.items()
+        if isinstance(part, web.FileField)
+    }
+    if uploads:  # a multipart form's file parts, by part name (``attach://<name>``)
+        params[UPLOADS] = uploads
+    return params
 
 
 async def _api(request: web.Request) -> web.Response:

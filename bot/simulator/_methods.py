@@ -26,13 +26,14 @@ from ._html import EntityParseError, html_to_plain
 from ._state import (
     ApiError,
     CallbackAnswer,
+    SentDocument,
     SentMessage,
     TelegramState,
     TimelineEntry,
     reply_keyboard_buttons,
 )
 
-__all__ = ["METHODS", "normalize_params"]
+__all__ = ["METHODS", "UPLOADS", "normalize_params"]
 
 Params = dict[str, Any]
 Method = Callable[[TelegramState, Params], Awaitable[Any]]
@@ -47,6 +48,11 @@ _INT_FIELDS = {
 }  # fmt: skip
 _BOOL_FIELDS = {"disable_notification", "drop_pending_updates", "protect_content", "show_alert"}
 MAX_TEXT = 4096
+#: A caption is 0-1024 characters after entity parsing; an uploaded file at most 50 MB.
+MAX_CAPTION = 1024
+MAX_UPLOAD = 50 * 1024 * 1024
+#: The key under which a multipart request's file parts reach a method (by part name).
+UPLOADS = "__uploads__"
 #: ``callback_data`` is 1-64 bytes; an ``answerCallbackQuery`` text 0-200 characters.
 MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
@@ -350,8 +356,13 @@ def _message_json(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
         "date": sent.date,
         "chat": state.chat_json(sent.chat_id),
         "from": state.bot.as_json(),
-        "text": sent.text,
     }
+    if sent.document is None:
+        data["text"] = sent.text
+    else:
+        data["document"] = sent.document.as_json()
+        if sent.text:
+            data["caption"] = sent.text
     if sent.message_thread_id is not None:
         data["message_thread_id"] = sent.message_thread_id
         data["is_topic_message"] = True
@@ -407,6 +418,54 @@ async def send_message(state: TelegramState, params: Params) -> Any:
         state.shown_keyboards[chat_id] = sent
     elif sent.removes_keyboard:
         state.shown_keyboards.pop(chat_id, None)
+    return _record(state, sent)
+
+
+async def send_document(state: TelegramState, params: Params) -> Any:
+    """A file uploaded in a multipart form (the part ``document``, or the one ``attach://``
+    names), with an optional caption, as Telegram checks them."""
+    chat_id = _target_chat(state, params.get("chat_id"))
+    uploads: dict[str, SentDocument] = params.get(UPLOADS) or {}
+    named = params.get("document")
+    if isinstance(named, str) and named.startswith("attach://"):
+        upload = uploads.get(named.removeprefix("attach://"))
+    else:
+        upload = uploads.get("document")
+    if upload is None:
+        if isinstance(named, str) and named:  # a file id or a URL: none is known here
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        raise ApiError(400, "Bad Request: there is no document in the request")
+    if not upload.data:
+        raise ApiError(400, "Bad Request: file must be non-empty")
+    if len(upload.data) > MAX_UPLOAD:
+        raise ApiError(413, "Request Entity Too Large")
+    raw = params.get("caption")
+    raw = "" if raw is None else str(raw)
+    plain = raw
+    if raw and str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            plain = html_to_plain(raw)
+        except EntityParseError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    if len(plain) > MAX_CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    markup = _check_markup(params.get("reply_markup"), private=chat_id not in state.chats)
+    reply = params.get("reply_parameters") or {}
+    reply_to = reply.get("message_id") or params.get("reply_to_message_id")
+    thread = _thread(state, chat_id, params, reply_to)
+    state.flood.check(chat_id)
+    sent = SentMessage(
+        message_id=state.next_message_id(chat_id),
+        chat_id=chat_id,
+        text=plain,
+        raw_text=raw,
+        parse_mode=params.get("parse_mode"),
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
+        date=int(time.time()),
+        message_thread_id=thread,
+        document=upload,
+    )
     return _record(state, sent)
 
 
@@ -537,6 +596,7 @@ METHODS: dict[str, Method] = {
     "setwebhook": set_webhook,
     "getwebhookinfo": get_webhook_info,
     "sendmessage": send_message,
+    "senddocument": send_document,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,

@@ -23,6 +23,7 @@ __all__ = [
     "CallbackAnswer",
     "CallbackQueryRecord",
     "FloodControl",
+    "SentDocument",
     "SentMessage",
     "SimChat",
     "SimTopic",
@@ -137,6 +138,28 @@ class SimChat:
         return data
 
 
+@dataclass(frozen=True)
+class SentDocument:
+    """A file the bot uploaded with ``sendDocument`` (a multipart form's file part)."""
+
+    file_name: str
+    mime_type: str
+    data: bytes
+
+    @property
+    def file_id(self) -> str:
+        return f"doc-{hash((self.file_name, self.data)) & 0xFFFFFFFF:08x}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_id,
+            "file_name": self.file_name,
+            "mime_type": self.mime_type,
+            "file_size": len(self.data),
+        }
+
+
 @dataclass
 class SentMessage:
     """A message the bot sent (or edited), with the raw text it asked for and what readers see."""
@@ -154,6 +177,8 @@ class SentMessage:
     edit_date: int | None = None
     #: The forum topic it is in (None: "General", or a chat without topics).
     message_thread_id: int | None = None
+    #: The file of a ``sendDocument`` (its caption is ``text``); None for a text message.
+    document: SentDocument | None = None
 
     @property
     def reply_keyboard(self) -> list[dict[str, Any]]:

@@ -78,6 +78,7 @@ from bot.storage.tables import (
     pages,
     processed_updates,
     replicas,
+    swaps,
     teams,
     uncallable_people,
     users,
@@ -645,8 +646,9 @@ class Store:
         any replica) finds nothing left. True if this call moved anything.
 
         What moves: its teams (hand-overs, pages and lines follow them), its pages with the
-        calls they placed (synthetic keys) and the admins' rule for the chat (when both ids have
-        one, the more recent wins), and the note that it was told it may not use the bot.
+        calls they placed (synthetic keys), its shift swap requests, the admins' rule for the
+        chat (when both ids have one, the more recent wins), and the note that it was told it
+        may not use the bot.
         ``allow``: the old id is on the settings' allow-list, which cannot change, so the new
         id gets an allow rule unless it has a rule already.
 
@@ -675,6 +677,10 @@ class Store:
                 update(calls)
                 .where(calls.c.chat_id == old, calls.c.message_id < 0)
                 .values(chat_id=new),
+                # a swap request's notice stayed in the old group: it is no longer edited
+                update(swaps)
+                .where(swaps.c.chat_id == old)
+                .values(chat_id=new, notice_message_id=None),
             ):
                 moved += (await conn.execute(statement)).rowcount
             found = await conn.execute(
@@ -1182,6 +1188,14 @@ class Store:
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _call(row)
+
+    @guarded
+    async def calls_of_page(self, page_id: int) -> list[CallRecord]:
+        """The calls page ``page_id`` placed, oldest first."""
+        async with self.engine.connect() as conn:
+            query = select(calls).where(calls.c.page_id == page_id).order_by(calls.c.id)
+            rows = (await conn.execute(query)).all()
+        return [_call(row) for row in rows]
 
     @guarded
     async def list_calls(self) -> list[CallRecord]:

@@ -46,6 +46,7 @@ __all__ = [
     "pages",
     "processed_updates",
     "replicas",
+    "swaps",
     "team_members",
     "teams",
     "uncallable_people",
@@ -220,7 +221,37 @@ teams = Table(
     # The forum topic of its group it was created in, where its notices go (NULL: "General",
     # or a group without topics).
     Column("thread_id", BigInteger, nullable=True),
+    # Quiet hours (HH:MM, local; NULL: none), whether an "urgent" page still calls in them,
+    # whether the weekend is quiet all day, and the team a page in them goes to (issue 22).
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
+    Column("quiet_urgent", Boolean, nullable=False, default=False, server_default=false()),
+    Column("quiet_weekend", Boolean, nullable=False, default=False, server_default=false()),
+    Column("after_hours_team_id", Integer, nullable=True),
     sqlite_autoincrement=True,  # a deleted team's id is never given to a new one
+)
+
+swaps = Table(
+    "swaps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, nullable=False, index=True),
+    Column("asked_by", BigInteger, nullable=False),
+    # The one person asked privately (``/swap NAME @x``); NULL: the whole team, in its group.
+    Column("asked_to", BigInteger, nullable=True),
+    # The shift to cover (naive UTC).
+    Column("starts", DateTime, nullable=False),
+    Column("ends", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # open | taken | expired | cancelled
+    Column("taken_by", BigInteger, nullable=True),
+    Column("chat_id", BigInteger, nullable=False),  # where the request's notice is
+    Column("notice_message_id", BigInteger, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    # An open request's deadline (the shift's start), leased by the replica expiring it.
+    Column("next_check_at", DateTime, nullable=True, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    sqlite_autoincrement=True,
 )
 
 team_members = Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,8 @@ from bot.core.records import (
     PageEventKind,
     PageStatus,
     RotationKind,
+    Swap,
+    SwapStatus,
     Team,
     parse_rotation_kind,
 )
@@ -29,9 +31,13 @@ from bot.storage import leases
 from bot.storage.database import Database
 from bot.storage.guard import guarded_methods
 from bot.storage.rows import record_from
-from bot.storage.tables import covers, invites, pages, team_members, teams
+from bot.storage.tables import covers, invites, pages, swaps, team_members, teams
 
-__all__ = ["Keep", "TeamQueries"]
+__all__ = ["Keep", "TakeResult", "TeamQueries"]
+
+#: How a Take went: "taken" (this one won), "gone" (taken, expired or past its deadline
+#: already), "blocked" (the team has another cover that is not over).
+TakeResult = Literal["taken", "gone", "blocked"]
 
 #: How often a page's start or join is tried again when another one slipped in between.
 _JOIN_TRIES = 3
@@ -40,7 +46,146 @@ _END_TRIES = 10
 
 
 @guarded_methods
-class TeamQueries:
+class _SwapQueries:
+    """Shift swaps (issue 22): mixed into :class:`TeamQueries`."""
+
+    engine: Database
+    _dialect: str
+
+    async def create_swap(
+        self,
+        *,
+        team_id: int,
+        asked_by: int,
+        asked_to: int | None,
+        starts: datetime,
+        ends: datetime,
+        chat_id: int,
+        deadline: datetime,
+        now: datetime,
+    ) -> Swap | None:
+        """A new open request, due at ``deadline``; None when the asker has one open for the
+        same shift already."""
+        async with self.engine.begin() as conn:
+            same = await conn.execute(
+                select(swaps.c.id).where(
+                    swaps.c.team_id == team_id,
+                    swaps.c.asked_by == asked_by,
+                    swaps.c.starts == starts,
+                    swaps.c.status == SwapStatus.OPEN.value,
+                )
+            )
+            if same.first() is not None:
+                return None
+            result = await conn.execute(
+                swaps.insert()
+                .values(
+                    team_id=team_id,
+                    asked_by=asked_by,
+                    asked_to=asked_to,
+                    starts=starts,
+                    ends=ends,
+                    status=SwapStatus.OPEN.value,
+                    chat_id=chat_id,
+                    created_at=now,
+                    next_check_at=deadline,
+                )
+                .returning(*swaps.c)
+            )
+            return _swap(result.one())
+
+    async def swap(self, swap_id: int) -> Swap | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).first()
+        return None if row is None else _swap(row)
+
+    async def set_swap_notice(self, swap_id: int, message_id: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(swaps).where(swaps.c.id == swap_id).values(notice_message_id=message_id)
+            )
+
+    async def take_swap(
+        self, swap_id: int, taker: int, *, now: datetime
+    ) -> tuple[TakeResult, Swap | None]:
+        """``taker`` takes the request: one conditional update (open, before its deadline) decides
+        among any number of Takes on any replicas, and in the same transaction the taker becomes
+        the team's cover for the shift (from now, if it is on already), replacing the asker's
+        own cover if any. Refused ("blocked") while the team has another cover not yet over:
+        a team has one cover at a time, and a swap never takes a shift from its cover."""
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).first()
+            if row is None or row.status != SwapStatus.OPEN.value:
+                return "gone", None if row is None else _swap(row)
+            cover = (
+                await conn.execute(select(covers).where(covers.c.team_id == row.team_id))
+            ).first()
+            if cover is not None and cover.ends > now and cover.member != row.asked_by:
+                return "blocked", _swap(row)
+            taken = await conn.execute(
+                update(swaps)
+                .where(
+                    swaps.c.id == swap_id,
+                    swaps.c.status == SwapStatus.OPEN.value,
+                    swaps.c.next_check_at > now,
+                )
+                .values(
+                    status=SwapStatus.TAKEN.value,
+                    taken_by=taker,
+                    next_check_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            if not taken.rowcount:
+                return "gone", _swap(row)
+            await conn.execute(delete(covers).where(covers.c.team_id == row.team_id))
+            await conn.execute(
+                covers.insert().values(
+                    team_id=row.team_id,
+                    member=taker,
+                    starts=max(now, row.starts),
+                    ends=row.ends,
+                    created_by=row.asked_by,
+                )
+            )
+            await conn.execute(
+                update(teams).where(teams.c.id == row.team_id).values(next_check_at=now)
+            )  # the hand-overs look again at who is on call
+            done = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).one()
+        return "taken", _swap(done)
+
+    async def claim_due_swaps(
+        self, owner: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[Swap]:
+        """Lease open requests whose deadline has come."""
+        rows = await leases.claim_due(
+            self.engine,
+            self._dialect,
+            swaps,
+            owner,
+            now,
+            lease,
+            limit,
+            swaps.c.status == SwapStatus.OPEN.value,
+        )
+        return [_swap(r) for r in rows]
+
+    async def expire_swap(self, swap_id: int, owner: str) -> bool:
+        """The request this replica holds expires, unless it was taken meanwhile."""
+        return await leases.release(
+            self.engine,
+            swaps,
+            swap_id,
+            owner,
+            swaps.c.status == SwapStatus.OPEN.value,
+            next_check_at=None,
+            status=SwapStatus.EXPIRED.value,
+        )
+
+
+@guarded_methods
+class TeamQueries(_SwapQueries):
     """``store.teams``: intent-named queries; every method is guarded by the store."""
 
     def __init__(self, engine: Database, dialect: str) -> None:
@@ -146,6 +291,33 @@ class TeamQueries:
         :meth:`set_rotation`)."""
         async with self.engine.begin() as conn:
             await conn.execute(update(teams).where(teams.c.id == team_id).values(zone=zone))
+
+    async def set_quiet(
+        self,
+        team_id: int,
+        *,
+        start: str | None,
+        end: str | None,
+        urgent: bool,
+        weekend: bool = False,
+    ) -> None:
+        """The team's quiet hours ("HH:MM" local; None: none), whether "urgent" calls, and
+        whether the weekend is quiet all day."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams)
+                .where(teams.c.id == team_id)
+                .values(
+                    quiet_start=start, quiet_end=end, quiet_urgent=urgent, quiet_weekend=weekend
+                )
+            )
+
+    async def set_after_hours(self, team_id: int, other_id: int | None) -> None:
+        """The team a page in quiet hours goes to instead (None: none)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(teams).where(teams.c.id == team_id).values(after_hours_team_id=other_id)
+            )
 
     async def schedule(self, team_id: int, next_check_at: datetime | None) -> None:
         """When the team's next hand-over event is due (None: none)."""
@@ -584,6 +756,14 @@ class Keep:
 def _team(row: Any) -> Team:
     # a kind this version does not know is no rotation (as it always was to the hand-overs)
     return record_from(Team, row, rotation_kind=parse_rotation_kind(row.rotation_kind))
+
+
+def _swap(row: Any) -> Swap:
+    try:
+        status = SwapStatus(row.status)
+    except ValueError:  # written by a newer version: over, as far as this one knows
+        status = SwapStatus.EXPIRED
+    return record_from(Swap, row, status=status)
 
 
 def _invite(row: Any) -> Invite:

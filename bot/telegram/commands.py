@@ -91,6 +91,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _spec("rotation", teams.Rotation, "group", usage="NAME daily|weekly HH:MM [TZ]"),
     _spec("oncall", teams.OnCall, "private", "group", usage="[NAME]"),
     _spec("cover", teams.Cover, "group", usage="NAME @someone 4h | NAME off"),
+    _spec("swap", teams.SwapShift, "private", "group", usage="NAME [now|next|DATE|@someone]"),
     _spec("page", teams.PageTeam, "group", usage="NAME [reason]"),
     _spec("invite", teams.Invite, "group", usage="NAME [uses] [hours] | NAME revoke"),
     _spec("invites", teams.Invites, "group", usage="NAME"),

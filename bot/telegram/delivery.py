@@ -36,6 +36,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -241,6 +242,53 @@ class TelegramMessenger:
         try:
             delivery, _ = await self._deliver(chat_id, message, attempt)
         except _Moved as moved:  # the message stayed in the old group: it can't be edited now
+            await self._moved(chat_id, moved.new_chat_id)
+            return Delivery.GONE
+        return delivery
+
+    async def send_document(
+        self, chat_id: int, file_name: str, data: bytes, message: OutgoingMessage
+    ) -> Receipt:
+        quote = message.reply_to_message_id
+
+        async def attempt(text: str, parse_mode: str | None) -> Message:
+            reply = (
+                ReplyParameters(quote, allow_sending_without_reply=True)
+                if quote is not None
+                else None
+            )
+            return await self.bot.send_document(  # a multipart upload of the bytes
+                chat_id,
+                InputFile(data, filename=file_name),
+                caption=text or None,
+                parse_mode=parse_mode,
+                reply_markup=_markup(message.buttons),
+                reply_parameters=reply,
+                message_thread_id=message.message_thread_id,
+            )
+
+        try:
+            delivery, sent = await self._deliver(chat_id, message, attempt)
+        except _Moved as moved:
+            await self._moved(chat_id, moved.new_chat_id)
+            return Receipt(Delivery.FAILED)
+        return Receipt(delivery, sent.message_id if isinstance(sent, Message) else None)
+
+    async def edit_buttons(
+        self, chat_id: int, message_id: int, buttons: tuple[Button, ...] = ()
+    ) -> Delivery:
+        markup = _markup(buttons)
+
+        async def attempt(text: str, parse_mode: str | None) -> Message | bool:
+            return await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+
+        try:  # paced as a paid call's message: it says the call is taken care of
+            delivery, _ = await self._deliver(
+                chat_id, OutgoingMessage("", kind=MessageKind.CALL), attempt
+            )
+        except _Moved as moved:
             await self._moved(chat_id, moved.new_chat_id)
             return Delivery.GONE
         return delivery

@@ -79,11 +79,11 @@ async def test_command_menu_is_published_per_scope_and_language(bot: Bot) -> Non
     group = [c["command"] for c in menus[("all_group_chats", "")]]
     assert private == [
         "call", "help", "start", "whoami", "platform", "phone", "dnd", "forget", "history",
-        "oncall", "queue",
+        "oncall", "swap", "queue",
     ]  # fmt: skip
     assert group == [
-        "call", "help", "team", "rotation", "oncall", "cover", "page", "invite", "invites",
-        "line", "queue",
+        "call", "help", "team", "rotation", "oncall", "cover", "swap", "page", "invite",
+        "invites", "line", "queue",
     ]  # fmt: skip
     assert menus[("all_private_chats", "fa")][0]["description"].startswith("تماس")
 

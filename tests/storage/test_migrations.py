@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    inspect,
     text,
 )
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -224,3 +226,51 @@ async def test_parallel_running_pages_of_a_team_upgrade_to_one(empty_db_url: str
 
 async def _none() -> None:
     return None
+
+
+async def test_teams_of_0012_upgrade_without_quiet_hours_and_swaps_come_and_go(
+    empty_db_url: str,
+) -> None:
+    """Revision 0013 (issue 22): a team of 0012 keeps paging at any hour (no quiet hours, no
+    after-hours team); the swaps table is there, and downgrading removes what 0013 added."""
+    engine = create_async_engine(empty_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade, "0012")
+        await conn.execute(
+            text(
+                "INSERT INTO teams (id, name, owner_id, chat_id, zone, created_at)"
+                " VALUES (7, 'ops', 1, -100, 'Asia/Tehran', :w)"
+            ),
+            {"w": WHEN},
+        )
+    await engine.dispose()
+    store = await Store.open(empty_db_url)
+    try:
+        team = await store.teams.by_id(7)
+        assert team is not None
+        assert (team.quiet_start, team.quiet_end, team.quiet_urgent) == (None, None, False)
+        assert team.after_hours_team_id is None and team.quiet_weekend is False
+        await store.teams.set_quiet(7, start="22:00", end="08:00", urgent=True)
+        team = await store.teams.by_id(7)
+        assert team is not None and (team.quiet_start, team.quiet_urgent) == ("22:00", True)
+    finally:
+        await store.close()
+    engine = create_async_engine(empty_db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade, "0012")
+        columns = {c["name"] for c in await conn.run_sync(_columns, "teams")}
+        assert not columns & {"quiet_start", "quiet_weekend", "after_hours_team_id"}
+        assert "swaps" not in await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+    await engine.dispose()
+
+
+def _downgrade(connection: Any, revision: str) -> None:
+    from alembic import command
+
+    from bot.storage.migrations import alembic_config
+
+    command.downgrade(alembic_config(connection), revision)
+
+
+def _columns(connection: Any, table: str) -> list[dict[str, Any]]:
+    return list(inspect(connection).get_columns(table))

@@ -26,6 +26,7 @@ class Domain:
         self.calls: list[tuple[object, Press]] = []
         self.lines: list[tuple[object, Press]] = []
         self.pages: list[tuple[object, Press]] = []
+        self.call_nows: list[tuple[int, Press, int | None, int | None]] = []
         self.answers: list[tuple[str, str, bool]] = []
 
     async def call_press(self, presser: Any, press: Press) -> PressAnswer:
@@ -46,6 +47,12 @@ class Domain:
             raise self.fails
         return PressAnswer("callback_calling", params={"name": "the page"})
 
+    async def call_now_press(
+        self, presser: Any, press: Press, *, chat_id: int | None, message_id: int | None
+    ) -> PressAnswer:
+        self.call_nows.append((presser.telegram_id, press, chat_id, message_id))
+        return PressAnswer("callback_calling", params={"name": "Bob"})
+
     async def answer_callback(self, query_id: str, text: str, *, alert: bool = False) -> None:
         self.answers.append((query_id, text, alert))
 
@@ -54,6 +61,7 @@ class Domain:
             presses=SimpleNamespace(press=self.call_press),
             lines=SimpleNamespace(press=self.line_press),
             pages=SimpleNamespace(press=self.page_press),
+            call_now=SimpleNamespace(press=self.call_now_press),
             metrics=Metrics(),
             messenger=SimpleNamespace(answer_callback=self.answer_callback),
         )
@@ -82,10 +90,20 @@ def test_one_handler_per_feature_then_a_catch_all() -> None:
         presses.CallPress,
         presses.LinePress,
         presses.PagePress,
+        presses.CallNowPress,
+        presses.SwapPress,
         presses.UnknownPress,
     ]
     assert all(isinstance(h, CallbackQueryHandler) for h in handlers)
-    assert [h.pattern is None for h in handlers] == [False, False, False, True]
+    assert [h.pattern is None for h in handlers] == [False] * 5 + [True]
+
+
+async def test_a_call_now_button_goes_to_on_call_with_the_message_it_is_under() -> None:
+    domain = Domain()
+    assert await dispatch(domain, query("oncall:n:3")) == "CallNowPress"
+    # a query without its message (as the fake one here): the domain is told there is none
+    assert domain.call_nows == [(ALICE, Press(PressKind.CALL_NOW, 3), None, None)]
+    assert domain.calls == [] and domain.pages == [] and len(domain.answers) == 1
 
 
 async def test_a_pages_button_goes_to_the_pages() -> None:

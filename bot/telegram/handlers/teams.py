@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.messages import OutgoingMessage
 from bot.core.parsing import Mention, parse_number
 from bot.core.people import UserProfile
 from bot.oncall.service import Refused
@@ -18,12 +19,15 @@ __all__ = [
     "PageTeam",
     "Queue",
     "Rotation",
+    "SwapShift",
     "TeamCommand",
 ]
 
 _BARE = re.compile(r"^@[A-Za-z0-9_]{1,32}$")
 #: ``/team``'s subcommands: typed alone, they get the usage.
-_TEAM_ACTIONS = frozenset({"new", "add", "remove", "move", "delete", "zone"})
+_TEAM_ACTIONS = frozenset(
+    {"new", "add", "remove", "move", "delete", "zone", "quiet", "after-hours"}
+)
 #: ``/team move``'s place is clamped to the rotation; anything past this is not a place.
 MAX_POSITION = 10**6
 
@@ -55,7 +59,8 @@ class OnCallCommand(Command):
 
 class TeamCommand(OnCallCommand):
     """``/team``, ``/team NAME``, ``/team new|add|remove|move|delete NAME …``, ``/team zone NAME
-    TZ``."""
+    TZ``, ``/team quiet NAME HH:MM-HH:MM [urgent-only]|off``, ``/team after-hours NAME
+    OTHER|off``."""
 
     async def answer(self, invocation: Invocation) -> str:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
@@ -74,6 +79,14 @@ class TeamCommand(OnCallCommand):
         if action == "zone" and len(args) == 3:
             team = await oncall.team_here(lang, args[1], chat)
             return await oncall.set_zone(lang, actor, team, args[2])
+        if action == "quiet":  # /team quiet NAME 22:00-08:00 [urgent-only] | off
+            team = await oncall.team_here(lang, args[1], chat)
+            return await oncall.set_quiet(lang, actor, team, args[2:])
+        if action == "after-hours":  # /team after-hours NAME OTHER | off
+            if len(args) != 3:
+                raise Refused(invocation.text("team_after_hours_usage"))
+            team = await oncall.team_here(lang, args[1], chat)
+            return await oncall.set_after_hours(lang, actor, team, args[2])
         if action not in ("add", "remove", "move", "delete"):
             raise Refused(invocation.text("team_usage"))
         team = await oncall.team_here(lang, args[1], chat)
@@ -91,10 +104,23 @@ class TeamCommand(OnCallCommand):
 
 
 class Rotation(OnCallCommand):
-    """``/rotation NAME daily|weekly HH:MM [TZ]``."""
+    """``/rotation NAME daily|weekly HH:MM [TZ]``, or ``/rotation NAME calendar``: the next 8
+    weeks of shifts as an ``.ics`` file."""
 
-    async def answer(self, invocation: Invocation) -> str:
+    async def answer(self, invocation: Invocation) -> str | None:
         oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if len(args) == 2 and args[1].lower() == "calendar":
+            actor, chat = invocation.sender.telegram_id, invocation.chat_id
+            team = await oncall.visible_team(lang, actor, chat, invocation.private, args[0])
+            file_name, data, caption = await oncall.calendar(lang, team)
+            message = OutgoingMessage(
+                caption,
+                reply_to_message_id=invocation.message.message_id,
+                addressee=actor,
+                message_thread_id=invocation.thread_id,
+            )
+            await self.services.messenger.send_document(chat, file_name, data, message)
+            return None  # the file is the answer
         if len(args) not in (3, 4):
             raise Refused(invocation.text("rotation_usage"))
         team = await oncall.team_here(lang, args[0], invocation.chat_id)
@@ -105,17 +131,32 @@ class Rotation(OnCallCommand):
 
 
 class OnCall(OnCallCommand):
-    """``/oncall [NAME]``: who is on call, until when, who is next."""
+    """``/oncall [NAME]``: who is on call, until when, who is next, with "Call now" buttons;
+    ``/oncall NAME week``: the next 7 days of shifts."""
 
-    async def answer(self, invocation: Invocation) -> str:
+    async def run(self, invocation: Invocation) -> None:
         oncall, args = self.services.oncall, invocation.args
-        return await oncall.oncall_answer(  # in private: the asker's own teams
-            invocation.lang,
-            invocation.sender.telegram_id,
-            invocation.chat_id,
-            invocation.private,
-            args[0] if args else None,
-        )
+        try:
+            if len(args) == 2 and args[1].lower() == "week":  # /oncall NAME week
+                team = await oncall.visible_team(
+                    invocation.lang,
+                    invocation.sender.telegram_id,
+                    invocation.chat_id,
+                    invocation.private,
+                    args[0],
+                )
+                await self.reply(invocation, await oncall.week(invocation.lang, team))
+                return
+            text, buttons = await oncall.oncall_reply(  # in private: the asker's own teams
+                invocation.lang,
+                invocation.sender.telegram_id,
+                invocation.chat_id,
+                invocation.private,
+                args[0] if args else None,
+            )
+        except Refused as refused:
+            text, buttons = refused.text, ()
+        await self.reply(invocation, text, buttons)
 
 
 class Cover(OnCallCommand):
@@ -154,6 +195,31 @@ class PageTeam(OnCallCommand):
             message_id=invocation.message.message_id,
             reason=reason,
             thread_id=invocation.thread_id,
+        )
+
+
+class SwapShift(OnCallCommand):
+    """``/swap NAME [now|next]`` or ``/swap NAME @someone``: ask for a shift to be taken."""
+
+    async def answer(self, invocation: Invocation) -> str | None:
+        oncall, lang, args = self.services.oncall, invocation.lang, invocation.args
+        if not args:
+            raise Refused(invocation.text("swap_usage"))
+        actor, chat = invocation.sender.telegram_id, invocation.chat_id
+        team = await oncall.visible_team(lang, actor, chat, invocation.private, args[0])
+        asker = await self.services.people.get(actor)
+        if asker is None or not asker.reachable:
+            raise Refused(invocation.text("call_caller_not_started"))
+        mentions, _ = people_in(invocation)
+        words = [w for w in args[1:] if not any(w == m.text for m in mentions)]
+        here = not invocation.private and chat == team.chat_id
+        return await self.services.swaps.request(
+            lang,
+            asker,
+            team,
+            words,
+            mentions,
+            reply_to=(invocation.message.message_id, invocation.thread_id) if here else None,
         )
 
 

@@ -2,7 +2,7 @@
 handle to the call. The handle itself is only ever in the Join button's URL.
 
 Revision ID: 0014
-Revises: 0012 (a branch adds 0013; the two are chained where they meet)
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,30 @@
+"""Issue 22 item 5: a page answered or acknowledged tells everyone it rang, and its pager, who
+took it (once), and its token messages lose their buttons."""
+
+from __future__ import annotations
+
+from ..domain import World
+from ..helpers import ALICE, BOB
+from .conftest import CAROL, DAVE, make_ops
+
+
+async def test_an_answered_page_tells_the_others_once_and_its_buttons_go(world: World) -> None:
+    ops = await make_ops(world, BOB, CAROL, DAVE)
+    notice = await ops.page()
+    await ops.until(lambda: len(ops.rung()) == 1, what="Bob rung")
+    world.kv.state.finish(ops.calls_to(BOB)[0].id, "rejected")
+    await ops.until(lambda: len(ops.rung()) == 2, what="Carol rung")
+    world.kv.state.answer(ops.calls_to(CAROL)[0].id)
+    await ops.until_over(notice)
+    for _ in range(3):  # a few more turns of every worker: nothing is said twice
+        ops.clock.advance(5)
+        await world.settle()
+    word = "📟 Carol answered the page of ops. Nothing more to do."
+    messenger = world.messenger
+    assert messenger.texts(BOB).count(word) == 1
+    assert messenger.texts(ALICE).count(word) == 1
+    assert word not in messenger.texts(CAROL) and messenger.texts(DAVE) == []  # never rung
+    # no message of the page's calls has a button left
+    for person in (BOB, CAROL):
+        kept = [m for (chat, _), m in messenger.current.items() if chat == person and m.buttons]
+        assert kept == []

@@ -1,0 +1,72 @@
+"""Issue 22 item 2: taking a swap is one conditional update, whatever races it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from bot.core.records import SwapStatus
+from bot.storage import Store
+
+NOW = datetime(2026, 11, 30, 9, 0)
+BOB, CAROL, DAVE, ERIN = 2, 3, 4, 5
+
+
+async def open_swap(store: Store, *, starts: datetime = NOW) -> int:
+    team = await store.teams.create("ops", owner_id=1, chat_id=-100, zone="UTC", now=NOW)
+    assert team is not None
+    swap = await store.teams.create_swap(
+        team_id=team.id,
+        asked_by=BOB,
+        asked_to=None,
+        starts=starts,
+        ends=starts + timedelta(hours=8),
+        chat_id=-100,
+        deadline=starts + timedelta(hours=8) if starts <= NOW else starts,
+        now=NOW,
+    )
+    assert swap is not None
+    return swap.id
+
+
+async def test_takes_at_once_give_one_cover(store: Store) -> None:
+    swap_id = await open_swap(store)
+    takers = [CAROL, DAVE, ERIN] * 3
+    results = await asyncio.gather(
+        *(store.teams.take_swap(swap_id, who, now=NOW + timedelta(minutes=1)) for who in takers)
+    )
+    won = [who for who, (result, _) in zip(takers, results, strict=True) if result == "taken"]
+    assert len(won) == 1
+    swap = await store.teams.swap(swap_id)
+    assert swap is not None and swap.status is SwapStatus.TAKEN and swap.taken_by == won[0]
+    cover = await store.teams.cover(swap.team_id)
+    assert cover == (won[0], NOW + timedelta(minutes=1), NOW + timedelta(hours=8))
+
+
+async def test_a_take_and_the_expiry_at_once_end_it_one_way(store: Store) -> None:
+    later = NOW + timedelta(hours=2)
+    swap_id = await open_swap(store, starts=later)
+    claimed = await store.teams.claim_due_swaps(
+        "a", now=later, lease=timedelta(seconds=30), limit=5
+    )
+    assert [s.id for s in claimed] == [swap_id]
+    took, expired = await asyncio.gather(
+        store.teams.take_swap(swap_id, CAROL, now=later), store.teams.expire_swap(swap_id, "a")
+    )
+    assert took[0] == "gone" and expired  # at its deadline it can no longer be taken
+    swap = await store.teams.swap(swap_id)
+    assert swap is not None and swap.status is SwapStatus.EXPIRED
+    assert await store.teams.cover(swap.team_id) is None
+
+
+async def test_a_take_waits_for_another_cover_to_end(store: Store) -> None:
+    swap_id = await open_swap(store)
+    swap = await store.teams.swap(swap_id)
+    assert swap is not None
+    await store.teams.set_cover(
+        swap.team_id, member=ERIN, starts=NOW, ends=NOW + timedelta(hours=1), by=1
+    )
+    assert (await store.teams.take_swap(swap_id, CAROL, now=NOW))[0] == "blocked"
+    after = NOW + timedelta(hours=1)
+    assert (await store.teams.take_swap(swap_id, CAROL, now=after))[0] == "taken"
+    assert await store.teams.cover(swap.team_id) == (CAROL, after, NOW + timedelta(hours=8))
