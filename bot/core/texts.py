@@ -563,6 +563,7 @@ EN: dict[str, str] = {
     "call_now_team_gone": "This team no longer exists.",
     "call_now_nobody": "Nobody is on call for {name} now.",
     "call_now_yourself": "You are on call for {name} yourself.",
+    "call_now_already": "Already called from this button. For another call: /oncall {name}",
     "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
     "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
     "team_quiet_usage": (
@@ -1189,6 +1190,7 @@ FA: dict[str, str] = {
     "call_now_team_gone": "این تیم دیگر وجود ندارد.",
     "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
     "call_now_yourself": "خودتان کشیک {name} هستید.",
+    "call_now_already": "از این دکمه قبلاً تماس گرفته شده. برای تماسی دیگر: /oncall {name}",
     "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
     "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
     "team_quiet_usage": (

@@ -8,7 +8,7 @@ group, and, in a private chat, its members, its owner and the bot's admins.
 One press is at most one call: the press is a ``/call`` with its own key
 (:meth:`~bot.core.records.CallKey.call_now`: the presser, the team and the button's message), so
 a second press of the same button, a press delivered twice or a press taken by another replica
-finds the key claimed and places nothing ("Already done"). ``/oncall`` again gives a new button.
+finds the key claimed and places nothing, and says ``/oncall NAME`` gives a new button.
 The call goes through :meth:`CallService.handle`, the one path of ``/call`` (its parsing,
 people's and admins' rules, busy and do-not-disturb, quotas, the ring-first flow), which places
 it with :meth:`CallService.place_for`; its answers go to the presser's private chat.
@@ -75,7 +75,7 @@ class CallNowService:
         )
         logger.info("call now of %s by %s: %s", team.name, presser.telegram_id, report.outcome)
         if report.outcome is PlaceResult.DUPLICATE:
-            return PressAnswer("callback_already")
+            return PressAnswer("call_now_already", params={"name": team.name})
         if report.outcome is PlaceResult.REFUSED:  # why, at once (and in the private chat)
             return PressAnswer(report.reason or "callback_unknown", True, report.params)
         if report.outcome not in (PlaceResult.PLACED, PlaceResult.RINGING):

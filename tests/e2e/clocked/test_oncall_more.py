@@ -79,7 +79,10 @@ async def test_call_now_pressed_twice_places_one_call_to_whoever_is_on_call(onca
     first = await press(bot, CAROL, answer, "📞 Call Bob now")
     second = await press(bot, CAROL, answer, "📞 Call Bob now")
     said = sorted([visible(await answer_text(bot, x)) for x in (first, second)])
-    assert said == ["Already done.", "Calling Bob…"]
+    assert said == [
+        "Already called from this button. For another call: /oncall ops",
+        "Calling Bob…",
+    ]
     assert len(posts(bot)) == 1
     (call,) = bot.kv.state.calls.values()
     assert call.caller.username == f"tg{CAROL}" and call.receptor.username == f"tg{BOB}"
@@ -88,7 +91,9 @@ async def test_call_now_pressed_twice_places_one_call_to_whoever_is_on_call(onca
     own = await press(bot, BOB, answer, "📞 Call Bob now")
     assert await answer_text(bot, own) == "You are on call for ops yourself."
     again = await press(bot, CAROL, answer, "📞 Call Bob now")
-    assert await answer_text(bot, again) == "Already done."
+    assert await answer_text(bot, again) == (
+        "Already called from this button. For another call: /oncall ops"
+    )
     assert len(posts(bot)) == 1
 
 
@@ -385,5 +390,7 @@ async def test_call_now_pressed_on_two_replicas_places_one_call(
         await one.settle()
         await two.settle()
         said = sorted([visible(await answer_text(one, p)) for p in presses])
-        assert said == ["Already done."] * 3 + ["Calling Bob…"]
+        assert said == ["Already called from this button. For another call: /oncall ops"] * 3 + [
+            "Calling Bob…"
+        ]
         assert len(posts(one)) == 1
