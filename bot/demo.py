@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.app import CallBot, build_bot
 from bot.config import Settings
-from bot.core.clock import ManualClock
+from bot.core.clock import ManualClock, unix_time
 from bot.core.people import FSI, PDI
 from bot.runtime import running
 from bot.simulator import SentMessage, TelegramSimulator
@@ -256,7 +256,7 @@ async def _join_in_telegram(
     await tg.wait_until(lambda: bool(about_it()), what="Bob's Join button")
     message = about_it()[-1]
     (link,) = [b["web_app"]["url"] for b in message.keyboard if "web_app" in b]
-    opened = tg.open_web_app(BOB, message.message_id, auth_date=int(clock.now().timestamp()))
+    opened = tg.open_web_app(BOB, message.message_id, auth_date=int(unix_time(clock.now())))
     why = missing_browser()
     if why is not None:
         grant = await call_bot.services.joins.lookup(link.rpartition("=")[2], BOB)

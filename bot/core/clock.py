@@ -9,12 +9,22 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "utcnow"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "unix_time", "utcnow"]
 
 
 def utcnow() -> datetime:
     """Naive UTC: both SQLite and PostgreSQL ``timestamp`` columns store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def unix_time(moment: datetime) -> float:
+    """``moment`` as a Unix time; a naive one (as :meth:`Clock.now` gives) is read as UTC.
+
+    ``datetime.timestamp()`` reads a naive datetime as the host's LOCAL time: on a host whose
+    time zone is not UTC it is off by the offset (Telegram's ``auth_date`` is a Unix time)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 class Clock(Protocol):

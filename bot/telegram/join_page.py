@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bot.calls.joins import JoinStatus
 from bot.config import Settings
+from bot.core.clock import unix_time
 from bot.services import Services
 
 __all__ = [
@@ -169,7 +170,7 @@ def add_join_page(
     bot_token = settings.telegram_bot_token.get_secret_value()
     page = _page_html(settings)
     policy = content_security_policy(settings.kavenegar_web_sdk_url)
-    clock = now or (lambda: services.clock.now().timestamp())
+    clock = now or (lambda: unix_time(services.clock.now()))
     static = resources.files("bot.telegram").joinpath("join_static")
     assets = {name: static.joinpath(name).read_text() for name in _ASSETS}
     answers = services.metrics.join_page_answers

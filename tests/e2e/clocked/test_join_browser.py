@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.core.clock import ManualClock
+from bot.core.clock import ManualClock, unix_time
 from bot.core.records import CallOutcome
 from bot.simulator import TelegramSimulator
 from bot.simulator.browser import chromium, missing_browser
@@ -65,7 +65,7 @@ async def webapp_bot(
 
 
 def auth_date(clock: ManualClock) -> int:
-    return int(clock.now().timestamp())
+    return int(unix_time(clock.now()))
 
 
 async def open_page(browser: BrowserContext, url: str) -> Page:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.calls.joins import handle_hash
-from bot.core.clock import ManualClock
+from bot.core.clock import ManualClock, unix_time
 from bot.simulator import TelegramSimulator
 from bot.simulator.webapp import sign_init_data
 from kavenegar.sandbox import KavenegarSandbox
@@ -61,7 +63,7 @@ def join_button(bot: Bot, user_id: int) -> str:
 
 def init_data(bot: Bot, user_id: int, clock: ManualClock, *, age: float = 0) -> str:
     user = bot.tg.state.users[user_id].as_json()
-    return sign_init_data(BOT_TOKEN, user, auth_date=int(clock.now().timestamp() - age))
+    return sign_init_data(BOT_TOKEN, user, auth_date=int(unix_time(clock.now()) - age))
 
 
 async def ask(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
@@ -309,3 +311,38 @@ async def test_a_page_in_webapp_mode_rings_with_the_button_and_no_token(
         for call in bot.kv.state.calls.values():
             for token in (call.caller.access_token, call.receptor.access_token):
                 assert token not in everything
+
+
+@pytest.fixture
+def local_time_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The host's local time zone for the test (TZ, then time.tzset), restored after."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "local_time_zone", ["UTC", "Asia/Tehran", "America/New_York"], indirect=True
+)
+async def test_fresh_init_data_opens_the_page_whatever_the_hosts_time_zone(
+    local_time_zone: str, tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str
+) -> None:
+    """On a host whose local time is Tehran's (or New York's), Bob taps Join and the page gets
+    his token: initData signed by Telegram this second is fresh, not hours off by the host's
+    UTC offset. (The bot runs on the real clock here, as in production.)"""
+    async with bot_running(tg, kv, sqlite_url, **join_settings(kv)) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        url = join_button(bot, BOB)
+        user = bot.tg.state.users[BOB].as_json()
+        signed = sign_init_data(BOT_TOKEN, user, auth_date=int(time.time()))
+        status, body, _ = await ask(url, {"initData": signed, "call": handle_of(url)})
+        assert status == 200, (status, body)
