@@ -20,6 +20,8 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
 JoinMode = Literal["webapp", "token", "both"]
+#: The probes' paths (bot/telegram/probes.py), which the join page may not take.
+PROBE_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
 #: Kavenegar's browser SDK as its own samples load it (``kavenegar/call-js-sample``).
 DEFAULT_WEB_SDK_URL = "https://static.kavenegar.io/js/kavenegar-voice-latest.js"
 #: Hosts a plain-http URL may name (tests and the demo); anything else must be https.
@@ -205,18 +207,19 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL")
         return value
 
-    @field_validator("webapp_url", "kavenegar_web_sdk_url")
+    @field_validator("webapp_url")
     @classmethod
     def _https_url(cls, value: str | None) -> str | None:
         if not value:
             return None
-        parsed = urlparse(value)
-        loopback = parsed.scheme == "http" and parsed.hostname in _LOOPBACK
-        if not (parsed.scheme == "https" or loopback) or not parsed.netloc:
-            raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
-        if parsed.query or parsed.fragment:
-            raise ValueError("must have no ?query or #fragment")
-        return value
+        return _page_url(value)
+
+    @field_validator("kavenegar_web_sdk_url")
+    @classmethod
+    def _sdk_url(cls, value: str) -> str:
+        if not value:  # KAVENEGAR_WEB_SDK_URL= (an empty line in .env): the default
+            return DEFAULT_WEB_SDK_URL
+        return _page_url(value)
 
     @property
     def effective_join_mode(self) -> JoinMode:
@@ -332,10 +335,44 @@ class Settings(BaseSettings):
             self.join_url_template or ""
         ):
             raise ValueError("JOIN_URL_TEMPLATE: JOIN_MODE=webapp keeps {access_token} out of chat")
-        same_path = self.webapp_path == self.webhook_path.rstrip("/")
-        if self.webapp_url and self.webhook_url and same_path:
-            raise ValueError("WEBAPP_URL: its path must differ from WEBHOOK_URL's")
+        if self.webapp_url and self.webhook_url:
+            webhook = self.webhook_path.rstrip("/")
+            if _paths_collide(self.webapp_path, webhook):
+                raise ValueError(
+                    f"WEBAPP_URL: its path {self.webapp_path or '/'} and WEBHOOK_URL's "
+                    f"{webhook or '/'} share one server: neither may be the other's path or "
+                    "under it"
+                )
+        if self.webapp_url:
+            for probe in PROBE_PATHS:
+                if _paths_collide(self.webapp_path, probe):
+                    raise ValueError(
+                        f"WEBAPP_URL: its path {self.webapp_path} is the bot's {probe} probe "
+                        f"(reserved: {', '.join(PROBE_PATHS)})"
+                    )
         return self
+
+
+def _page_url(value: str) -> str:
+    """An https URL the join page uses (http only for a loopback host), without query."""
+    parsed = urlparse(value)
+    loopback = parsed.scheme == "http" and parsed.hostname in _LOOPBACK
+    if not (parsed.scheme == "https" or loopback) or not parsed.netloc:
+        raise ValueError("must be an https:// URL (http:// only for 127.0.0.1 or localhost)")
+    if parsed.query or parsed.fragment:
+        raise ValueError("must have no ?query or #fragment")
+    return value
+
+
+def _paths_collide(page: str, other: str) -> bool:
+    """Whether a route at ``other`` and the join page at ``page`` (each without a final /)
+    would shadow each other: the same path, or one under the other (the root, "", holds
+    anything only when it is the very same path)."""
+    return (
+        page == other
+        or bool(page and other.startswith(page + "/"))
+        or bool(other and page.startswith(other + "/"))
+    )
 
 
 class ConfigError(Exception):

@@ -178,4 +178,59 @@ def test_join_page_settings() -> None:
         webapp_url="https://bot.example.com/hook",
         webhook_url="https://bot.example.com/hook",
         webhook_secret="s" * 32,
-    ) == ["WEBAPP_URL: its path must differ from WEBHOOK_URL's"]
+    ) == [
+        "WEBAPP_URL: its path /hook and WEBHOOK_URL's /hook share one server: neither may be "
+        "the other's path or under it"
+    ]
+
+
+def test_an_empty_web_sdk_url_means_the_default() -> None:
+    """KAVENEGAR_WEB_SDK_URL= (an empty line in .env) loads Kavenegar's SDK from its default
+    address, instead of passing as nothing and crashing the join page at start-up."""
+    settings = load_settings(
+        **BASE, webapp_url="https://bot.example.com/join", kavenegar_web_sdk_url=""
+    )
+    assert settings.kavenegar_web_sdk_url == (
+        "https://static.kavenegar.io/js/kavenegar-voice-latest.js"
+    )
+
+
+@pytest.mark.parametrize(
+    ("webhook_path", "webapp_path", "taken"),
+    [
+        ("/join/token", "/join", "WEBHOOK_URL's /join/token"),
+        ("/join", "/join/page", "WEBHOOK_URL's /join"),
+        ("/hook", "/healthz", "/healthz probe"),
+        ("/hook", "/metrics", "/metrics probe"),
+        ("/hook", "/livez", "/livez probe"),
+        ("/", "/", "WEBHOOK_URL's /"),
+    ],
+)
+def test_a_join_page_path_that_another_route_of_its_server_takes_is_refused(
+    webhook_path: str, webapp_path: str, taken: str
+) -> None:
+    """A WEBAPP_URL whose path is the webhook's, under or above it, or one of the probes'
+    stops the bot at start-up with one line naming both, instead of a page that never gets
+    its token request (or a start-up crash in aiohttp)."""
+    (problem,) = problems(
+        webhook_url=f"https://bot.example.com{webhook_path}",
+        webhook_secret="s" * 32,
+        webapp_url=f"https://bot.example.com{webapp_path}",
+    )
+    assert problem.startswith("WEBAPP_URL: its path ") and taken in problem, problem
+
+
+def test_a_join_page_beside_the_webhook_is_accepted() -> None:
+    settings = load_settings(
+        **BASE,
+        webhook_url="https://bot.example.com/hook",
+        webhook_secret="s" * 32,
+        webapp_url="https://bot.example.com/",
+    )
+    assert settings.webapp_path == ""
+    assert load_settings(
+        **BASE,
+        webhook_url="https://bot.example.com/tg/hook",
+        webhook_secret="s" * 32,
+        webapp_url="https://bot.example.com/tg-join",
+    )
