@@ -239,7 +239,8 @@ async def _request_json(request: web.Request) -> dict[str, Any] | None:
         if len(raw) > MAX_REQUEST_BYTES:
             return None
         data = json.loads(raw)
-    except (ValueError, web.HTTPRequestEntityTooLarge):  # (UnicodeDecodeError is a ValueError)
+    except (ValueError, RecursionError, web.HTTPRequestEntityTooLarge):
+        # (UnicodeDecodeError is a ValueError; thousands of nested [ are a RecursionError)
         return None
     return data if isinstance(data, dict) else None
 

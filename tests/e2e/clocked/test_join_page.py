@@ -346,3 +346,19 @@ async def test_fresh_init_data_opens_the_page_whatever_the_hosts_time_zone(
         signed = sign_init_data(BOT_TOKEN, user, auth_date=int(time.time()))
         status, body, _ = await ask(url, {"initData": signed, "call": handle_of(url)})
         assert status == 200, (status, body)
+
+
+async def test_a_deeply_nested_body_is_refused_plainly(webapp_bot: Bot) -> None:
+    """10,000 nested [ (under the size limit) get the page's plain 400, no-store, counted, as
+    any request that is not the page's, never a 500 with a traceback in the log."""
+    page_url = webapp_bot.call_bot.settings.webapp_url
+    assert page_url is not None
+    async with aiohttp.ClientSession() as http:
+        for body in (b"[" * 10_000, b'{"initData": ' + b"[" * 10_000):
+            async with http.post(page_url + "/token", data=body) as response:
+                assert response.status == 400, (response.status, await response.text())
+                assert response.headers["Cache-Control"] == "no-store"
+    registry = webapp_bot.services.metrics.registry
+    assert registry is not None
+    counted = registry.get_sample_value("kcb_join_page_answers_total", {"status": "bad_request"})
+    assert counted == 2
