@@ -485,6 +485,11 @@ class CallService:
         # From here on money may be spent: nothing below raises, every path answers once.
         if ring:
             return await self._ring(origin, lang, row_id, caller, callee)
+        # the join page's handle before any money is spent: a paid call nobody can join is none
+        try:
+            handle = await self._join_handle(row_id)
+        except StoreUnavailable:
+            return await self._unprepared(origin, lang, row_id)
         # the placing is this replica's while it works (a slow POST, token messages waiting on
         # Telegram's flood limits): the lease lapses only if this replica stops
         async with self._placing(row_id):
@@ -497,7 +502,7 @@ class CallService:
             except KavenegarError as exc:
                 return await self._failed(origin, lang, row_id, exc)
             return await self._deliver(
-                origin, lang, row_id, caller, callee, call, note, callee_buttons
+                origin, lang, row_id, caller, callee, call, note, callee_buttons, handle
             )
 
     @contextlib.asynccontextmanager
@@ -648,6 +653,30 @@ class CallService:
             await self._reply(origin, text)
         return report
 
+    async def _unprepared(self, origin: Origin, lang: str, row_id: int) -> CallReport:
+        """The join page's handle of call ``row_id`` could not be stored (JOIN_MODE webapp or
+        both): it is not placed, nothing is paid, and the asker hears "try again"."""
+        logger.warning(
+            "call %s not placed: its join page could not be prepared", row_id,
+            extra={"call_id": row_id},
+        )  # fmt: skip
+        await self.records.finish(
+            row_id,
+            status=CallStatus.FAILED,
+            error="join handle not stored",
+            failure="store_unavailable",
+        )
+        report = CallReport(PlaceResult.FAILED, "store_unavailable", call_row_id=row_id)
+        text = t(lang, "store_unavailable")
+        if origin.notice_message_id is not None and not origin.quiet:
+            # a ring's "Alice is ringing Bob…": it now says what became of the call
+            await self.messenger.edit(
+                origin.chat_id, origin.notice_message_id, OutgoingMessage(text)
+            )
+        else:
+            await self._reply(origin, text)
+        return report
+
     async def _deliver(
         self,
         origin: Origin,
@@ -658,6 +687,7 @@ class CallService:
         call: Call,
         note: Callable[[str], str] | None = None,
         callee_buttons: Callable[[str, int], tuple[Button, ...]] | None = None,
+        handle: str | None = None,
     ) -> CallReport:
         caller_token = call.caller.access_token or ""
         callee_token = call.receptor.access_token or ""
@@ -689,7 +719,6 @@ class CallService:
         self.remember_secret(caller_token)
         self.remember_secret(callee_token)
         logger.info("call %s created as %s", row_id, call.id, extra={"call_id": row_id})
-        handle = await self._join_handle(row_id)
         callee_message = self._token_message(
             callee, caller, call.id, callee_token, False, note, handle
         )
@@ -768,8 +797,13 @@ class CallService:
                 quiet=record.page_id is not None or record.from_a_line,
             )
             lang = pick_language(caller.language_code)
+            try:  # a handle of its own: the placer's died with it (only its hash is stored)
+                handle = await self._join_handle(record.id)
+            except StoreUnavailable:  # the call is paid: its tokens go out all the same
+                logger.warning("call %s: its join page could not be prepared", record.id)
+                handle = None
             async with self._placing(record.id):  # (its tokens may wait on flood limits)
-                await self._deliver(origin, lang, record.id, caller, callee, call)
+                await self._deliver(origin, lang, record.id, caller, callee, call, handle=handle)
             return True
         # too late to join (or it ended): the chat that asked hears it, and the call is
         # followed, so its end is told there (a page's or a line's call is theirs to tell)
@@ -806,18 +840,38 @@ class CallService:
             except StoreUnavailable:
                 logger.warning("call %s: its placing lease could not be renewed", row_id)
 
+    @property
+    def joins_in_telegram(self) -> bool:
+        """Whether token messages carry the join page's button (JOIN_MODE webapp or both)."""
+        return self.settings.webapp_url is not None and self.settings.join_mode != "token"
+
     async def _join_handle(self, row_id: int) -> str | None:
         """A new handle for the join page of call ``row_id``, its hash stored (before the
-        buttons go out, so a press finds it); None without a join page or a database."""
-        if self.settings.webapp_url is None:
+        buttons go out, so a press finds it) and the handle itself redacted from every log
+        (python-telegram-bot logs the Join button's URL at DEBUG); None without a join page
+        (or with JOIN_MODE=token). Raises :class:`StoreUnavailable`."""
+        if not self.joins_in_telegram:
             return None
         handle = new_join_handle()
-        try:
-            await self.store.add_join_handle(row_id, handle_hash(handle), now=self.clock.now())
-        except StoreUnavailable:
-            logger.warning("call %s: its join page could not be prepared", row_id)
-            return None
+        self.remember_secret(handle)
+        await self.store.add_join_handle(row_id, handle_hash(handle), now=self.clock.now())
         return handle
+
+    def _join_buttons(
+        self, lang: str, call_id: str, token: str | None, handle: str | None
+    ) -> tuple[Button, ...]:
+        """The join page's button (with a handle), JOIN_URL_TEMPLATE's (with a token when the
+        template needs one: never in JOIN_MODE=webapp, which refuses such a template)."""
+        buttons: list[Button] = []
+        if handle is not None:
+            buttons.append(Button(t(lang, "button_join_webapp"), web_app=self._join_url(handle)))
+        template = self.settings.join_url_template
+        if template and (token is not None or "{access_token}" not in template):
+            url = template.format(
+                call_id=quote(call_id, safe=""), access_token=quote(token or "", safe="")
+            )
+            buttons.append(Button(t(lang, "button_join"), url))
+        return tuple(buttons)
 
     async def _note_placed(self, row_id: int, call_id: str) -> None:
         until = self.clock.now() + self.placing
@@ -923,26 +977,19 @@ class CallService:
         title = t(lang, "token_caller" if is_caller else "token_callee", other=other.display_name)
         if note is not None:
             title = f"{note(lang)}\n{title}"
-        buttons: list[Button] = []
-        if handle is not None:
-            buttons.append(Button(t(lang, "button_join_webapp"), web_app=self._join_url(handle)))
+        buttons = self._join_buttons(lang, call_id, token, handle)
         if self.settings.join_mode == "webapp":  # the token never goes into a message
             how = t(lang, "token_webapp_how" if handle else "token_webapp_unavailable")
-            return OutgoingMessage(f"{title}\n\n{how}", tuple(buttons), carries_secret=True)
+            return OutgoingMessage(f"{title}\n\n{how}", buttons, carries_secret=True)
         body = t(lang, "token_body", call_id=call_id, access_token=token)
         template = self.settings.join_url_template
-        if template:
-            url = template.format(
-                call_id=quote(call_id, safe=""), access_token=quote(token, safe="")
-            )
-            buttons.append(Button(t(lang, "button_join"), url))
         if handle is not None:
             how = t(lang, "token_webapp_or_app")
         elif template:
             how = t(lang, "token_tap_to_join")
         else:
             how = t(lang, "token_how_to_join")
-        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", tuple(buttons), carries_secret=True)
+        return OutgoingMessage(f"{title}\n\n{body}\n\n{how}", buttons, carries_secret=True)
 
     def _join_url(self, handle: str) -> str:
         """The join page's URL for a handle (Telegram adds the signed ``initData`` after #)."""

@@ -362,3 +362,27 @@ async def test_a_deeply_nested_body_is_refused_plainly(webapp_bot: Bot) -> None:
     assert registry is not None
     counted = registry.get_sample_value("kcb_join_page_answers_total", {"status": "bad_request"})
     assert counted == 2
+
+
+def web_app_urls(message: Any) -> list[str]:
+    return [b["web_app"]["url"] for b in message.keyboard if "web_app" in b]
+
+
+async def test_the_join_handle_is_not_in_the_debug_log(
+    tg: TelegramSimulator,
+    kv: KavenegarSandbox,
+    sqlite_url: str,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """LOG_LEVEL=DEBUG, where python-telegram-bot logs each Bot API request with its
+    parameters (the Join button's URL among them): the log shows no join handle."""
+    caplog.set_level(logging.DEBUG)
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **join_settings(kv)) as bot:
+        await bot.onboard_pair()
+        await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+        handle = handle_of(join_button(bot, BOB))
+        redactor = bot.call_bot.redactor
+        assert any("web_app" in r.getMessage() for r in caplog.records)  # it was logged
+        leaked = [r.name for r in caplog.records if handle in redactor.redact(r.getMessage())]
+    assert not leaked, f"the join handle is in {len(leaked)} log records: {sorted(set(leaked))}"
