@@ -857,6 +857,32 @@ class CallService:
         await self.store.add_join_handle(row_id, handle_hash(handle), now=self.clock.now())
         return handle
 
+    async def join_buttons(self, record: CallRecord, person: UserRecord) -> tuple[Button, ...]:
+        """The buttons to join call ``record`` under ``person``'s token message, as
+        :meth:`_token_message` made them (the join page's, JOIN_URL_TEMPLATE's) and without
+        any other (a page's "I'm on it"); none once the call is over. The join page's button
+        has a new handle (only hashes are stored); a template with ``{access_token}`` reads
+        the token back from Kavenegar (never stored), and is left out if it cannot be read.
+        Raises :class:`StoreUnavailable`."""
+        call_id = record.kavenegar_call_id
+        if record.outcome is not None or record.status is not CallStatus.CREATED or not call_id:
+            return ()
+        handle = await self._join_handle(record.id)
+        token: str | None = ""
+        if "{access_token}" in (self.settings.join_url_template or ""):
+            try:
+                call = await self.kavenegar.calls.get(call_id)
+            except KavenegarError as exc:
+                logger.info("call %s: its join link not rebuilt (%r)", record.id, exc)
+                token = None
+            else:
+                side = call.caller if person.telegram_id == record.caller_id else call.receptor
+                token = side.access_token or None
+                if token:
+                    self.remember_secret(token)
+        lang = pick_language(person.language_code)
+        return self._join_buttons(lang, call_id, token, handle)
+
     def _join_buttons(
         self, lang: str, call_id: str, token: str | None, handle: str | None
     ) -> tuple[Button, ...]:

@@ -556,15 +556,20 @@ class PageService(LeasedWorker[Page]):
 
     async def _close_loop(self, page: Page, taker: int, status: PageStatus) -> None:
         """The page was answered or acknowledged by ``taker`` (once: whoever ended it): every
-        token and ring message of its calls loses its buttons ("I'm on it", Answer / Decline),
+        token and ring message of its calls loses its buttons ("I'm on it", Answer / Decline)
+        but those that join a call that goes on (the join page's, JOIN_URL_TEMPLATE's),
         and everyone it rang but the taker, and its pager, get one private word on who took it
         (issue 22, item 5). Best effort: the page has ended whatever fails here."""
         try:
             calls = await self.store.calls_of_page(page.id)
             name = await self._team_name(page)
             for call in calls:
-                if call.callee_message_id is not None:
-                    await self.messenger.edit_buttons(call.callee_id, call.callee_message_id)
+                if call.callee_message_id is None:
+                    continue
+                # the page's own buttons go; a call that goes on keeps those to join it with
+                callee = await self.store.get_user(call.callee_id)
+                keep = await self.calls.join_buttons(call, callee) if callee else ()
+                await self.messenger.edit_buttons(call.callee_id, call.callee_message_id, keep)
             told = {call.callee_id for call in calls} | {page.paged_by}
             told.discard(taker)
             key = "page_taken_answered" if status is PageStatus.ANSWERED else "page_taken_on_it"

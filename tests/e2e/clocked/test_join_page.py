@@ -26,7 +26,7 @@ from bot.simulator import TelegramSimulator
 from bot.simulator.webapp import sign_init_data
 from kavenegar.sandbox import KavenegarSandbox
 
-from ...helpers import ALICE, BOB, BOT_TOKEN, GROUP, free_port, visible
+from ...helpers import ALICE, BOB, BOT_TOKEN, GROUP, free_port, until, visible
 from ..conftest import Bot, bot_running, webhook_settings
 from .test_follow_up import wait_closed
 
@@ -386,3 +386,36 @@ async def test_the_join_handle_is_not_in_the_debug_log(
         assert any("web_app" in r.getMessage() for r in caplog.records)  # it was logged
         leaked = [r.name for r in caplog.records if handle in redactor.redact(r.getMessage())]
     assert not leaked, f"the join handle is in {len(leaked)} log records: {sorted(set(leaked))}"
+
+
+async def test_im_on_it_keeps_the_join_button_of_the_call_that_goes_on(
+    tg: TelegramSimulator, kv: KavenegarSandbox, sqlite_url: str, clock: ManualClock
+) -> None:
+    """/page in JOIN_MODE=webapp rings Bob with "📞 Join in Telegram" and "🙋 I'm on it". He
+    presses "I'm on it": that button goes, the Join button stays (a new handle of the same
+    call: the page still gives him his token) while the call goes on, and goes when it ends."""
+    settings = {**join_settings(kv), "page_retries": 0}
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **settings) as bot:
+        await bot.onboard_pair()
+        await bot.onboard(CAROL, "Carol", "carol_k")
+        await bot.say(ALICE, "/team new ops", chat_id=GROUP)
+        await bot.say(ALICE, "/team add ops @bob_k @carol_k", chat_id=GROUP)
+        await bot.say(ALICE, "/page ops disk full", chat_id=GROUP)
+        await until(bot, clock, lambda: bool(web_app_urls(bot.last(BOB))), what="Bob rung", step=2)
+        message = bot.last(BOB)
+        assert [b["text"] for b in message.keyboard] == ["📞 Join in Telegram", "🙋 I'm on it"]
+        (call,) = bot.kv.state.calls.values()
+        await tg.press_button(BOB, BOB, message.message_id, text="🙋 I'm on it")
+        await bot.settle()
+        now = bot.tg.current(BOB, message.message_id)
+        assert [b["text"] for b in now.keyboard] == ["📞 Join in Telegram"], now.keyboard
+        (url,) = web_app_urls(now)
+        status, body, _ = await ask(url, {"initData": init_data(bot, BOB, clock),
+                                          "call": handle_of(url)})  # fmt: skip
+        assert (status, body["callId"]) == (200, call.id)
+        everything = json.dumps(bot.tg.state.api_calls, ensure_ascii=False)
+        assert call.receptor.access_token not in everything
+        bot.kv.state.answer(call.id)
+        bot.kv.state.hangup(call.id)
+        await wait_closed(bot, clock)
+        assert not bot.tg.current(BOB, message.message_id).keyboard
