@@ -263,7 +263,7 @@ def build_services(
         lines=lines,
         scheduler=scheduler,
         metrics=metrics,
-        joins=JoinService(store, kavenegar, remember_secret=redactor.add),
+        joins=JoinService(store, kavenegar, remember_secret=redactor.add, clock=clock),
     )
 
 

@@ -117,7 +117,7 @@ class Metrics:
         self.join_page_answers = Counter(
             "kcb_join_page_answers_total",
             "Answers of the join page's token endpoint, by status (ready, unauthorized, "
-            "not_yours, unknown, ended, unavailable, bad_request).",
+            "not_yours, unknown, ended, unavailable, too_many, bad_request).",
             ["status"],
             registry=r,
         )

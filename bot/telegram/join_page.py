@@ -12,7 +12,9 @@ Served by the bot's own aiohttp server: the webhook's in webhook mode, a listene
   ``INIT_DATA_MAX_AGE`` old; then :meth:`bot.calls.joins.JoinService.lookup` says whether this
   Telegram user may have a token. 200 ``{callId, accessToken}`` for a participant of a joinable
   call; 401 bad or stale ``initData``; 403 someone else's call; 404 no such handle; 410 the
-  call ended; 503 try again. Every answer is ``Cache-Control: no-store`` and logged, never
+  call ended; 429 too many requests from this user (``Retry-After``: see
+  :mod:`bot.calls.joins` for the per-user budget and the short cache of Kavenegar's answers);
+  503 try again. Every answer is ``Cache-Control: no-store`` and logged, never
   with the token, the handle or ``initData``.
 """
 
@@ -64,6 +66,7 @@ _STATUS = {
     JoinStatus.UNKNOWN: 404,
     JoinStatus.ENDED: 410,
     JoinStatus.UNAVAILABLE: 503,
+    JoinStatus.TOO_MANY: 429,
 }
 _NO_STORE = {
     "Cache-Control": "no-store",
@@ -213,6 +216,9 @@ def add_join_page(
             extra={"call_id": answer.call_row_id},
         )
         answers.labels(answer.status.value).inc()
+        if answer.status is JoinStatus.TOO_MANY:
+            wait = {"Retry-After": str(answer.retry_after or 60)}
+            return _answer(status, answer.status.value, headers=wait)
         if answer.status is not JoinStatus.READY:
             return _answer(status, answer.status.value)
         return _answer(
@@ -245,8 +251,12 @@ async def _request_json(request: web.Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _answer(status: int, word: str, **fields: Any) -> web.Response:
-    return web.json_response({"status": word, **fields}, status=status, headers=_NO_STORE)
+def _answer(
+    status: int, word: str, headers: dict[str, str] | None = None, **fields: Any
+) -> web.Response:
+    return web.json_response(
+        {"status": word, **fields}, status=status, headers={**_NO_STORE, **(headers or {})}
+    )
 
 
 @asynccontextmanager

@@ -419,3 +419,44 @@ async def test_im_on_it_keeps_the_join_button_of_the_call_that_goes_on(
         bot.kv.state.hangup(call.id)
         await wait_closed(bot, clock)
         assert not bot.tg.current(BOB, message.message_id).keyboard
+
+
+async def test_a_replayed_token_request_is_bounded(
+    webapp_bot: Bot, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob's page replays its request 40 times in a row: Kavenegar is asked once (its answer
+    serves a few seconds), and past his budget of the minute Bob is told to wait (429,
+    Retry-After, no-store, logged and counted) while Alice is still answered; a minute later
+    Bob is answered again, and Kavenegar asked again."""
+    bot = webapp_bot
+    caplog.set_level(logging.INFO, logger="bot.telegram.join_page")
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    (call,) = bot.kv.state.calls.values()
+    bot.kv.state.answer(call.id)  # they talk: the call goes on past the minute
+    url = join_button(bot, BOB)
+    body = {"initData": init_data(bot, BOB, clock), "call": handle_of(url)}
+
+    def gets() -> int:
+        return sum(1 for r in bot.kv.requests if r["method"] == "GET")
+
+    before = gets()
+    statuses = []
+    for _ in range(40):
+        status, _answer, headers = await ask(url, body)
+        statuses.append(status)
+        assert headers["Cache-Control"] == "no-store"
+        if status == 429:
+            assert 1 <= int(headers["Retry-After"]) <= 60
+    assert gets() - before == 1
+    assert statuses == [200] * 20 + [429] * 20
+    status, _, _ = await ask(url, {"initData": init_data(bot, ALICE, clock), "call": body["call"]})
+    assert status == 200
+    registry = bot.services.metrics.registry
+    assert registry is not None
+    assert registry.get_sample_value("kcb_join_page_answers_total", {"status": "too_many"}) == 20
+    assert any("429 too_many" in r.getMessage() for r in caplog.records)
+
+    clock.advance(61)
+    body["initData"] = init_data(bot, BOB, clock)
+    assert (await ask(url, body))[0] == 200
+    assert gets() - before >= 2
