@@ -17,7 +17,11 @@ Control routes under ``/_sandbox`` (never part of the real API) let a test join,
 or end calls with any finish reason (``POST /_sandbox/calls/{id}/finish`` with
 ``{"reason": "rejected"}``), move the clock, inject latency and faults, and read the requests
 received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``, ``finish`` and
-``clock.advance``::
+``clock.advance``. What the docs leave open about ``GET /calls`` is switchable (``POST
+/_sandbox/list``, or ``sandbox.state``): the largest page size (``list_max_size``, 100; larger is
+the documented 400 ``bad_request``), the order (``list_order``: newest first, oldest first, or
+shuffled anew for every request), calls the list leaves out (``list_omits``) and calls of another
+application mixed in (``add_foreign_calls``)::
 
     async with KavenegarSandbox(api_token="t") as sandbox:
         async with KavenegarClient(api_token="t", base_url=sandbox.base_url) as kv:
@@ -31,12 +35,13 @@ from typing import Any
 from ..testing import FaultBook, LoopbackServer
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
 from ._faults import Fault
-from ._state import CALL_WINDOW, SandboxClock, SandboxError, SandboxState, SimCall
+from ._state import CALL_WINDOW, ListOrder, SandboxClock, SandboxError, SandboxState, SimCall
 
 __all__ = [
     "CALL_WINDOW",
     "Fault",
     "KavenegarSandbox",
+    "ListOrder",
     "LoopbackServer",  # kept for compatibility: it lives in kavenegar.testing
     "SandboxClock",
     "SandboxError",
