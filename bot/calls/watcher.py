@@ -31,21 +31,37 @@ missed, so a late press finds it over.
 A call answered in its first 70 s and hung up there is shown within about 3 s of its end (one
 2-second poll interval plus the edit). Past the first 70 s the delay grows with the backoff, to
 30 s at most.
+
+Sweeps (see :mod:`bot.calls.sweeps`): one poll answers for one call, so the delay above grows
+with the number of calls followed at once. From ``sweep_from`` calls followed (by all replicas
+together; ``KAVENEGAR_SWEEP_FROM``, 0: never) the watcher sweeps instead, as long as the last
+sweep took fewer requests than there are calls to follow: it leases every followed call due
+before a sweep could be over (the calls' cadence above still says when a call is due), lists
+``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page, halved for as long as the
+process runs each time Kavenegar refuses a size with a 400 or 422; a refused size of 1 turns
+sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
+would be applied. Pages and polls share the one budget (a page is a request) and a 429 on either
+pauses both. A leased call the sweep did not list is due again at once; missing from
+:data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. The chores
+go on as with polls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
 import socket
 import uuid
-from collections import deque
+from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.calls.outcomes import Announcer
+from bot.calls.sweeps import MISSES, Sweep, ZoneOffset
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
@@ -53,11 +69,14 @@ from bot.core.work import LeasedWorker
 from bot.storage import Store
 from kavenegar import (
     AuthenticationError,
+    BadRequestError,
+    Call,
     KavenegarClient,
     KavenegarError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    UnprocessableEntityError,
 )
 
 __all__ = ["MAX_RETRY_AFTER", "RINGING_WINDOW", "CallWatcher", "next_poll_delay"]
@@ -120,6 +139,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
     #: The most rows needing no poll (rings to end, announcements, calls past their age) that
     #: one tick claims, apart from the poll budget.
     CHORES = 100
+    #: The most calls one sweep answers for (the others wait for the next).
+    SWEEP_MOST = 10_000
 
     def __init__(
         self,
@@ -132,6 +153,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
         owner: str | None = None,
         ring_ended: RingCloser | None = None,
         resumer: Resumer | None = None,
+        sweep_from: int = 10,
+        list_size: int = 100,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -148,6 +171,20 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self._paused_until: datetime | None = None
         #: Polls sent, for the benchmarks and tests.
         self.polls = 0
+        #: From how many followed calls sweeps take over (0: never).
+        self.sweep_from = sweep_from
+        #: Calls a list page asks for; halved each time Kavenegar refuses it.
+        self.list_size = list_size
+        #: List pages asked for (each a request of the budget), and sweeps finished.
+        self.pages = 0
+        self.sweeps = 0
+        self._sweep: Sweep | None = None
+        self._last_pages: int | None = None
+        self._offset = ZoneOffset()
+        #: Calls (row ids) missing from the latest sweeps in a row, and how many.
+        self._misses: dict[int, int] = {}
+        #: Leased calls to poll by themselves before the next sweep.
+        self._lone: deque[CallRecord] = deque()
 
     def budget_used(self) -> int:
         """Polls sent within the budget's current window (for the metrics)."""
@@ -180,6 +217,173 @@ class CallWatcher(LeasedWorker[CallRecord]):
 
     def describe(self, record: CallRecord) -> str:
         return f"call {record.id}"
+
+    async def tick(self) -> int:
+        """Polls (see :class:`LeasedWorker`) while few calls are followed; else a sweep's turn."""
+        now = self.clock.now()
+        if not await self._sweeping():
+            return await super().tick()
+        chores = await self.store.claim_due_calls(
+            self.owner,
+            now=now,
+            lease=self.LEASE,
+            limit=0,
+            ringing_since=now - RINGING_WINDOW,
+            chores=self.CHORES,
+            grace=GRACE,
+        )
+        await asyncio.gather(*(self._step(row, now) for row in chores))
+        return len(chores) + await self._sweep_turn(now)
+
+    async def _sweeping(self) -> bool:
+        """Whether this tick sweeps: a sweep under way, or calls to poll left by one; else
+        enough calls followed, the zone of the API's dates known, and the last sweep cheaper
+        than polling them."""
+        if self._sweep is not None or self._lone:
+            return True
+        if self.sweep_from <= 0 or self._offset.value is None:
+            return False  # (polls learn the zone: each answer has the call's createdAt)
+        followed = await self.store.followed_calls()
+        cheaper = self._last_pages is None or self._last_pages < followed
+        return followed >= self.sweep_from and cheaper
+
+    async def _sweep_turn(self, now: datetime) -> int:
+        """As many requests as the budget allows now: the lone polls first, then pages."""
+        room = self.batch(now)
+        if room <= 0:
+            return 0
+        lone: list[CallRecord] = []
+        while self._lone and len(lone) < room:
+            lone.append(self._lone.popleft())
+        room -= len(lone)
+        sweep = self._sweep
+        if sweep is None and room > 0 and not self._lone:
+            sweep = self._sweep = await self._start(now)
+        pages = sweep.take(room) if sweep is not None else []
+        for _ in pages:
+            self.pages += 1
+            self._sent.append(now)  # a page is a request of the budget, as a poll is
+        await asyncio.gather(
+            *(self._step(record, now) for record in lone),
+            *(self._page(sweep, page, now) for page in pages if sweep is not None),
+        )
+        if sweep is not None and sweep.done:
+            self._sweep = None
+            await self._finish(sweep, now)
+        return len(lone) + len(pages)
+
+    async def _start(self, now: datetime) -> Sweep | None:
+        """Lease the calls due before this sweep could be over; those missing from the last
+        sweeps go to be polled by themselves."""
+        expected = (self._last_pages or 1) / self.rate
+        rows = await self.store.claim_swept_calls(
+            self.owner,
+            now=now,
+            due_by=now + timedelta(seconds=expected),
+            lease=self.LEASE + timedelta(seconds=expected),
+            limit=self.SWEEP_MOST,
+            ringing_since=now - RINGING_WINDOW,
+            grace=GRACE,
+        )
+        swept = [r for r in rows if self._misses.get(r.id, 0) < MISSES]
+        self._lone.extend(r for r in rows if self._misses.get(r.id, 0) >= MISSES)
+        offset = self._offset.value
+        if not swept or offset is None:
+            self._lone.extend(swept)
+            return None
+        return Sweep.of(swept, offset=offset, size=self.list_size, now=now)
+
+    async def _page(self, sweep: Sweep, page: int, now: datetime) -> None:
+        """Ask for one page and apply what it lists."""
+        size = sweep.size
+        try:
+            listed = await self.kavenegar.calls.list(since=sweep.since, page=page, size=size)
+        except RateLimitError as exc:
+            self._pause(now, exc.retry_after)
+            sweep.failed(page, counted=False)
+            return
+        except (BadRequestError, UnprocessableEntityError) as exc:
+            if sweep.size != size:  # refused with a size already given up
+                sweep.in_flight -= 1
+                return
+            self._refused(sweep, exc.status_code)
+            return
+        except KavenegarError as exc:  # timeout, 5xx, 401/403, garbage: asked again
+            logger.info("list page %d failed (%r); trying again", page, exc)
+            sweep.failed(page)
+            return
+        sweep.got(page, listed.page.total, len(listed.result))
+        await self._apply(sweep, listed.result, now)
+
+    def _refused(self, sweep: Sweep, status: int) -> None:
+        """Kavenegar refused the page size: halve it, for this sweep and the later ones; a
+        refused size of 1 ends the sweeps (its calls are due again, to be polled)."""
+        if sweep.size <= 1:
+            logger.warning("Kavenegar refused a list of 1 call a page (%s): no more sweeps", status)
+            self.sweep_from = 0
+            sweep.in_flight -= 1
+            sweep.retry.clear()
+            sweep.total, sweep.next_page = 0, 1
+            return
+        smaller = max(1, sweep.size // 2)
+        logger.warning(
+            "Kavenegar refused a list of %d calls a page (%s): asking for %d from now on",
+            sweep.size,
+            status,
+            smaller,
+        )
+        self.list_size = min(self.list_size, smaller)
+        sweep.replan(smaller)
+
+    async def _apply(self, sweep: Sweep, items: Sequence[Call], now: datetime) -> None:
+        """What a page says of the calls this sweep answers for, as polls would apply it."""
+        connected: list[int] = []
+        later: defaultdict[datetime, list[int]] = defaultdict(list)
+        ended: list[tuple[CallRecord, Call]] = []
+        for call in items:
+            record = sweep.seen(call)
+            if record is None:  # not a call this sweep answers for: skipped
+                continue
+            self._offset.learn(record, call)
+            self._misses.pop(record.id, None)
+            if call.started_at is not None and record.connected_at is None:
+                connected.append(record.id)
+            if call.finish_reason or call.finished_at:
+                ended.append((record, call))
+            else:
+                age = now - (record.created_at or now)
+                later[now + timedelta(seconds=next_poll_delay(age))].append(record.id)
+        await self.store.mark_connected_many(connected, now)
+        for when, ids in later.items():
+            await self.store.reschedule_calls(ids, self.owner, next_check_at=when)
+        await asyncio.gather(*(self._ended(record, call) for record, call in ended))
+
+    async def _ended(self, record: CallRecord, call: Call) -> None:
+        """A listed call has ended: closed and announced, once, as a poll would."""
+        outcome = CallOutcome.from_finish(call.finish_reason, call.duration)
+        try:
+            await self._close(record, outcome, reason=call.finish_reason, duration_ms=call.duration)
+        except StoreUnavailable as exc:  # its lease lapses: looked at again then
+            logger.warning(
+                "call %s: storage unavailable (%s)%s", record.id, exc, self.UNAVAILABLE_NOTE
+            )
+
+    async def _finish(self, sweep: Sweep, now: datetime) -> None:
+        """The sweep is over: the calls it did not list are due again, or polled by
+        themselves once missing from :data:`MISSES` sweeps in a row."""
+        self.sweeps += 1
+        self._last_pages = sweep.pages or 1
+        again: list[int] = []
+        for record in sweep.targets.values():
+            if self.sweep_from <= 0:  # sweeps were turned off: polls take every call over
+                again.append(record.id)
+                continue
+            missed = self._misses[record.id] = self._misses.get(record.id, 0) + 1
+            if missed >= MISSES:
+                self._lone.append(record)
+            else:
+                again.append(record.id)
+        await self.store.reschedule_calls(again, self.owner, next_check_at=now)
 
     async def step(self, record: CallRecord, now: datetime) -> None:
         if record.outcome is not None:  # closed, but its announcement never finished
@@ -239,6 +443,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         except KavenegarError as exc:  # timeout, 5xx, garbage: never an end
             logger.info("call %s: poll failed (%r); trying again", record.id, exc)
         else:
+            self._offset.learn(record, call)
             if call.started_at is not None and record.connected_at is None:
                 await self.store.mark_connected(record.id, now)  # a page's attempt is answered
             if call.finish_reason or call.finished_at:
@@ -288,6 +493,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
             duration_ms=duration_ms,
             finished_at=self.clock.now(),
         )
+        self._misses.pop(record.id, None)
         if not closed:
             return  # another replica (or an earlier try) announced it
         closed_record = replace(
