@@ -262,7 +262,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         pages = sweep.take(room) if sweep is not None else []
         for _ in pages:
             self.pages += 1
-            self._sent.append(now)  # a page is a request of the budget, as a poll is
+            self._sent.append(self.clock.now())  # a page is a request of the budget, as a poll
         await asyncio.gather(
             *(self._step(record, now) for record in lone),
             *(self._page(sweep, page, now) for page in pages if sweep is not None),
@@ -418,7 +418,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         if self.resumer is None:
             return
         self.polls += 1
-        self._sent.append(now)  # it asks Kavenegar: a poll's share of the budget
+        self._sent.append(self.clock.now())  # it asks Kavenegar: a poll's share of the budget
         if not await self.resumer.resume(record):
             await self._later(record, now + timedelta(seconds=RINGING_POLL))
 
@@ -426,7 +426,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
         age = now - (record.created_at or now)
         next_at = now + timedelta(seconds=next_poll_delay(age))
         self.polls += 1
-        self._sent.append(now)  # only polls count against the budget
+        # when it is sent (later than the tick's `now` by the claim's time): never early
+        self._sent.append(self.clock.now())
         try:
             call = await self.kavenegar.calls.get(call_id)
         except NotFoundError:

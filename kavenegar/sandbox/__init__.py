@@ -80,7 +80,8 @@ class KavenegarSandbox(LoopbackServer):
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Every API request received, oldest first (method, path, query, headers, body)."""
+        """Every API request received, oldest first (method, path, query, headers, body, and
+        ``at``: the sandbox clock's time when it arrived, ISO 8601)."""
         return self.app[LOG_KEY]
 
     def add_fault(self, **kwargs: Any) -> None:

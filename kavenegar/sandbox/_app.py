@@ -72,6 +72,8 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
             "authorization": request.headers.get("Authorization"),
             "content_type": request.headers.get("Content-Type"),
             "body": body,
+            # the sandbox clock's time when it arrived
+            "at": app[STATE_KEY].clock.now().isoformat(),
         }
     )
     faults = app[FAULTS_KEY]
