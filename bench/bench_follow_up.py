@@ -25,6 +25,7 @@ Reported, as measured (never asserted):
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import random
@@ -210,7 +211,7 @@ async def place_calls(service: CallService, store: Store, size: int) -> list[int
     return list(await asyncio.gather(*(one(i) for i in range(size))))
 
 
-async def run(size: int, workdir: Path) -> Result:
+async def run(size: int, workdir: Path, list_size: int) -> Result:
     rng = random.Random(SEED)
     clock = BenchClock(START)
     sandbox = KavenegarSandbox(api_token=TOKEN, clock=SandboxClock(now=clock.now))
@@ -235,6 +236,7 @@ async def run(size: int, workdir: Path) -> Result:
                 database_url=url,
                 calls_per_minute=0,
                 calls_per_day=0,
+                kavenegar_list_size=list_size,
             )
             services = build_services(
                 settings,
@@ -333,11 +335,11 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {p90(values):.1f}"
 
 
-async def main(workdir: Path, sizes: tuple[int, ...]) -> None:
+async def main(workdir: Path, sizes: tuple[int, ...], list_size: int) -> None:
     print(
         f"Budget KAVENEGAR_POLL_RPS = {BUDGET:g} requests/s; a tick every {STEP} s (skipped); "
         f"Kavenegar {KAVENEGAR * 1000:.0f} ms, Telegram {TELEGRAM * 1000:.0f} ms a request; "
-        f"seed {SEED}"
+        f"seed {SEED}; KAVENEGAR_LIST_SIZE = {list_size}"
     )
     print("Delay: Kavenegar's finishedAt to the outcome shown in the group, median / p90 (s)")
     header = (
@@ -347,7 +349,7 @@ async def main(workdir: Path, sizes: tuple[int, ...]) -> None:
     print(header)
     print(f"{'':>6} {'':>6} {'':>6} {'':>6} {'':>8} {'/ budget':>9} {'/ budget':>8}")
     for size in sizes:
-        r = await run(size, workdir)
+        r = await run(size, workdir, list_size)
         print(
             f"{r.size:>6} {r.closed:>6} {r.polls:>6} {r.pages:>6} "
             f"{(r.polls + r.pages) / r.size:>8.2f} {r.peak / BUDGET:>9.2f} "
@@ -366,6 +368,10 @@ async def main(workdir: Path, sizes: tuple[int, ...]) -> None:
 
 
 if __name__ == "__main__":
-    chosen = tuple(int(n) for n in sys.argv[1:]) or SIZES
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, help="calls followed at once (all four)")
+    default_size = Settings.model_fields["kavenegar_list_size"].default
+    parser.add_argument("--list-size", type=int, default=default_size, help="calls a page")
+    arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(main(Path(tmp), chosen))
+        asyncio.run(main(Path(tmp), tuple(arguments.sizes) or SIZES, arguments.list_size))

@@ -180,6 +180,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self.sweeps = 0
         self._sweep: Sweep | None = None
         self._last_pages: int | None = None
+        self._last_took = 0.0
         self._offset = ZoneOffset()
         #: Calls (row ids) missing from the latest sweeps in a row, and how many.
         self._misses: dict[int, int] = {}
@@ -275,7 +276,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
     async def _start(self, now: datetime) -> Sweep | None:
         """Lease the calls due before this sweep could be over; those missing from the last
         sweeps go to be polled by themselves."""
-        expected = (self._last_pages or 1) / self.rate
+        # as long as the last one took (its pages at the budget's rate at least)
+        expected = max((self._last_pages or 1) / self.rate, self._last_took)
         rows = await self.store.claim_swept_calls(
             self.owner,
             now=now,
@@ -373,6 +375,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         themselves once missing from :data:`MISSES` sweeps in a row."""
         self.sweeps += 1
         self._last_pages = sweep.pages or 1
+        self._last_took = (self.clock.now() - sweep.started).total_seconds()
         again: list[int] = []
         for record in sweep.targets.values():
             if self.sweep_from <= 0:  # sweeps were turned off: polls take every call over
