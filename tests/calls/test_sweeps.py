@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.calls.sweeps import MARGIN
+from bot.calls.sweeps import MARGIN, Sweep
 from bot.core.clock import ManualClock
-from bot.core.records import CallOutcome, CallRecord
+from bot.core.records import CallOutcome, CallRecord, CallStatus
 from kavenegar.sandbox import KavenegarSandbox, SandboxClock
 
 from ..helpers import GROUP, KV_TOKEN
@@ -313,3 +313,30 @@ async def test_two_replicas_sweeping_announce_each_call_once(
             clock.advance(0.3)
         assert world.watcher.sweeps > 0 and other.watcher.sweeps > 0
         await assert_each_announced_once(world, rows)
+
+
+def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
+    """The first page alone, then the rest; a ``total`` that grows meanwhile adds pages; a page
+    that keeps failing is asked for three times in all, then the sweep ends without it."""
+    target = CallRecord(
+        id=1, chat_id=GROUP, message_id=1, caller_id=1, callee_id=2, max_duration=60,
+        status=CallStatus.CREATED, kavenegar_call_id="k", error=None, caller_delivery=None,
+        callee_delivery=None, created_at=START,
+    )  # fmt: skip
+    sweep = Sweep.of([target], offset=timedelta(hours=3), size=10, now=START)
+    assert sweep.since == START + timedelta(hours=3) - MARGIN
+    assert sweep.take(5) == [0]
+    assert sweep.take(5) == []  # nothing planned before the first answer
+    sweep.got(0, 25, 10)
+    assert sweep.take(5) == [1, 2]
+    sweep.got(1, 31, 10)  # a call created meanwhile: a fourth page
+    sweep.failed(2)  # first try
+    assert sweep.take(5) == [2, 3]
+    sweep.got(3, 31, 1)
+    sweep.failed(2)  # second try
+    assert not sweep.done
+    assert sweep.take(5) == [2]
+    sweep.failed(2)  # third: given up
+    assert sweep.take(5) == []
+    assert sweep.done
+    assert sweep.answered == 3
