@@ -340,3 +340,26 @@ def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
     assert sweep.take(5) == []
     assert sweep.done
     assert sweep.answered == 3
+
+
+async def test_a_full_sweep_takes_the_ringing_calls_first(swept: Follow) -> None:
+    """A sweep answering for 2 calls at most, 4 due: the two in their first 70 s go first."""
+    old = await place(swept, 2)
+    for record in old:
+        assert record.kavenegar_call_id is not None
+        swept.kv.state.answer(record.kavenegar_call_id)
+    swept.clock.advance(80)
+    young = [
+        await swept.store.get_call(
+            (await swept.call(f"@callee_{i}", caller=7_000 + i)).call_row_id or 0
+        )
+        for i in range(2)
+    ]
+    swept.clock.advance(2)  # all four due
+    swept.watcher.SWEEP_MOST = 2
+    swept.watcher._offset.value = timedelta(0)  # (one clock for the bot and the sandbox)
+    await swept.watcher.tick()
+    assert swept.watcher.sweeps == 1
+    after = {r.id: await swept.store.get_call(r.id) for r in [*old, *young] if r is not None}
+    checked = {i for i, r in after.items() if r is not None and r.polls == 1}
+    assert checked == {r.id for r in young if r is not None}
