@@ -265,22 +265,24 @@ async def populate(db: str, kv: KavenegarSandbox, direct: range) -> None:
 
             async def one(i: int) -> None:
                 caller, callee = direct[2 * i], direct[2 * i + 1]
+                # all inside the gate: a thousand writes queued at once outwait the store's
+                # write timeout on a busy machine (seen on 2026-12-07)
                 async with semaphore:
                     call = await client.calls.create(
                         caller=Participant(username=f"tg{caller}", display_name=f"P{caller}"),
                         receptor=f"tg{callee}",
                         max_duration=3600,
                     )
-                kv.state.answer(call.id)
-                claim = await store.claim_call(
-                    chat_id=caller, message_id=i + 1, caller_id=caller, callee_id=callee,
-                    max_duration=3600,
-                )  # fmt: skip
-                assert isinstance(claim, Claimed)
-                await store.finish_call(
-                    claim.row_id, status=CallStatus.CREATED, kavenegar_call_id=call.id,
-                    caller_delivery="sent", callee_delivery="sent", next_check_at=now,
-                )  # fmt: skip
+                    kv.state.answer(call.id)
+                    claim = await store.claim_call(
+                        chat_id=caller, message_id=i + 1, caller_id=caller, callee_id=callee,
+                        max_duration=3600,
+                    )  # fmt: skip
+                    assert isinstance(claim, Claimed)
+                    await store.finish_call(
+                        claim.row_id, status=CallStatus.CREATED, kavenegar_call_id=call.id,
+                        caller_delivery="sent", callee_delivery="sent", next_check_at=now,
+                    )  # fmt: skip
 
             await asyncio.gather(*(one(i) for i in range(WATCHED)))
     finally:
