@@ -8,12 +8,18 @@ Telegram simulator enforces Telegram's limits as strict sliding windows (``Flood
 private chat). Every figure is measured on the simulator's side: a message counts as delivered
 when the simulator records it (after its 100 ms).
 
-1. ``/call`` → both tokens delivered: 15 sequential group ``/call``s, each by a different pair
-   (one person may call 5 times a minute, and a private chat takes about one message a second),
-   from the command to the second token message; the median against 0.200 s (one Kavenegar and
-   one Telegram round trip).
-2. 40 simultaneous private ``/call``s (80 different people) → all 80 tokens delivered, against
-   2.67 s (80 messages at 30 a second), and the 429s the simulator served meanwhile.
+1. ``/call`` → the caller's token: 15 sequential group ``/call``s, each by a different pair
+   (one person may call 5 times a minute, and a private chat takes about one message a second):
+   the person's wait, from their message reaching Telegram to their own token message recorded;
+   the median against 0.200 s (one Kavenegar and one Telegram round trip). The callee's token
+   (the later of the two) is reported beside it.
+2. 40 simultaneous private ``/call``s (80 different people) → all 80 tokens delivered, from the
+   first message in to the last token recorded, and the 429s the simulator served meanwhile;
+   against the floor Telegram's strict window sets for the 80 messages the burst needs (two a
+   call: each side's token; nothing else is sent): 30 in any second, so the 80th is recorded at
+   least 2 s after the first, which itself needs a Kavenegar and a Telegram round trip: 2.2 s.
+   (Until issue 21 the floor was 80 / 30 = 2.67 s, a rate, not a floor: the window lets 30 go
+   at once, so runs came in under it, at 0.93x.)
 3. 100 ``/call @nobody`` from one person in one group, then another person's private ``/help``:
    seconds from the ``/help`` to its answer, and the 429s the group got.
 4. Peak memory (``VmHWM``) of a second bot process whose database holds 100,000 people and 1,000
@@ -175,8 +181,9 @@ async def throughput(workdir: Path, tg: TelegramSimulator, kv: KavenegarSandbox)
         kv.faults.latency = tg.faults.latency = LATENCY
         results: dict[str, Any] = {"idle_rss": bot.memory()[0]}
 
-        # 1. sequential calls: command to both tokens
-        times = []
+        # 1. sequential calls: the caller's message to their token (and to both tokens)
+        times: list[float] = []
+        both_times: list[float] = []
         for caller, callee in pairs:
             mark = len(sent)
             begin = time.perf_counter()
@@ -189,10 +196,13 @@ async def throughput(workdir: Path, tg: TelegramSimulator, kv: KavenegarSandbox)
                 )
 
             await sent.until(delivered, 30, "both tokens")
-            both = max(token_at(tg, sent, caller, mark) or 0, token_at(tg, sent, callee, mark) or 0)
-            times.append(both - begin)
+            own = token_at(tg, sent, caller, mark) or 0
+            both = max(own, token_at(tg, sent, callee, mark) or 0)
+            times.append(own - begin)
+            both_times.append(both - begin)
             await asyncio.sleep(0.5)  # the notice and the records settle before the next call
         results["sequential"] = times
+        results["sequential_both"] = both_times
 
         # 2. a burst of private calls: all 80 tokens
         await asyncio.sleep(3.5)
@@ -255,22 +265,24 @@ async def populate(db: str, kv: KavenegarSandbox, direct: range) -> None:
 
             async def one(i: int) -> None:
                 caller, callee = direct[2 * i], direct[2 * i + 1]
+                # all inside the gate: a thousand writes queued at once outwait the store's
+                # write timeout on a busy machine (seen on 2026-12-07)
                 async with semaphore:
                     call = await client.calls.create(
                         caller=Participant(username=f"tg{caller}", display_name=f"P{caller}"),
                         receptor=f"tg{callee}",
                         max_duration=3600,
                     )
-                kv.state.answer(call.id)
-                claim = await store.claim_call(
-                    chat_id=caller, message_id=i + 1, caller_id=caller, callee_id=callee,
-                    max_duration=3600,
-                )  # fmt: skip
-                assert isinstance(claim, Claimed)
-                await store.finish_call(
-                    claim.row_id, status=CallStatus.CREATED, kavenegar_call_id=call.id,
-                    caller_delivery="sent", callee_delivery="sent", next_check_at=now,
-                )  # fmt: skip
+                    kv.state.answer(call.id)
+                    claim = await store.claim_call(
+                        chat_id=caller, message_id=i + 1, caller_id=caller, callee_id=callee,
+                        max_duration=3600,
+                    )  # fmt: skip
+                    assert isinstance(claim, Claimed)
+                    await store.finish_call(
+                        claim.row_id, status=CallStatus.CREATED, kavenegar_call_id=call.id,
+                        caller_delivery="sent", callee_delivery="sent", next_check_at=now,
+                    )  # fmt: skip
 
             await asyncio.gather(*(one(i) for i in range(WATCHED)))
     finally:
@@ -340,7 +352,7 @@ def row(name: str, ratio: float, goal: float, extra: str = "") -> str:
     return f"{name:<60} {ratio:6.2f}×  (goal ≤ {goal:.2f}×, {verdict}){extra}"
 
 
-async def main(onboarding: int) -> None:
+async def main(onboarding: int, *, memory_row: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         async with (
@@ -348,18 +360,24 @@ async def main(onboarding: int) -> None:
             KavenegarSandbox(api_token=KV_TOKEN) as kv,
         ):
             t = await throughput(workdir, tg, kv)
-        async with (
-            TelegramSimulator(token=TOKEN) as tg,
-            KavenegarSandbox(api_token=KV_TOKEN) as kv,
-        ):
-            m = await memory(workdir, tg, kv, onboarding)
+        m: dict[str, Any] | None = None
+        if memory_row:
+            async with (
+                TelegramSimulator(token=TOKEN) as tg,
+                KavenegarSandbox(api_token=KV_TOKEN) as kv,
+            ):
+                m = await memory(workdir, tg, kv, onboarding)
     median = statistics.median(t["sequential"])
-    floor_burst = 2 * BURST / 30
+    both = statistics.median(t["sequential_both"])
+    # 2 tokens a call, 30 in any second: the last 1 s after each full window, after one
+    # Kavenegar and one Telegram round trip for the first
+    floor_burst = 2 * LATENCY + (2 * BURST - 1) // 30 * 1.0
     print(f"stand-ins: {LATENCY * 1000:.0f} ms a request; Telegram limits as strict windows")
     print(
-        row(f"/call → both tokens, median of {SEQUENTIAL} sequential (vs 0.200 s)",
+        row(f"/call → the caller's token, median of {SEQUENTIAL} sequential (vs 0.200 s)",
             median / 0.200, GOALS["sequential"],
-            f"  median {median:.3f} s, range {min(t['sequential']):.3f}-{max(t['sequential']):.3f}")
+            f"  median {median:.3f} s, range {min(t['sequential']):.3f}-{max(t['sequential']):.3f}"
+            f"; both tokens {both:.3f} s ({both / 0.200:.2f}×)")
     )  # fmt: skip
     print(
         row(f"{BURST} simultaneous private /calls → {2 * BURST} tokens (vs {floor_burst:.2f} s)",
@@ -373,6 +391,9 @@ async def main(onboarding: int) -> None:
             f"{'reply' if t['spam_sent'] == 1 else 'replies'}, "
             f"{t['spam_429']} flood errors (goal 0)")
     )  # fmt: skip
+    if m is None:
+        print(f"(flood errors in the throughput run: {t['all_429']}; no RSS run)")
+        return
     print(
         row(f"peak RSS, {PEOPLE:,} people + {WATCHED:,} calls watched (vs 120 MB)",
             m["peak_rss"] / 120.0, 1.0,
@@ -392,4 +413,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--onboarding", type=int, default=3_000, help="people pressing Start at once (3,000)"
     )
-    asyncio.run(main(parser.parse_args().onboarding))
+    parser.add_argument(
+        "--no-memory", action="store_true", help="the first three rows only (no RSS run)"
+    )
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.onboarding, memory_row=not arguments.no_memory))

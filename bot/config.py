@@ -118,6 +118,18 @@ class Settings(BaseSettings):
         le=100,
         description="Polls of Kavenegar per second, all calls being followed together.",
     )
+    kavenegar_sweep_from: int = Field(
+        10,
+        ge=0,
+        description="Calls followed at once from which one list (GET /calls) answers for many; "
+        "0: one poll a call, always.",
+    )
+    kavenegar_list_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Calls a list page asks for; halved while Kavenegar refuses the size.",
+    )
     call_flow: Literal["direct", "ring"] = Field(
         "direct",
         description="direct: /call places the call; ring: the callee answers in Telegram first.",

@@ -164,6 +164,8 @@ def build_services(
         announcer=announcer,
         clock=clock,
         polls_per_second=settings.kavenegar_poll_rps,
+        sweep_from=settings.kavenegar_sweep_from,
+        list_size=settings.kavenegar_list_size,
         ring_ended=presses,
         resumer=calls,
         owner=owner,

@@ -31,21 +31,37 @@ missed, so a late press finds it over.
 A call answered in its first 70 s and hung up there is shown within about 3 s of its end (one
 2-second poll interval plus the edit). Past the first 70 s the delay grows with the backoff, to
 30 s at most.
+
+Sweeps (see :mod:`bot.calls.sweeps`): one poll answers for one call, so the delay above grows
+with the number of calls followed at once. From ``sweep_from`` calls followed (by all replicas
+together; ``KAVENEGAR_SWEEP_FROM``, 0: never) the watcher sweeps instead, as long as the last
+sweep took fewer requests than there are calls to follow: it leases every followed call due
+before a sweep could be over (the calls' cadence above still says when a call is due), lists
+``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page, halved for as long as the
+process runs each time Kavenegar refuses a size with a 400 or 422; a refused size of 1 turns
+sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
+would be applied. Pages and polls share the one budget (a page is a request) and a 429 on either
+pauses both. A leased call the sweep did not list is due again at once; missing from
+:data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. The chores
+go on as with polls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
 import socket
 import uuid
-from collections import deque
+from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.calls.outcomes import Announcer
+from bot.calls.sweeps import MISSES, Sweep, ZoneOffset
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
@@ -53,14 +69,21 @@ from bot.core.work import LeasedWorker
 from bot.storage import Store
 from kavenegar import (
     AuthenticationError,
+    BadRequestError,
+    Call,
     KavenegarClient,
     KavenegarError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    UnprocessableEntityError,
 )
 
 __all__ = ["MAX_RETRY_AFTER", "RINGING_WINDOW", "CallWatcher", "next_poll_delay"]
+
+#: What a list page says of a sweep's calls: those connected (row ids), those still live (row
+#: ids by their next check) and those that ended (with Kavenegar's answer).
+_Found = tuple[list[int], dict[datetime, list[int]], list[tuple[CallRecord, Call]]]
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +143,11 @@ class CallWatcher(LeasedWorker[CallRecord]):
     #: The most rows needing no poll (rings to end, announcements, calls past their age) that
     #: one tick claims, apart from the poll budget.
     CHORES = 100
+    #: The most calls one sweep answers for (the others wait for the next).
+    SWEEP_MOST = 10_000
+    #: List pages asked for and read at the same time, within the budget: each is held in
+    #: memory while it is read (about 5 MB more peak RSS when all of a tick's went together).
+    PAGES_AT_ONCE = 2
 
     def __init__(
         self,
@@ -132,6 +160,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
         owner: str | None = None,
         ring_ended: RingCloser | None = None,
         resumer: Resumer | None = None,
+        sweep_from: int = 10,
+        list_size: int = 100,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -148,6 +178,21 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self._paused_until: datetime | None = None
         #: Polls sent, for the benchmarks and tests.
         self.polls = 0
+        #: From how many followed calls sweeps take over (0: never).
+        self.sweep_from = sweep_from
+        #: Calls a list page asks for; halved each time Kavenegar refuses it.
+        self.list_size = list_size
+        #: List pages asked for (each a request of the budget), and sweeps finished.
+        self.pages = 0
+        self.sweeps = 0
+        self._sweep: Sweep | None = None
+        self._last_pages: int | None = None
+        self._last_took = 0.0
+        self._offset = ZoneOffset()
+        #: Calls (row ids) missing from the latest sweeps in a row, and how many.
+        self._misses: dict[int, int] = {}
+        #: Leased calls to poll by themselves before the next sweep.
+        self._lone: deque[CallRecord] = deque()
 
     def budget_used(self) -> int:
         """Polls sent within the budget's current window (for the metrics)."""
@@ -180,6 +225,196 @@ class CallWatcher(LeasedWorker[CallRecord]):
 
     def describe(self, record: CallRecord) -> str:
         return f"call {record.id}"
+
+    async def tick(self) -> int:
+        """Polls (see :class:`LeasedWorker`) while few calls are followed; else a sweep's turn."""
+        now = self.clock.now()
+        if not await self._sweeping():
+            return await super().tick()
+        chores = await self.store.claim_due_calls(
+            self.owner,
+            now=now,
+            lease=self.LEASE,
+            limit=0,
+            ringing_since=now - RINGING_WINDOW,
+            chores=self.CHORES,
+            grace=GRACE,
+        )
+        await asyncio.gather(*(self._step(row, now) for row in chores))
+        return len(chores) + await self._sweep_turn(now)
+
+    async def _sweeping(self) -> bool:
+        """Whether this tick sweeps: a sweep under way, or calls to poll left by one; else
+        enough calls followed, the zone of the API's dates known, and the last sweep cheaper
+        than polling them."""
+        if self._sweep is not None or self._lone:
+            return True
+        if self.sweep_from <= 0 or self._offset.value is None:
+            return False  # (polls learn the zone: each answer has the call's createdAt)
+        followed = await self.store.followed_calls()
+        cheaper = self._last_pages is None or self._last_pages < followed
+        return followed >= self.sweep_from and cheaper
+
+    async def _sweep_turn(self, now: datetime) -> int:
+        """As many requests as the budget allows now: the lone polls first, then pages."""
+        room = self.batch(now)
+        if room <= 0:
+            return 0
+        lone: list[CallRecord] = []
+        while self._lone and len(lone) < room:
+            lone.append(self._lone.popleft())
+        room -= len(lone)
+        sweep = self._sweep
+        if sweep is None and room > 0 and not self._lone:
+            sweep = self._sweep = await self._start(now)
+        pages = sweep.take(room) if sweep is not None else []
+        for _ in pages:
+            self.pages += 1
+            self._sent.append(self.clock.now())  # a page is a request of the budget, as a poll
+        gate = asyncio.Semaphore(self.PAGES_AT_ONCE)
+        await asyncio.gather(
+            *(self._step(record, now) for record in lone),
+            *(self._page(sweep, page, now, gate) for page in pages if sweep is not None),
+        )
+        if sweep is not None and sweep.done:
+            self._sweep = None
+            await self._finish(sweep, now)
+        return len(lone) + len(pages)
+
+    async def _start(self, now: datetime) -> Sweep | None:
+        """Lease the calls due before this sweep could be over; those missing from the last
+        sweeps go to be polled by themselves."""
+        # as long as the last one took (its pages at the budget's rate at least)
+        expected = max((self._last_pages or 1) / self.rate, self._last_took)
+        rows = await self.store.claim_swept_calls(
+            self.owner,
+            now=now,
+            due_by=now + timedelta(seconds=expected),
+            lease=self.LEASE + timedelta(seconds=expected),
+            limit=self.SWEEP_MOST,
+            ringing_since=now - RINGING_WINDOW,
+            grace=GRACE,
+        )
+        swept = [r for r in rows if self._misses.get(r.id, 0) < MISSES]
+        self._lone.extend(r for r in rows if self._misses.get(r.id, 0) >= MISSES)
+        offset = self._offset.value
+        if not swept or offset is None:
+            self._lone.extend(swept)
+            return None
+        return Sweep.of(swept, offset=offset, size=self.list_size, now=now)
+
+    async def _page(self, sweep: Sweep, page: int, now: datetime, gate: asyncio.Semaphore) -> None:
+        """Ask for one page and apply what it lists; at most :attr:`PAGES_AT_ONCE` pages are
+        asked for and read at a time (a page of 100 calls is a few MB once parsed), and only
+        what matters of a page is kept while the calls it ended are closed and announced."""
+        async with gate:
+            found = await self._read(sweep, page, now)
+        if found is not None:
+            await self._apply(*found, now)
+
+    async def _read(self, sweep: Sweep, page: int, now: datetime) -> _Found | None:
+        """One page asked for: what it says of the calls this sweep answers for."""
+        size = sweep.size
+        try:
+            listed = await self.kavenegar.calls.list(since=sweep.since, page=page, size=size)
+        except RateLimitError as exc:
+            self._pause(now, exc.retry_after)
+            sweep.failed(page, counted=False)
+            return None
+        except (BadRequestError, UnprocessableEntityError) as exc:
+            if sweep.size != size:  # refused with a size already given up
+                sweep.in_flight -= 1
+                return None
+            self._refused(sweep, exc.status_code)
+            return None
+        except KavenegarError as exc:  # timeout, 5xx, 401/403, garbage: asked again
+            logger.info("list page %d failed (%r); trying again", page, exc)
+            sweep.failed(page)
+            return None
+        sweep.got(page, listed.page.total, len(listed.result))
+        return self._sort(sweep, listed.result, now)
+
+    def _refused(self, sweep: Sweep, status: int) -> None:
+        """Kavenegar refused the page size: halve it, for this sweep and the later ones; a
+        refused size of 1 ends the sweeps (its calls are due again, to be polled)."""
+        if sweep.size <= 1:
+            logger.warning("Kavenegar refused a list of 1 call a page (%s): no more sweeps", status)
+            self.sweep_from = 0
+            sweep.in_flight -= 1
+            sweep.retry.clear()
+            sweep.total, sweep.next_page = 0, 1
+            return
+        smaller = max(1, sweep.size // 2)
+        logger.warning(
+            "Kavenegar refused a list of %d calls a page (%s): asking for %d from now on",
+            sweep.size,
+            status,
+            smaller,
+        )
+        self.list_size = min(self.list_size, smaller)
+        sweep.replan(smaller)
+
+    def _sort(self, sweep: Sweep, items: Sequence[Call], now: datetime) -> _Found:
+        """What a page says of the calls this sweep answers for: those connected, those still
+        live (by when each is due next), and those that ended."""
+        connected: list[int] = []
+        later: defaultdict[datetime, list[int]] = defaultdict(list)
+        ended: list[tuple[CallRecord, Call]] = []
+        for call in items:
+            record = sweep.seen(call)
+            if record is None:  # not a call this sweep answers for: skipped
+                continue
+            self._offset.learn(record, call)
+            self._misses.pop(record.id, None)
+            if call.started_at is not None and record.connected_at is None:
+                connected.append(record.id)
+            if call.finish_reason or call.finished_at:
+                ended.append((record, call))
+            else:
+                age = now - (record.created_at or now)
+                later[now + timedelta(seconds=next_poll_delay(age))].append(record.id)
+        return connected, later, ended
+
+    async def _apply(
+        self,
+        connected: list[int],
+        later: dict[datetime, list[int]],
+        ended: list[tuple[CallRecord, Call]],
+        now: datetime,
+    ) -> None:
+        """A page's findings applied, as a poll's answer would be."""
+        await self.store.mark_connected_many(connected, now)
+        for when, ids in later.items():
+            await self.store.reschedule_calls(ids, self.owner, next_check_at=when)
+        await asyncio.gather(*(self._ended(record, call) for record, call in ended))
+
+    async def _ended(self, record: CallRecord, call: Call) -> None:
+        """A listed call has ended: closed and announced, once, as a poll would."""
+        outcome = CallOutcome.from_finish(call.finish_reason, call.duration)
+        try:
+            await self._close(record, outcome, reason=call.finish_reason, duration_ms=call.duration)
+        except StoreUnavailable as exc:  # its lease lapses: looked at again then
+            logger.warning(
+                "call %s: storage unavailable (%s)%s", record.id, exc, self.UNAVAILABLE_NOTE
+            )
+
+    async def _finish(self, sweep: Sweep, now: datetime) -> None:
+        """The sweep is over: the calls it did not list are due again, or polled by
+        themselves once missing from :data:`MISSES` sweeps in a row."""
+        self.sweeps += 1
+        self._last_pages = sweep.pages or 1
+        self._last_took = (self.clock.now() - sweep.started).total_seconds()
+        again: list[int] = []
+        for record in sweep.targets.values():
+            if self.sweep_from <= 0:  # sweeps were turned off: polls take every call over
+                again.append(record.id)
+                continue
+            missed = self._misses[record.id] = self._misses.get(record.id, 0) + 1
+            if missed >= MISSES:
+                self._lone.append(record)
+            else:
+                again.append(record.id)
+        await self.store.reschedule_calls(again, self.owner, next_check_at=now)
 
     async def step(self, record: CallRecord, now: datetime) -> None:
         if record.outcome is not None:  # closed, but its announcement never finished
@@ -214,7 +449,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         if self.resumer is None:
             return
         self.polls += 1
-        self._sent.append(now)  # it asks Kavenegar: a poll's share of the budget
+        self._sent.append(self.clock.now())  # it asks Kavenegar: a poll's share of the budget
         if not await self.resumer.resume(record):
             await self._later(record, now + timedelta(seconds=RINGING_POLL))
 
@@ -222,7 +457,8 @@ class CallWatcher(LeasedWorker[CallRecord]):
         age = now - (record.created_at or now)
         next_at = now + timedelta(seconds=next_poll_delay(age))
         self.polls += 1
-        self._sent.append(now)  # only polls count against the budget
+        # when it is sent (later than the tick's `now` by the claim's time): never early
+        self._sent.append(self.clock.now())
         try:
             call = await self.kavenegar.calls.get(call_id)
         except NotFoundError:
@@ -239,6 +475,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         except KavenegarError as exc:  # timeout, 5xx, garbage: never an end
             logger.info("call %s: poll failed (%r); trying again", record.id, exc)
         else:
+            self._offset.learn(record, call)
             if call.started_at is not None and record.connected_at is None:
                 await self.store.mark_connected(record.id, now)  # a page's attempt is answered
             if call.finish_reason or call.finished_at:
@@ -288,6 +525,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
             duration_ms=duration_ms,
             finished_at=self.clock.now(),
         )
+        self._misses.pop(record.id, None)
         if not closed:
             return  # another replica (or an earlier try) announced it
         closed_record = replace(

@@ -27,11 +27,12 @@ from bot.storage.database import Database
 __all__ = ["anything_due", "claim_due", "due_now", "held", "release", "renew"]
 
 
-def due_now(table: Any, now: datetime) -> list[Any]:
-    """The conditions of a due row whose lease is free (or has run out)."""
+def due_now(table: Any, now: datetime, due_by: datetime | None = None) -> list[Any]:
+    """The conditions of a due row (due by ``due_by``, by default ``now``) whose lease is free
+    (or has run out) ``now``."""
     return [
         table.c.next_check_at.is_not(None),
-        table.c.next_check_at <= now,
+        table.c.next_check_at <= (due_by or now),
         or_(table.c.lease_until.is_(None), table.c.lease_until < now),
     ]
 
@@ -44,12 +45,14 @@ def held(table: Any, row_id: int, owner: str | None) -> list[Any]:
     ]
 
 
-async def anything_due(engine: Database, table: Any, now: datetime, *conditions: Any) -> bool:
+async def anything_due(
+    engine: Database, table: Any, now: datetime, *conditions: Any, due_by: datetime | None = None
+) -> bool:
     """A read (no write lock) before claiming: an idle scheduler's ticks write nothing, so they
     never hold up a command's writes (SQLite has one writer at a time)."""
     async with engine.connect() as conn:
         found = await conn.execute(
-            select(table.c.id).where(*due_now(table, now), *conditions).limit(1)
+            select(table.c.id).where(*due_now(table, now, due_by), *conditions).limit(1)
         )
         return found.first() is not None
 
@@ -71,9 +74,10 @@ async def claim_due(
     limit: int,
     *conditions: Any,
     first: Sequence[Any] = (),
+    due_by: datetime | None = None,
 ) -> list[Any]:
     """Lease the due rows of ``table`` (and ``conditions``) to ``owner`` until ``now + lease``;
-    the rows, whole.
+    the rows, whole. ``due_by`` (later than ``now``) takes rows due by then too.
 
     The longest waiting are taken first (``next_check_at``, then ``id``), after the order of
     ``first`` if given, which also orders the rows returned (otherwise their order is the
@@ -81,11 +85,11 @@ async def claim_due(
     """
     if limit <= 0:
         return []
-    if not await anything_due(engine, table, now, *conditions):
+    if not await anything_due(engine, table, now, *conditions, due_by=due_by):
         return []
     due = (
         select(table.c.id)
-        .where(*due_now(table, now), *conditions)
+        .where(*due_now(table, now, due_by), *conditions)
         .order_by(*first, table.c.next_check_at, table.c.id)
         .limit(limit)
     )

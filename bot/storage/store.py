@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1022,6 +1022,77 @@ class Store:
         return [_call(row) for row in (*done, *polls)]
 
     @guarded
+    async def followed_calls(self) -> int:
+        """How many calls are being followed (a poll or a sweep will ask Kavenegar about them),
+        by every replica."""
+        async with self.engine.connect() as conn:
+            found = await conn.execute(select(func.count()).select_from(calls).where(*_followed()))
+        return int(found.scalar_one())
+
+    @guarded
+    async def claim_swept_calls(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        due_by: datetime,
+        lease: timedelta,
+        limit: int,
+        ringing_since: datetime,
+        grace: timedelta,
+    ) -> list[CallRecord]:
+        """Lease up to ``limit`` calls to follow (not chores, see :meth:`claim_due_calls`) that
+        are due by ``due_by``, those in their ringing window first: what one sweep answers."""
+        young = case((calls.c.created_at >= ringing_since, 0), else_=1)
+        chore = _needs_no_poll(self._dialect, now, grace)
+        rows = await claim_due(
+            self.engine,
+            self._dialect,
+            calls,
+            owner,
+            now,
+            lease,
+            limit,
+            ~chore,
+            first=(young,),
+            due_by=due_by,
+        )
+        return [_call(row) for row in rows]
+
+    @guarded
+    async def reschedule_calls(
+        self, call_row_ids: Sequence[int], owner: str, *, next_check_at: datetime
+    ) -> int:
+        """:meth:`reschedule_call` for many calls at once (those a sweep saw still live); how
+        many were still ``owner``'s."""
+        if not call_row_ids:
+            return 0
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(calls)
+                .where(calls.c.id.in_(list(call_row_ids)), calls.c.lease_owner == owner)
+                .values(
+                    polls=calls.c.polls + 1,
+                    next_check_at=next_check_at,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+        return int(result.rowcount)
+
+    @guarded
+    async def mark_connected_many(self, call_row_ids: Sequence[int], when: datetime) -> None:
+        """:meth:`mark_connected` for many calls at once."""
+        if not call_row_ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(calls)
+                .where(calls.c.id.in_(list(call_row_ids)), calls.c.connected_at.is_(None))
+                .values(connected_at=when)
+            )
+
+    @guarded
     async def reschedule_call(
         self, call_row_id: int, owner: str, *, next_check_at: datetime, polled: bool = True
     ) -> bool:
@@ -1241,6 +1312,17 @@ def _call(row: Any) -> CallRecord:
         status=CallStatus(row.status),
         outcome=CallOutcome(row.outcome) if row.outcome else None,
     )
+
+
+def _followed() -> list[Any]:
+    """The conditions of a call being followed: open, with a Kavenegar id, neither ringing nor
+    being placed (the rows a poll or a sweep asks Kavenegar about)."""
+    return [
+        calls.c.next_check_at.is_not(None),
+        calls.c.outcome.is_(None),
+        calls.c.kavenegar_call_id.is_not(None),
+        calls.c.status.not_in([CallStatus.RINGING.value, CallStatus.PENDING.value]),
+    ]
 
 
 def _needs_no_poll(dialect: str, now: datetime, grace: timedelta | None) -> Any:

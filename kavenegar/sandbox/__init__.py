@@ -13,12 +13,16 @@ A call's ``status`` goes ``new`` → ``ringing`` (one side joined) → ``convers
 call states, which the sandbox borrows (see ``_state``): rely on ``finished`` and
 ``finishReason``.
 
-Control routes under ``/_sandbox`` (never part of the real API) let a test join, answer, hang up
-or end calls with any finish reason (``POST /_sandbox/calls/{id}/finish`` with
-``{"reason": "rejected"}``), join as a web page would (``GET /_sandbox/web-sdk.js``, a stand-in
-for Kavenegar's browser SDK: see ``_web_sdk``), move the clock, inject latency and faults, and
-read the requests received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``,
-``finish`` and ``clock.advance``::
+Control routes under ``/_sandbox`` (never part of the real API) let a test join, answer, hang up or
+end calls with any finish reason (``POST /_sandbox/calls/{id}/finish`` with ``{"reason":
+"rejected"}``), join as a web page would (``GET /_sandbox/web-sdk.js``, a stand-in for Kavenegar's
+browser SDK: see ``_web_sdk``), move the clock, inject latency and faults, and read the requests
+received; from Python, ``sandbox.state`` has ``join``, ``answer``, ``hangup``, ``finish`` and
+``clock.advance``. What the docs leave open about ``GET /calls`` is switchable (``POST
+/_sandbox/list``, or ``sandbox.state``): the largest page size (``list_max_size``, 100; larger is
+the documented 400 ``bad_request``), the order (``list_order``: newest first, oldest first, or
+shuffled anew for every request), calls the list leaves out (``list_omits``) and calls of another
+application mixed in (``add_foreign_calls``)::
 
     async with KavenegarSandbox(api_token="t") as sandbox:
         async with KavenegarClient(api_token="t", base_url=sandbox.base_url) as kv:
@@ -32,13 +36,14 @@ from typing import Any
 from ..testing import FaultBook, LoopbackServer
 from ._app import API_PREFIX, CONTROL_PREFIX, LOG_KEY, build_app
 from ._faults import Fault
-from ._state import CALL_WINDOW, SandboxClock, SandboxError, SandboxState, SimCall
+from ._state import CALL_WINDOW, ListOrder, SandboxClock, SandboxError, SandboxState, SimCall
 from ._web_sdk import JOINS_KEY
 
 __all__ = [
     "CALL_WINDOW",
     "Fault",
     "KavenegarSandbox",
+    "ListOrder",
     "LoopbackServer",  # kept for compatibility: it lives in kavenegar.testing
     "SandboxClock",
     "SandboxError",
@@ -87,7 +92,8 @@ class KavenegarSandbox(LoopbackServer):
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Every API request received, oldest first (method, path, query, headers, body)."""
+        """Every API request received, oldest first (method, path, query, headers, body, and
+        ``at``: the sandbox clock's time when it arrived, ISO 8601)."""
         return self.app[LOG_KEY]
 
     def add_fault(self, **kwargs: Any) -> None:

@@ -20,7 +20,6 @@ API_PREFIX = "/user/v1"
 CONTROL_PREFIX = "/_sandbox"
 USERNAME_MAX = 50
 PLATFORMS = ("ios", "android")
-MAX_PAGE_SIZE = 100
 
 STATE_KEY = web.AppKey("state", SandboxState)
 FAULTS_KEY = web.AppKey("faults", FaultBook[Fault])
@@ -43,6 +42,7 @@ def build_app(state: SandboxState, faults: FaultBook[Fault], api_token: str) -> 
     app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/answer", control_answer)
     app.router.add_post(f"{CONTROL_PREFIX}/calls/{{call_id}}/finish", control_finish)
     app.router.add_get(f"{CONTROL_PREFIX}/calls", control_calls)
+    app.router.add_post(f"{CONTROL_PREFIX}/list", control_list)
     app.router.add_post(f"{CONTROL_PREFIX}/clock", control_clock)
     app.router.add_post(f"{CONTROL_PREFIX}/faults", control_add_fault)
     app.router.add_delete(f"{CONTROL_PREFIX}/faults", control_clear_faults)
@@ -74,6 +74,8 @@ async def _api_middleware(request: web.Request, handler: Any) -> web.StreamRespo
             "authorization": request.headers.get("Authorization"),
             "content_type": request.headers.get("Content-Type"),
             "body": body,
+            # the sandbox clock's time when it arrived
+            "at": app[STATE_KEY].clock.now().isoformat(),
         }
     )
     faults = app[FAULTS_KEY]
@@ -187,7 +189,7 @@ async def list_calls(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     page = _int_query(request, "page", 0) or 0
     size = _int_query(request, "size", 20) or 20
-    if page < 0 or not 1 <= size <= MAX_PAGE_SIZE:
+    if page < 0 or not 1 <= size <= state.list_max_size:
         raise SandboxError(400, "bad_request", "invalid_input_parameter")
     calls = state.list_calls(
         endpoint_id=_int_query(request, "endpointId", None),
@@ -289,8 +291,34 @@ async def control_finish(request: web.Request) -> web.Response:
 
 async def control_calls(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    calls = state.list_calls(endpoint_id=None, since=None, until=None)
+    calls = state.all_calls()
     return web.json_response([c.detail_json(application_id=state.application_id) for c in calls])
+
+
+async def control_list(request: web.Request) -> web.Response:
+    """Set what the docs leave open about ``GET /calls``: ``{"max_size": 50, "order":
+    "shuffled", "omit": ["<call id>"], "foreign": 30}`` (each optional; ``foreign`` adds that
+    many calls of another application)."""
+    state = request.app[STATE_KEY]
+    data = await _control_body(request)
+    max_size, order = data.get("max_size", state.list_max_size), data.get("order", state.list_order)
+    omit, foreign = data.get("omit", []), data.get("foreign", 0)
+    if (
+        not isinstance(max_size, int)
+        or max_size < 1
+        or order not in ("newest", "oldest", "shuffled")
+        or not isinstance(omit, list)
+        or not all(isinstance(i, str) for i in omit)
+        or not isinstance(foreign, int)
+        or foreign < 0
+    ):
+        raise web.HTTPBadRequest(text="expected max_size >= 1, order, omit (ids), foreign >= 0")
+    state.list_max_size, state.list_order = max_size, order
+    state.list_omits.update(omit)
+    state.add_foreign_calls(foreign)
+    return web.json_response(
+        {"max_size": max_size, "order": order, "omit": sorted(state.list_omits)}
+    )
 
 
 async def control_clock(request: web.Request) -> web.Response:

@@ -17,16 +17,30 @@ a ``duration`` and a recording only if both sides were connected.
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["CALL_WINDOW", "SandboxClock", "SandboxState", "SimCall", "SimEndpoint"]
+__all__ = [
+    "CALL_WINDOW",
+    "DEFAULT_LIST_MAX_SIZE",
+    "ListOrder",
+    "SandboxClock",
+    "SandboxState",
+    "SimCall",
+    "SimEndpoint",
+]
 
 #: A created call waits this long for both sides to connect (create-call and iOS docs).
 CALL_WINDOW = timedelta(minutes=1)
+#: The largest ``size`` ``GET /calls`` accepts unless a test sets another (the docs give none).
+DEFAULT_LIST_MAX_SIZE = 100
+#: The orders ``GET /calls`` can list in (the docs give none): ``shuffled`` is a new random
+#: order for every request, so pages of one listing may overlap and leave calls out.
+ListOrder = Literal["newest", "oldest", "shuffled"]
 
 
 class SandboxClock:
@@ -83,6 +97,8 @@ class SimCall:
     created_at: datetime
     max_duration: int | None
     status: str = "new"
+    #: Another Kavenegar application's call (None: the sandbox's own application).
+    application_id: int | None = None
     caller_joined_at: datetime | None = None
     receptor_joined_at: datetime | None = None
     started_at: datetime | None = None
@@ -108,6 +124,7 @@ class SimCall:
 
     def detail_json(self, *, application_id: int) -> dict[str, Any]:
         """The call-detail response, shaped like the documented example."""
+        application_id = self.application_id or application_id
         data: dict[str, Any] = {
             "id": self.id,
             "applicationId": application_id,
@@ -165,6 +182,14 @@ class SandboxState:
     app_max_duration: int | None = None
     endpoints: dict[str, SimEndpoint] = field(default_factory=dict)
     calls: dict[str, SimCall] = field(default_factory=dict)
+    # What the docs leave open about ``GET /calls``, as switches a test sets.
+    #: The largest page ``size`` accepted; a larger one is a 400 ``invalid_input_parameter``.
+    list_max_size: int = DEFAULT_LIST_MAX_SIZE
+    #: The order of the list (by ``createdAt``), or a new random one for every request.
+    list_order: ListOrder = "newest"
+    #: Ids of calls the list never shows (``GET /calls/{id}`` still does).
+    list_omits: set[str] = field(default_factory=set)
+    _shuffle: random.Random = field(default_factory=lambda: random.Random(21))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _recordings: itertools.count[int] = field(default_factory=lambda: itertools.count(2000))
 
@@ -220,9 +245,31 @@ class SandboxState:
         self.calls[call.id] = call
         return call
 
+    def add_foreign_calls(self, count: int, *, application_id: int = 2) -> list[SimCall]:
+        """``count`` calls of another application, created now and finished at once, which the
+        list mixes in (a token shared between applications, or a list that filters badly);
+        their ``applicationId`` is ``application_id`` and ``GET /calls/{id}`` does not know them."""
+        now, made = self.clock.now(), []
+        for _ in range(count):
+            caller, receptor = (
+                SimEndpoint(next(self._ids), uuid.uuid4().hex, "", "", now, now) for _ in "ab"
+            )
+            call = SimCall(str(uuid.uuid4()), caller, receptor, now, None)
+            call.application_id = application_id
+            self._finish(call, "no_one_connected", now)
+            self.calls[call.id] = call
+            made.append(call)
+        return made
+
+    def all_calls(self) -> list[SimCall]:
+        """Every call, the newest first, whatever the list's switches."""
+        for call in self.calls.values():
+            self.refresh(call)
+        return sorted(self.calls.values(), key=lambda c: c.created_at, reverse=True)
+
     def get_call(self, call_id: str) -> SimCall:
         call = self.calls.get(call_id)
-        if call is None:
+        if call is None or call.application_id is not None:
             raise SandboxError(404, "not_found", "call_not_found")
         self.refresh(call)
         return call
@@ -234,10 +281,13 @@ class SandboxState:
         since: datetime | None,
         until: datetime | None,
     ) -> list[SimCall]:
-        """Calls matching the filters, newest first."""
+        """Calls matching the filters (``since``/``until`` on ``createdAt``, both included), in
+        :attr:`list_order`, without those in :attr:`list_omits`."""
         found = []
         for call in self.calls.values():
             self.refresh(call)
+            if call.id in self.list_omits:
+                continue
             if endpoint_id is not None and endpoint_id not in (call.caller.id, call.receptor.id):
                 continue
             if since is not None and call.created_at < since:
@@ -245,7 +295,10 @@ class SandboxState:
             if until is not None and call.created_at > until:
                 continue
             found.append(call)
-        return sorted(found, key=lambda c: c.created_at, reverse=True)
+        if self.list_order == "shuffled":
+            self._shuffle.shuffle(found)
+            return found
+        return sorted(found, key=lambda c: c.created_at, reverse=self.list_order == "newest")
 
     def join(self, call_id: str, side: str) -> SimCall:
         """A participant's app connects, as the SDK's join would."""

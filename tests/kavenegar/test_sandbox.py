@@ -156,6 +156,71 @@ async def test_list_paginates_and_filters(kv: KavenegarClient, sandbox: Kavenega
     assert [c.receptor.username for c in only.result] == ["b1"]
 
 
+async def test_list_filters_on_created_at_both_ends_included(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    """``since``/``until`` compare with ``createdAt`` (the API's own dates, no offset)."""
+    for i in range(3):
+        await kv.calls.create(caller="a", receptor=f"b{i}")
+        sandbox.state.clock.advance(60)
+    start = datetime(2026, 11, 28, 9, 0, 0)
+    listed = await kv.calls.list(since=start.replace(minute=1), until=start.replace(minute=2))
+    assert [c.receptor.username for c in listed.result] == ["b2", "b1"]
+
+
+async def test_list_switches_set_what_the_docs_leave_open(
+    kv: KavenegarClient, sandbox: KavenegarSandbox
+) -> None:
+    """The largest size (larger: the documented bad-request body), the order, an omitted call,
+    calls of another application mixed in."""
+    made = [await kv.calls.create(caller="a", receptor=f"b{i}") for i in range(4)]
+    for _ in made:
+        sandbox.state.clock.advance(1)
+    state = sandbox.state
+    state.list_max_size = 3
+    with pytest.raises(BadRequestError) as refused:
+        await kv.calls.list(size=4)
+    assert (refused.value.status, refused.value.reasons) == (
+        "bad_request",
+        ["invalid_input_parameter"],
+    )
+    assert len((await kv.calls.list(size=3)).result) == 3
+
+    state.list_order = "oldest"
+    assert [c.id for c in (await kv.calls.list(size=3)).result] == [c.id for c in made[:3]]
+    state.list_order = "shuffled"
+    orders = {tuple(c.id for c in (await kv.calls.list(size=3)).result) for _ in range(10)}
+    assert len(orders) > 1
+
+    state.list_order = "newest"
+    state.list_omits.add(made[0].id)
+    listed = (await kv.calls.list(size=3)).result
+    assert made[0].id not in [c.id for c in listed]
+    assert (await kv.calls.get(made[0].id)).id == made[0].id  # the call itself is still there
+
+    (foreign,) = state.add_foreign_calls(1, application_id=7)
+    page = await kv.calls.list(size=3)
+    assert page.page.total == 4  # three of ours (one omitted) and the foreign one
+    assert page.result[0].id == foreign.id
+    assert page.result[0].application_id == 7
+    with pytest.raises(NotFoundError):
+        await kv.calls.get(foreign.id)
+
+
+async def test_list_switches_over_http(sandbox: KavenegarSandbox, kv: KavenegarClient) -> None:
+    call = await kv.calls.create(caller="a", receptor="b")
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as control:
+        response = await control.post(
+            "/list", json={"max_size": 5, "order": "oldest", "omit": [call.id], "foreign": 2}
+        )
+        assert response.json() == {"max_size": 5, "order": "oldest", "omit": [call.id]}
+        assert (await control.post("/list", json={"order": "sideways"})).status_code == 400
+    assert (sandbox.state.list_max_size, sandbox.state.list_order) == (5, "oldest")
+    assert (
+        len((await kv.calls.list(size=5)).result) == 2
+    )  # the two foreign calls, not the omitted one
+
+
 async def test_unknown_ids_are_404(kv: KavenegarClient) -> None:
     with pytest.raises(NotFoundError, match="call_not_found"):
         await kv.calls.get("no-such-call")

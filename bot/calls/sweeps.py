@@ -1,0 +1,149 @@
+"""One sweep: the calls a replica follows answered from ``GET /calls`` pages, many per request.
+
+A sweep lists the window from the oldest call it answers for (its ``createdAt`` in the API's
+dates, less :data:`MARGIN`) to now, page by page, and hands every listed item whose id is one of
+its targets to the watcher (once, however often the item is listed); any other item (another
+application's call, a call of the operator's own apps, one the bot does not follow or another
+replica holds) is skipped with one dictionary lookup. Nothing about the list is trusted beyond
+that: the order may be any (items on several pages, or on none, cost speed only: a target not
+seen is looked for again, then polled by itself), ``total`` may grow while it runs (the pages
+are counted again from the latest ``total``), and a page that fails is asked for again at most
+:data:`PAGE_TRIES` times in all.
+
+The API's dates carry no UTC offset and the docs do not say their zone, so the window's start is
+this replica's ``created_at`` of the oldest target moved by :class:`ZoneOffset`: the least
+difference seen between a call's ``createdAt`` in Kavenegar's answers and the bot's own
+``created_at`` of the same call (a zone, a clock's skew and the create request's own time; the
+least is the closest to the zone and the skew alone). :data:`MARGIN` covers what is left (other
+replicas' clocks, rounding to the second). No ``until`` is sent: a call created while a sweep
+runs is simply listed too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.records import CallRecord
+from kavenegar import Call
+
+__all__ = ["MARGIN", "MISSES", "PAGE_TRIES", "Sweep", "ZoneOffset"]
+
+#: How much earlier than the oldest target a sweep's window starts.
+MARGIN = timedelta(seconds=60)
+#: Sweeps in a row a call may be missing from before it is polled by itself, until it ends.
+MISSES = 2
+#: How many times one page is asked for at most (a timeout, a 5xx); a 429 is not counted.
+PAGE_TRIES = 3
+
+
+class ZoneOffset:
+    """The API's dates less this bot's clock (naive UTC), learned from calls read back."""
+
+    def __init__(self) -> None:
+        self.value: timedelta | None = None
+
+    def learn(self, record: CallRecord, call: Call) -> None:
+        """One call seen both ways: keep the least difference."""
+        if call.created_at is None or record.created_at is None:
+            return
+        seen = call.created_at.replace(tzinfo=None) - record.created_at
+        if self.value is None or seen < self.value:
+            self.value = seen
+
+
+@dataclass
+class Sweep:
+    """The plan of one listing: which pages to ask for, and the calls it answers for."""
+
+    #: The window's start, in the API's dates.
+    since: datetime
+    #: Items a page; a refused size restarts the plan with a smaller one.
+    size: int
+    #: The calls this sweep answers for, by Kavenegar id; each leaves once seen.
+    targets: dict[str, CallRecord]
+    started: datetime
+    total: int | None = None
+    next_page: int = 0
+    in_flight: int = 0
+    retry: list[int] = field(default_factory=list)
+    tries: dict[int, int] = field(default_factory=dict)
+    #: Page requests answered (for the cost estimate of the next sweep).
+    answered: int = 0
+
+    @classmethod
+    def of(
+        cls, rows: Iterable[CallRecord], *, offset: timedelta, size: int, now: datetime
+    ) -> Sweep:
+        """A sweep answering for ``rows`` (each with a Kavenegar id and a ``created_at``)."""
+        targets = {r.kavenegar_call_id: r for r in rows if r.kavenegar_call_id is not None}
+        oldest = min((r.created_at or now) for r in targets.values())
+        return cls(since=oldest + offset - MARGIN, size=size, targets=targets, started=now)
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages the listing has, by the latest ``total`` (None before the first)."""
+        if self.total is None:
+            return None
+        return max(1, math.ceil(self.total / self.size))
+
+    def take(self, room: int) -> list[int]:
+        """Up to ``room`` pages to ask for now: the first alone (its ``total`` plans the rest),
+        then pages to ask again, then the next ones."""
+        out: list[int] = []
+        if self.pages is None:
+            if self.in_flight == 0 and room > 0 and self.next_page == 0:
+                out.append(0)
+                self.next_page = 1
+            elif self.in_flight == 0 and room > 0 and self.retry:
+                out.append(self.retry.pop())
+        else:
+            while room > len(out) and self.retry:
+                out.append(self.retry.pop())
+            while room > len(out) and self.next_page < self.pages:
+                out.append(self.next_page)
+                self.next_page += 1
+        self.in_flight += len(out)
+        return out
+
+    def got(self, page: int, total: int | None, items: int) -> None:
+        """Page ``page`` came back with ``items`` items of ``total``."""
+        self.in_flight -= 1
+        self.answered += 1
+        if total is None:  # no total: read on while pages come back full
+            total = page * self.size + items + (1 if items >= self.size else 0)
+        self.total = max(self.total or 0, total)
+
+    def failed(self, page: int, *, counted: bool = True) -> None:
+        """Page ``page`` got no answer: asked again, unless it has had its tries."""
+        self.in_flight -= 1
+        if counted:
+            self.tries[page] = self.tries.get(page, 0) + 1
+            if self.tries[page] >= PAGE_TRIES:
+                if page == 0 and self.total is None:
+                    self.total = 0  # nothing to plan with: the sweep ends with what it has
+                return
+        self.retry.append(page)
+
+    def replan(self, size: int) -> None:
+        """The service refused ``size``: list again from the first page with ``size``."""
+        self.size, self.total, self.next_page = size, None, 0
+        self.in_flight -= 1
+        self.retry.clear()
+        self.tries.clear()
+
+    def seen(self, call: Call) -> CallRecord | None:
+        """The target ``call`` answers for, the first time it is listed; None for any other."""
+        return self.targets.pop(call.id, None)
+
+    @property
+    def done(self) -> bool:
+        """Nothing left to ask for or to wait for (every target seen ends it early)."""
+        if self.in_flight:
+            return False
+        if not self.targets:
+            return True
+        pages = self.pages
+        return pages is not None and not self.retry and self.next_page >= pages
