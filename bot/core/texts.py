@@ -564,6 +564,9 @@ EN: dict[str, str] = {
     "call_now_nobody": "Nobody is on call for {name} now.",
     "call_now_yourself": "You are on call for {name} yourself.",
     "call_now_already": "Already called from this button. For another call: /oncall {name}",
+    "call_now_moved": (
+        "{person} is on call for {name} now, not {named}: /oncall {name} for a new button."
+    ),
     "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
     "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
     "team_quiet_usage": (
@@ -1191,6 +1194,7 @@ FA: dict[str, str] = {
     "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
     "call_now_yourself": "خودتان کشیک {name} هستید.",
     "call_now_already": "از این دکمه قبلاً تماس گرفته شده. برای تماسی دیگر: /oncall {name}",
+    "call_now_moved": "اکنون {person} کشیک {name} است، نه {named}: برای دکمه‌ای تازه /oncall {name}",
     "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
     "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
     "team_quiet_usage": (

@@ -76,12 +76,15 @@ def counted(lang: str, key: str, number: int, /, **params: object) -> str:
     return t(lang, f"{key}_one" if number == 1 else key, **params)
 
 
-def call_now_button(lang: str, team: Team, person: str, *, named: bool = False) -> Button:
-    """The "Call now" button of ``team`` (``person``: who is on call now, as shown); ``named``:
-    with the team's name, where several teams are listed (see :mod:`bot.oncall.call_now`)."""
+def call_now_button(
+    lang: str, team: Team, member: int, person: str, *, named: bool = False
+) -> Button:
+    """The "Call now" button of ``team`` naming ``member`` (on call now; ``person``: their name,
+    as shown): it calls that member only; ``named``: with the team's name, where several teams
+    are listed (see :mod:`bot.oncall.call_now`)."""
     key = "button_call_now_team" if named else "button_call_now"
     text = html.unescape(t(lang, key, person=person, name=team.name))  # a label is not HTML
-    return Button(text, data=encode(PressKind.CALL_NOW, team.id))
+    return Button(text, data=encode(PressKind.CALL_NOW, team.id, member))
 
 
 @dataclass(frozen=True)
@@ -627,7 +630,7 @@ class OnCallService:
             lines.append(await self._line(lang, team, now, named=True))
             if now.member is not None and now.member != actor:
                 person = await self.name(now.member, lang)
-                buttons.append(call_now_button(lang, team, person, named=named))
+                buttons.append(call_now_button(lang, team, now.member, person, named=named))
         return "\n".join(lines), tuple(buttons)
 
     async def oncall_line(self, lang: str, team: Team) -> str:

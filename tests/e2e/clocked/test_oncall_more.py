@@ -130,7 +130,7 @@ async def test_call_now_in_private_lists_the_askers_teams_and_obeys_calls_rules(
     await bot.onboard(4009, "Zed", "zed_k")
     await bot.say(4009, "hello")
     mine = bot.last(4009)
-    forged = await bot.tg.press_button(4009, 4009, mine.message_id, data="oncall:n:1")
+    forged = await bot.tg.press_button(4009, 4009, mine.message_id, data=f"oncall:n:1:{BOB}")
     assert "Only members of ops" in await answer_text(bot, forged)
     assert posts(bot) == []
 
