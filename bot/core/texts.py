@@ -589,6 +589,11 @@ EN: dict[str, str] = {
     "team_after_hours_set": "In its quiet hours, a page of {name} goes to {other} instead.",
     "team_after_hours_off": "In its quiet hours, a page of {name} goes to no other team now.",
     "team_after_hours_self": "A team can't be its own after-hours team.",
+    "team_after_hours_elsewhere": (
+        "{other} is another group's team with another owner: its people never agreed to be "
+        "paged for {name}. Only a team of this group, or one with the same owner, can be its "
+        "after-hours team."
+    ),
     "team_after_hours_usage": (
         "Use <code>/team after-hours NAME OTHER</code>, or <code>/team after-hours NAME off</code>."
     ),
@@ -600,6 +605,10 @@ EN: dict[str, str] = {
         "🌙 {pager} paged {name} in its quiet hours: {reason}\nNo call was placed; it's up to you."
     ),
     "page_after_hours": "after hours of {name}",
+    "page_after_hours_void": (
+        "Its after-hours team {other} is no longer of this group nor of the same owner, so it "
+        "was not paged."
+    ),
     "oncall_week_title": "📅 {name}, the next 7 days ({zone}):",
     "oncall_week_line": "{start} – {end}: {person}",
     "oncall_week_open": "from {start}: {person}",
@@ -1219,6 +1228,10 @@ FA: dict[str, str] = {
     "team_after_hours_set": "در ساعت آرام، فراخوان {name} به‌جای آن به {other} می‌رود.",
     "team_after_hours_off": "در ساعت آرام، فراخوان {name} دیگر به تیم دیگری نمی‌رود.",
     "team_after_hours_self": "یک تیم نمی‌تواند تیم پس از ساعت کاری خودش باشد.",
+    "team_after_hours_elsewhere": (
+        "{other} تیم گروهی دیگر با مالکی دیگر است: اعضایش نپذیرفته‌اند برای {name} فراخوانده "
+        "شوند. فقط تیمی از همین گروه، یا با همان مالک، می‌تواند تیم پس از ساعت کاری آن باشد."
+    ),
     "team_after_hours_usage": (
         "از <code>/team after-hours NAME OTHER</code> یا "
         "<code>/team after-hours NAME off</code> استفاده کنید."
@@ -1231,6 +1244,9 @@ FA: dict[str, str] = {
         "🌙 {pager} تیم {name} را در ساعت آرام فراخواند: {reason}\nتماسی گرفته نشد؛ تصمیم با شماست."
     ),
     "page_after_hours": "پس از ساعت کاری {name}",
+    "page_after_hours_void": (
+        "تیم پس از ساعت کاری آن، {other}، دیگر از این گروه یا با همان مالک نیست، پس فراخوانده نشد."
+    ),
     "oncall_week_title": "📅 {name}، ۷ روز آینده ({zone}):",
     "oncall_week_line": "{start} تا {end}: {person}",
     "oncall_week_open": "از {start}: {person}",

@@ -24,7 +24,7 @@ from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
 from bot.core.timezones import local_digits, weekday_name
 from bot.oncall.calendar import calendar_file
-from bot.oncall.quiet import parse_quiet, quiet_hours, weekend_days
+from bot.oncall.quiet import after_hours_allowed, parse_quiet, quiet_hours, weekend_days
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -524,6 +524,8 @@ class OnCallService:
         other = await self.team_named(lang, other_name)
         if other.id == team.id:
             raise Refused(t(lang, "team_after_hours_self"))
+        if not after_hours_allowed(team, other):  # its people never agreed to this group's pages
+            raise Refused(t(lang, "team_after_hours_elsewhere", name=team.name, other=other.name))
         await self.store.teams.set_after_hours(team.id, other.id)
         return t(lang, "team_after_hours_set", name=team.name, other=other.name)
 
