@@ -171,13 +171,13 @@ class OnCallService:
     async def on_call_now(self, team: Team, members: list[int] | None = None) -> OnCall:
         if members is None:
             members = await self.store.teams.members(team.id)
-        cover = await self.store.teams.cover(team.id)
-        return on_call(
-            members,
-            rotation_of(team),
-            Cover(*cover) if cover else None,
-            self.clock.now(),
-        )
+        now = self.clock.now()
+        return on_call(members, rotation_of(team), await self.covers(team, now), now)
+
+    async def covers(self, team: Team, now: datetime) -> list[Cover]:
+        """The team's covers not over at ``now`` (several, none overlapping another)."""
+        found = await self.store.teams.covers(team.id, now=now)
+        return [Cover(member, starts, ends, id=row) for row, member, starts, ends in found]
 
     async def name(self, telegram_id: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
         """A person's shown name; "someone who left" for one the bot no longer knows (never a
@@ -578,9 +578,8 @@ class OnCallService:
     async def schedule(self, team: Team, days: int) -> list[Shift]:
         """The team's shifts from the one on now, for ``days`` days (:mod:`bot.oncall.schedule`)."""
         members = await self.store.teams.members(team.id)
-        cover = await self.store.teams.cover(team.id)
         now = self.clock.now()
-        found = Cover(*cover) if cover else None
+        found = await self.covers(team, now)
         return shifts(members, rotation_of(team), found, now, now + timedelta(days=days))
 
     async def week(self, lang: str, team: Team) -> str:
@@ -699,7 +698,7 @@ class OnCallService:
         members = await self.store.teams.members(team.id)
         if actor not in members and actor != team.owner_id and actor not in self.admins:
             raise Refused(t(lang, "cover_not_member", name=team.name))
-        if not await self.store.teams.end_cover(team.id):
+        if not await self.store.teams.end_cover(team.id, now=self.clock.now()):
             raise Refused(t(lang, "cover_none", name=team.name))
         await self.store.teams.schedule(team.id, self.clock.now())
         return t(lang, "cover_off", name=team.name)

@@ -94,3 +94,42 @@ async def test_a_swap_of_the_shift_on_a_given_day(world: World) -> None:
     with pytest.raises(Refused) as refused:
         await ask(world, BOB, "2026-12-01")  # Carol's day
     assert refused.value.text.startswith("You have no shift of ops to swap")
+
+
+def take_press(world: World, chat: int = GROUP) -> Press:
+    """The Take under the latest notice with a button in ``chat``."""
+    (notice, *_) = [m for m in reversed(world.messenger.to(chat)) if m.buttons]
+    data = notice.buttons[0].data
+    assert data is not None
+    return Press(PressKind.SWAP_TAKE, int(data.split(":")[-1]))
+
+
+async def test_taking_a_later_swap_keeps_the_askers_current_cover(world: World) -> None:
+    """Dave covers Bob's shift right now and asks for his own Wednesday shift to be taken.
+    Carol takes Wednesday: Dave is still on call now (his cover stays), Carol on Wednesday."""
+    ops = await daily_ops(world)  # Bob on now; Carol Tue, Dave Wed, Bob Thu
+    oncall = world.services.oncall
+    await oncall.cover("en", ALICE, ops.team, [Mention("@dave_k", "dave_k")], None, "4h")
+    assert (await oncall.on_call_now(ops.team)).member == DAVE
+    assert await ask(world, DAVE, "next") is None  # his Wednesday shift
+    answer = await world.services.swaps.press(CAROL, take_press(world))
+    assert answer.key == "swap_take_done"
+    assert (await oncall.on_call_now(ops.team)).member == DAVE
+    week = visible(await oncall.week("en", ops.team))
+    assert "Dave (cover)" in week and "Carol (cover)" in week, week
+
+
+async def test_the_next_shifts_swap_can_still_be_taken_after_todays_was(world: World) -> None:
+    """Bob asks for today's shift to be taken, Carol for tomorrow's. Dave takes Bob's; Bob can
+    then take Carol's: back-to-back swaps are both taken, each a cover of its own shift."""
+    ops = await daily_ops(world)
+    assert await ask(world, BOB) is None  # today's shift
+    bob_press = take_press(world)
+    assert await ask(world, CAROL, "next") is None  # tomorrow's
+    carol_press = take_press(world)
+    assert carol_press != bob_press
+    assert (await world.services.swaps.press(DAVE, bob_press)).key == "swap_take_done"
+    assert (await world.services.swaps.press(BOB, carol_press)).key == "swap_take_done"
+    assert (await world.services.oncall.on_call_now(ops.team)).member == DAVE
+    ops.clock.advance(24 * 3600)
+    assert (await world.services.oncall.on_call_now(ops.team)).member == BOB
