@@ -324,6 +324,9 @@ class SwapStatus(StrEnum):
     TAKEN = "taken"
     #: Nobody took it by its deadline (or its team was deleted).
     EXPIRED = "expired"
+    #: Ended before anyone took it: the asker no longer has that shift (left the team, the
+    #: rotation changed), or the request could not be delivered.
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

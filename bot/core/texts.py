@@ -638,6 +638,22 @@ EN: dict[str, str] = {
     "swap_take_done": "You're on call for {name} for that shift.",
     "swap_gone": "{person} took it already.",
     "swap_over": "This request is over.",
+    "swap_asked_not_delivered": (
+        "I couldn't reach {person} privately (they may have blocked me): nothing was asked."
+    ),
+    "swap_notice_not_posted": "I couldn't post the request in {name}'s group: nothing was asked.",
+    "shift_left_out": "{person} can't take shifts: no call would reach them here.",
+    "swap_cancelled": "This request is over: that shift is no longer theirs.",
+    "swap_cancelled_notice": (
+        "✖️ {person}'s request for their shift of {name} ({start} until {end}) is over: "
+        "the shift is no longer theirs."
+    ),
+    "swap_cancelled_asker": (
+        "✖️ Your request for your shift of {name} ({start} until {end}) is over: "
+        "the shift is no longer yours (the team or its rotation changed)."
+    ),
+    "swap_gone_notice": "⌛ This request is over: its team was deleted.",
+    "swap_gone_asker": "⌛ Your request for a shift to be taken is over: its team was deleted.",
     "swap_own": "It's your own shift.",
     "swap_members_only": "Only members of {name} can take its shifts.",
     "swap_blocked": "{name} has another cover that isn't over yet; try again after it ends.",
@@ -1276,6 +1292,22 @@ FA: dict[str, str] = {
     "swap_take_done": "آن نوبت {name} با شماست.",
     "swap_gone": "{person} آن را زودتر گرفت.",
     "swap_over": "این درخواست تمام شده است.",
+    "swap_asked_not_delivered": (
+        "نتوانستم به {person} پیام خصوصی بدهم (شاید مرا مسدود کرده): چیزی خواسته نشد."
+    ),
+    "swap_notice_not_posted": "نتوانستم درخواست را در گروه {name} بفرستم: چیزی خواسته نشد.",
+    "shift_left_out": "{person} نمی‌تواند نوبت بگیرد: هیچ تماسی اینجا به او نمی‌رسد.",
+    "swap_cancelled": "این درخواست تمام شده است: آن نوبت دیگر مال او نیست.",
+    "swap_cancelled_notice": (
+        "✖️ درخواست {person} برای نوبتش در {name} (از {start} تا {end}) تمام شد: "
+        "آن نوبت دیگر مال او نیست."
+    ),
+    "swap_cancelled_asker": (
+        "✖️ درخواست شما برای نوبتتان در {name} (از {start} تا {end}) تمام شد: "
+        "آن نوبت دیگر مال شما نیست (تیم یا چرخشش تغییر کرد)."
+    ),
+    "swap_gone_notice": "⌛ این درخواست تمام شده است: تیمش حذف شد.",
+    "swap_gone_asker": "⌛ درخواست شما برای گرفتن نوبتتان تمام شد: تیمش حذف شد.",
     "swap_own": "این نوبت خودتان است.",
     "swap_members_only": "فقط اعضای {name} می‌توانند نوبت‌هایش را بگیرند.",
     "swap_blocked": "{name} جانشین دیگری دارد که هنوز تمام نشده؛ پس از آن دوباره امتحان کنید.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -113,6 +114,7 @@ class OnCallService:
         admins: frozenset[int],
         phones_required: bool = False,
         allowed_chats: frozenset[int] = frozenset(),
+        left_out: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.store = store
         self.messenger = messenger
@@ -124,6 +126,13 @@ class OnCallService:
         self.phones_required = phones_required
         #: ``ALLOWED_CHAT_IDS``: a listed group that moves to a new id stays allowed there.
         self.allowed_chats = allowed_chats
+        #: The admins' rules leave this person out (denied, or not on the people's allow-list):
+        #: they take no shift (a swap, ``/cover``), as no call reaches them.
+        self._left_out = left_out
+
+    async def left_out(self, person: int) -> bool:
+        """Do the admins' rules leave ``person`` out (no call would reach them)?"""
+        return self._left_out is not None and await self._left_out(person)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -677,6 +686,8 @@ class OnCallService:
         (person,) = people
         if person.telegram_id not in members:
             raise Refused(t(lang, "cover_not_member", name=team.name))
+        if await self.left_out(person.telegram_id):  # no call would reach them: uncovered
+            raise Refused(t(lang, "shift_left_out", person=person.display_name))
         replaced = (await self.on_call_now(team, members)).member
         now = self.clock.now()
         await self.store.teams.set_cover(

@@ -171,6 +171,22 @@ class _SwapQueries:
             done = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).one()
         return "taken", _swap(done)
 
+    async def cancel_swap(self, swap_id: int) -> bool:
+        """The open request ends, cancelled (one conditional update: False if it was taken,
+        expired or cancelled already)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(swaps)
+                .where(swaps.c.id == swap_id, swaps.c.status == SwapStatus.OPEN.value)
+                .values(
+                    status=SwapStatus.CANCELLED.value,
+                    next_check_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+        return bool(result.rowcount)
+
     async def claim_due_swaps(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
     ) -> list[Swap]:
