@@ -4,6 +4,7 @@ importing a newer file updates the events a phone already has (issue 22)."""
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -53,3 +54,25 @@ async def test_a_team_without_a_rotation_keeps_its_event_uid(world: World) -> No
     ops.clock.advance(3600)
     _, second, _ = await oncall.calendar("en", ops.team)
     assert set(events(first)) == set(events(second)) == {"team-1-open@kavenegar-call-bot"}
+
+
+async def test_the_calendar_across_a_dst_change_keeps_local_hand_overs(world: World) -> None:
+    """A Berlin team exported across March's change: every hand-over at 09:00 local, the
+    VTIMEZONE with both STANDARD and DAYLIGHT, every DTSTART with its TZID, UIDs unique."""
+    ops = await make_ops(world, BOB, CAROL, DAVE)
+    ops.clock.advance(90 * 86400)  # 2027-02-28
+    oncall = world.services.oncall
+    await oncall.set_rotation("en", ALICE, ops.team, "daily", "09:00", "Europe/Berlin")
+    team = await oncall.team_named("en", "ops")
+    name, data, caption = await oncall.calendar("en", team)
+    cal = icalendar.Calendar.from_ical(data)
+    (tz,) = cal.walk("VTIMEZONE")
+    assert str(tz["TZID"]) == "Europe/Berlin"
+    assert tz.walk("DAYLIGHT") and tz.walk("STANDARD")
+    berlin = ZoneInfo("Europe/Berlin")
+    evs = cal.walk("VEVENT")
+    for e in evs[1:]:
+        assert e["DTSTART"].params["TZID"] == "Europe/Berlin"
+        assert e.decoded("DTSTART").astimezone(berlin).strftime("%H:%M") == "09:00"
+    assert len({str(e["UID"]) for e in evs}) == len(evs)
+    assert len(caption) <= 1024 and name == "ops-oncall.ics"
