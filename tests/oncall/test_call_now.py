@@ -4,13 +4,15 @@ checked exactly as ``/call`` typed where it was pressed, and calls only the memb
 from __future__ import annotations
 
 from bot.core.buttons import Press, PressKind, decode
+from bot.core.clock import ManualClock
 from bot.core.people import UserProfile
 from bot.core.records import PlaceResult
 from bot.core.texts import t
+from kavenegar.sandbox import KavenegarSandbox
 
 from ..domain import World
 from ..helpers import ALICE, BOB, GROUP, visible
-from .conftest import CAROL, DAVE, make_ops
+from .conftest import CAROL, DAVE, make_ops, on_call_world
 
 
 async def test_call_now_in_a_group_the_admins_denied_places_no_call(world: World) -> None:
@@ -96,3 +98,28 @@ async def test_a_call_now_button_calls_the_person_it_names(world: World) -> None
     assert calling.key == "callback_calling"
     rung = [c.receptor.username for c in world.kv.state.calls.values()]
     assert rung == [f"tg{CAROL}"]
+
+
+async def test_a_rung_call_now_answered_after_the_group_was_denied_places_no_call(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
+) -> None:
+    """``CALL_FLOW=ring``: Carol's "Call now" in the group rings Bob first; an admin then denies
+    the group. When Bob answers, the call is checked again as ``/call`` typed in that group (as
+    at the press): refused, nothing paid."""
+    async for world in on_call_world(sqlite_url, kv, clock, call_flow="ring"):
+        ops = await make_ops(world, BOB, CAROL, DAVE)
+        carol = await world.store.get_user(CAROL)
+        assert carol is not None
+        press = Press(PressKind.CALL_NOW, ops.team.id, member=BOB)
+        rung = await world.services.call_now.press(
+            carol.profile, press, chat_id=GROUP, message_id=777
+        )
+        assert rung.key == "callback_calling", rung
+        (ring,) = [m for m in world.messenger.to(BOB) if m.buttons]
+        answer = decode(ring.buttons[0].data)
+        assert answer is not None and answer.kind is PressKind.RING_ANSWER
+        await world.services.access.set_rule("chat", GROUP, False, changed_by=ALICE)
+        bob = await world.store.get_user(BOB)
+        assert bob is not None
+        await world.services.presses.press(bob.profile, answer)
+        assert world.kv.state.calls == {}
