@@ -207,7 +207,9 @@ class SwapService(LeasedWorker[Swap]):
         if swap is None:
             return UNKNOWN
         team = await self.store.teams.by_id(swap.team_id)
-        if team is None:
+        if team is None:  # deleted: the request ends now, told (not at its deadline)
+            if swap.status is SwapStatus.OPEN and await self.store.teams.cancel_swap(swap.id):
+                await self._gone(swap, await self.store.get_user(swap.asked_by))
             return PressAnswer("swap_over", alert=True)
         if swap.asked_to is not None and presser != swap.asked_to:
             return NOT_YOURS

@@ -43,11 +43,15 @@ TakeResult = Literal["taken", "gone", "blocked"]
 async def _lock_team(conn: AsyncConnection, team_id: int, now: datetime) -> bool:
     """Lock team ``team_id``'s row for the rest of ``conn``'s transaction (an UPDATE: a row lock
     on PostgreSQL, the database's write lock on SQLite), asking the hand-overs to look again at
-    who is on call; False if the team is gone."""
+    who is on call, and drop its covers over by ``now``; False if the team is gone."""
     locked = await conn.execute(
         update(teams).where(teams.c.id == team_id).values(next_check_at=now)
     )
-    return bool(locked.rowcount)
+    if not locked.rowcount:
+        return False
+    # covers over by now go (nothing reads them; their ids are never reused)
+    await conn.execute(delete(covers).where(covers.c.team_id == team_id, covers.c.ends <= now))
+    return True
 
 
 #: How often a page's start or join is tried again when another one slipped in between.

@@ -262,3 +262,20 @@ async def test_expiry_happens_once_across_two_replicas(world: World) -> None:
     await asyncio.gather(world.settle(), other.scheduler.tick())
     said = [x for x in world.messenger.texts(CAROL) if "still yours" in x]
     assert len(said) == 1, said
+
+
+async def test_a_take_of_a_deleted_teams_swap_ends_it_told(world: World) -> None:
+    """Carol asks for her Tuesday shift; the owner deletes the team; Bob presses Take: "This
+    request is over", the notice says the team was deleted (no button), Carol is told."""
+    ops = await daily_ops(world)
+    assert await ask(world, CAROL, "next") is None
+    press, notice = take_press(world), notice_id(world)
+    await world.services.oncall.delete("en", ALICE, ops.team)
+    answer = await world.services.swaps.press(BOB, press)
+    assert answer.key == "swap_over"
+    swap = await world.store.teams.swap(press.id)
+    assert swap is not None and swap.status is SwapStatus.CANCELLED
+    assert world.messenger.current[(GROUP, notice)].buttons == ()
+    assert world.messenger.texts(CAROL)[-1] == (
+        "⌛ Your request for a shift to be taken is over: its team was deleted."
+    )
