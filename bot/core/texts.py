@@ -617,7 +617,8 @@ EN: dict[str, str] = {
     "swap_usage": (
         "Use <code>/swap NAME</code> (your shift now, or your next one), "
         "<code>/swap NAME next</code>, <code>/swap NAME 2026-12-03</code> (or 1405-09-12) for "
-        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately."
+        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately "
+        "(with a day too: <code>/swap NAME 2026-12-03 @someone</code>)."
     ),
     "swap_not_member": "Only members of {name} can swap its shifts.",
     "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
@@ -1271,7 +1272,8 @@ FA: dict[str, str] = {
     "swap_usage": (
         "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code>، "
         "<code>/swap NAME ۱۴۰۵-۰۹-۱۲</code> برای نوبت آن روز، یا "
-        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
+        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید "
+        "(با روز هم: <code>/swap NAME ۱۴۰۵-۰۹-۱۲ @someone</code>)."
     ),
     "swap_not_member": "فقط اعضای {name} می‌توانند نوبت‌هایش را جابه‌جا کنند.",
     "swap_not_on_call": "نوبتی از {name} ندارید که جابه‌جا کنید (اکنون یا در ۸ هفتهٔ آینده).",

@@ -1,5 +1,5 @@
-"""**Call now**: the button under ``/oncall`` and a hand-over notice that calls whoever is on
-call for a team, through every check ``/call`` makes (issue 22, item 1).
+"""**Call now**: the button under ``/oncall`` and a hand-over notice that calls the person on
+call for a team it names, through every check ``/call`` makes (issue 22, item 1).
 
 The button carries the team's id and the member it names ("📞 Call Bob now"): pressed while that
 member is on call (covers included) it calls them; pressed after a hand-over (someone else on
