@@ -179,6 +179,7 @@ def build_services(
         allowed_chats=settings.allowed_chat_ids,
         # /team NAME marks as ready exactly whom a page would ring (one rule: why_not_ready)
         phones_required=settings.phones_required,
+        left_out=access.left_out,  # a person the admins left out takes no shift
     )
     invites = InviteService(store, oncall, clock)
     pages = PageService(

@@ -51,6 +51,19 @@ class PressService:
             return await self._answer(record)
         return await self._decline(record)
 
+    async def _rules_chat(self, record: CallRecord) -> int | None:
+        """The chat whose rules the rung call passes when answered, if not its own: a "Call now"
+        pressed in its team's group is checked as ``/call`` typed there, also at the answer."""
+        now_of = (
+            None
+            if record.page_id is not None
+            else CallKey(record.chat_id, record.message_id).call_now_of
+        )
+        if now_of is None or not now_of[1]:
+            return None
+        team = await self.store.teams.by_id(now_of[0])
+        return team.chat_id if team is not None else None
+
     async def _again(self, presser: UserProfile, record: CallRecord) -> PressAnswer:
         if presser.telegram_id != record.caller_id:
             return NOT_YOURS
@@ -104,6 +117,7 @@ class PressService:
             private=record.in_private_chat,
             quote_id=record.message_id if record.message_id > 0 else None,
             notice_message_id=record.notice_message_id,
+            rules_chat_id=await self._rules_chat(record),
         )
         callee_lang = pick_language(callee.language_code)
         refused = await self.calls.rules_refusal(caller, callee, record.max_duration, origin)

@@ -128,6 +128,9 @@ class CallRequest:
     update_key: tuple[int, int] | None = None
     #: The forum topic it was typed in (None: "General", or a chat without topics).
     thread_id: int | None = None
+    #: The chat whose rules apply when it is not ``chat_id``: a "Call now" pressed in a group is
+    #: answered in the presser's private chat, yet checked exactly as ``/call`` typed there.
+    rules_chat_id: int | None = None
 
     @property
     def key(self) -> CallKey:
@@ -147,7 +150,13 @@ class CallRequest:
     def origin(self) -> Origin:
         # a button press has no message to quote (its key is a negative id)
         quote = self.message_id if self.message_id > 0 else None
-        return Origin(self.chat_id, self.in_private_chat, quote, thread_id=self.thread_id)
+        return Origin(
+            self.chat_id,
+            self.in_private_chat,
+            quote,
+            thread_id=self.thread_id,
+            rules_chat_id=self.rules_chat_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,15 @@ class Origin:
     quiet: bool = False
     #: The forum topic of the chat to answer in (None: "General", or the quoted message's).
     thread_id: int | None = None
+    #: The chat whose rules the call passes when it is not ``chat_id`` (see
+    #: :attr:`CallRequest.rules_chat_id`); None: ``chat_id``'s.
+    rules_chat_id: int | None = None
+
+    def rules_chat(self, caller_id: int) -> tuple[int, bool]:
+        """The chat whose access rules apply to ``caller_id``'s call, and whether it is private."""
+        if self.rules_chat_id is None:
+            return self.chat_id, self.private
+        return self.rules_chat_id, self.rules_chat_id == caller_id
 
 
 @dataclass
@@ -533,11 +551,12 @@ class CallService:
         refusal = self.refusal(caller, callee, duration)
         if refusal is not None or self.access is None:
             return refusal
+        chat_id, private = origin.rules_chat(caller.telegram_id)
         denied = await self.access.call_refusal(
             caller.telegram_id,
             callee.telegram_id,
-            chat_id=origin.chat_id,
-            private=origin.private,
+            chat_id=chat_id,
+            private=private,
             outsider=outsider,
         )
         if denied is None:

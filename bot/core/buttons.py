@@ -67,14 +67,17 @@ class PressKind(Enum):
     LINE_RATE = "line:r"
     #: A page's "I'm on it" under the token message of the person rung: the call's row id.
     PAGE_ACK = "page:k"
-    #: "Call now" under ``/oncall`` and a hand-over notice: the team's id.
+    #: "Call now" under ``/oncall`` and a hand-over notice: the team's id, then the Telegram id
+    #: of the member the button names (it calls that one only).
     CALL_NOW = "oncall:n"
     #: A shift swap's "Take": the request's id.
     SWAP_TAKE = "swap:t"
 
     @property
     def numbers(self) -> tuple[_Number, ...]:
-        return (_ID, _STARS) if self is PressKind.LINE_RATE else (_ID,)
+        if self is PressKind.LINE_RATE:
+            return (_ID, _STARS)
+        return (_ID, _ID) if self is PressKind.CALL_NOW else (_ID,)
 
 
 _SHAPES = {
@@ -85,16 +88,19 @@ _SHAPES = {
 
 @dataclass(frozen=True)
 class Press:
-    """A decoded press: the kind of button, the row it is about and, for a rating, the stars."""
+    """A decoded press: the kind of button, the row it is about and, for a rating, the stars;
+    for a "Call now", the member it names."""
 
     kind: PressKind
     id: int
     stars: int | None = None
+    member: int | None = None
 
     @property
     def data(self) -> str:
         """The ``callback_data`` of this press's button (see :func:`encode`)."""
-        return encode(self.kind, *((self.id,) if self.stars is None else (self.id, self.stars)))
+        extra = tuple(n for n in (self.stars, self.member) if n is not None)
+        return encode(self.kind, self.id, *extra)
 
 
 def encode(kind: PressKind, *numbers: int) -> str:
@@ -108,7 +114,7 @@ def encode(kind: PressKind, *numbers: int) -> str:
         if not spec.low <= number <= spec.high:
             raise ValueError(f"{kind.name}: {number} is not within {spec.low}-{spec.high}")
     data = ":".join((kind.value, *map(str, numbers)))
-    assert len(data.encode()) <= MAX_DATA_BYTES  # 7 + 18 + 2 bytes at most
+    assert len(data.encode()) <= MAX_DATA_BYTES  # 9 + 18 + 1 + 18 bytes at most
     return data
 
 
@@ -120,7 +126,10 @@ def decode(data: object) -> Press | None:
     for kind, shape in _SHAPES.items():
         match = shape.fullmatch(data)
         if match is not None:
-            return Press(kind, *map(int, match.groups()))
+            numbers = [int(n) for n in match.groups()]
+            if kind is PressKind.CALL_NOW:
+                return Press(kind, numbers[0], member=numbers[1])
+            return Press(kind, *numbers)
     return None
 
 

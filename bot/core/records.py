@@ -89,6 +89,16 @@ class CallKey:
         button = ((team_id << 32) | (message_id & 0xFFFFFFFF)) << 1 | int(in_group)
         return cls(presser_id, -(NOW_KEY + button))
 
+    @property
+    def call_now_of(self) -> tuple[int, bool] | None:
+        """A "Call now" key's team id and whether it was pressed in the team's group (see
+        :meth:`call_now`); None for a key of another origin. Only for a call that is not a
+        page's (their keys are of their own)."""
+        if self.message_id > -NOW_KEY:
+            return None
+        button = -self.message_id - NOW_KEY
+        return button >> 33, bool(button & 1)
+
     @classmethod
     def line(cls, newcomer_id: int, request_id: int) -> CallKey:
         """The call of support-line request ``request_id`` (the newcomer calls the member)."""
@@ -324,6 +334,9 @@ class SwapStatus(StrEnum):
     TAKEN = "taken"
     #: Nobody took it by its deadline (or its team was deleted).
     EXPIRED = "expired"
+    #: Ended before anyone took it: the asker no longer has that shift (left the team, the
+    #: rotation changed), or the request could not be delivered.
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -564,6 +564,9 @@ EN: dict[str, str] = {
     "call_now_nobody": "Nobody is on call for {name} now.",
     "call_now_yourself": "You are on call for {name} yourself.",
     "call_now_already": "Already called from this button. For another call: /oncall {name}",
+    "call_now_moved": (
+        "{person} is on call for {name} now, not {named}: /oncall {name} for a new button."
+    ),
     "page_taken_answered": "📟 {person} answered the page of {name}. Nothing more to do.",
     "page_taken_on_it": "📟 {person} is on the page of {name}. Nothing more to do.",
     "team_quiet_usage": (
@@ -586,6 +589,11 @@ EN: dict[str, str] = {
     "team_after_hours_set": "In its quiet hours, a page of {name} goes to {other} instead.",
     "team_after_hours_off": "In its quiet hours, a page of {name} goes to no other team now.",
     "team_after_hours_self": "A team can't be its own after-hours team.",
+    "team_after_hours_elsewhere": (
+        "{other} is another group's team with another owner: its people never agreed to be "
+        "paged for {name}. Only a team of this group, or one with the same owner, can be its "
+        "after-hours team."
+    ),
     "team_after_hours_usage": (
         "Use <code>/team after-hours NAME OTHER</code>, or <code>/team after-hours NAME off</code>."
     ),
@@ -597,6 +605,10 @@ EN: dict[str, str] = {
         "🌙 {pager} paged {name} in its quiet hours: {reason}\nNo call was placed; it's up to you."
     ),
     "page_after_hours": "after hours of {name}",
+    "page_after_hours_void": (
+        "Its after-hours team {other} is no longer of this group nor of the same owner, so it "
+        "was not paged."
+    ),
     "oncall_week_title": "📅 {name}, the next 7 days ({zone}):",
     "oncall_week_line": "{start} – {end}: {person}",
     "oncall_week_open": "from {start}: {person}",
@@ -605,7 +617,8 @@ EN: dict[str, str] = {
     "swap_usage": (
         "Use <code>/swap NAME</code> (your shift now, or your next one), "
         "<code>/swap NAME next</code>, <code>/swap NAME 2026-12-03</code> (or 1405-09-12) for "
-        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately."
+        "the one on that day, or <code>/swap NAME @someone</code> to ask one teammate privately "
+        "(with a day too: <code>/swap NAME 2026-12-03 @someone</code>)."
     ),
     "swap_not_member": "Only members of {name} can swap its shifts.",
     "swap_not_on_call": "You have no shift of {name} to swap (now or in the next 8 weeks).",
@@ -626,6 +639,22 @@ EN: dict[str, str] = {
     "swap_take_done": "You're on call for {name} for that shift.",
     "swap_gone": "{person} took it already.",
     "swap_over": "This request is over.",
+    "swap_asked_not_delivered": (
+        "I couldn't reach {person} privately (they may have blocked me): nothing was asked."
+    ),
+    "swap_notice_not_posted": "I couldn't post the request in {name}'s group: nothing was asked.",
+    "shift_left_out": "{person} can't take shifts: no call would reach them here.",
+    "swap_cancelled": "This request is over: that shift is no longer theirs.",
+    "swap_cancelled_notice": (
+        "✖️ {person}'s request for their shift of {name} ({start} until {end}) is over: "
+        "the shift is no longer theirs."
+    ),
+    "swap_cancelled_asker": (
+        "✖️ Your request for your shift of {name} ({start} until {end}) is over: "
+        "the shift is no longer yours (the team or its rotation changed)."
+    ),
+    "swap_gone_notice": "⌛ This request is over: its team was deleted.",
+    "swap_gone_asker": "⌛ Your request for a shift to be taken is over: its team was deleted.",
     "swap_own": "It's your own shift.",
     "swap_members_only": "Only members of {name} can take its shifts.",
     "swap_blocked": "{name} has another cover that isn't over yet; try again after it ends.",
@@ -1191,6 +1220,7 @@ FA: dict[str, str] = {
     "call_now_nobody": "اکنون کسی کشیک {name} نیست.",
     "call_now_yourself": "خودتان کشیک {name} هستید.",
     "call_now_already": "از این دکمه قبلاً تماس گرفته شده. برای تماسی دیگر: /oncall {name}",
+    "call_now_moved": "اکنون {person} کشیک {name} است، نه {named}: برای دکمه‌ای تازه /oncall {name}",
     "page_taken_answered": "📟 {person} به فراخوان {name} پاسخ داد. کار دیگری لازم نیست.",
     "page_taken_on_it": "📟 {person} فراخوان {name} را پیگیری می‌کند. کار دیگری لازم نیست.",
     "team_quiet_usage": (
@@ -1215,6 +1245,10 @@ FA: dict[str, str] = {
     "team_after_hours_set": "در ساعت آرام، فراخوان {name} به‌جای آن به {other} می‌رود.",
     "team_after_hours_off": "در ساعت آرام، فراخوان {name} دیگر به تیم دیگری نمی‌رود.",
     "team_after_hours_self": "یک تیم نمی‌تواند تیم پس از ساعت کاری خودش باشد.",
+    "team_after_hours_elsewhere": (
+        "{other} تیم گروهی دیگر با مالکی دیگر است: اعضایش نپذیرفته‌اند برای {name} فراخوانده "
+        "شوند. فقط تیمی از همین گروه، یا با همان مالک، می‌تواند تیم پس از ساعت کاری آن باشد."
+    ),
     "team_after_hours_usage": (
         "از <code>/team after-hours NAME OTHER</code> یا "
         "<code>/team after-hours NAME off</code> استفاده کنید."
@@ -1227,6 +1261,9 @@ FA: dict[str, str] = {
         "🌙 {pager} تیم {name} را در ساعت آرام فراخواند: {reason}\nتماسی گرفته نشد؛ تصمیم با شماست."
     ),
     "page_after_hours": "پس از ساعت کاری {name}",
+    "page_after_hours_void": (
+        "تیم پس از ساعت کاری آن، {other}، دیگر از این گروه یا با همان مالک نیست، پس فراخوانده نشد."
+    ),
     "oncall_week_title": "📅 {name}، ۷ روز آینده ({zone}):",
     "oncall_week_line": "{start} تا {end}: {person}",
     "oncall_week_open": "از {start}: {person}",
@@ -1235,7 +1272,8 @@ FA: dict[str, str] = {
     "swap_usage": (
         "از <code>/swap NAME</code> (نوبت فعلی یا بعدی‌تان)، <code>/swap NAME next</code>، "
         "<code>/swap NAME ۱۴۰۵-۰۹-۱۲</code> برای نوبت آن روز، یا "
-        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید."
+        "<code>/swap NAME @someone</code> برای درخواست خصوصی از یک هم‌تیمی استفاده کنید "
+        "(با روز هم: <code>/swap NAME ۱۴۰۵-۰۹-۱۲ @someone</code>)."
     ),
     "swap_not_member": "فقط اعضای {name} می‌توانند نوبت‌هایش را جابه‌جا کنند.",
     "swap_not_on_call": "نوبتی از {name} ندارید که جابه‌جا کنید (اکنون یا در ۸ هفتهٔ آینده).",
@@ -1256,6 +1294,22 @@ FA: dict[str, str] = {
     "swap_take_done": "آن نوبت {name} با شماست.",
     "swap_gone": "{person} آن را زودتر گرفت.",
     "swap_over": "این درخواست تمام شده است.",
+    "swap_asked_not_delivered": (
+        "نتوانستم به {person} پیام خصوصی بدهم (شاید مرا مسدود کرده): چیزی خواسته نشد."
+    ),
+    "swap_notice_not_posted": "نتوانستم درخواست را در گروه {name} بفرستم: چیزی خواسته نشد.",
+    "shift_left_out": "{person} نمی‌تواند نوبت بگیرد: هیچ تماسی اینجا به او نمی‌رسد.",
+    "swap_cancelled": "این درخواست تمام شده است: آن نوبت دیگر مال او نیست.",
+    "swap_cancelled_notice": (
+        "✖️ درخواست {person} برای نوبتش در {name} (از {start} تا {end}) تمام شد: "
+        "آن نوبت دیگر مال او نیست."
+    ),
+    "swap_cancelled_asker": (
+        "✖️ درخواست شما برای نوبتتان در {name} (از {start} تا {end}) تمام شد: "
+        "آن نوبت دیگر مال شما نیست (تیم یا چرخشش تغییر کرد)."
+    ),
+    "swap_gone_notice": "⌛ این درخواست تمام شده است: تیمش حذف شد.",
+    "swap_gone_asker": "⌛ درخواست شما برای گرفتن نوبتتان تمام شد: تیمش حذف شد.",
     "swap_own": "این نوبت خودتان است.",
     "swap_members_only": "فقط اعضای {name} می‌توانند نوبت‌هایش را بگیرند.",
     "swap_blocked": "{name} جانشین دیگری دارد که هنوز تمام نشده؛ پس از آن دوباره امتحان کنید.",

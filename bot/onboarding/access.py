@@ -77,6 +77,14 @@ class Access:
             return False
         return user_id in (await self.view()).denied_users
 
+    async def left_out(self, user_id: int) -> bool:
+        """Denied, or left out by the people's allow-list: no call reaches them (so they take
+        no on-call shift either)."""
+        if self.is_admin(user_id):
+            return False
+        view = await self.view()
+        return user_id in view.denied_users or (bool(view.users) and user_id not in view.users)
+
     async def only_unlisted(self, user_id: int) -> bool:
         """Refused only because the allow-list leaves them out (not denied): an outsider, whom
         support lines still serve."""

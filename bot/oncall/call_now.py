@@ -1,9 +1,12 @@
-"""**Call now**: the button under ``/oncall`` and a hand-over notice that calls whoever is on
-call for a team, through every check ``/call`` makes (issue 22, item 1).
+"""**Call now**: the button under ``/oncall`` and a hand-over notice that calls the person on
+call for a team it names, through every check ``/call`` makes (issue 22, item 1).
 
-The button carries the team's id only; who is rung is decided when it is pressed (the person on
-call *then*, covers included). Whoever may ``/page`` the team may press it: anyone in the team's
-group, and, in a private chat, its members, its owner and the bot's admins.
+The button carries the team's id and the member it names ("📞 Call Bob now"): pressed while that
+member is on call (covers included) it calls them; pressed after a hand-over (someone else on
+call *then*) it places no call and says who is on call now, and that ``/oncall NAME`` gives a new
+button: a press never pays for a call to someone its label does not name.
+Whoever may ``/page`` the team may press it: anyone in the team's group, and, in a private
+chat, its members, its owner and the bot's admins.
 
 One press is at most one call: the press is a ``/call`` with its own key
 (:meth:`~bot.core.records.CallKey.call_now`: the presser, the team and the button's message), so
@@ -11,7 +14,9 @@ a second press of the same button, a press delivered twice or a press taken by a
 finds the key claimed and places nothing, and says ``/oncall NAME`` gives a new button.
 The call goes through :meth:`CallService.handle`, the one path of ``/call`` (its parsing,
 people's and admins' rules, busy and do-not-disturb, quotas, the ring-first flow), which places
-it with :meth:`CallService.place_for`; its answers go to the presser's private chat.
+it with :meth:`CallService.place_for`; its answers go to the presser's private chat, yet it is
+checked exactly as ``/call`` typed where the button was pressed (a group's chat rules and the
+presser's: :attr:`CallRequest.rules_chat_id`; in the private list, as a private ``/call``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from bot.calls.service import CallRequest, CallService
 from bot.core.buttons import UNKNOWN, Press, PressAnswer, PressKind
 from bot.core.people import UserProfile
 from bot.core.records import CallKey, PlaceResult, Team
+from bot.core.texts import pick_language
 from bot.oncall.service import OnCallService, call_now_button
 from bot.storage import Store
 
@@ -58,6 +64,12 @@ class CallNowService:
         member = (await self.oncall.on_call_now(team)).member
         if member is None:
             return PressAnswer("call_now_nobody", alert=True, params={"name": team.name})
+        if member != press.member:  # the hand-over came: not the one the button names
+            lang = pick_language(presser.language_code)
+            named = await self.oncall.name(press.member, lang)
+            person = await self.oncall.name(member, lang)
+            params: dict[str, object] = {"name": team.name, "person": person, "named": named}
+            return PressAnswer("call_now_moved", alert=True, params=params)
         if member == presser.telegram_id:
             return PressAnswer("call_now_yourself", alert=True, params={"name": team.name})
         callee = await self.store.get_user(member)
@@ -71,6 +83,8 @@ class CallNowService:
                 caller=presser,
                 args_text="",
                 reply_to=callee.profile,
+                # checked exactly as /call typed where it was pressed (a group's /deny holds)
+                rules_chat_id=chat_id,
             )
         )
         logger.info("call now of %s by %s: %s", team.name, presser.telegram_id, report.outcome)

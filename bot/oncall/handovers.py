@@ -85,6 +85,7 @@ class HandoverWorker(LeasedWorker[Team]):
             await self._heads_up(team, current)
 
     async def _announce(self, team: Team, current: OnCall) -> None:
+        assert current.member is not None  # (announced only when someone is on call)
         owner = await self.store.get_user(team.owner_id)
         lang = pick_language(owner.language_code if owner else None)
         person = await self.oncall.name(current.member, lang)
@@ -94,7 +95,7 @@ class HandoverWorker(LeasedWorker[Team]):
             until = format_local(current.until, team.zone, lang)
             text = t(lang, "handover_group", name=team.name, person=person, until=until)
         # "Call now" under it: whoever reads it may call the person on call (issue 22)
-        buttons = (call_now_button(lang, team, person),)
+        buttons = (call_now_button(lang, team, current.member, person),)
         await self.messenger.send(
             team.chat_id, OutgoingMessage(text, buttons, message_thread_id=team.thread_id)
         )

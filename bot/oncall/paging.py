@@ -50,7 +50,7 @@ from bot.core.records import (
 from bot.core.texts import format_wait, pick_language, t
 from bot.core.timezones import local_digits
 from bot.core.work import LeasedWorker
-from bot.oncall.quiet import QuietHours, is_urgent, quiet_hours
+from bot.oncall.quiet import QuietHours, after_hours_allowed, is_urgent, quiet_hours
 from bot.oncall.rotation import escalation_order
 from bot.oncall.service import OnCallService, counted, why_not_ready
 from bot.storage import Store
@@ -159,8 +159,11 @@ class PageService(LeasedWorker[Page]):
         if hours is not None and _quiet(team, hours, self.clock.now(), reason):
             # one hop: a page of the after-hours team is not sent on again; when that team is
             # quiet too (or gone), this team's person on call is told, as without one
+            void = None
             if not after_hours:
                 other = await self._after_hours_team(team, reason)
+                if other is not None and not after_hours_allowed(team, other):
+                    void, other = other, None  # moved or handed over since: quiet, told
                 if other is not None:
                     mark = t(lang, "page_after_hours", name=team.name)
                     marked = f"{reason} ({mark})" if reason else mark
@@ -174,7 +177,10 @@ class PageService(LeasedWorker[Page]):
                         thread_id=thread_id,
                         after_hours=True,
                     )
-            return await self._quiet(lang, pager, team, members, reason, hours)
+            answer = await self._quiet(lang, pager, team, members, reason, hours)
+            if void is not None:
+                answer += " " + t(lang, "page_after_hours_void", other=void.name)
+            return answer
         first = (await self.oncall.on_call_now(team, members)).member
         # the pager is not rung by their own page
         plan = [m for m in escalation_order(members, first) if m != pager.telegram_id]

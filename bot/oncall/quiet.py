@@ -35,6 +35,7 @@ from bot.core.timezones import first_weekday, parse_hhmm, to_local, zone
 __all__ = [
     "URGENT_WORDS",
     "QuietHours",
+    "after_hours_allowed",
     "is_urgent",
     "parse_quiet",
     "quiet_hours",
@@ -104,3 +105,10 @@ def is_urgent(reason: str | None) -> bool:
     """A page's reason starting with ``urgent`` (any case) or ``فوری``."""
     words = (reason or "").split(None, 1)
     return bool(words) and words[0].lower().strip(":,!.") in URGENT_WORDS
+
+
+def after_hours_allowed(team: Team, other: Team) -> bool:
+    """May a page of ``team`` in its quiet hours go to ``other``? Only a team of the same group
+    (whose people are paged from there anyway) or of the same owner (who manages both); checked
+    when it is set and again at each page (a team moved, or handed to another owner, since)."""
+    return other.chat_id == team.chat_id or other.owner_id == team.owner_id

@@ -63,9 +63,12 @@ from bot.core.timezones import (
 
 __all__ = [
     "Cover",
+    "Covers",
     "OnCall",
     "Rotation",
+    "active_cover",
     "anchor_keeping",
+    "as_covers",
     "escalation_order",
     "format_local",
     "hand_overs",
@@ -109,6 +112,8 @@ class Cover:
     member: int  # Telegram id
     starts: datetime
     ends: datetime
+    #: Its row (a stable name for it, as the calendar's event UIDs); None: not stored.
+    id: int | None = None
 
     def __post_init__(self) -> None:
         if self.starts.tzinfo is not None or self.ends.tzinfo is not None:
@@ -228,10 +233,29 @@ def anchor_keeping(rotation: Rotation, shift: int, now: datetime) -> datetime:
 # --- who is on call -------------------------------------------------------------------------------
 
 
+#: A team's covers: several that do not overlap (one, or none, as before).
+Covers = Cover | Sequence[Cover] | None
+
+
+def as_covers(covers: Covers) -> tuple[Cover, ...]:
+    """``covers`` as a tuple (a single cover, None, or a sequence of them)."""
+    if covers is None:
+        return ()
+    if isinstance(covers, Cover):
+        return (covers,)
+    return tuple(covers)
+
+
+def active_cover(covers: Covers, when: datetime) -> Cover | None:
+    """The cover on at ``when``, if any (covers do not overlap; the first wins if they did)."""
+    return next((c for c in as_covers(covers) if c.active(when)), None)
+
+
 def _member_at(
-    members: Sequence[int], rotation: Rotation | None, cover: Cover | None, when: datetime
+    members: Sequence[int], rotation: Rotation | None, covers: Covers, when: datetime
 ) -> int | None:
-    if cover is not None and cover.active(when):
+    cover = active_cover(covers, when)
+    if cover is not None:
         return cover.member
     if not members:
         return None
@@ -239,15 +263,16 @@ def _member_at(
 
 
 def on_call(
-    members: Sequence[int], rotation: Rotation | None, cover: Cover | None, now: datetime
+    members: Sequence[int], rotation: Rotation | None, cover: Covers, now: datetime
 ) -> OnCall:
-    """Who is on call at ``now``, until when, and who takes over then."""
+    """Who is on call at ``now``, until when, and who takes over then (``cover``: the team's
+    covers, none overlapping another)."""
     changes: list[datetime] = []
     if rotation is not None and members:
         changes.append(next_hand_over(rotation, now))
-    if cover is not None:
-        changes.extend(moment for moment in (cover.starts, cover.ends) if moment > now)
-    covering = cover is not None and cover.active(now)
+    for each in as_covers(cover):
+        changes.extend(moment for moment in (each.starts, each.ends) if moment > now)
+    covering = active_cover(cover, now) is not None
     member = _member_at(members, rotation, cover, now)
     if not changes:
         return OnCall(member=member, until=None, next_member=None, covering=covering)

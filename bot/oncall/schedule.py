@@ -11,10 +11,10 @@ cover's start), not at the moment asked. Naive UTC throughout.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot.oncall.rotation import Cover, Rotation, hand_overs, on_call
+from bot.oncall.rotation import Covers, Rotation, active_cover, hand_overs, on_call
 
 __all__ = ["MAX_SHIFTS", "Shift", "shifts"]
 
@@ -30,12 +30,16 @@ class Shift:
     starts: datetime
     ends: datetime | None
     covering: bool = False
+    #: The cover's row id (a covering shift), or the rotation's nominal start of the slot (its
+    #: hand-over), whatever covers cut from it: what the shift is, across exports.
+    cover_id: int | None = field(default=None, compare=False)
+    slot: datetime | None = field(default=None, compare=False)
 
 
 def shifts(
     members: Sequence[int],
     rotation: Rotation | None,
-    cover: Cover | None,
+    cover: Covers,
     now: datetime,
     until: datetime,
 ) -> list[Shift]:
@@ -46,9 +50,23 @@ def shifts(
         current = on_call(members, rotation, cover, moment)
         if current.member is not None:
             starts = moment if found else _started(rotation, cover, current.covering, now)
-            shift = Shift(current.member, starts, current.until, current.covering)
+            covering = active_cover(cover, moment) if current.covering else None
+            shift = Shift(
+                current.member,
+                starts,
+                current.until,
+                current.covering,
+                cover_id=covering.id if covering is not None else None,
+                slot=None
+                if covering is not None or rotation is None
+                else _started(rotation, None, False, moment),
+            )
             last = found[-1] if found else None
-            if last is not None and (last.member, last.covering) == (shift.member, shift.covering):
+            if last is not None and (last.member, last.covering, last.cover_id) == (
+                shift.member,
+                shift.covering,
+                shift.cover_id,
+            ):
                 found[-1] = replace(last, ends=shift.ends)  # a hand-over during a cover
             else:
                 found.append(shift)
@@ -58,12 +76,11 @@ def shifts(
     return found
 
 
-def _started(
-    rotation: Rotation | None, cover: Cover | None, covering: bool, now: datetime
-) -> datetime:
+def _started(rotation: Rotation | None, cover: Covers, covering: bool, now: datetime) -> datetime:
     """When the shift on at ``now`` started."""
-    if covering and cover is not None:
-        return cover.starts
+    on = active_cover(cover, now) if covering else None
+    if on is not None:
+        return on.starts
     if rotation is None or now <= rotation.anchor:
         return now if rotation is None else rotation.anchor
     step = timedelta(days=1 if rotation.kind == "daily" else 7)

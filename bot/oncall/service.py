@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -24,7 +25,7 @@ from bot.core.records import RotationKind, Team, parse_rotation_kind
 from bot.core.texts import DEFAULT_LANGUAGE, pick_language, t
 from bot.core.timezones import local_digits, weekday_name
 from bot.oncall.calendar import calendar_file
-from bot.oncall.quiet import parse_quiet, quiet_hours, weekend_days
+from bot.oncall.quiet import after_hours_allowed, parse_quiet, quiet_hours, weekend_days
 from bot.oncall.rotation import (
     Cover,
     OnCall,
@@ -76,12 +77,15 @@ def counted(lang: str, key: str, number: int, /, **params: object) -> str:
     return t(lang, f"{key}_one" if number == 1 else key, **params)
 
 
-def call_now_button(lang: str, team: Team, person: str, *, named: bool = False) -> Button:
-    """The "Call now" button of ``team`` (``person``: who is on call now, as shown); ``named``:
-    with the team's name, where several teams are listed (see :mod:`bot.oncall.call_now`)."""
+def call_now_button(
+    lang: str, team: Team, member: int, person: str, *, named: bool = False
+) -> Button:
+    """The "Call now" button of ``team`` naming ``member`` (on call now; ``person``: their name,
+    as shown): it calls that member only; ``named``: with the team's name, where several teams
+    are listed (see :mod:`bot.oncall.call_now`)."""
     key = "button_call_now_team" if named else "button_call_now"
     text = html.unescape(t(lang, key, person=person, name=team.name))  # a label is not HTML
-    return Button(text, data=encode(PressKind.CALL_NOW, team.id))
+    return Button(text, data=encode(PressKind.CALL_NOW, team.id, member))
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class OnCallService:
         admins: frozenset[int],
         phones_required: bool = False,
         allowed_chats: frozenset[int] = frozenset(),
+        left_out: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.store = store
         self.messenger = messenger
@@ -121,6 +126,13 @@ class OnCallService:
         self.phones_required = phones_required
         #: ``ALLOWED_CHAT_IDS``: a listed group that moves to a new id stays allowed there.
         self.allowed_chats = allowed_chats
+        #: The admins' rules leave this person out (denied, or not on the people's allow-list):
+        #: they take no shift (a swap, ``/cover``), as no call reaches them.
+        self._left_out = left_out
+
+    async def left_out(self, person: int) -> bool:
+        """Do the admins' rules leave ``person`` out (no call would reach them)?"""
+        return self._left_out is not None and await self._left_out(person)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -168,13 +180,13 @@ class OnCallService:
     async def on_call_now(self, team: Team, members: list[int] | None = None) -> OnCall:
         if members is None:
             members = await self.store.teams.members(team.id)
-        cover = await self.store.teams.cover(team.id)
-        return on_call(
-            members,
-            rotation_of(team),
-            Cover(*cover) if cover else None,
-            self.clock.now(),
-        )
+        now = self.clock.now()
+        return on_call(members, rotation_of(team), await self.covers(team, now), now)
+
+    async def covers(self, team: Team, now: datetime) -> list[Cover]:
+        """The team's covers not over at ``now`` (several, none overlapping another)."""
+        found = await self.store.teams.covers(team.id, now=now)
+        return [Cover(member, starts, ends, id=row) for row, member, starts, ends in found]
 
     async def name(self, telegram_id: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
         """A person's shown name; "someone who left" for one the bot no longer knows (never a
@@ -521,6 +533,8 @@ class OnCallService:
         other = await self.team_named(lang, other_name)
         if other.id == team.id:
             raise Refused(t(lang, "team_after_hours_self"))
+        if not after_hours_allowed(team, other):  # its people never agreed to this group's pages
+            raise Refused(t(lang, "team_after_hours_elsewhere", name=team.name, other=other.name))
         await self.store.teams.set_after_hours(team.id, other.id)
         return t(lang, "team_after_hours_set", name=team.name, other=other.name)
 
@@ -573,9 +587,8 @@ class OnCallService:
     async def schedule(self, team: Team, days: int) -> list[Shift]:
         """The team's shifts from the one on now, for ``days`` days (:mod:`bot.oncall.schedule`)."""
         members = await self.store.teams.members(team.id)
-        cover = await self.store.teams.cover(team.id)
         now = self.clock.now()
-        found = Cover(*cover) if cover else None
+        found = await self.covers(team, now)
         return shifts(members, rotation_of(team), found, now, now + timedelta(days=days))
 
     async def week(self, lang: str, team: Team) -> str:
@@ -627,7 +640,7 @@ class OnCallService:
             lines.append(await self._line(lang, team, now, named=True))
             if now.member is not None and now.member != actor:
                 person = await self.name(now.member, lang)
-                buttons.append(call_now_button(lang, team, person, named=named))
+                buttons.append(call_now_button(lang, team, now.member, person, named=named))
         return "\n".join(lines), tuple(buttons)
 
     async def oncall_line(self, lang: str, team: Team) -> str:
@@ -673,6 +686,8 @@ class OnCallService:
         (person,) = people
         if person.telegram_id not in members:
             raise Refused(t(lang, "cover_not_member", name=team.name))
+        if await self.left_out(person.telegram_id):  # no call would reach them: uncovered
+            raise Refused(t(lang, "shift_left_out", person=person.display_name))
         replaced = (await self.on_call_now(team, members)).member
         now = self.clock.now()
         await self.store.teams.set_cover(
@@ -694,7 +709,7 @@ class OnCallService:
         members = await self.store.teams.members(team.id)
         if actor not in members and actor != team.owner_id and actor not in self.admins:
             raise Refused(t(lang, "cover_not_member", name=team.name))
-        if not await self.store.teams.end_cover(team.id):
+        if not await self.store.teams.end_cover(team.id, now=self.clock.now()):
             raise Refused(t(lang, "cover_none", name=team.name))
         await self.store.teams.schedule(team.id, self.clock.now())
         return t(lang, "cover_off", name=team.name)

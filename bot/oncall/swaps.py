@@ -16,9 +16,17 @@ asker is told that the shift is still theirs.
 
 Decisions: which shift: ``now`` is the shift on now, ``next`` the asker's next one within 8
 weeks, a date (``2026-12-03``, or Solar Hijri ``1405-09-12``, Persian digits too) the one on
-that local day; without a word, the one on now if it is theirs, else their next. A team has one
-cover at a time (as ``/cover``): a Take is refused while another cover of the team is not over
-(it may be taken once that ends, until the deadline); the asker's own cover is replaced.
+that local day; without a word, the one on now if it is theirs, else their next; a word and a
+person together (``/swap ops 2026-12-03 @dave``) ask that person for that shift. A Take adds a
+cover for exactly that shift, replacing the asker's own cover of it, and is refused only if it
+would overlap another person's cover (a team may have several covers, none overlapping).
+
+At Take, the asker must still have that shift (still a member, on call for all of it): else the
+request ends as cancelled, its notice edited (no button) and the asker told. A person the admins'
+rules leave out (denied; no call would reach them) neither takes a shift nor is asked privately.
+A request whose message could not be delivered (the person asked blocked the bot, the group is
+gone) is cancelled at once and the asker told that nothing was asked. A request of a team
+deleted meanwhile still expires told.
 """
 
 from __future__ import annotations
@@ -32,16 +40,16 @@ from persiantools.jdatetime import JalaliDate
 
 from bot.core.buttons import NOT_YOURS, UNKNOWN, Press, PressAnswer, PressKind, encode
 from bot.core.clock import Clock
-from bot.core.messages import Button, Messenger, OutgoingMessage
+from bot.core.messages import Button, Delivery, Messenger, OutgoingMessage
 from bot.core.parsing import Mention, ascii_digits
 from bot.core.people import UserRecord
 from bot.core.records import Swap, SwapStatus, Team
 from bot.core.texts import pick_language, t
 from bot.core.timezones import to_local, zone
 from bot.core.work import LeasedWorker
-from bot.oncall.rotation import format_local
+from bot.oncall.rotation import format_local, on_call
 from bot.oncall.schedule import Shift
-from bot.oncall.service import CALENDAR_DAYS, OnCallService, Refused
+from bot.oncall.service import CALENDAR_DAYS, OnCallService, Refused, rotation_of
 from bot.storage import Store
 
 __all__ = ["SWAP_PRESSES", "SwapService", "parse_day"]
@@ -95,11 +103,14 @@ class SwapService(LeasedWorker[Swap]):
         members = await self.store.teams.members(team.id)
         if asker.telegram_id not in members:
             raise Refused(t(lang, "swap_not_member", name=team.name))
-        when = words[0].lower() if len(words) == 1 and not mentions else None
+        # at most one word (now, next or a day) and at most one person, in any combination
+        when = words[0].lower() if len(words) == 1 else None
         day = parse_day(when) if when is not None else None
-        if (words and not mentions and when not in ("now", "next") and day is None) or len(
-            mentions
-        ) > 1:
+        if (
+            len(words) > 1
+            or len(mentions) > 1
+            or (words and when not in ("now", "next") and day is None)
+        ):
             raise Refused(t(lang, "swap_usage"))
         shift = await self._shift_of(team, asker.telegram_id, day or when)
         if shift is None or shift.ends is None:
@@ -114,6 +125,8 @@ class SwapService(LeasedWorker[Swap]):
                 raise Refused(t(lang, "swap_asked_not_member", person=asked.display_name))
             if not asked.reachable:
                 raise Refused(t(lang, "swap_asked_unreachable", person=asked.display_name))
+            if await self.oncall.left_out(asked.telegram_id):
+                raise Refused(t(lang, "shift_left_out", person=asked.display_name))
         now = self.clock.now()
         deadline = shift.starts if shift.starts > now else shift.ends
         swap = await self.store.teams.create_swap(
@@ -134,6 +147,9 @@ class SwapService(LeasedWorker[Swap]):
             receipt = await self.messenger.send(
                 asked.telegram_id, OutgoingMessage(text, self._take(their, swap))
             )
+            if receipt.delivery is not Delivery.SENT:  # nobody can press it: nothing asked
+                await self.store.teams.cancel_swap(swap.id)
+                raise Refused(t(lang, "swap_asked_not_delivered", person=asked.display_name))
             await self.store.teams.set_swap_notice(swap.id, receipt.message_id)
             until = format_local(deadline, team.zone, lang)
             return t(lang, "swap_asked_done", person=asked.display_name, until=until)
@@ -148,6 +164,9 @@ class SwapService(LeasedWorker[Swap]):
                 message_thread_id=thread,
             ),
         )
+        if receipt.delivery is not Delivery.SENT:
+            await self.store.teams.cancel_swap(swap.id)
+            raise Refused(t(lang, "swap_notice_not_posted", name=team.name))
         await self.store.teams.set_swap_notice(swap.id, receipt.message_id)
         return None if reply_to is not None else t(lang, "swap_posted", name=team.name)
 
@@ -188,14 +207,22 @@ class SwapService(LeasedWorker[Swap]):
         if swap is None:
             return UNKNOWN
         team = await self.store.teams.by_id(swap.team_id)
-        if team is None:
+        if team is None:  # deleted: the request ends now, told (not at its deadline)
+            if swap.status is SwapStatus.OPEN and await self.store.teams.cancel_swap(swap.id):
+                await self._gone(swap, await self.store.get_user(swap.asked_by))
             return PressAnswer("swap_over", alert=True)
         if swap.asked_to is not None and presser != swap.asked_to:
             return NOT_YOURS
         if presser == swap.asked_by:
             return PressAnswer("swap_own", alert=True)
-        if presser not in await self.store.teams.members(team.id):
+        members = await self.store.teams.members(team.id)
+        if presser not in members:
             return PressAnswer("swap_members_only", alert=True, params={"name": team.name})
+        if await self.oncall.left_out(presser):  # no call would reach them: refused
+            person = await self.oncall.name(presser)
+            return PressAnswer("shift_left_out", alert=True, params={"person": person})
+        if swap.status is SwapStatus.OPEN and not await self._still_theirs(team, swap, members):
+            return await self._cancel(team, swap)
         result, after = await self.store.teams.take_swap(swap.id, presser, now=self.clock.now())
         if result == "blocked":
             return PressAnswer("swap_blocked", alert=True, params={"name": team.name})
@@ -207,6 +234,40 @@ class SwapService(LeasedWorker[Swap]):
         logger.info("swap %s of %s taken by %s", swap.id, team.name, presser)
         await self._taken(team, after)
         return PressAnswer("swap_take_done", params={"name": team.name})
+
+    async def _still_theirs(self, team: Team, swap: Swap, members: list[int]) -> bool:
+        """Does the asker still have that shift: a member whom the rotation (or their own
+        cover) puts on call for all of what is left of it? Others' covers do not count (a Take
+        over one is refused as "blocked")."""
+        if swap.asked_by not in members:
+            return False
+        now = self.clock.now()
+        own = [c for c in await self.oncall.covers(team, now) if c.member == swap.asked_by]
+        rotation = rotation_of(team)
+        moment = max(swap.starts, now)
+        while moment < swap.ends:
+            current = on_call(members, rotation, own, moment)
+            if current.member != swap.asked_by:
+                return False
+            if current.until is None:
+                return True
+            moment = current.until
+        return True
+
+    async def _cancel(self, team: Team, swap: Swap) -> PressAnswer:
+        """The asker no longer has that shift: the request ends, cancelled, told (its notice
+        edited, without its button, and the asker privately)."""
+        if await self.store.teams.cancel_swap(swap.id):
+            logger.info("swap %s of %s cancelled: no longer the asker's shift", swap.id, team.name)
+            asker = await self.store.get_user(swap.asked_by)
+            if asker is not None:
+                ended = replace(swap, status=SwapStatus.CANCELLED)
+                await self._edit_notice(ended, team, asker, "swap_cancelled_notice")
+                if asker.reachable:
+                    lang = pick_language(asker.language_code)
+                    text = t(lang, "swap_cancelled_asker", **self._params(lang, swap, team, asker))
+                    await self.messenger.send(asker.telegram_id, OutgoingMessage(text))
+        return PressAnswer("swap_cancelled", alert=True)
 
     async def _taken(self, team: Team, swap: Swap) -> None:
         """The request was taken: its notice says by whom, both people are told privately."""
@@ -248,7 +309,10 @@ class SwapService(LeasedWorker[Swap]):
             return  # taken at the last moment, or another replica's now
         team = await self.store.teams.by_id(swap.team_id)
         asker = await self.store.get_user(swap.asked_by)
-        if team is None or asker is None:
+        if team is None:  # deleted meanwhile: ended all the same, told
+            await self._gone(swap, asker)
+            return
+        if asker is None:
             return
         expired = replace(swap, status=SwapStatus.EXPIRED)
         await self._edit_notice(expired, team, asker, "swap_expired_notice")
@@ -256,6 +320,18 @@ class SwapService(LeasedWorker[Swap]):
             lang = pick_language(asker.language_code)
             text = t(lang, "swap_expired_asker", **self._params(lang, swap, team, asker))
             await self.messenger.send(asker.telegram_id, OutgoingMessage(text))
+
+    async def _gone(self, swap: Swap, asker: UserRecord | None) -> None:
+        """The request of a deleted team expired: its notice (if the chat still has it) says so,
+        without its button, and so is the asker told privately."""
+        lang = pick_language(asker.language_code if asker else None)
+        if swap.notice_message_id is not None:
+            text = t(lang, "swap_gone_notice")
+            await self.messenger.edit(swap.chat_id, swap.notice_message_id, OutgoingMessage(text))
+        if asker is not None and asker.reachable:
+            await self.messenger.send(
+                asker.telegram_id, OutgoingMessage(t(lang, "swap_gone_asker"))
+            )
 
 
 def parse_day(text: str) -> date | None:

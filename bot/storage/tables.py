@@ -266,11 +266,13 @@ team_members = Table(
 covers = Table(
     "covers",
     metadata,
-    Column("team_id", Integer, primary_key=True, autoincrement=False),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", Integer, nullable=False, index=True),
     Column("member", BigInteger, nullable=False),
     Column("starts", DateTime, nullable=False),
     Column("ends", DateTime, nullable=False),
     Column("created_by", BigInteger, nullable=False),
+    sqlite_autoincrement=True,  # a cover's id names its calendar event: never reused
 )
 
 pages = Table(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,8 +36,23 @@ from bot.storage.tables import covers, invites, pages, swaps, team_members, team
 __all__ = ["Keep", "TakeResult", "TeamQueries"]
 
 #: How a Take went: "taken" (this one won), "gone" (taken, expired or past its deadline
-#: already), "blocked" (the team has another cover that is not over).
+#: already, or its team deleted), "blocked" (it would overlap another person's cover).
 TakeResult = Literal["taken", "gone", "blocked"]
+
+
+async def _lock_team(conn: AsyncConnection, team_id: int, now: datetime) -> bool:
+    """Lock team ``team_id``'s row for the rest of ``conn``'s transaction (an UPDATE: a row lock
+    on PostgreSQL, the database's write lock on SQLite), asking the hand-overs to look again at
+    who is on call, and drop its covers over by ``now``; False if the team is gone."""
+    locked = await conn.execute(
+        update(teams).where(teams.c.id == team_id).values(next_check_at=now)
+    )
+    if not locked.rowcount:
+        return False
+    # covers over by now go (nothing reads them; their ids are never reused)
+    await conn.execute(delete(covers).where(covers.c.team_id == team_id, covers.c.ends <= now))
+    return True
+
 
 #: How often a page's start or join is tried again when another one slipped in between.
 _JOIN_TRIES = 3
@@ -110,17 +125,25 @@ class _SwapQueries:
     ) -> tuple[TakeResult, Swap | None]:
         """``taker`` takes the request: one conditional update (open, before its deadline) decides
         among any number of Takes on any replicas, and in the same transaction the taker becomes
-        the team's cover for the shift (from now, if it is on already), replacing the asker's
-        own cover if any. Refused ("blocked") while the team has another cover not yet over:
-        a team has one cover at a time, and a swap never takes a shift from its cover."""
+        a cover of the team for exactly that shift (from now, if it is on already), replacing
+        the asker's own covers of it. Refused ("blocked") when it would overlap another
+        person's cover: a swap never takes a shift from its cover. The team's row is locked
+        first, so the Takes (and ``/cover``) of one team are serialised on every database."""
         async with self.engine.begin() as conn:
             row = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).first()
             if row is None or row.status != SwapStatus.OPEN.value:
                 return "gone", None if row is None else _swap(row)
-            cover = (
-                await conn.execute(select(covers).where(covers.c.team_id == row.team_id))
-            ).first()
-            if cover is not None and cover.ends > now and cover.member != row.asked_by:
+            if not await _lock_team(conn, row.team_id, now):
+                return "gone", _swap(row)  # the team was deleted
+            row = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).one()
+            starts, ends = max(now, row.starts), row.ends
+            overlapping = and_(
+                covers.c.team_id == row.team_id, covers.c.starts < ends, covers.c.ends > starts
+            )
+            other = await conn.execute(
+                select(covers.c.id).where(overlapping, covers.c.member != row.asked_by)
+            )
+            if other.first() is not None:
                 return "blocked", _swap(row)
             taken = await conn.execute(
                 update(swaps)
@@ -139,21 +162,34 @@ class _SwapQueries:
             )
             if not taken.rowcount:
                 return "gone", _swap(row)
-            await conn.execute(delete(covers).where(covers.c.team_id == row.team_id))
+            await conn.execute(delete(covers).where(overlapping))  # the asker's own, if any
             await conn.execute(
                 covers.insert().values(
                     team_id=row.team_id,
                     member=taker,
-                    starts=max(now, row.starts),
-                    ends=row.ends,
+                    starts=starts,
+                    ends=ends,
                     created_by=row.asked_by,
                 )
             )
-            await conn.execute(
-                update(teams).where(teams.c.id == row.team_id).values(next_check_at=now)
-            )  # the hand-overs look again at who is on call
             done = (await conn.execute(select(swaps).where(swaps.c.id == swap_id))).one()
         return "taken", _swap(done)
+
+    async def cancel_swap(self, swap_id: int) -> bool:
+        """The open request ends, cancelled (one conditional update: False if it was taken,
+        expired or cancelled already)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(swaps)
+                .where(swaps.c.id == swap_id, swaps.c.status == SwapStatus.OPEN.value)
+                .values(
+                    status=SwapStatus.CANCELLED.value,
+                    next_check_at=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+        return bool(result.rowcount)
 
     async def claim_due_swaps(
         self, owner: str, *, now: datetime, lease: timedelta, limit: int
@@ -420,25 +456,48 @@ class TeamQueries(_SwapQueries):
 
     # -- covers --------------------------------------------------------------------------------
 
-    async def cover(self, team_id: int) -> tuple[int, datetime, datetime] | None:
+    async def covers(
+        self, team_id: int, *, now: datetime
+    ) -> list[tuple[int, int, datetime, datetime]]:
+        """The team's covers not over at ``now`` (id, member, starts, ends), by start; they do
+        not overlap."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(covers).where(covers.c.team_id == team_id))).first()
-        return None if row is None else (row.member, row.starts, row.ends)
+            rows = (
+                await conn.execute(
+                    select(covers)
+                    .where(covers.c.team_id == team_id, covers.c.ends > now)
+                    .order_by(covers.c.starts)
+                )
+            ).all()
+        return [(r.id, r.member, r.starts, r.ends) for r in rows]
 
     async def set_cover(
         self, team_id: int, *, member: int, starts: datetime, ends: datetime, by: int
     ) -> None:
+        """``/cover``: ``member`` covers ``[starts, ends)``, replacing every cover of the team
+        that overlaps it (the team's row locked first, as a Take does)."""
         async with self.engine.begin() as conn:
-            await conn.execute(delete(covers).where(covers.c.team_id == team_id))
+            if not await _lock_team(conn, team_id, starts):
+                return
+            await conn.execute(
+                delete(covers).where(
+                    covers.c.team_id == team_id, covers.c.starts < ends, covers.c.ends > starts
+                )
+            )
             await conn.execute(
                 covers.insert().values(
                     team_id=team_id, member=member, starts=starts, ends=ends, created_by=by
                 )
             )
 
-    async def end_cover(self, team_id: int) -> bool:
+    async def end_cover(self, team_id: int, *, now: datetime) -> bool:
+        """``/cover NAME off``: the cover on at ``now`` ends (later ones, a swap's, stay)."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(delete(covers).where(covers.c.team_id == team_id))
+            result = await conn.execute(
+                delete(covers).where(
+                    covers.c.team_id == team_id, covers.c.starts <= now, covers.c.ends > now
+                )
+            )
         return bool(result.rowcount)
 
     # -- hand-overs: each team's next event, leased like a call ---------------------------------

@@ -25,6 +25,8 @@ SAMPLES: list[tuple[PressKind, tuple[int, ...]]] = [
     for numbers in (
         [(row, stars) for row in (0, 42, LARGEST_ID) for stars in range(1, 6)]
         if kind is PressKind.LINE_RATE
+        else [(row, member) for row in (0, 42, LARGEST_ID) for member in (0, 4002, LARGEST_ID)]
+        if kind is PressKind.CALL_NOW
         else [(0,), (42,), (LARGEST_ID,)]
     )
 ]
@@ -34,7 +36,10 @@ SAMPLES: list[tuple[PressKind, tuple[int, ...]]] = [
 def test_every_kind_round_trips(kind: PressKind, numbers: tuple[int, ...]) -> None:
     data = encode(kind, *numbers)
     press = decode(data)
-    assert press == Press(kind, *numbers)
+    if kind is PressKind.CALL_NOW:  # the team, then the member the button names
+        assert press == Press(kind, numbers[0], member=numbers[1])
+    else:
+        assert press == Press(kind, *numbers)
     assert press.data == data
     assert 1 <= len(data.encode()) <= MAX_DATA_BYTES == 64
 
@@ -58,8 +63,8 @@ def test_the_wire_format_is_the_one_buttons_already_sent_carry(press: Press, dat
 
 def test_the_longest_data_fits_telegrams_limit() -> None:
     longest = max((encode(kind, *numbers) for kind, numbers in SAMPLES), key=len)
-    assert longest == f"line:r:{LARGEST_ID}:1"  # (the first of the longest)
-    assert len(longest.encode()) == 27 <= MAX_DATA_BYTES
+    assert longest == f"oncall:n:{LARGEST_ID}:{LARGEST_ID}"  # a "Call now": team and member
+    assert len(longest.encode()) == 46 <= MAX_DATA_BYTES
 
 
 def test_ids_with_leading_zeros_are_read_as_before() -> None:

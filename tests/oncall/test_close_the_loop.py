@@ -3,6 +3,8 @@ took it (once), and its token messages lose their buttons."""
 
 from __future__ import annotations
 
+from bot.core.buttons import Press, PressKind
+
 from ..domain import World
 from ..helpers import ALICE, BOB
 from .conftest import CAROL, DAVE, make_ops
@@ -28,3 +30,31 @@ async def test_an_answered_page_tells_the_others_once_and_its_buttons_go(world: 
     for person in (BOB, CAROL):
         kept = [m for (chat, _), m in messenger.current.items() if chat == person and m.buttons]
         assert kept == []
+
+
+async def test_an_acknowledged_page_then_answered_says_one_word_each(world: World) -> None:
+    """Bob is rung, presses "I'm on it", then answers the call: Alice (the pager) reads one
+    "Bob … ops … Nothing more to do", Bob none, and no private message keeps a page button."""
+    ops = await make_ops(world, BOB, CAROL, DAVE)
+    notice = await ops.page()
+    await ops.until(lambda: len(ops.rung()) == 1, what="Bob rung")
+    (token,) = [m for m in world.messenger.to(BOB) if m.buttons]
+    data = token.buttons[0].data
+    assert data is not None
+    answer = await world.services.pages.press(
+        BOB, Press(PressKind.PAGE_ACK, int(data.split(":")[-1]))
+    )
+    assert answer.key == "page_ack_done", answer
+    world.kv.state.answer(ops.calls_to(BOB)[0].id)
+    for _ in range(6):
+        ops.clock.advance(5)
+        await world.settle()
+    texts = world.messenger.texts(ALICE)
+    words = [x for x in texts if "Bob" in x and "ops" in x and "Nothing more to do" in x]
+    assert len(words) == 1, texts
+    assert not [x for x in world.messenger.texts(BOB) if "Nothing more to do" in x]
+    kept = [
+        (c, m.html[:80]) for (c, _), m in world.messenger.current.items() if m.buttons and c > 0
+    ]
+    assert kept == [], kept
+    assert ops.notice(notice)

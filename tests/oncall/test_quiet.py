@@ -67,3 +67,27 @@ def test_the_weekend_is_irans_in_tehran_and_quiet_all_day_when_asked() -> None:
     assert not night.covers(saturday_noon_tehran, "Asia/Tehran")  # a working day in Iran
     assert night.covers(saturday_noon_tehran, "Europe/Berlin")
     assert not QuietHours(time(22), time(8)).covers(thursday_noon_tehran, "Asia/Tehran")
+
+
+def test_spans_hold_in_tehran_across_berlins_dst_and_irans_weekend() -> None:
+    """``۲۲:۰۰–۰۸:۰۰`` is quiet from 22:00 to 08:00 local: Tehran's +03:30, Berlin in summer and
+    winter; the weekend (Thursday in Tehran, Saturday in Berlin) all day; urgent words."""
+    night = parse_quiet("۲۲:۰۰–۰۸:۰۰")
+    assert night is not None
+    # 22:00 Tehran = 18:30 UTC; 07:59 Tehran = 04:29 UTC; 08:00 = 04:30
+    assert night.covers(datetime(2026, 12, 1, 18, 30), "Asia/Tehran")
+    assert not night.covers(datetime(2026, 12, 1, 18, 29), "Asia/Tehran")
+    assert night.covers(datetime(2026, 12, 2, 4, 29), "Asia/Tehran")
+    assert not night.covers(datetime(2026, 12, 2, 4, 30), "Asia/Tehran")
+    # Berlin in summer (UTC+2) and winter (UTC+1): 22:00 local
+    assert night.covers(datetime(2027, 7, 1, 20, 0), "Europe/Berlin")
+    assert not night.covers(datetime(2027, 7, 1, 19, 59), "Europe/Berlin")
+    assert night.covers(datetime(2027, 1, 1, 21, 0), "Europe/Berlin")
+    assert not night.covers(datetime(2027, 1, 1, 20, 59), "Europe/Berlin")
+    weekend = QuietHours(night.start, night.end, weekend=True)
+    # Thursday 2026-12-03 12:00 Tehran (08:30 UTC) is the weekend; Saturday is not
+    assert weekend.covers(datetime(2026, 12, 3, 8, 30), "Asia/Tehran")
+    assert not weekend.covers(datetime(2026, 12, 5, 8, 30), "Asia/Tehran")
+    assert weekend.covers(datetime(2027, 7, 3, 10, 0), "Europe/Berlin")  # a Saturday
+    assert parse_quiet("00:00-24:00") is None and parse_quiet("08:00-08:00") is None
+    assert is_urgent("URGENT: db") and is_urgent("فوری دیتابیس") and not is_urgent("not urgent")

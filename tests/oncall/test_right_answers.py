@@ -186,7 +186,7 @@ async def test_item9_forget_takes_the_person_out_of_teams_and_covers_and_tells_t
     await oncall.left(profile(BOB), left)
     assert [team.name for team in left] == ["ops"]
     assert await store.teams.members(ops.team.id) == [CAROL, DAVE]
-    assert await store.teams.cover(ops.team.id) is None
+    assert await store.teams.covers(ops.team.id, now=world.clock.now()) == []
     assert world.messenger.texts(ALICE)[-1] == "Bob left ops: they asked me to forget them."
     await world.settle()
     assert group(world)[-1] == "📟 On call for ops: Carol."

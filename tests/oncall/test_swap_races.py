@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime, timedelta
 
 from bot.core.records import SwapStatus
@@ -39,8 +40,10 @@ async def test_takes_at_once_give_one_cover(store: Store) -> None:
     assert len(won) == 1
     swap = await store.teams.swap(swap_id)
     assert swap is not None and swap.status is SwapStatus.TAKEN and swap.taken_by == won[0]
-    cover = await store.teams.cover(swap.team_id)
-    assert cover == (won[0], NOW + timedelta(minutes=1), NOW + timedelta(hours=8))
+    covers = await store.teams.covers(swap.team_id, now=NOW)
+    assert [c[1:] for c in covers] == [
+        (won[0], NOW + timedelta(minutes=1), NOW + timedelta(hours=8))
+    ]
 
 
 async def test_a_take_and_the_expiry_at_once_end_it_one_way(store: Store) -> None:
@@ -56,7 +59,7 @@ async def test_a_take_and_the_expiry_at_once_end_it_one_way(store: Store) -> Non
     assert took[0] == "gone" and expired  # at its deadline it can no longer be taken
     swap = await store.teams.swap(swap_id)
     assert swap is not None and swap.status is SwapStatus.EXPIRED
-    assert await store.teams.cover(swap.team_id) is None
+    assert await store.teams.covers(swap.team_id, now=NOW) == []
 
 
 async def test_a_take_waits_for_another_cover_to_end(store: Store) -> None:
@@ -69,4 +72,55 @@ async def test_a_take_waits_for_another_cover_to_end(store: Store) -> None:
     assert (await store.teams.take_swap(swap_id, CAROL, now=NOW))[0] == "blocked"
     after = NOW + timedelta(hours=1)
     assert (await store.teams.take_swap(swap_id, CAROL, now=after))[0] == "taken"
-    assert await store.teams.cover(swap.team_id) == (CAROL, after, NOW + timedelta(hours=8))
+    covers = await store.teams.covers(swap.team_id, now=after)
+    assert [c[1:] for c in covers] == [(CAROL, after, NOW + timedelta(hours=8))]
+
+
+async def test_two_swaps_of_one_team_taken_at_once_both_hold(store: Store) -> None:
+    """Bob's shift today and Carol's tomorrow, taken at the same moment by Dave and Erin: the
+    team's row is locked first, so neither Take crashes (no primary-key clash on PostgreSQL);
+    the shifts do not overlap, so both are taken, each a cover of its own."""
+    team = await store.teams.create("ops", owner_id=1, chat_id=-100, zone="UTC", now=NOW)
+    assert team is not None
+    ids = []
+    for asker, start in ((BOB, NOW), (CAROL, NOW + timedelta(days=1))):
+        swap = await store.teams.create_swap(
+            team_id=team.id,
+            asked_by=asker,
+            asked_to=None,
+            starts=start,
+            ends=start + timedelta(hours=8),
+            chat_id=-100,
+            deadline=NOW + timedelta(hours=8) if start <= NOW else start,
+            now=NOW,
+        )
+        assert swap is not None
+        ids.append(swap.id)
+    later = NOW + timedelta(minutes=1)
+    results = await asyncio.gather(
+        store.teams.take_swap(ids[0], DAVE, now=later),
+        store.teams.take_swap(ids[1], ERIN, now=later),
+    )
+    assert [r[0] for r in results] == ["taken", "taken"]
+    covers = await store.teams.covers(team.id, now=later)
+    assert [c[1:] for c in covers] == [
+        (DAVE, later, NOW + timedelta(hours=8)),
+        (ERIN, NOW + timedelta(days=1), NOW + timedelta(days=1, hours=8)),
+    ]
+
+
+async def test_a_cover_and_a_take_of_one_team_at_once_never_overlap(store: Store) -> None:
+    """``/cover`` and a Take of the same shift at the same moment: serialised on the team's row,
+    so the team never has two covers at once (whichever came second wins or is refused)."""
+    swap_id = await open_swap(store)
+    swap = await store.teams.swap(swap_id)
+    assert swap is not None
+    await asyncio.gather(
+        store.teams.take_swap(swap_id, CAROL, now=NOW),
+        store.teams.set_cover(
+            swap.team_id, member=ERIN, starts=NOW, ends=NOW + timedelta(hours=1), by=1
+        ),
+    )
+    covers = await store.teams.covers(swap.team_id, now=NOW)
+    for first, second in itertools.pairwise(covers):
+        assert first[3] <= second[2], covers

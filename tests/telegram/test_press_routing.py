@@ -100,9 +100,9 @@ def test_one_handler_per_feature_then_a_catch_all() -> None:
 
 async def test_a_call_now_button_goes_to_on_call_with_the_message_it_is_under() -> None:
     domain = Domain()
-    assert await dispatch(domain, query("oncall:n:3")) == "CallNowPress"
+    assert await dispatch(domain, query("oncall:n:3:7")) == "CallNowPress"
     # a query without its message (as the fake one here): the domain is told there is none
-    assert domain.call_nows == [(ALICE, Press(PressKind.CALL_NOW, 3), None, None)]
+    assert domain.call_nows == [(ALICE, Press(PressKind.CALL_NOW, 3, member=7), None, None)]
     assert domain.calls == [] and domain.pages == [] and len(domain.answers) == 1
 
 

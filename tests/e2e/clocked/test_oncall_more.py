@@ -130,7 +130,7 @@ async def test_call_now_in_private_lists_the_askers_teams_and_obeys_calls_rules(
     await bot.onboard(4009, "Zed", "zed_k")
     await bot.say(4009, "hello")
     mine = bot.last(4009)
-    forged = await bot.tg.press_button(4009, 4009, mine.message_id, data="oncall:n:1")
+    forged = await bot.tg.press_button(4009, 4009, mine.message_id, data=f"oncall:n:1:{BOB}")
     assert "Only members of ops" in await answer_text(bot, forged)
     assert posts(bot) == []
 
@@ -318,8 +318,8 @@ async def test_two_takes_at_once_give_one_cover(oncall: Bot) -> None:
     assert bot.last_text(BOB).startswith(f"🔁 {taker} takes your shift of ops")
     assert bot.last_text(taker_id).startswith("🔁 You're on call for ops from")
     assert not bot.last_text(other).startswith("🔁")
-    cover = await bot.services.store.teams.cover(1)
-    assert cover is not None and cover[0] == taker_id  # one cover, the winner's
+    covers = await bot.services.store.teams.covers(1, now=bot.services.clock.now())
+    assert [c[1] for c in covers] == [taker_id]  # one cover, the winner's
     command = await bot.say(ALICE, "/oncall ops", chat_id=GROUP)
     assert visible(reply(bot, command).text).startswith(f"ops: {taker}, until Tue 2026-12-01 09:00")
 
@@ -355,7 +355,7 @@ async def test_an_untaken_swap_expires_at_the_shifts_start_told(
     data = buttons(notice)[0]["callback_data"]  # pressed late, as a stale client would
     late = await bot.tg.press_button(DAVE, GROUP, notice.message_id, data=data)
     assert visible(await answer_text(bot, late)) == "This request is over."
-    assert await bot.services.store.teams.cover(1) is None
+    assert await bot.services.store.teams.covers(1, now=clock.now()) == []
 
 
 async def test_a_swap_asked_of_one_person_privately(oncall: Bot) -> None:
