@@ -37,9 +37,11 @@ with the number of calls followed at once. From ``sweep_from`` calls followed (b
 together; ``KAVENEGAR_SWEEP_FROM``, 0: never) the watcher sweeps instead, as long as the last
 sweep took fewer requests than there are calls to follow: it leases every followed call due
 before a sweep could be over (the calls' cadence above still says when a call is due), lists
-``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page, halved for as long as the
-process runs each time Kavenegar refuses a size with a 400 or 422; a refused size of 1 turns
-sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
+``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page at first, 20 by default;
+doubled, up to :data:`~bot.calls.sweeps.LIST_SIZE_CAP`, each time a sweep's first page says the
+listing needs more than one; halved each time Kavenegar refuses a size with a 400 or 422, and
+never grown past the halved size again for as long as the process runs; a refused size of 1
+turns sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
 would be applied. Pages and polls share the one budget (a page is a request) and a 429 on either
 pauses both. A leased call the sweep did not list is due again at once; missing from
 :data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. The chores
@@ -61,7 +63,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.calls.outcomes import Announcer
-from bot.calls.sweeps import MISSES, Sweep, ZoneOffset
+from bot.calls.sweeps import LIST_SIZE_CAP, MISSES, Sweep, ZoneOffset
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
@@ -161,7 +163,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         ring_ended: RingCloser | None = None,
         resumer: Resumer | None = None,
         sweep_from: int = 10,
-        list_size: int = 100,
+        list_size: int = 20,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -180,8 +182,12 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self.polls = 0
         #: From how many followed calls sweeps take over (0: never).
         self.sweep_from = sweep_from
-        #: Calls a list page asks for; halved each time Kavenegar refuses it.
+        #: Calls a list page asks for; doubled while sweeps need many pages, halved each time
+        #: Kavenegar refuses it.
         self.list_size = list_size
+        #: The most a page may ask for: the cap, then the size a refusal halved to (so a
+        #: refused size is never asked for again).
+        self.list_most = LIST_SIZE_CAP
         #: List pages asked for (each a request of the budget), and sweeps finished.
         self.pages = 0
         self.sweeps = 0
@@ -331,12 +337,29 @@ class CallWatcher(LeasedWorker[CallRecord]):
             logger.info("list page %d failed (%r); trying again", page, exc)
             sweep.failed(page)
             return None
-        sweep.got(page, listed.page.total, len(listed.result))
+        if sweep.got(page, listed.page.total, len(listed.result)):
+            self._grow(sweep)
         return self._sort(sweep, listed.result, now)
 
+    def _grow(self, sweep: Sweep) -> None:
+        """The sweep's first page says it needs more: twice the size, for this sweep (from its
+        first page again) and the later ones, while under :attr:`list_most`."""
+        bigger = min(sweep.size * 2, self.list_most)
+        if bigger <= sweep.size:
+            return
+        logger.info(
+            "a sweep needs %s pages of %d calls: asking for %d a page from now on",
+            sweep.pages,
+            sweep.size,
+            bigger,
+        )
+        self.list_size = bigger
+        sweep.grow(bigger)
+
     def _refused(self, sweep: Sweep, status: int) -> None:
-        """Kavenegar refused the page size: halve it, for this sweep and the later ones; a
-        refused size of 1 ends the sweeps (its calls are due again, to be polled)."""
+        """Kavenegar refused the page size: halve it, for this sweep and the later ones, and
+        never grow past the halved size again; a refused size of 1 ends the sweeps (its calls
+        are due again, to be polled)."""
         if sweep.size <= 1:
             logger.warning("Kavenegar refused a list of 1 call a page (%s): no more sweeps", status)
             self.sweep_from = 0
@@ -352,6 +375,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
             smaller,
         )
         self.list_size = min(self.list_size, smaller)
+        self.list_most = min(self.list_most, smaller)
         sweep.replan(smaller)
 
     def _sort(self, sweep: Sweep, items: Sequence[Call], now: datetime) -> _Found:
