@@ -51,6 +51,7 @@ go on as with polls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -274,13 +275,14 @@ class CallWatcher(LeasedWorker[CallRecord]):
         if sweep is None and room > 0 and not self._lone:
             sweep = self._sweep = await self._start(now)
         pages = sweep.take(room) if sweep is not None else []
+        reserved = self.clock.now()
         for _ in pages:
             self.pages += 1
-            self._sent.append(self.clock.now())  # a page is a request of the budget, as a poll
+            self._sent.append(reserved)  # a page is a request of the budget, as a poll
         gate = asyncio.Semaphore(self.PAGES_AT_ONCE)
         await asyncio.gather(
             *(self._step(record, now) for record in lone),
-            *(self._page(sweep, page, now, gate) for page in pages if sweep is not None),
+            *(self._page(sweep, page, now, gate, reserved) for page in pages if sweep is not None),
         )
         if sweep is not None and sweep.done:
             self._sweep = None
@@ -309,14 +311,30 @@ class CallWatcher(LeasedWorker[CallRecord]):
             return None
         return Sweep.of(swept, offset=offset, size=self.list_size, now=now)
 
-    async def _page(self, sweep: Sweep, page: int, now: datetime, gate: asyncio.Semaphore) -> None:
+    async def _page(
+        self, sweep: Sweep, page: int, now: datetime, gate: asyncio.Semaphore, reserved: datetime
+    ) -> None:
         """Ask for one page and apply what it lists; at most :attr:`PAGES_AT_ONCE` pages are
         asked for and read at a time (a page of 100 calls is a few MB once parsed), and only
-        what matters of a page is kept while the calls it ended are closed and announced."""
+        what matters of a page is kept while the calls it ended are closed and announced. The
+        budget logged the page when it was taken (``reserved``); a page that waited for the
+        gate is logged again at the time it really goes out, so that the next ticks count it
+        in the right second."""
         async with gate:
+            self._sent_at(reserved)
             found = await self._read(sweep, page, now)
         if found is not None:
             await self._apply(*found, now)
+
+    def _sent_at(self, reserved: datetime) -> None:
+        """A request logged at ``reserved`` goes out now: its entry moved to now (the log stays
+        in order: now is the latest time in it)."""
+        sent = self.clock.now()
+        if sent == reserved:
+            return
+        with contextlib.suppress(ValueError):  # (already out of the window: nothing to move)
+            self._sent.remove(reserved)
+        self._sent.append(sent)
 
     async def _read(self, sweep: Sweep, page: int, now: datetime) -> _Found | None:
         """One page asked for: what it says of the calls this sweep answers for."""
