@@ -3,8 +3,9 @@
 Each size is one run against the Kavenegar sandbox over loopback HTTP. The bot's services are
 built as the bot builds them (:func:`bot.services.build_services`, with the default settings but
 no call quotas: ``KAVENEGAR_POLL_RPS`` 5, ``KAVENEGAR_SWEEP_FROM`` 10, ``KAVENEGAR_LIST_SIZE``
-100), without Telegram (a messenger that takes :data:`TELEGRAM` seconds an edit). The calls are
-placed through their :class:`~bot.calls.service.CallService` (real sandbox calls, real rows),
+20, which the watcher doubles while sweeps need many pages: 80 here, the sandbox refusing more
+than 100), without Telegram (a messenger that takes :data:`TELEGRAM` seconds an edit). The calls
+are placed through their :class:`~bot.calls.service.CallService` (real sandbox calls, real rows),
 all at one instant of a clock held still while they are placed; every call is answered at 5 s
 and hung up at a seeded random moment between 6 and 70 s (all end in their first 70 s).
 
@@ -163,6 +164,8 @@ class Result:
     placing: float
     closed: int
     outcomes: dict[str, int]
+    #: The page sizes asked for, in the order each was first asked, and how often each.
+    sizes: dict[str, int]
 
 
 def p90(values: list[float]) -> float:
@@ -320,6 +323,11 @@ async def run(size: int, workdir: Path, list_size: int) -> Result:
                 if r["method"] == "GET"
             )
             assert requests == watcher.polls + watcher.pages, (requests, watcher.polls)
+            sizes: dict[str, int] = {}
+            for r in sandbox.requests:
+                if r["method"] == "GET" and r["path"] == "/calls":
+                    asked_size = r["query"].get("size", "?")
+                    sizes[asked_size] = sizes.get(asked_size, 0) + 1
             last_close = max(messenger.announced.values(), default=START)
             simulated = (last_close - START).total_seconds()
         await store.close()
@@ -336,6 +344,7 @@ async def run(size: int, workdir: Path, list_size: int) -> Result:
         placing=placing,
         closed=len(messenger.announced),
         outcomes=outcomes,
+        sizes=sizes,
     )
 
 
@@ -375,6 +384,8 @@ async def main(workdir: Path, sizes: tuple[int, ...], list_size: int) -> None:
             f"{r.placing:.1f} s wall to place the calls",
             flush=True,
         )
+        asked = ", ".join(f"{size} ({count})" for size, count in r.sizes.items())
+        print(f"       page sizes asked (pages): {asked or '-'}", flush=True)
 
 
 if __name__ == "__main__":

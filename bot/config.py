@@ -125,10 +125,11 @@ class Settings(BaseSettings):
         "0: one poll a call, always.",
     )
     kavenegar_list_size: int = Field(
-        100,
+        20,
         ge=1,
         le=1000,
-        description="Calls a list page asks for; halved while Kavenegar refuses the size.",
+        description="Calls the first list page asks for; doubled while sweeps need many pages "
+        "(up to 1000), halved (and never grown past again) when Kavenegar refuses a size.",
     )
     call_flow: Literal["direct", "ring"] = Field(
         "direct",

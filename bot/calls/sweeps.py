@@ -10,6 +10,12 @@ seen is looked for again, then polled by itself), ``total`` may grow while it ru
 are counted again from the latest ``total``), and a page that fails is asked for again at most
 :data:`PAGE_TRIES` times in all.
 
+The page size starts at ``KAVENEGAR_LIST_SIZE`` (20, the size the docs show) and changes only when
+a sweep plans afresh from its first page: doubled (:meth:`Sweep.grow`, up to :data:`LIST_SIZE_CAP`)
+when the first page's ``total`` says the listing needs more than one page, halved
+(:meth:`Sweep.replan`) when Kavenegar refuses it. Either way the sweep lists again from page 0 at
+the new size, so no page of one size is mixed with pages of another.
+
 The API's dates carry no UTC offset and the docs do not say their zone, so the window's start is
 this replica's ``created_at`` of the oldest target moved by :class:`ZoneOffset`: the least
 difference seen between a call's ``createdAt`` in Kavenegar's answers and the bot's own
@@ -29,7 +35,7 @@ from datetime import datetime, timedelta
 from bot.core.records import CallRecord
 from kavenegar import Call
 
-__all__ = ["MARGIN", "MISSES", "PAGE_TRIES", "Sweep", "ZoneOffset"]
+__all__ = ["LIST_SIZE_CAP", "MARGIN", "MISSES", "PAGE_TRIES", "Sweep", "ZoneOffset"]
 
 #: How much earlier than the oldest target a sweep's window starts.
 MARGIN = timedelta(seconds=60)
@@ -37,6 +43,8 @@ MARGIN = timedelta(seconds=60)
 MISSES = 2
 #: How many times one page is asked for at most (a timeout, a 5xx); a 429 is not counted.
 PAGE_TRIES = 3
+#: The largest page size a sweep grows to (Kavenegar's docs give no maximum; the setting's too).
+LIST_SIZE_CAP = 1000
 
 
 class ZoneOffset:
@@ -60,7 +68,8 @@ class Sweep:
 
     #: The window's start, in the API's dates.
     since: datetime
-    #: Items a page; a refused size restarts the plan with a smaller one.
+    #: Items a page; a refused size restarts the plan with a smaller one, a listing of many
+    #: pages with a larger one.
     size: int
     #: The calls this sweep answers for, by Kavenegar id; each leaves once seen.
     targets: dict[str, CallRecord]
@@ -108,13 +117,16 @@ class Sweep:
         self.in_flight += len(out)
         return out
 
-    def got(self, page: int, total: int | None, items: int) -> None:
-        """Page ``page`` came back with ``items`` items of ``total``."""
+    def got(self, page: int, total: int | None, items: int) -> bool:
+        """Page ``page`` came back with ``items`` items of ``total``; True if it is the plan's
+        first answer (the first page, asked for alone) and the listing has more pages."""
+        first = self.total is None
         self.in_flight -= 1
         self.answered += 1
         if total is None:  # no total: read on while pages come back full
             total = page * self.size + items + (1 if items >= self.size else 0)
         self.total = max(self.total or 0, total)
+        return first and self.in_flight == 0 and (self.pages or 0) > 1
 
     def failed(self, page: int, *, counted: bool = True) -> None:
         """Page ``page`` got no answer: asked again, unless it has had its tries."""
@@ -131,6 +143,13 @@ class Sweep:
         """The service refused ``size``: list again from the first page with ``size``."""
         self.size, self.total, self.next_page = size, None, 0
         self.in_flight -= 1
+        self.retry.clear()
+        self.tries.clear()
+
+    def grow(self, size: int) -> None:
+        """The first page says the listing needs many pages: list again from the first page
+        with the larger ``size`` (the calls already seen stay seen)."""
+        self.size, self.total, self.next_page = size, None, 0
         self.retry.clear()
         self.tries.clear()
 

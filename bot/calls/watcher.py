@@ -37,9 +37,11 @@ with the number of calls followed at once. From ``sweep_from`` calls followed (b
 together; ``KAVENEGAR_SWEEP_FROM``, 0: never) the watcher sweeps instead, as long as the last
 sweep took fewer requests than there are calls to follow: it leases every followed call due
 before a sweep could be over (the calls' cadence above still says when a call is due), lists
-``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page, halved for as long as the
-process runs each time Kavenegar refuses a size with a 400 or 422; a refused size of 1 turns
-sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
+``GET /calls`` page by page (``KAVENEGAR_LIST_SIZE`` calls a page at first, 20 by default;
+doubled, up to :data:`~bot.calls.sweeps.LIST_SIZE_CAP`, each time a sweep's first page says the
+listing needs more than one; halved each time Kavenegar refuses a size with a 400 or 422, and
+never grown past the halved size again for as long as the process runs; a refused size of 1
+turns sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
 would be applied. Pages and polls share the one budget (a page is a request) and a 429 on either
 pauses both. A leased call the sweep did not list is due again at once; missing from
 :data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. The chores
@@ -49,6 +51,7 @@ go on as with polls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -61,7 +64,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.calls.outcomes import Announcer
-from bot.calls.sweeps import MISSES, Sweep, ZoneOffset
+from bot.calls.sweeps import LIST_SIZE_CAP, MISSES, Sweep, ZoneOffset
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
@@ -161,7 +164,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
         ring_ended: RingCloser | None = None,
         resumer: Resumer | None = None,
         sweep_from: int = 10,
-        list_size: int = 100,
+        list_size: int = 20,
     ) -> None:
         self.store = store
         self.kavenegar = kavenegar
@@ -180,8 +183,12 @@ class CallWatcher(LeasedWorker[CallRecord]):
         self.polls = 0
         #: From how many followed calls sweeps take over (0: never).
         self.sweep_from = sweep_from
-        #: Calls a list page asks for; halved each time Kavenegar refuses it.
+        #: Calls a list page asks for; doubled while sweeps need many pages, halved each time
+        #: Kavenegar refuses it.
         self.list_size = list_size
+        #: The most a page may ask for: the cap, then the size a refusal halved to (so a
+        #: refused size is never asked for again).
+        self.list_most = LIST_SIZE_CAP
         #: List pages asked for (each a request of the budget), and sweeps finished.
         self.pages = 0
         self.sweeps = 0
@@ -268,13 +275,14 @@ class CallWatcher(LeasedWorker[CallRecord]):
         if sweep is None and room > 0 and not self._lone:
             sweep = self._sweep = await self._start(now)
         pages = sweep.take(room) if sweep is not None else []
+        reserved = self.clock.now()
         for _ in pages:
             self.pages += 1
-            self._sent.append(self.clock.now())  # a page is a request of the budget, as a poll
+            self._sent.append(reserved)  # a page is a request of the budget, as a poll
         gate = asyncio.Semaphore(self.PAGES_AT_ONCE)
         await asyncio.gather(
             *(self._step(record, now) for record in lone),
-            *(self._page(sweep, page, now, gate) for page in pages if sweep is not None),
+            *(self._page(sweep, page, now, gate, reserved) for page in pages if sweep is not None),
         )
         if sweep is not None and sweep.done:
             self._sweep = None
@@ -303,14 +311,30 @@ class CallWatcher(LeasedWorker[CallRecord]):
             return None
         return Sweep.of(swept, offset=offset, size=self.list_size, now=now)
 
-    async def _page(self, sweep: Sweep, page: int, now: datetime, gate: asyncio.Semaphore) -> None:
+    async def _page(
+        self, sweep: Sweep, page: int, now: datetime, gate: asyncio.Semaphore, reserved: datetime
+    ) -> None:
         """Ask for one page and apply what it lists; at most :attr:`PAGES_AT_ONCE` pages are
         asked for and read at a time (a page of 100 calls is a few MB once parsed), and only
-        what matters of a page is kept while the calls it ended are closed and announced."""
+        what matters of a page is kept while the calls it ended are closed and announced. The
+        budget logged the page when it was taken (``reserved``); a page that waited for the
+        gate is logged again at the time it really goes out, so that the next ticks count it
+        in the right second."""
         async with gate:
+            self._sent_at(reserved)
             found = await self._read(sweep, page, now)
         if found is not None:
             await self._apply(*found, now)
+
+    def _sent_at(self, reserved: datetime) -> None:
+        """A request logged at ``reserved`` goes out now: its entry moved to now (the log stays
+        in order: now is the latest time in it)."""
+        sent = self.clock.now()
+        if sent == reserved:
+            return
+        with contextlib.suppress(ValueError):  # (already out of the window: nothing to move)
+            self._sent.remove(reserved)
+        self._sent.append(sent)
 
     async def _read(self, sweep: Sweep, page: int, now: datetime) -> _Found | None:
         """One page asked for: what it says of the calls this sweep answers for."""
@@ -331,12 +355,29 @@ class CallWatcher(LeasedWorker[CallRecord]):
             logger.info("list page %d failed (%r); trying again", page, exc)
             sweep.failed(page)
             return None
-        sweep.got(page, listed.page.total, len(listed.result))
+        if sweep.got(page, listed.page.total, len(listed.result)):
+            self._grow(sweep)
         return self._sort(sweep, listed.result, now)
 
+    def _grow(self, sweep: Sweep) -> None:
+        """The sweep's first page says it needs more: twice the size, for this sweep (from its
+        first page again) and the later ones, while under :attr:`list_most`."""
+        bigger = min(sweep.size * 2, self.list_most)
+        if bigger <= sweep.size:
+            return
+        logger.info(
+            "a sweep needs %s pages of %d calls: asking for %d a page from now on",
+            sweep.pages,
+            sweep.size,
+            bigger,
+        )
+        self.list_size = bigger
+        sweep.grow(bigger)
+
     def _refused(self, sweep: Sweep, status: int) -> None:
-        """Kavenegar refused the page size: halve it, for this sweep and the later ones; a
-        refused size of 1 ends the sweeps (its calls are due again, to be polled)."""
+        """Kavenegar refused the page size: halve it, for this sweep and the later ones, and
+        never grow past the halved size again; a refused size of 1 ends the sweeps (its calls
+        are due again, to be polled)."""
         if sweep.size <= 1:
             logger.warning("Kavenegar refused a list of 1 call a page (%s): no more sweeps", status)
             self.sweep_from = 0
@@ -352,6 +393,7 @@ class CallWatcher(LeasedWorker[CallRecord]):
             smaller,
         )
         self.list_size = min(self.list_size, smaller)
+        self.list_most = min(self.list_most, smaller)
         sweep.replan(smaller)
 
     def _sort(self, sweep: Sweep, items: Sequence[Call], now: datetime) -> _Found:

@@ -9,6 +9,7 @@ each announced once, within the one request budget.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -118,7 +119,7 @@ async def test_a_sweep_ends_many_calls_with_a_request_for_all(swept: Follow) -> 
     # every list asks from the oldest call's creation (less the margin), Kavenegar's own dates
     oldest = min(r.created_at for r in rows if r.created_at is not None)
     assert {datetime.fromisoformat(r["query"]["since"]) for r in lists} == {oldest - MARGIN}
-    assert {r["query"]["size"] for r in lists} == {"100"}
+    assert {r["query"]["size"] for r in lists} == {"20"}  # the default: 6 calls fit one page
     await assert_each_announced_once(swept, rows)
 
 
@@ -157,15 +158,18 @@ async def test_a_call_the_list_leaves_out_still_ends_by_its_own_polls(swept: Fol
 async def test_any_order_works_across_pages(
     sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock, order: Any
 ) -> None:
-    """Two calls a page, listed oldest first or shuffled anew for every page (pages overlap and
-    miss calls): every call still ends, each once."""
+    """Two calls a page (Kavenegar takes no more: the one try to grow is refused), listed
+    oldest first or shuffled anew for every page (pages overlap and miss calls): every call
+    still ends, each once."""
+    kv.state.list_max_size = 2
     async for world in world_of(sqlite_url, kv, clock, kavenegar_list_size=2):
         rows = await place(world)
         await into_sweeps(world, rows)
         kv.state.list_order = order
         await hang_up_and_close(world, rows)
         lists, _ = requests(world)
-        assert {r["query"]["size"] for r in lists} == {"2"}
+        sizes = [r["query"]["size"] for r in lists]
+        assert sizes.count("4") == 1 and set(sizes) == {"2", "4"}
         assert len({r["query"]["page"] for r in lists}) == 3  # 6 calls, 2 a page
         await assert_each_announced_once(world, rows)
 
@@ -186,6 +190,49 @@ async def test_a_refused_page_size_is_halved_and_remembered(
         assert set(sizes[3:]) == {"2"}
         assert world.watcher.list_size == 2
         assert world.watcher.sweeps >= 2
+        await assert_each_announced_once(world, rows)
+
+
+async def test_the_page_size_grows_from_20_to_the_largest_accepted_and_stays_there(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
+) -> None:
+    """The default settings, a window of 106 calls (100 of another application) and Kavenegar
+    taking at most 50 a page: the first page asks for the documented 20; each first page saying
+    more pages follow doubles the size (listing again from page 0), 80 is refused (a 400) and
+    halved to 40, and 80 is never asked for again, however many sweeps follow."""
+    kv.state.list_max_size = 50
+    async for world in world_of(sqlite_url, kv, clock):
+        assert world.watcher.list_size == 20
+        rows = await place(world)
+        kv.state.add_foreign_calls(100)
+        await into_sweeps(world, rows)
+        for _ in range(40):  # 20 s of sweeps, each needing 3 pages of 40: never 80 again
+            world.clock.advance(0.5)
+            await world.watcher.tick()
+        await hang_up_and_close(world, rows)
+        lists, _ = requests(world)
+        sizes = [r["query"]["size"] for r in lists]
+        assert sizes[:4] == ["20", "40", "80", "40"], sizes
+        assert sizes.count("80") == 1 and set(sizes[3:]) == {"40"}
+        assert [r["query"]["page"] for r in lists[:4]] == ["0", "0", "0", "0"]
+        assert world.watcher.list_size == 40 and world.watcher.sweeps >= 3
+        await assert_each_announced_once(world, rows)
+
+
+async def test_the_page_size_grows_no_further_than_the_cap(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a cap of 4 (1000 in the bot) and a first size of 1, six calls: 1, 2, then 4 for
+    good (Kavenegar would take 100), though a listing still needs two pages of 4."""
+    monkeypatch.setattr("bot.calls.watcher.LIST_SIZE_CAP", 4)
+    async for world in world_of(sqlite_url, kv, clock, kavenegar_list_size=1):
+        rows = await place(world)
+        await into_sweeps(world, rows)
+        await hang_up_and_close(world, rows)
+        lists, _ = requests(world)
+        sizes = [r["query"]["size"] for r in lists]
+        assert sizes[:3] == ["1", "2", "4"] and set(sizes[2:]) == {"4"}, sizes
+        assert world.watcher.list_size == 4
         await assert_each_announced_once(world, rows)
 
 
@@ -315,14 +362,17 @@ async def test_two_replicas_sweeping_announce_each_call_once(
         await assert_each_announced_once(world, rows)
 
 
+TARGET = CallRecord(
+    id=1, chat_id=GROUP, message_id=1, caller_id=1, callee_id=2, max_duration=60,
+    status=CallStatus.CREATED, kavenegar_call_id="k", error=None, caller_delivery=None,
+    callee_delivery=None, created_at=START,
+)  # fmt: skip
+
+
 def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
     """The first page alone, then the rest; a ``total`` that grows meanwhile adds pages; a page
     that keeps failing is asked for three times in all, then the sweep ends without it."""
-    target = CallRecord(
-        id=1, chat_id=GROUP, message_id=1, caller_id=1, callee_id=2, max_duration=60,
-        status=CallStatus.CREATED, kavenegar_call_id="k", error=None, caller_delivery=None,
-        callee_delivery=None, created_at=START,
-    )  # fmt: skip
+    target = TARGET
     sweep = Sweep.of([target], offset=timedelta(hours=3), size=10, now=START)
     assert sweep.since == START + timedelta(hours=3) - MARGIN
     assert sweep.take(5) == [0]
@@ -340,6 +390,25 @@ def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
     assert sweep.take(5) == []
     assert sweep.done
     assert sweep.answered == 3
+
+
+def test_a_first_page_saying_more_follow_restarts_the_plan_at_a_larger_size() -> None:
+    """Only a plan's first answer can grow it (nothing else of its size was asked for); the
+    grown plan starts from page 0 again and the calls already seen stay seen."""
+    targets = [replace(TARGET, id=i, kavenegar_call_id=f"k{i}") for i in (1, 2)]
+    sweep = Sweep.of(targets, offset=timedelta(0), size=20, now=START)
+    assert sweep.take(5) == [0]
+    assert sweep.got(0, 45, 20)  # three pages of 20: may grow
+    assert sweep.targets.pop("k1")  # listed on that first page (as `seen` does)
+    sweep.grow(40)
+    assert (sweep.size, sweep.pages, sweep.take(5)) == (40, None, [0])
+    assert sweep.got(0, 45, 40)  # two pages of 40: may grow again (the watcher says no here)
+    assert sweep.take(5) == [1]
+    assert not sweep.got(1, 45, 5)  # a later page never grows it
+    assert set(sweep.targets) == {"k2"}
+    single = Sweep.of(targets, offset=timedelta(0), size=20, now=START)
+    single.take(5)
+    assert not single.got(0, 7, 7)  # one page holds the whole listing: no growth
 
 
 async def test_a_full_sweep_takes_the_ringing_calls_first(swept: Follow) -> None:
