@@ -860,6 +860,11 @@ class CallService:
                 logger.warning("call %s: its placing lease could not be renewed", row_id)
 
     @property
+    def join_mode(self) -> Literal["webapp", "token", "both"]:
+        """How people join the calls placed here, as the welcome explains it."""
+        return self.settings.join_mode if self.joins_in_telegram else "token"
+
+    @property
     def joins_in_telegram(self) -> bool:
         """Whether token messages carry the join page's button (JOIN_MODE webapp or both)."""
         return self.settings.webapp_url is not None and self.settings.join_mode != "token"

@@ -38,17 +38,27 @@ EN: dict[str, str] = {
         "Your Kavenegar username is <code>{kv_username}</code>.\n\n"
         "To call someone, type <code>/call @username</code> in a group or here, or reply to "
         "their message with /call. You can add a length: <code>/call @bob 10m</code>.\n"
-        "Each of you gets a private message from me with your own access token: join from the "
-        "app within one minute.\n\n"
+        "{how_to_join}\n\n"
         "Tell me your phone with /platform ios or /platform android."
+    ),
+    "how_to_join_token": (
+        "Each of you gets a private message from me with your own access token: join from the "
+        "app within one minute."
+    ),
+    "how_to_join_webapp": (
+        "Each of you gets a private message from me with a Join in Telegram button: tap it "
+        "within one minute to talk right here."
+    ),
+    "how_to_join_both": (
+        "Each of you gets a private message from me with a Join in Telegram button and your own "
+        "access token: within one minute, tap Join to talk right here, or join from the app."
     ),
     "welcome_username_later": (
         "👋 Hi {name}! I place <b>Kavenegar voice calls</b> from Telegram chats.\n\n"
         "Your Kavenegar username will be your phone number, once you share it.\n\n"
         "To call someone, type <code>/call @username</code> in a group or here, or reply to "
         "their message with /call. You can add a length: <code>/call @bob 10m</code>.\n"
-        "Each of you gets a private message from me with your own access token: join from the "
-        "app within one minute.\n\n"
+        "{how_to_join}\n\n"
         "Tell me your phone with /platform ios or /platform android."
     ),
     "help_title": "<b>Commands</b>",
@@ -679,17 +689,27 @@ FA: dict[str, str] = {
         "نام کاربری کاوه‌نگار شما <code>{kv_username}</code> است.\n\n"
         "برای تماس با کسی، در گروه یا همین‌جا بنویسید <code>/call @username</code> یا روی پیام او "
         "با /call پاسخ دهید. می‌توانید مدت را هم بگویید: <code>/call @bob 10m</code>.\n"
-        "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
-        "تماس شوید.\n\n"
+        "{how_to_join}\n\n"
         "گوشی‌تان را با /platform ios یا /platform android به من بگویید."
+    ),
+    "how_to_join_token": (
+        "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
+        "تماس شوید."
+    ),
+    "how_to_join_webapp": (
+        "هر کدام از شما پیامی خصوصی با دکمهٔ «ورود در تلگرام» می‌گیرد: ظرف یک دقیقه آن را بزنید "
+        "تا همین‌جا صحبت کنید."
+    ),
+    "how_to_join_both": (
+        "هر کدام از شما پیامی خصوصی با دکمهٔ «ورود در تلگرام» و توکن دسترسی خودش می‌گیرد: ظرف "
+        "یک دقیقه آن دکمه را بزنید تا همین‌جا صحبت کنید، یا از برنامه وارد تماس شوید."
     ),
     "welcome_username_later": (
         "👋 سلام {name}! من از گفت‌وگوهای تلگرام <b>تماس صوتی کاوه‌نگار</b> برقرار می‌کنم.\n\n"
         "نام کاربری کاوه‌نگار شما، پس از آن‌که شماره‌تان را بفرستید، همان شماره خواهد بود.\n\n"
         "برای تماس با کسی، در گروه یا همین‌جا بنویسید <code>/call @username</code> یا روی پیام او "
         "با /call پاسخ دهید. می‌توانید مدت را هم بگویید: <code>/call @bob 10m</code>.\n"
-        "هر کدام از شما پیامی خصوصی با توکن دسترسی خودش می‌گیرد: ظرف یک دقیقه از برنامه وارد "
-        "تماس شوید.\n\n"
+        "{how_to_join}\n\n"
         "گوشی‌تان را با /platform ios یا /platform android به من بگویید."
     ),
     "help_title": "<b>دستورها</b>",

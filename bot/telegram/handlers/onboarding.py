@@ -40,11 +40,15 @@ class Start(Command):
         if refusal is not None:  # not an open line after all: nothing else is theirs to use
             await self.reply(invocation, invocation.text(refusal, user_id=sender))
             return
+        how = invocation.text(f"how_to_join_{self.services.calls.join_mode}")
         if numbered(self.services) and record.phone is None:  # tg<id> only until it comes
-            text = invocation.text("welcome_username_later", name=record.name)
+            text = invocation.text("welcome_username_later", name=record.name, how_to_join=how)
         else:
             text = invocation.text(
-                "welcome", name=record.name, kv_username=record.kavenegar_username
+                "welcome",
+                name=record.name,
+                kv_username=record.kavenegar_username,
+                how_to_join=how,
             )
         invites = self.services.invites
         if invites.is_invite(payload):  # t.me/<bot>?start=inv_...

@@ -460,3 +460,30 @@ async def test_a_replayed_token_request_is_bounded(
     body["initData"] = init_data(bot, BOB, clock)
     assert (await ask(url, body))[0] == 200
     assert gets() - before >= 2
+
+
+@pytest.mark.parametrize(
+    ("mode", "says", "never"),
+    [
+        ("webapp", "a Join in Telegram button: tap it", "access token"),
+        ("both", "a Join in Telegram button and your own access token", None),
+        ("token", "your own access token: join from the app", "Join in Telegram"),
+    ],
+)
+async def test_the_welcome_says_how_people_join_in_each_mode(
+    tg: TelegramSimulator,
+    kv: KavenegarSandbox,
+    sqlite_url: str,
+    clock: ManualClock,
+    mode: str,
+    says: str,
+    never: str | None,
+) -> None:
+    """/start explains joining the way this bot's calls are joined: with JOIN_MODE=webapp no
+    one is told to expect an access token that never comes."""
+    async with bot_running(tg, kv, sqlite_url, clock=clock, **join_settings(kv, mode)) as bot:
+        await bot.onboard(ALICE, "Alice", "alice_k")
+        (welcome,) = [m for m in tg.sent_to(ALICE) if "Hi Alice" in m.text]
+        shown = " ".join(visible(welcome.text).split())
+        assert says in shown
+        assert never is None or never not in shown
