@@ -18,16 +18,18 @@ the new size, so no page of one size is mixed with pages of another.
 
 The API's dates carry no UTC offset and the docs do not say their zone, so the window's start is
 this replica's ``created_at`` of the oldest target moved by :class:`ZoneOffset`: the least
-difference seen between a call's ``createdAt`` in Kavenegar's answers and the bot's own
+difference between a call's ``createdAt`` in Kavenegar's answers and the bot's own
 ``created_at`` of the same call (a zone, a clock's skew and the create request's own time; the
-least is the closest to the zone and the skew alone). :data:`MARGIN` covers what is left (other
-replicas' clocks, rounding to the second). No ``until`` is sent: a call created while a sweep
-runs is simply listed too.
+least is the closest to the zone and the skew alone) among the last :data:`ZONE_ANSWERS`
+answers, so one odd date widens the window for a while, not for good. :data:`MARGIN` covers
+what is left (other replicas' clocks, rounding to the second). No ``until`` is sent: a call
+created while a sweep runs is simply listed too.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +37,15 @@ from datetime import datetime, timedelta
 from bot.core.records import CallRecord
 from kavenegar import Call
 
-__all__ = ["LIST_SIZE_CAP", "MARGIN", "MISSES", "PAGE_TRIES", "Sweep", "ZoneOffset"]
+__all__ = [
+    "LIST_SIZE_CAP",
+    "MARGIN",
+    "MISSES",
+    "PAGE_TRIES",
+    "ZONE_ANSWERS",
+    "Sweep",
+    "ZoneOffset",
+]
 
 #: How much earlier than the oldest target a sweep's window starts.
 MARGIN = timedelta(seconds=60)
@@ -43,23 +53,27 @@ MARGIN = timedelta(seconds=60)
 MISSES = 2
 #: How many times one page is asked for at most (a timeout, a 5xx); a 429 is not counted.
 PAGE_TRIES = 3
+#: How many of the latest answers :class:`ZoneOffset` takes the least difference of.
+ZONE_ANSWERS = 16
 #: The largest page size a sweep grows to (Kavenegar's docs give no maximum; the setting's too).
 LIST_SIZE_CAP = 1000
 
 
 class ZoneOffset:
-    """The API's dates less this bot's clock (naive UTC), learned from calls read back."""
+    """The API's dates less this bot's clock (naive UTC), learned from calls read back: the
+    least of the last :data:`ZONE_ANSWERS` differences seen, so one odd ``createdAt`` (a date
+    hours off) moves the sweeps' window for that many answers at most, not for good."""
 
     def __init__(self) -> None:
         self.value: timedelta | None = None
+        self._recent: deque[timedelta] = deque(maxlen=ZONE_ANSWERS)
 
     def learn(self, record: CallRecord, call: Call) -> None:
-        """One call seen both ways: keep the least difference."""
+        """One call seen both ways: the least of the recent differences."""
         if call.created_at is None or record.created_at is None:
             return
-        seen = call.created_at.replace(tzinfo=None) - record.created_at
-        if self.value is None or seen < self.value:
-            self.value = seen
+        self._recent.append(call.created_at.replace(tzinfo=None) - record.created_at)
+        self.value = min(self._recent)
 
 
 @dataclass
