@@ -8,7 +8,11 @@ replica holds) is skipped with one dictionary lookup. Nothing about the list is 
 that: the order may be any (items on several pages, or on none, cost speed only: a target not
 seen is looked for again, then polled by itself), ``total`` may grow while it runs (the pages
 are counted again from the latest ``total``), and a page that fails is asked for again at most
-:data:`PAGE_TRIES` times in all.
+:data:`PAGE_TRIES` times in all. ``total`` may lie too, so neither it nor the targets still
+unseen keep a sweep going: a page with fewer items than the size asked for is the listing's
+last, whatever ``total`` says, and a plan asks for no more pages than it has calls to answer for
+(beyond that, polling each is cheaper). Then the sweep ends, and its targets not seen count as
+missing, as any other.
 
 The page size starts at ``KAVENEGAR_LIST_SIZE`` (20, the size the docs show) and changes only when
 a sweep plans afresh from its first page: doubled (:meth:`Sweep.grow`, up to :data:`LIST_SIZE_CAP`)
@@ -95,6 +99,11 @@ class Sweep:
     tries: dict[int, int] = field(default_factory=dict)
     #: Page requests answered (for the cost estimate of the next sweep).
     answered: int = 0
+    #: The most pages one plan asks for: as many as the calls it answers for (more would cost
+    #: more than polling each of them); 0: no cap.
+    most: int = 0
+    #: The first page of the plan that came back short (fewer items than asked): the last one.
+    short: int | None = None
 
     @classmethod
     def of(
@@ -103,14 +112,27 @@ class Sweep:
         """A sweep answering for ``rows`` (each with a Kavenegar id and a ``created_at``)."""
         targets = {r.kavenegar_call_id: r for r in rows if r.kavenegar_call_id is not None}
         oldest = min((r.created_at or now) for r in targets.values())
-        return cls(since=oldest + offset - MARGIN, size=size, targets=targets, started=now)
+        since = oldest + offset - MARGIN
+        return cls(since=since, size=size, targets=targets, started=now, most=len(targets))
 
     @property
     def pages(self) -> int | None:
-        """How many pages the listing has, by the latest ``total`` (None before the first)."""
+        """How many pages to ask for (None before the first answer): as the latest ``total``
+        says, but no further than a short page, nor more than :attr:`most`."""
         if self.total is None:
             return None
-        return max(1, math.ceil(self.total / self.size))
+        pages = max(1, math.ceil(self.total / self.size))
+        if self.short is not None:
+            pages = min(pages, self.short + 1)
+        if self.most > 0:
+            pages = min(pages, self.most)
+        return pages
+
+    def _drop_unplanned(self) -> None:
+        """Pages to ask again that the plan no longer holds (past a short page, the cap)."""
+        pages = self.pages
+        if pages is not None:
+            self.retry = [page for page in self.retry if page < pages]
 
     def take(self, room: int) -> list[int]:
         """Up to ``room`` pages to ask for now: the first alone (its ``total`` plans the rest),
@@ -123,6 +145,7 @@ class Sweep:
             elif self.in_flight == 0 and room > 0 and self.retry:
                 out.append(self.retry.pop())
         else:
+            self._drop_unplanned()
             while room > len(out) and self.retry:
                 out.append(self.retry.pop())
             while room > len(out) and self.next_page < self.pages:
@@ -140,6 +163,8 @@ class Sweep:
         if total is None:  # no total: read on while pages come back full
             total = page * self.size + items + (1 if items >= self.size else 0)
         self.total = max(self.total or 0, total)
+        if items < self.size and (self.short is None or page < self.short):
+            self.short = page  # a short page is the listing's last, whatever total says
         return first and self.in_flight == 0 and (self.pages or 0) > 1
 
     def failed(self, page: int, *, counted: bool = True) -> None:
@@ -155,7 +180,7 @@ class Sweep:
 
     def replan(self, size: int) -> None:
         """The service refused ``size``: list again from the first page with ``size``."""
-        self.size, self.total, self.next_page = size, None, 0
+        self.size, self.total, self.next_page, self.short = size, None, 0, None
         self.in_flight -= 1
         self.retry.clear()
         self.tries.clear()
@@ -163,7 +188,7 @@ class Sweep:
     def grow(self, size: int) -> None:
         """The first page says the listing needs many pages: list again from the first page
         with the larger ``size`` (the calls already seen stay seen)."""
-        self.size, self.total, self.next_page = size, None, 0
+        self.size, self.total, self.next_page, self.short = size, None, 0, None
         self.retry.clear()
         self.tries.clear()
 
@@ -179,4 +204,7 @@ class Sweep:
         if not self.targets:
             return True
         pages = self.pages
-        return pages is not None and not self.retry and self.next_page >= pages
+        if pages is None:
+            return False
+        self._drop_unplanned()
+        return not self.retry and self.next_page >= pages
