@@ -8,7 +8,11 @@ replica holds) is skipped with one dictionary lookup. Nothing about the list is 
 that: the order may be any (items on several pages, or on none, cost speed only: a target not
 seen is looked for again, then polled by itself), ``total`` may grow while it runs (the pages
 are counted again from the latest ``total``), and a page that fails is asked for again at most
-:data:`PAGE_TRIES` times in all.
+:data:`PAGE_TRIES` times in all. ``total`` may lie too, so neither it nor the targets still
+unseen keep a sweep going: a page with fewer items than the size asked for is the listing's
+last, whatever ``total`` says, and a plan asks for no more pages than it has calls to answer for
+(beyond that, polling each is cheaper). Then the sweep ends, and its targets not seen count as
+missing, as any other.
 
 The page size starts at ``KAVENEGAR_LIST_SIZE`` (20, the size the docs show) and changes only when
 a sweep plans afresh from its first page: doubled (:meth:`Sweep.grow`, up to :data:`LIST_SIZE_CAP`)
@@ -18,16 +22,18 @@ the new size, so no page of one size is mixed with pages of another.
 
 The API's dates carry no UTC offset and the docs do not say their zone, so the window's start is
 this replica's ``created_at`` of the oldest target moved by :class:`ZoneOffset`: the least
-difference seen between a call's ``createdAt`` in Kavenegar's answers and the bot's own
+difference between a call's ``createdAt`` in Kavenegar's answers and the bot's own
 ``created_at`` of the same call (a zone, a clock's skew and the create request's own time; the
-least is the closest to the zone and the skew alone). :data:`MARGIN` covers what is left (other
-replicas' clocks, rounding to the second). No ``until`` is sent: a call created while a sweep
-runs is simply listed too.
+least is the closest to the zone and the skew alone) among the last :data:`ZONE_ANSWERS`
+answers, so one odd date widens the window for a while, not for good. :data:`MARGIN` covers
+what is left (other replicas' clocks, rounding to the second). No ``until`` is sent: a call
+created while a sweep runs is simply listed too.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +41,15 @@ from datetime import datetime, timedelta
 from bot.core.records import CallRecord
 from kavenegar import Call
 
-__all__ = ["LIST_SIZE_CAP", "MARGIN", "MISSES", "PAGE_TRIES", "Sweep", "ZoneOffset"]
+__all__ = [
+    "LIST_SIZE_CAP",
+    "MARGIN",
+    "MISSES",
+    "PAGE_TRIES",
+    "ZONE_ANSWERS",
+    "Sweep",
+    "ZoneOffset",
+]
 
 #: How much earlier than the oldest target a sweep's window starts.
 MARGIN = timedelta(seconds=60)
@@ -43,23 +57,27 @@ MARGIN = timedelta(seconds=60)
 MISSES = 2
 #: How many times one page is asked for at most (a timeout, a 5xx); a 429 is not counted.
 PAGE_TRIES = 3
+#: How many of the latest answers :class:`ZoneOffset` takes the least difference of.
+ZONE_ANSWERS = 16
 #: The largest page size a sweep grows to (Kavenegar's docs give no maximum; the setting's too).
 LIST_SIZE_CAP = 1000
 
 
 class ZoneOffset:
-    """The API's dates less this bot's clock (naive UTC), learned from calls read back."""
+    """The API's dates less this bot's clock (naive UTC), learned from calls read back: the
+    least of the last :data:`ZONE_ANSWERS` differences seen, so one odd ``createdAt`` (a date
+    hours off) moves the sweeps' window for that many answers at most, not for good."""
 
     def __init__(self) -> None:
         self.value: timedelta | None = None
+        self._recent: deque[timedelta] = deque(maxlen=ZONE_ANSWERS)
 
     def learn(self, record: CallRecord, call: Call) -> None:
-        """One call seen both ways: keep the least difference."""
+        """One call seen both ways: the least of the recent differences."""
         if call.created_at is None or record.created_at is None:
             return
-        seen = call.created_at.replace(tzinfo=None) - record.created_at
-        if self.value is None or seen < self.value:
-            self.value = seen
+        self._recent.append(call.created_at.replace(tzinfo=None) - record.created_at)
+        self.value = min(self._recent)
 
 
 @dataclass
@@ -81,6 +99,11 @@ class Sweep:
     tries: dict[int, int] = field(default_factory=dict)
     #: Page requests answered (for the cost estimate of the next sweep).
     answered: int = 0
+    #: The most pages one plan asks for: as many as the calls it answers for (more would cost
+    #: more than polling each of them); 0: no cap.
+    most: int = 0
+    #: The first page of the plan that came back short (fewer items than asked): the last one.
+    short: int | None = None
 
     @classmethod
     def of(
@@ -89,14 +112,27 @@ class Sweep:
         """A sweep answering for ``rows`` (each with a Kavenegar id and a ``created_at``)."""
         targets = {r.kavenegar_call_id: r for r in rows if r.kavenegar_call_id is not None}
         oldest = min((r.created_at or now) for r in targets.values())
-        return cls(since=oldest + offset - MARGIN, size=size, targets=targets, started=now)
+        since = oldest + offset - MARGIN
+        return cls(since=since, size=size, targets=targets, started=now, most=len(targets))
 
     @property
     def pages(self) -> int | None:
-        """How many pages the listing has, by the latest ``total`` (None before the first)."""
+        """How many pages to ask for (None before the first answer): as the latest ``total``
+        says, but no further than a short page, nor more than :attr:`most`."""
         if self.total is None:
             return None
-        return max(1, math.ceil(self.total / self.size))
+        pages = max(1, math.ceil(self.total / self.size))
+        if self.short is not None:
+            pages = min(pages, self.short + 1)
+        if self.most > 0:
+            pages = min(pages, self.most)
+        return pages
+
+    def _drop_unplanned(self) -> None:
+        """Pages to ask again that the plan no longer holds (past a short page, the cap)."""
+        pages = self.pages
+        if pages is not None:
+            self.retry = [page for page in self.retry if page < pages]
 
     def take(self, room: int) -> list[int]:
         """Up to ``room`` pages to ask for now: the first alone (its ``total`` plans the rest),
@@ -109,6 +145,7 @@ class Sweep:
             elif self.in_flight == 0 and room > 0 and self.retry:
                 out.append(self.retry.pop())
         else:
+            self._drop_unplanned()
             while room > len(out) and self.retry:
                 out.append(self.retry.pop())
             while room > len(out) and self.next_page < self.pages:
@@ -126,6 +163,8 @@ class Sweep:
         if total is None:  # no total: read on while pages come back full
             total = page * self.size + items + (1 if items >= self.size else 0)
         self.total = max(self.total or 0, total)
+        if items < self.size and (self.short is None or page < self.short):
+            self.short = page  # a short page is the listing's last, whatever total says
         return first and self.in_flight == 0 and (self.pages or 0) > 1
 
     def failed(self, page: int, *, counted: bool = True) -> None:
@@ -141,7 +180,7 @@ class Sweep:
 
     def replan(self, size: int) -> None:
         """The service refused ``size``: list again from the first page with ``size``."""
-        self.size, self.total, self.next_page = size, None, 0
+        self.size, self.total, self.next_page, self.short = size, None, 0, None
         self.in_flight -= 1
         self.retry.clear()
         self.tries.clear()
@@ -149,7 +188,7 @@ class Sweep:
     def grow(self, size: int) -> None:
         """The first page says the listing needs many pages: list again from the first page
         with the larger ``size`` (the calls already seen stay seen)."""
-        self.size, self.total, self.next_page = size, None, 0
+        self.size, self.total, self.next_page, self.short = size, None, 0, None
         self.retry.clear()
         self.tries.clear()
 
@@ -165,4 +204,7 @@ class Sweep:
         if not self.targets:
             return True
         pages = self.pages
-        return pages is not None and not self.retry and self.next_page >= pages
+        if pages is None:
+            return False
+        self._drop_unplanned()
+        return not self.retry and self.next_page >= pages

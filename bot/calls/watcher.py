@@ -44,7 +44,9 @@ never grown past the halved size again for as long as the process runs; a refuse
 turns sweeps off) and applies each listed item to the leased call it answers for, as a poll's answer
 would be applied. Pages and polls share the one budget (a page is a request) and a 429 on either
 pauses both. A leased call the sweep did not list is due again at once; missing from
-:data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. The chores
+:data:`~bot.calls.sweeps.MISSES` sweeps in a row, it is polled by itself from then on. While a
+sweep runs, the calls placed since it started (in their ringing window) are polled one by one,
+within the same budget and before its pages, so a long listing never starves them. The chores
 go on as with polls.
 """
 
@@ -234,21 +236,31 @@ class CallWatcher(LeasedWorker[CallRecord]):
         return f"call {record.id}"
 
     async def tick(self) -> int:
-        """Polls (see :class:`LeasedWorker`) while few calls are followed; else a sweep's turn."""
+        """Polls (see :class:`LeasedWorker`) while few calls are followed; else a sweep's turn.
+
+        While a sweep runs, the calls placed since it started (in their ringing window, none of
+        its targets) are polled one by one when due, within the budget, before the lone polls
+        and the pages: a long listing never starves a young call. (Calls placed before it are
+        its own or the next sweep's: polling them first would starve the sweep instead.)"""
         now = self.clock.now()
         if not await self._sweeping():
             return await super().tick()
-        chores = await self.store.claim_due_calls(
+        young, since = 0, now - RINGING_WINDOW
+        if self._sweep is not None:  # (those placed before it are its own or the next one's)
+            young = max(0, self.batch(now) - len(self._lone))
+            since = max(since, self._sweep.started)
+        claimed = await self.store.claim_due_calls(
             self.owner,
             now=now,
             lease=self.LEASE,
-            limit=0,
-            ringing_since=now - RINGING_WINDOW,
+            limit=young,
+            ringing_since=since,
             chores=self.CHORES,
             grace=GRACE,
+            ringing_only=True,
         )
-        await asyncio.gather(*(self._step(row, now) for row in chores))
-        return len(chores) + await self._sweep_turn(now)
+        await asyncio.gather(*(self._step(row, now) for row in claimed))
+        return len(claimed) + await self._sweep_turn(now)
 
     async def _sweeping(self) -> bool:
         """Whether this tick sweeps: a sweep under way, or calls to poll left by one; else

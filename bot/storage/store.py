@@ -1003,6 +1003,7 @@ class Store:
         ringing_since: datetime,
         chores: int | None = None,
         grace: timedelta | None = None,
+        ringing_only: bool = False,
     ) -> list[CallRecord]:
         """Lease the calls whose next check is due, in two parts, each the longest waiting first.
 
@@ -1011,13 +1012,25 @@ class Store:
         older than its ``max_duration`` plus ``grace``. Then up to ``limit`` calls to poll, those
         younger than ``ringing_since`` (in their ringing window) first. So a poll budget
         (``limit``, 0 while polls are paused) never holds up the calls that need no poll.
+        With ``ringing_only``, the calls to poll are only those in their ringing window (the
+        young calls a running sweep does not answer for).
         """
         chore = _needs_no_poll(self._dialect, now, grace)
         most = limit if chores is None else chores
         done = await claim_due(self.engine, self._dialect, calls, owner, now, lease, most, chore)
         young = case((calls.c.created_at >= ringing_since, 0), else_=1)
+        only = (calls.c.created_at >= ringing_since,) if ringing_only else ()
         polls = await claim_due(
-            self.engine, self._dialect, calls, owner, now, lease, limit, ~chore, first=(young,)
+            self.engine,
+            self._dialect,
+            calls,
+            owner,
+            now,
+            lease,
+            limit,
+            ~chore,
+            *only,
+            first=(young,),
         )
         return [_call(row) for row in (*done, *polls)]
 

@@ -372,8 +372,8 @@ TARGET = CallRecord(
 def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
     """The first page alone, then the rest; a ``total`` that grows meanwhile adds pages; a page
     that keeps failing is asked for three times in all, then the sweep ends without it."""
-    target = TARGET
-    sweep = Sweep.of([target], offset=timedelta(hours=3), size=10, now=START)
+    targets = [replace(TARGET, id=i, kavenegar_call_id=f"k{i}") for i in range(5)]
+    sweep = Sweep.of(targets, offset=timedelta(hours=3), size=10, now=START)
     assert sweep.since == START + timedelta(hours=3) - MARGIN
     assert sweep.take(5) == [0]
     assert sweep.take(5) == []  # nothing planned before the first answer
@@ -390,6 +390,21 @@ def test_a_sweep_plans_its_pages_from_the_latest_total() -> None:
     assert sweep.take(5) == []
     assert sweep.done
     assert sweep.answered == 3
+
+
+def test_a_short_page_or_the_calls_answered_for_end_the_plan_whatever_total_says() -> None:
+    """``total`` says a billion: a page with fewer items than asked for is the last one, and a
+    plan never asks for more pages than it has calls to answer for (polls are cheaper then)."""
+    targets = [replace(TARGET, id=i, kavenegar_call_id=f"k{i}") for i in range(3)]
+    sweep = Sweep.of(targets, offset=timedelta(0), size=10, now=START)
+    assert sweep.take(5) == [0]
+    sweep.got(0, 10**9, 10)
+    assert sweep.pages == 3  # three calls: three pages at most
+    assert sweep.take(5) == [1, 2]
+    sweep.failed(2)  # to be asked again ...
+    sweep.got(1, 10**9, 4)  # ... but page 1 was short: the listing ended there
+    assert sweep.pages == 2 and sweep.take(5) == []
+    assert sweep.done and set(sweep.targets) == {"k0", "k1", "k2"}  # unseen: missing
 
 
 def test_a_first_page_saying_more_follow_restarts_the_plan_at_a_larger_size() -> None:

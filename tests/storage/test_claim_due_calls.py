@@ -68,6 +68,20 @@ async def test_calls_needing_no_poll_are_claimed_whatever_the_poll_budget(store:
     assert await store.claim_due_calls("b", limit=5, ringing_since=ringing_since, **common) == []
 
 
+async def test_ringing_only_claims_no_older_call_to_poll(store: Store) -> None:
+    """While a sweep runs, only the calls in their ringing window are claimed to poll."""
+    old = await call(store, 1, age=200, due=10)
+    young = await call(store, 2, age=10, due=0)
+    ring = await call(store, 3, age=61, due=1, status=CallStatus.RINGING, kavenegar_call_id=None)
+    common: dict[str, Any] = {"now": NOW, "lease": timedelta(seconds=30), "grace": GRACE}
+    claimed = await store.claim_due_calls(
+        "a", limit=5, chores=10, ringing_since=ago(70), ringing_only=True, **common
+    )
+    assert {r.id for r in claimed} == {ring, young}
+    (left,) = await store.claim_due_calls("b", limit=5, ringing_since=ago(70), **common)
+    assert left.id == old
+
+
 async def test_the_chores_have_their_own_cap(store: Store) -> None:
     rings = [
         await call(store, i, age=61, due=10 - i, status=CallStatus.RINGING, kavenegar_call_id=None)
