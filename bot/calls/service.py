@@ -818,7 +818,10 @@ class CallService:
             lang = pick_language(caller.language_code)
             try:  # a handle of its own: the placer's died with it (only its hash is stored)
                 handle = await self._join_handle(record.id)
-            except StoreUnavailable:  # the call is paid: its tokens go out all the same
+            except StoreUnavailable:
+                if self.join_mode == "webapp":  # no token to send without it: resumed later
+                    raise
+                # the call is paid: its tokens go out all the same, without the button
                 logger.warning("call %s: its join page could not be prepared", record.id)
                 handle = None
             async with self._placing(record.id):  # (its tokens may wait on flood limits)

@@ -112,6 +112,47 @@ async def test_a_resumed_call_has_a_join_button_its_page_knows_and_kept_out_of_t
         assert answer.status is JoinStatus.READY and answer.call_id == call.id
 
 
+async def test_a_resumed_call_whose_handle_cannot_be_stored_waits_and_is_never_told_try_again(
+    webapp_ringing: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JOIN_MODE=webapp: the watcher resumes a paid call just as the database fails to keep its
+    join handle. Nobody is told to try again (the call exists) and no message goes out without
+    a way in; the row stays due, and the next tick delivers both Join buttons."""
+    world = webapp_ringing
+    record = await ring(world)
+    await answered_on_a_replica_that_died(world, record)
+    alice, bob = await world.store.get_user(ALICE), await world.store.get_user(BOB)
+    assert alice is not None and bob is not None
+    call = await world.services.kavenegar.calls.create(
+        caller=Participant(username=alice.kavenegar_username),
+        receptor=Participant(username=bob.kavenegar_username),
+        max_duration=record.max_duration,
+    )
+    calls = world.services.calls
+    assert await world.store.note_placed(
+        record.id, call.id, owner=DEAD, until=world.clock.now() + calls.placing
+    )
+    world.clock.advance(calls.placing.total_seconds() + 1)
+    sent_before = len(world.messenger.sent)
+
+    async def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise StoreUnavailable("the database hiccups")
+
+    monkeypatch.setattr(world.store, "add_join_handle", unavailable)
+    await world.watcher.tick()
+    assert len(world.messenger.sent) == sent_before  # no "try the call again" to anyone
+    monkeypatch.undo()
+    world.clock.advance(world.watcher.LEASE.total_seconds() + 1)  # its lease lapses
+    await world.watcher.tick()
+    for person in (ALICE, BOB):
+        handle = handle_in(world, person)
+        assert handle is not None, person
+        answer = await world.services.joins.lookup(handle, person)
+        assert answer.status is JoinStatus.READY and answer.call_id == call.id
+    texts = [m.html for _chat, m in world.messenger.sent[sent_before:]]
+    assert not any("try the call again" in text for text in texts)
+
+
 @pytest.fixture
 async def token_mode_with_a_page(
     sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
