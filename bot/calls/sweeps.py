@@ -42,6 +42,7 @@ from bot.core.records import CallRecord
 from kavenegar import Call
 
 __all__ = [
+    "DOCUMENTED_SIZE",
     "LIST_SIZE_CAP",
     "MARGIN",
     "MISSES",
@@ -61,6 +62,10 @@ PAGE_TRIES = 3
 ZONE_ANSWERS = 16
 #: The largest page size a sweep grows to (Kavenegar's docs give no maximum; the setting's too).
 LIST_SIZE_CAP = 1000
+#: The page size the docs show (what the service answers when none is asked for): a first page
+#: that comes back shorter than asked but with at least this many items, while its ``total``
+#: says more follow, is taken for a service that caps the size there without refusing.
+DOCUMENTED_SIZE = 20
 
 
 class ZoneOffset:

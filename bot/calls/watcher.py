@@ -66,7 +66,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.calls.outcomes import Announcer
-from bot.calls.sweeps import LIST_SIZE_CAP, MISSES, Sweep, ZoneOffset
+from bot.calls.sweeps import DOCUMENTED_SIZE, LIST_SIZE_CAP, MISSES, Sweep, ZoneOffset
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.records import CallOutcome, CallRecord, CallStatus
@@ -367,9 +367,26 @@ class CallWatcher(LeasedWorker[CallRecord]):
             logger.info("list page %d failed (%r); trying again", page, exc)
             sweep.failed(page)
             return None
-        if sweep.got(page, listed.page.total, len(listed.result)):
+        first, items, total = sweep.total is None, len(listed.result), listed.page.total
+        if sweep.got(page, total, items):
             self._grow(sweep)
+        elif first and page == 0 and DOCUMENTED_SIZE <= items < size and (total or 0) > items:
+            self._capped(sweep, items)
         return self._sort(sweep, listed.result, now)
+
+    def _capped(self, sweep: Sweep, most: int) -> None:
+        """The first page came back with ``most`` items of the more its total announces, fewer
+        than asked: the service caps the size there without refusing a larger one. That size,
+        for this sweep (from its first page again) and for good."""
+        logger.warning(
+            "Kavenegar listed %d calls of the %d a page asked: asking for %d from now on",
+            most,
+            sweep.size,
+            most,
+        )
+        self.list_size = min(self.list_size, most)
+        self.list_most = min(self.list_most, most)
+        sweep.grow(most)  # (a plan from page 0 at that size; the calls seen stay seen)
 
     def _grow(self, sweep: Sweep) -> None:
         """The sweep's first page says it needs more: twice the size, for this sweep (from its

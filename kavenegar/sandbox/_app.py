@@ -189,6 +189,8 @@ async def list_calls(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     page = _int_query(request, "page", 0) or 0
     size = _int_query(request, "size", 20) or 20
+    if state.list_caps_silently and size > state.list_max_size:
+        size = state.list_max_size
     if page < 0 or not 1 <= size <= state.list_max_size:
         raise SandboxError(400, "bad_request", "invalid_input_parameter")
     calls = state.list_calls(
@@ -297,12 +299,14 @@ async def control_calls(request: web.Request) -> web.Response:
 
 async def control_list(request: web.Request) -> web.Response:
     """Set what the docs leave open about ``GET /calls``: ``{"max_size": 50, "order":
-    "shuffled", "omit": ["<call id>"], "foreign": 30}`` (each optional; ``foreign`` adds that
-    many calls of another application)."""
+    "shuffled", "omit": ["<call id>"], "foreign": 30, "caps_silently": true}`` (each optional;
+    ``foreign`` adds that many calls of another application; ``caps_silently`` cuts a larger
+    size to ``max_size`` instead of refusing it)."""
     state = request.app[STATE_KEY]
     data = await _control_body(request)
     max_size, order = data.get("max_size", state.list_max_size), data.get("order", state.list_order)
     omit, foreign = data.get("omit", []), data.get("foreign", 0)
+    caps = data.get("caps_silently", state.list_caps_silently)
     if (
         not isinstance(max_size, int)
         or max_size < 1
@@ -311,13 +315,20 @@ async def control_list(request: web.Request) -> web.Response:
         or not all(isinstance(i, str) for i in omit)
         or not isinstance(foreign, int)
         or foreign < 0
+        or not isinstance(caps, bool)
     ):
         raise web.HTTPBadRequest(text="expected max_size >= 1, order, omit (ids), foreign >= 0")
     state.list_max_size, state.list_order = max_size, order
+    state.list_caps_silently = caps
     state.list_omits.update(omit)
     state.add_foreign_calls(foreign)
     return web.json_response(
-        {"max_size": max_size, "order": order, "omit": sorted(state.list_omits)}
+        {
+            "max_size": max_size,
+            "order": order,
+            "omit": sorted(state.list_omits),
+            "caps_silently": caps,
+        }
     )
 
 

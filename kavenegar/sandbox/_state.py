@@ -185,6 +185,9 @@ class SandboxState:
     # What the docs leave open about ``GET /calls``, as switches a test sets.
     #: The largest page ``size`` accepted; a larger one is a 400 ``invalid_input_parameter``.
     list_max_size: int = DEFAULT_LIST_MAX_SIZE
+    #: If True, a larger ``size`` is not refused but cut to :attr:`list_max_size` (pages then
+    #: count in that size and say so in ``page.size``): a service that caps silently.
+    list_caps_silently: bool = False
     #: The order of the list (by ``createdAt``), or a new random one for every request.
     list_order: ListOrder = "newest"
     #: Ids of calls the list never shows (``GET /calls/{id}`` still does).

@@ -219,6 +219,32 @@ async def test_the_page_size_grows_from_20_to_the_largest_accepted_and_stays_the
         await assert_each_announced_once(world, rows)
 
 
+async def test_a_service_that_cuts_the_page_size_silently_is_listed_at_its_size(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
+) -> None:
+    """Kavenegar answers at most 30 a page without refusing a larger size (it cuts it, as a
+    service may): the sweep sees a first page of 30 where it asked 40 while the total says more
+    follow, takes 30 as the size from then on (listing again from page 0), and never goes back
+    to polling every call: each call is still answered for by the list, and announced once."""
+    kv.state.list_max_size, kv.state.list_caps_silently = 30, True
+    async for world in world_of(sqlite_url, kv, clock):
+        rows = await place(world)
+        kv.state.add_foreign_calls(100)
+        await into_sweeps(world, rows)
+        for _ in range(40):  # 20 s of sweeps, each needing 4 pages of 30
+            world.clock.advance(0.5)
+            await world.watcher.tick()
+        polls_before = world.watcher.polls
+        await hang_up_and_close(world, rows)
+        lists, _ = requests(world)
+        sizes = [r["query"]["size"] for r in lists]
+        assert sizes[:3] == ["20", "40", "30"], sizes
+        assert set(sizes[2:]) == {"30"}
+        assert world.watcher.list_size == 30 and world.watcher.sweeps >= 3
+        assert world.watcher.polls - polls_before < len(rows)  # the list, not one poll a call
+        await assert_each_announced_once(world, rows)
+
+
 async def test_the_page_size_grows_no_further_than_the_cap(
     sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

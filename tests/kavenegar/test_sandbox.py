@@ -186,6 +186,11 @@ async def test_list_switches_set_what_the_docs_leave_open(
     )
     assert len((await kv.calls.list(size=3)).result) == 3
 
+    state.list_caps_silently = True  # a larger size cut to the largest, not refused
+    capped = await kv.calls.list(size=4)
+    assert (len(capped.result), capped.page.size, capped.page.total) == (3, 3, 4)
+    state.list_caps_silently = False
+
     state.list_order = "oldest"
     assert [c.id for c in (await kv.calls.list(size=3)).result] == [c.id for c in made[:3]]
     state.list_order = "shuffled"
@@ -213,8 +218,14 @@ async def test_list_switches_over_http(sandbox: KavenegarSandbox, kv: KavenegarC
         response = await control.post(
             "/list", json={"max_size": 5, "order": "oldest", "omit": [call.id], "foreign": 2}
         )
-        assert response.json() == {"max_size": 5, "order": "oldest", "omit": [call.id]}
+        assert response.json() == {
+            "max_size": 5,
+            "order": "oldest",
+            "omit": [call.id],
+            "caps_silently": False,
+        }
         assert (await control.post("/list", json={"order": "sideways"})).status_code == 400
+        assert (await control.post("/list", json={"caps_silently": 1})).status_code == 400
     assert (sandbox.state.list_max_size, sandbox.state.list_order) == (5, "oldest")
     assert (
         len((await kv.calls.list(size=5)).result) == 2
