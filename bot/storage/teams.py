@@ -80,8 +80,11 @@ class _SwapQueries:
         now: datetime,
     ) -> Swap | None:
         """A new open request, due at ``deadline``; None when the asker has one open for the
-        same shift already."""
+        same shift already (decided under the team's row lock: two asks at once open one), or
+        the team is gone."""
         async with self.engine.begin() as conn:
+            if not await _lock_team(conn, team_id, now):
+                return None
             same = await conn.execute(
                 select(swaps.c.id).where(
                     swaps.c.team_id == team_id,

@@ -124,3 +124,26 @@ async def test_a_cover_and_a_take_of_one_team_at_once_never_overlap(store: Store
     covers = await store.teams.covers(swap.team_id, now=NOW)
     for first, second in itertools.pairwise(covers):
         assert first[3] <= second[2], covers
+
+
+async def test_one_shift_asked_for_at_once_twice_opens_one_request(store: Store) -> None:
+    """Bob's /swap reaches two replicas at once (a retried update, a double send): one request
+    is opened, the other is told one is open already; the group never sees two Take notices
+    for one shift."""
+    team = await store.teams.create("ops", owner_id=1, chat_id=-100, zone="UTC", now=NOW)
+    assert team is not None
+    asks = [
+        store.teams.create_swap(
+            team_id=team.id,
+            asked_by=BOB,
+            asked_to=None,
+            starts=NOW + timedelta(hours=2),
+            ends=NOW + timedelta(hours=10),
+            chat_id=-100,
+            deadline=NOW + timedelta(hours=2),
+            now=NOW,
+        )
+        for _ in range(5)
+    ]
+    opened = [swap for swap in await asyncio.gather(*asks) if swap is not None]
+    assert len(opened) == 1
