@@ -569,26 +569,38 @@ class PageService(LeasedWorker[Page]):
         try:
             calls = await self.store.calls_of_page(page.id)
             name = await self._team_name(page)
-            for call in calls:
-                if call.callee_message_id is None:
-                    continue
-                # the page's own buttons go; a call that goes on keeps those to join it with
+        except StoreUnavailable:
+            logger.warning("page %s: its loop could not be closed (store unavailable)", page.id)
+            return
+        for call in calls:  # each on its own: one failing leaves the others and the words
+            if call.callee_message_id is None:
+                continue
+            try:  # the page's own buttons go; a call that goes on keeps those to join it with
                 callee = await self.store.get_user(call.callee_id)
                 keep = await self.calls.join_buttons(call, callee) if callee else ()
-                await self.messenger.edit_buttons(call.callee_id, call.callee_message_id, keep)
-            told = {call.callee_id for call in calls} | {page.paged_by}
-            told.discard(taker)
-            key = "page_taken_answered" if status is PageStatus.ANSWERED else "page_taken_on_it"
-            for person_id in sorted(told):
+            except StoreUnavailable:  # its buttons stay: a late press is told the page is over
+                logger.warning(
+                    "page %s: call %s kept its buttons (store unavailable)", page.id, call.id
+                )
+                continue
+            await self.messenger.edit_buttons(call.callee_id, call.callee_message_id, keep)
+        told = {call.callee_id for call in calls} | {page.paged_by}
+        told.discard(taker)
+        key = "page_taken_answered" if status is PageStatus.ANSWERED else "page_taken_on_it"
+        for person_id in sorted(told):
+            try:
                 person = await self.store.get_user(person_id)
                 if person is None or not person.reachable:
                     continue
                 lang = pick_language(person.language_code)
                 who = await self.oncall.name(taker, lang)
-                text = t(lang, key, person=who, name=name)
-                await self.messenger.send(person_id, OutgoingMessage(text))
-        except StoreUnavailable:
-            logger.warning("page %s: its loop could not be closed (store unavailable)", page.id)
+            except StoreUnavailable:
+                logger.warning(
+                    "page %s: %s not told who took it (store unavailable)", page.id, person_id
+                )
+                continue
+            text = t(lang, key, person=who, name=name)
+            await self.messenger.send(person_id, OutgoingMessage(text))
 
     # -- the group's notice --------------------------------------------------------------------
 

@@ -3,7 +3,13 @@ took it (once), and its token messages lose their buttons."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.buttons import Press, PressKind
+from bot.core.errors import StoreUnavailable
+from bot.core.messages import Button
+from bot.core.people import UserRecord
+from bot.core.records import CallRecord
 
 from ..domain import World
 from ..helpers import ALICE, BOB
@@ -58,3 +64,33 @@ async def test_an_acknowledged_page_then_answered_says_one_word_each(world: Worl
     ]
     assert kept == [], kept
     assert ops.notice(notice)
+
+
+async def test_a_call_whose_buttons_cannot_be_rebuilt_still_leaves_everyone_told(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails while the answered page rebuilds the buttons of Bob's missed call:
+    Bob's message keeps its buttons (a late press is told the page is over), but Bob and
+    Alice still get their one word on who took it."""
+    ops = await make_ops(world, BOB, CAROL, DAVE)
+    notice = await ops.page()
+    await ops.until(lambda: len(ops.rung()) == 1, what="Bob rung")
+    world.kv.state.finish(ops.calls_to(BOB)[0].id, "rejected")
+    await ops.until(lambda: len(ops.rung()) == 2, what="Carol rung")
+    calls = world.services.pages.calls
+    rebuild = calls.join_buttons
+
+    async def failing_for_bob(call: CallRecord, person: UserRecord) -> tuple[Button, ...]:
+        if call.callee_id == BOB:
+            raise StoreUnavailable("the database hiccups")
+        return await rebuild(call, person)
+
+    monkeypatch.setattr(calls, "join_buttons", failing_for_bob)
+    world.kv.state.answer(ops.calls_to(CAROL)[0].id)
+    await ops.until_over(notice)
+    for _ in range(3):
+        ops.clock.advance(5)
+        await world.settle()
+    word = "📟 Carol answered the page of ops. Nothing more to do."
+    assert world.messenger.texts(BOB).count(word) == 1
+    assert world.messenger.texts(ALICE).count(word) == 1
