@@ -398,22 +398,7 @@ def _record(state: TelegramState, sent: SentMessage) -> dict[str, Any]:
 async def send_message(state: TelegramState, params: Params) -> Any:
     chat_id = _target_chat(state, params.get("chat_id"))
     raw, plain = _checked_text(params)
-    markup = _check_markup(params.get("reply_markup"), private=chat_id not in state.chats)
-    reply = params.get("reply_parameters") or {}
-    reply_to = reply.get("message_id") or params.get("reply_to_message_id")
-    thread = _thread(state, chat_id, params, reply_to)
-    state.flood.check(chat_id)
-    sent = SentMessage(
-        message_id=state.next_message_id(chat_id),
-        chat_id=chat_id,
-        text=plain,
-        raw_text=raw,
-        parse_mode=params.get("parse_mode"),
-        reply_markup=markup,
-        reply_to_message_id=reply_to,
-        date=int(time.time()),
-        message_thread_id=thread,
-    )
+    sent = _new_message(state, chat_id, params, raw, plain)
     if sent.reply_keyboard:
         state.shown_keyboards[chat_id] = sent
     elif sent.removes_keyboard:
@@ -449,12 +434,25 @@ async def send_document(state: TelegramState, params: Params) -> Any:
             raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
     if len(plain) > MAX_CAPTION:
         raise ApiError(400, "Bad Request: message caption is too long")
+    return _record(state, _new_message(state, chat_id, params, raw, plain, document=upload))
+
+
+def _new_message(
+    state: TelegramState,
+    chat_id: int,
+    params: Params,
+    raw: str,
+    plain: str,
+    *,
+    document: SentDocument | None = None,
+) -> SentMessage:
+    """The message a send makes, once its markup, reply, topic and the flood limits passed."""
     markup = _check_markup(params.get("reply_markup"), private=chat_id not in state.chats)
     reply = params.get("reply_parameters") or {}
     reply_to = reply.get("message_id") or params.get("reply_to_message_id")
     thread = _thread(state, chat_id, params, reply_to)
     state.flood.check(chat_id)
-    sent = SentMessage(
+    return SentMessage(
         message_id=state.next_message_id(chat_id),
         chat_id=chat_id,
         text=plain,
@@ -464,9 +462,8 @@ async def send_document(state: TelegramState, params: Params) -> Any:
         reply_to_message_id=reply_to,
         date=int(time.time()),
         message_thread_id=thread,
-        document=upload,
+        document=document,
     )
-    return _record(state, sent)
 
 
 def _find_sent(state: TelegramState, chat_id: Any, message_id: Any, action: str) -> SentMessage:
