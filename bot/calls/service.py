@@ -497,7 +497,8 @@ class CallService:
                         kind=MessageKind.REFUSAL,
                         addressee=caller.telegram_id,
                     )
-                    return CallReport(PlaceResult.REFUSED, reason)
+                    params = {"limit": quota.limit, "wait": wait}  # (a press's alert too)
+                    return CallReport(PlaceResult.REFUSED, reason, params=params)
                 case Claimed(row_id=row_id):
                     pass
         # From here on money may be spent: nothing below raises, every path answers once.

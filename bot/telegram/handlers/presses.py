@@ -81,11 +81,13 @@ class AnswerPress:
             await messenger.answer_callback(query.id, t(lang, key), alert=True)
 
         answer: PressAnswer | None = None
+        text: str | None = None
         counted = self.services.metrics.handler_failed
         async with Answering(update.update_id, "button press", fail, counted):
             answer = UNKNOWN if press is None else await self.act_on(query, press)
-        if answer is not None:
-            await messenger.answer_callback(query.id, answer.text(lang), alert=answer.alert)
+            text = answer.text(lang)  # (a text that cannot be made is answered as a failure)
+        if answer is not None and text is not None:
+            await messenger.answer_callback(query.id, text, alert=answer.alert)
 
 
 class UnknownPress(AnswerPress):

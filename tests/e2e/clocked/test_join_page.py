@@ -487,3 +487,36 @@ async def test_the_welcome_says_how_people_join_in_each_mode(
         shown = " ".join(visible(welcome.text).split())
         assert says in shown
         assert never is None or never not in shown
+
+
+def call_posts(bot: Bot) -> int:
+    return sum(1 for r in bot.kv.requests if r["method"] == "POST" and "calls" in r["path"])
+
+
+async def test_join_page_posts_never_create_calls(webapp_bot: Bot, clock: ManualClock) -> None:
+    """Whatever is posted to the join page (the right person, someone else, an unknown handle,
+    extra fields, no initData; while Kavenegar fails, and after the call ended), it only reads:
+    Kavenegar is never asked to create a call, so nothing is paid through it."""
+    bot = webapp_bot
+    await bot.say(ALICE, "/call @bob_k", chat_id=GROUP)
+    assert call_posts(bot) == 1
+    url = join_button(bot, BOB)
+    handle = handle_of(url)
+    bodies: list[dict[str, Any]] = [
+        {"initData": init_data(bot, BOB, clock), "call": handle},
+        {"initData": init_data(bot, ALICE, clock), "call": handle},
+        {"initData": init_data(bot, BOB, clock), "call": "y" * 43},
+        {"initData": init_data(bot, BOB, clock), "call": handle, "create": True},
+        {"call": handle},
+    ]
+    bot.kv.add_fault(kind="status", status=500, method="GET", times=2)
+    for body in bodies * 2:
+        await ask(url, body)
+    (call,) = bot.kv.state.calls.values()
+    bot.kv.state.hangup(call.id)
+    clock.advance(30)
+    for body in bodies:
+        await ask(url, body)
+    await bot.settle()
+    assert call_posts(bot) == 1
+    assert len(bot.kv.state.calls) == 1
