@@ -11,6 +11,7 @@ ring moves from ringing to placing once, in one conditional update.
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from bot.calls.outcomes import Announcer
 from bot.calls.service import CallRequest, CallService, Origin
@@ -51,9 +52,10 @@ class PressService:
             return await self._answer(record)
         return await self._decline(record)
 
-    async def _rules_chat(self, record: CallRecord) -> int | None:
+    async def _rules_chat(self, record: CallRecord) -> int | Literal[False] | None:
         """The chat whose rules the rung call passes when answered, if not its own: a "Call now"
-        pressed in its team's group is checked as ``/call`` typed there, also at the answer."""
+        pressed in its team's group is checked as ``/call`` typed there, also at the answer.
+        False when that team (and so the group whose rules apply) is gone: not placed."""
         now_of = (
             None
             if record.page_id is not None
@@ -62,7 +64,7 @@ class PressService:
         if now_of is None or not now_of[1]:
             return None
         team = await self.store.teams.by_id(now_of[0])
-        return team.chat_id if team is not None else None
+        return team.chat_id if team is not None else False
 
     async def _again(self, presser: UserProfile, record: CallRecord) -> PressAnswer:
         if presser.telegram_id != record.caller_id:
@@ -112,12 +114,15 @@ class PressService:
                 announce=False,
             )
             return UNKNOWN if closed else RING_OVER
+        rules_chat = await self._rules_chat(record)
+        if rules_chat is False:  # a group's Call now whose team is deleted: its rules unknown
+            return PressAnswer("call_now_team_gone", alert=True)  # (the ring times out, told)
         origin = Origin(
             chat_id=record.chat_id,
             private=record.in_private_chat,
             quote_id=record.message_id if record.message_id > 0 else None,
             notice_message_id=record.notice_message_id,
-            rules_chat_id=await self._rules_chat(record),
+            rules_chat_id=rules_chat,
         )
         callee_lang = pick_language(callee.language_code)
         refused = await self.calls.rules_refusal(caller, callee, record.max_duration, origin)

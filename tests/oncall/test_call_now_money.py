@@ -131,6 +131,29 @@ async def test_rung_call_now_answer_rechecks_everything(
         assert posts(world) == 0
 
 
+async def test_rung_call_now_of_a_deleted_team_answered_from_a_denied_group_pays_nothing(
+    sqlite_url: str, kv: KavenegarSandbox, clock: ManualClock
+) -> None:
+    """CALL_FLOW=ring: Carol's Call now in the group rings Bob; an admin then denies the group
+    and the team is deleted; Bob's Answer cannot tell which group's rules applied any more:
+    he is told the team is gone, and nothing is paid (the ring times out as rings do)."""
+    async for world in on_call_world(sqlite_url, kv, clock, call_flow="ring"):
+        ops = await make_ops(world, BOB, CAROL, DAVE)
+        rung = await _press(world, CAROL, ops.team.id, BOB, chat_id=GROUP, mid=51)
+        assert rung.key == "callback_calling", rung
+        (ring,) = [m for m in world.messenger.to(BOB) if m.buttons]
+        answer = decode(ring.buttons[0].data)
+        assert answer is not None and answer.kind is PressKind.RING_ANSWER
+        services = world.services
+        await services.access.set_rule("chat", GROUP, False, changed_by=ALICE)
+        await world.store.teams.delete(ops.team.id, now=clock.now())
+        bob = await world.store.get_user(BOB)
+        assert bob is not None
+        said = await services.presses.press(bob.profile, answer)
+        assert said.alert and said.text("en") == "This team no longer exists.", said
+        assert posts(world) == 0
+
+
 async def test_call_now_kavenegar_5xx_is_not_try_again_and_not_placed_twice(world: World) -> None:
     """POST /calls answers 500 (the call may exist). Carol must not be told to try again, and
     pressing the same button again must not POST a second call."""
